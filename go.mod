@@ -1,0 +1,3 @@
+module github.com/crmgen/crmgen
+
+go 1.26.0
