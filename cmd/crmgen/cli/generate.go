@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crmgen/crmgen/generator"
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+func newGenerate() *cobra.Command {
+	var out string
+	var check bool
+	cmd := &cobra.Command{
+		Use:   "generate <model>",
+		Short: "Write the application for a model (ent schemas, GraphQL API, main)",
+		Long: `generate validates the model and writes the application into the output directory: ent
+schemas and client, the GraphQL schema and resolvers, main.go and the embedded model. Only files whose
+content changed are rewritten, and files an earlier generation wrote that the model no longer produces are
+removed; a second run on an unchanged model rewrites nothing. Each step is printed with its duration.`,
+		Example: `  crmgen generate examples/b2b-sales -o ./b2b-sales
+  crmgen generate mymodel --check        # exit 1 if the generated app is out of date`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := loadModelTimed(args[0], cmd.OutOrStdout(), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = m.App.Name
+			}
+			_, err = generateApp(cmd.Context(), m, out, check, cmd.OutOrStdout())
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "output directory (default: ./<app name>)")
+	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if the output directory is not up to date")
+	return cmd
+}
+
+func loadModelTimed(path string, stdout, stderr io.Writer) (*metamodel.Model, error) {
+	start := time.Now()
+	m, err := loadModel(path, stderr)
+	if err != nil {
+		return nil, err
+	}
+	printStep(stdout, "load and validate model", time.Since(start))
+	return m, nil
+}
+
+func printStep(w io.Writer, name string, d time.Duration) {
+	fmt.Fprintf(w, "  %-52s %8s\n", name, d.Round(time.Millisecond))
+}
+
+// generateApp generates m into dir and writes what changed. It returns whether anything was written.
+func generateApp(ctx context.Context, m *metamodel.Model, dir string, check bool, stdout io.Writer) (bool, error) {
+	if err := generator.Supported(m); err != nil {
+		return false, err
+	}
+	prev := readManifest(dir)
+	res, err := generator.Generate(ctx, m, generator.Options{
+		Previous:     prev,
+		ReadPrevious: func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))) },
+		Step:         func(name string, d time.Duration) { printStep(stdout, name, d) },
+	})
+	if err != nil {
+		return false, err
+	}
+	start := time.Now()
+	plan := planWrite(dir, res.Files, prev)
+	if check {
+		if plan.changes() > 0 {
+			fmt.Fprintf(stdout, "%s is out of date: %d file(s) would be written, %d removed\n", dir, len(plan.write), len(plan.remove))
+			return false, exitError{1}
+		}
+		fmt.Fprintf(stdout, "%s is up to date\n", dir)
+		return false, nil
+	}
+	if err := plan.apply(); err != nil {
+		return false, err
+	}
+	printStep(stdout, fmt.Sprintf("write %d file(s), %d unchanged, %d removed", len(plan.write), plan.unchanged, len(plan.remove)), time.Since(start))
+	return plan.changes() > 0, nil
+}
+
+func readManifest(dir string) *generator.Manifest {
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(generator.ManifestPath)))
+	if err != nil {
+		return nil
+	}
+	man, err := generator.ReadManifest(b)
+	if err != nil {
+		return nil
+	}
+	return man
+}

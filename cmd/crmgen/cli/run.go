@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+func newRun() *cobra.Command {
+	var out, addr, db string
+	cmd := &cobra.Command{
+		Use:   "run <model>",
+		Short: "Generate, build and start the application with its demo data",
+		Long: `run generates the application (into .build/<app name> unless -o is given), builds it, and
+starts it on embedded SQLite — a file in the application's folder — or on the database --db names. An
+empty database is migrated and loaded with the model's data. When the server is ready, run prints its URL
+and the demo logins; stop it with Ctrl-C.`,
+		Example: `  crmgen run examples/hospital
+  crmgen run examples/b2b-sales --addr 127.0.0.1:9090
+  crmgen run examples/b2b-sales --db 'postgres://crm:secret@localhost:5432/crm?sslmode=disable'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			stdout := cmd.OutOrStdout()
+			m, err := loadModelTimed(args[0], stdout, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join(".build", m.App.Name)
+			}
+			if _, err := generateApp(cmd.Context(), m, out, false, stdout); err != nil {
+				return err
+			}
+			bin, err := buildApp(cmd.Context(), out, m.App.Name, stdout, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if db == "" {
+				db = filepath.Join(out, m.App.Name+".db")
+			}
+			return startApp(cmd.Context(), m, bin, db, addr, stdout, cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "application directory (default: .build/<app name>)")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address the application listens on")
+	cmd.Flags().StringVar(&db, "db", "", "database: SQLite file (default: <app dir>/<app name>.db) or postgres:// URL")
+	return cmd
+}
+
+// buildApp compiles the generated application and returns the binary's path.
+func buildApp(ctx context.Context, dir, name string, stdout, stderr io.Writer) (string, error) {
+	start := time.Now()
+	bin, err := filepath.Abs(filepath.Join(dir, name))
+	if err != nil {
+		return "", err
+	}
+	c := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	c.Dir = dir
+	c.Stdout, c.Stderr = stdout, stderr
+	if err := c.Run(); err != nil {
+		return "", fmt.Errorf("build %s: %w", dir, err)
+	}
+	printStep(stdout, "go build", time.Since(start))
+	return bin, nil
+}
+
+// startApp runs the application until ctx ends, prints its URL and demo logins once it is healthy, and
+// stops it gracefully.
+func startApp(ctx context.Context, m *metamodel.Model, bin, db, addr string, stdout, stderr io.Writer) error {
+	c := exec.Command(bin, "--db", db, "--addr", addr)
+	c.Stdout, c.Stderr = io.Discard, stderr
+	if err := c.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+
+	url := "http://" + addr
+	ready := false
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && !ready; {
+		select {
+		case err := <-done:
+			return fmt.Errorf("%s exited before it was ready: %v", filepath.Base(bin), err)
+		case <-ctx.Done():
+			c.Process.Signal(syscall.SIGTERM)
+			return <-done
+		case <-time.After(100 * time.Millisecond):
+		}
+		if resp, err := http.Get(url + "/healthz"); err == nil {
+			resp.Body.Close()
+			ready = resp.StatusCode == http.StatusOK
+		}
+	}
+	if !ready {
+		c.Process.Kill()
+		return fmt.Errorf("%s did not become ready at %s", filepath.Base(bin), url)
+	}
+	fmt.Fprintf(stdout, "\n%s is running at %s\n", m.Localize(m.App.Title, m.App.DefaultLocale, m.App.Name), url)
+	fmt.Fprintf(stdout, "  GraphQL   %s/graphql\n  GraphiQL  %s/graphiql\n  database  %s\n", url, url, db)
+	if logins := demoLogins(m); logins != "" {
+		fmt.Fprintf(stdout, "Demo logins (username / password):\n%s", logins)
+	}
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		c.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			c.Process.Kill()
+		}
+		return nil
+	}
+}
+
+// demoLogins lists the users of the model's data with their passwords and roles.
+func demoLogins(m *metamodel.Model) string {
+	if m.Data == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, u := range m.Data.Users {
+		var name, pass string
+		var roles []string
+		for _, v := range u.Values {
+			switch v.Name {
+			case "username":
+				name, _ = v.Value.(string)
+			case "password":
+				pass, _ = v.Value.(string)
+			case "roles":
+				list, _ := v.Value.([]any)
+				for _, r := range list {
+					roles = append(roles, fmt.Sprint(r))
+				}
+			}
+		}
+		fmt.Fprintf(&b, "  %-16s %-16s %s\n", name, pass, strings.Join(roles, ", "))
+	}
+	return b.String()
+}

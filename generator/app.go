@@ -1,0 +1,264 @@
+package generator
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"entgo.io/ent/entc/gen"
+	"github.com/dave/jennifer/jen"
+	"golang.org/x/mod/modfile"
+
+	"github.com/crmgen/crmgen"
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/templates"
+)
+
+const (
+	pkgApp = "github.com/crmgen/crmgen/platform/app"
+)
+
+// ent's own naming functions, so generated calls match the methods entc generates.
+var (
+	entPascal   = gen.Funcs["pascal"].(func(string) string)
+	entSingular = gen.Funcs["singular"].(func(string) string)
+)
+
+// modulePath is the Go module path (and binary name) of the generated application.
+func modulePath(m *metamodel.Model) string { return m.App.Name }
+
+type goModRequire struct {
+	Path, Version string
+	Indirect      bool
+}
+
+type goModData struct {
+	Module, Go, Replace string
+	Require             []goModRequire
+}
+
+// appFiles emits the application shell: go.mod and go.sum (crmgen's own requirements, so the app builds
+// with exactly the versions crmgen was tested with), main.go, the embedded model and the typed backend.
+func appFiles(m *metamodel.Model, opts Options) (Files, error) {
+	mod := modulePath(m)
+	files := Files{}
+
+	gm, err := modfile.Parse("go.mod", crmgen.GoMod, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read crmgen's go.mod: %w", err)
+	}
+	data := goModData{Module: mod, Go: gm.Go.Version}
+	for _, r := range gm.Require {
+		data.Require = append(data.Require, goModRequire{Path: r.Mod.Path, Version: r.Mod.Version, Indirect: true})
+	}
+	dir := opts.CrmgenDir
+	if dir == "" {
+		dir = crmgen.SourceDir()
+	}
+	if dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		data.Replace = filepath.ToSlash(abs)
+	}
+	if files["go.mod"], err = templates.Render("go.mod", data); err != nil {
+		return nil, err
+	}
+	files["go.sum"] = crmgen.GoSum
+
+	mainSrc, err := templates.Render("main.go", map[string]any{"Module": mod, "Name": m.App.Name})
+	if err != nil {
+		return nil, err
+	}
+	if files["main.go"], err = gofmt("main.go", mainSrc); err != nil {
+		return nil, err
+	}
+
+	js, err := metamodel.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode model: %w", err)
+	}
+	files["model.json"] = append(js, '\n')
+
+	src, err := render(backend(m, mod))
+	if err != nil {
+		return nil, fmt.Errorf("emit backend: %w", err)
+	}
+	files["backend.go"] = src
+	return files, nil
+}
+
+// backend emits backend.go: the typed half of app.Backend — migration, the GraphQL schema, transactions,
+// and the generic record writer the platform uses to load data (it converts the platform's plain values
+// into ent's typed setters, which only generated code can name).
+func backend(m *metamodel.Model, mod string) *jen.File {
+	entPkg := mod + "/ent"
+	f := jen.NewFile("main")
+	f.HeaderComment(generatedHeader)
+	ctx := jen.Id("ctx").Qual(pkgContext, "Context")
+
+	f.Comment("open builds the application's backend over a database driver.")
+	f.Func().Id("open").Params(jen.Id("drv").Qual(pkgDialect, "Driver")).Qual(pkgApp, "Backend").Block(
+		jen.Return(jen.Op("&").Id("backend").Values(jen.Dict{
+			jen.Id("client"): jen.Qual(entPkg, "NewClient").Call(jen.Qual(entPkg, "Driver").Call(jen.Id("drv"))),
+		})),
+	)
+	f.Comment("backend implements app.Backend over the generated ent client.")
+	f.Type().Id("backend").Struct(jen.Id("client").Op("*").Qual(entPkg, "Client"))
+
+	recv := jen.Id("b").Op("*").Id("backend")
+	f.Comment("Migrate creates or updates the database schema.")
+	f.Func().Params(recv.Clone()).Id("Migrate").Params(ctx.Clone()).Error().Block(
+		jen.Return(jen.Id("b").Dot("client").Dot("Schema").Dot("Create").Call(jen.Id("ctx"))),
+	)
+	f.Comment("Schema returns the executable GraphQL schema.")
+	f.Func().Params(recv.Clone()).Id("Schema").Params().Qual(pkgGraphQL, "ExecutableSchema").Block(
+		jen.Return(jen.Qual(mod+"/graph", "NewSchema").Call(jen.Id("b").Dot("client"))),
+	)
+	f.Comment("OpenTx starts a transaction and returns a context carrying its client.")
+	f.Func().Params(recv.Clone()).Id("OpenTx").Params(ctx.Clone()).Params(jen.Qual(pkgContext, "Context"), jen.Qual("database/sql/driver", "Tx"), jen.Error()).Block(
+		jen.Return(jen.Id("b").Dot("client").Dot("OpenTx").Call(jen.Id("ctx"))),
+	)
+	f.Comment("Close closes the database.")
+	f.Func().Params(recv.Clone()).Id("Close").Params().Error().Block(
+		jen.Return(jen.Id("b").Dot("client").Dot("Close").Call()),
+	)
+	f.Comment("client returns the client of the context's transaction, if any, else the root client.")
+	f.Func().Params(recv.Clone()).Id("ent").Params(ctx.Clone()).Op("*").Qual(entPkg, "Client").Block(
+		jen.If(jen.Id("c").Op(":=").Qual(entPkg, "FromContext").Call(jen.Id("ctx")), jen.Id("c").Op("!=").Nil()).Block(jen.Return(jen.Id("c"))),
+		jen.Return(jen.Id("b").Dot("client")),
+	)
+
+	// Count.
+	var countCases []jen.Code
+	for _, e := range m.Entities {
+		countCases = append(countCases, jen.Case(jen.Lit(e.Name)).Block(
+			jen.Return(jen.Id("b").Dot("ent").Call(jen.Id("ctx")).Dot(e.Name).Dot("Query").Call().Dot("Count").Call(jen.Id("ctx"))),
+		))
+	}
+	countCases = append(countCases, jen.Default().Block(
+		jen.Return(jen.Lit(0), jen.Qual("fmt", "Errorf").Call(jen.Lit("unknown entity %q"), jen.Id("entity"))),
+	))
+	f.Comment("Count returns the number of records of entity the context may see.")
+	f.Func().Params(recv.Clone()).Id("Count").Params(ctx.Clone(), jen.Id("entity").String()).Params(jen.Int(), jen.Error()).Block(
+		jen.Switch(jen.Id("entity")).Block(countCases...),
+	)
+
+	f.Comment("Mutate executes a generic mutation with the client of ctx (the platform rewrites soft deletes).")
+	f.Func().Params(recv.Clone()).Id("Mutate").Params(ctx.Clone(), jen.Id("m").Qual(pkgEnt, "Mutation")).Params(jen.Qual(pkgEnt, "Value"), jen.Error()).Block(
+		jen.Return(jen.Id("b").Dot("ent").Call(jen.Id("ctx")).Dot("Mutate").Call(jen.Id("ctx"), jen.Id("m"))),
+	)
+
+	// Exists.
+	var existsCases []jen.Code
+	for _, e := range m.Entities {
+		existsCases = append(existsCases, jen.Case(jen.Lit(e.Name)).Block(
+			jen.Return(jen.Id("b").Dot("ent").Call(jen.Id("ctx")).Dot(e.Name).Dot("Query").Call().
+				Dot("Where").Call(jen.Qual(entPkg+"/"+e.Package(), "ID").Call(jen.Id("id"))).Dot("Exist").Call(jen.Id("ctx"))),
+		))
+	}
+	existsCases = append(existsCases, jen.Default().Block(
+		jen.Return(jen.False(), jen.Qual("fmt", "Errorf").Call(jen.Lit("unknown entity %q"), jen.Id("entity"))),
+	))
+	f.Comment("Exists reports whether a record exists and is visible in ctx (the query interceptors apply).")
+	f.Func().Params(recv.Clone()).Id("Exists").Params(ctx.Clone(), jen.Id("entity").String(), jen.Id("id").Int()).Params(jen.Bool(), jen.Error()).Block(
+		jen.Switch(jen.Id("entity")).Block(existsCases...),
+	)
+
+	// Update.
+	var updateCases []jen.Code
+	for _, e := range m.Entities {
+		updateCases = append(updateCases, jen.Case(jen.Lit(e.Name)).Block(
+			jen.Id("c").Op(":=").Id("b").Dot("ent").Call(jen.Id("ctx")).Dot(e.Name).Dot("UpdateOneID").Call(jen.Id("id")),
+			jen.For(jen.List(jen.Id("name"), jen.Id("v")).Op(":=").Range().Id("values")).Block(
+				jen.If(jen.Err().Op(":=").Id("set"+e.Name).Call(jen.Id("c").Dot("Mutation").Call(), jen.Id("name"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Err()),
+				),
+			),
+			jen.Return(jen.Id("c").Dot("Exec").Call(jen.Id("ctx"))),
+		))
+	}
+	updateCases = append(updateCases, jen.Default().Block(
+		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("unknown entity %q"), jen.Id("entity"))),
+	))
+	f.Comment("Update sets values on one record through the ent client; values are keyed as in Create.")
+	f.Func().Params(recv.Clone()).Id("Update").Params(ctx.Clone(), jen.Id("entity").String(), jen.Id("id").Int(), jen.Id("values").Map(jen.String()).Any()).Error().Block(
+		jen.Switch(jen.Id("entity")).Block(updateCases...),
+	)
+
+	// Create.
+	var createCases []jen.Code
+	for _, e := range m.Entities {
+		createCases = append(createCases, jen.Case(jen.Lit(e.Name)).Block(
+			jen.Id("c").Op(":=").Id("b").Dot("ent").Call(jen.Id("ctx")).Dot(e.Name).Dot("Create").Call(),
+			jen.For(jen.List(jen.Id("name"), jen.Id("v")).Op(":=").Range().Id("values")).Block(
+				jen.If(jen.Err().Op(":=").Id("set"+e.Name).Call(jen.Id("c").Dot("Mutation").Call(), jen.Id("name"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Lit(0), jen.Err()),
+				),
+			),
+			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("c").Dot("Save").Call(jen.Id("ctx")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
+			jen.Return(jen.Id("row").Dot("ID"), jen.Nil()),
+		))
+	}
+	createCases = append(createCases, jen.Default().Block(
+		jen.Return(jen.Lit(0), jen.Qual("fmt", "Errorf").Call(jen.Lit("unknown entity %q"), jen.Id("entity"))),
+	))
+	f.Comment("Create inserts a record through the ent client (so every hook and policy applies) and returns its id.")
+	f.Comment("values are keyed by model field name, belongsTo relations by their foreign-key name (\"customerID\")")
+	f.Comment("with an int, manyToMany relations by relation name with []int.")
+	f.Func().Params(recv.Clone()).Id("Create").Params(ctx.Clone(), jen.Id("entity").String(), jen.Id("values").Map(jen.String()).Any()).Params(jen.Int(), jen.Error()).Block(
+		jen.Switch(jen.Id("entity")).Block(createCases...),
+	)
+
+	for _, e := range m.Entities {
+		emitSetter(f, e, entPkg)
+	}
+	return f
+}
+
+// emitSetter emits set<Entity>(m, name, v): the typed assignment of one plain value to a mutation.
+func emitSetter(f *jen.File, e *metamodel.Entity, entPkg string) {
+	entSub := entPkg + "/" + e.Package()
+	var cases []jen.Code
+	for _, fd := range e.Fields {
+		if virtual(fd) {
+			continue
+		}
+		n := fd.EntName()
+		if fd.Type == metamodel.TypeEnum {
+			typ := entPascal(n)
+			cases = append(cases, jen.Case(jen.Lit(fd.Name)).Block(
+				jen.List(jen.Id("s"), jen.Id("ok")).Op(":=").Id("v").Assert(jen.String()),
+				jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(e.Name+"."+fd.Name+": want an enum key, got %T"), jen.Id("v")))),
+				jen.Return(jen.Id("m").Dot("SetField").Call(jen.Lit(n), jen.Qual(entSub, typ).Call(jen.Id("s")))),
+			))
+			continue
+		}
+		cases = append(cases, jen.Case(jen.Lit(fd.Name)).Block(
+			jen.Return(jen.Id("m").Dot("SetField").Call(jen.Lit(n), jen.Id("v"))),
+		))
+	}
+	for _, r := range e.Relations {
+		switch {
+		case r.Kind == metamodel.BelongsTo:
+			cases = append(cases, jen.Case(jen.Lit(r.FKField())).Block(
+				jen.Return(jen.Id("m").Dot("SetField").Call(jen.Lit(r.FKColumn()), jen.Id("v"))),
+			))
+		case r.Kind == metamodel.ManyToMany:
+			cases = append(cases, jen.Case(jen.Lit(r.Name)).Block(
+				jen.List(jen.Id("ids"), jen.Id("ok")).Op(":=").Id("v").Assert(jen.Index().Int()),
+				jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(e.Name+"."+r.Name+": want a list of ids, got %T"), jen.Id("v")))),
+				jen.Id("m").Dot("Add"+entPascal(entSingular(r.EntName()))+"IDs").Call(jen.Id("ids").Op("...")),
+				jen.Return(jen.Nil()),
+			))
+		}
+	}
+	cases = append(cases, jen.Default().Block(
+		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(e.Name+": unknown field %q"), jen.Id("name"))),
+	))
+	f.Commentf("set%s assigns one plain value to a %s mutation.", e.Name, e.Name)
+	f.Func().Id("set"+e.Name).Params(jen.Id("m").Op("*").Qual(entPkg, e.Name+"Mutation"), jen.Id("name").String(), jen.Id("v").Any()).Error().Block(
+		jen.Switch(jen.Id("name")).Block(cases...),
+	)
+}

@@ -1,0 +1,236 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/templates"
+)
+
+const (
+	pkgContext = "context"
+	pkgGraphQL = "github.com/99designs/gqlgen/graphql"
+	pkgGQLType = "github.com/crmgen/crmgen/platform/gqltype"
+	pkgExpr    = "github.com/crmgen/crmgen/platform/expr"
+)
+
+// graphqlFiles emits gqlgen's configuration, the hand-written part of the GraphQL schema (mutations,
+// computed fields, scalars) and the resolvers. entgql writes the rest of the schema (types, connections,
+// where-inputs, mutation inputs) from the ent schemas.
+func graphqlFiles(m *metamodel.Model) (Files, error) {
+	files := Files{}
+	mod := modulePath(m)
+	yml, err := templates.Render("gqlgen.yml", map[string]any{"Module": mod})
+	if err != nil {
+		return nil, err
+	}
+	files["gqlgen.yml"] = yml
+	files["graph/crm.graphqls"] = []byte(crmSchema(m))
+	src, err := render(resolvers(m, mod))
+	if err != nil {
+		return nil, fmt.Errorf("emit resolvers: %w", err)
+	}
+	files["graph/resolver.go"] = src
+	return files, nil
+}
+
+// crmSchema is the GraphQL schema crmgen adds to entgql's: CRUD mutations and computed fields.
+func crmSchema(m *metamodel.Model) string {
+	var b bytes.Buffer
+	b.WriteString("# " + generatedHeader + "\n\n")
+	b.WriteString("\"\"\"Any JSON value.\"\"\"\nscalar JSON\n\n")
+	b.WriteString("type Mutation {\n")
+	for _, e := range m.Entities {
+		fmt.Fprintf(&b, "  \"\"\"Create a %s.\"\"\"\n", e.Name)
+		fmt.Fprintf(&b, "  create%s(input: Create%sInput!): %s!\n", e.Name, e.Name, e.Name)
+		fmt.Fprintf(&b, "  \"\"\"Update a %s; only the fields given change.\"\"\"\n", e.Name)
+		fmt.Fprintf(&b, "  update%s(id: ID!, input: Update%sInput!): %s!\n", e.Name, e.Name, e.Name)
+		fmt.Fprintf(&b, "  \"\"\"Delete a %s and return its id.\"\"\"\n", e.Name)
+		fmt.Fprintf(&b, "  delete%s(id: ID!): ID!\n", e.Name)
+	}
+	b.WriteString("}\n")
+	for _, e := range m.Entities {
+		var comp []*metamodel.Field
+		for _, f := range e.Fields {
+			if virtual(f) {
+				comp = append(comp, f)
+			}
+		}
+		if len(comp) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\nextend type %s {\n", e.Name)
+		for _, f := range comp {
+			fmt.Fprintf(&b, "  \"\"\"Computed: %s\"\"\"\n  %s: %s\n", strings.ReplaceAll(f.Computed.Src, `"`, `'`), f.Name, gqlScalar(f.Type))
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+// virtual reports whether a field is computed at read time rather than stored.
+func virtual(f *metamodel.Field) bool { return f.Computed.Src != "" && !f.Stored }
+
+// gqlScalar is the GraphQL type of a field type.
+func gqlScalar(t metamodel.FieldType) string {
+	switch t {
+	case metamodel.TypeInt:
+		return "Int"
+	case metamodel.TypeFloat, metamodel.TypeDecimal:
+		return "Float"
+	case metamodel.TypeBool:
+		return "Boolean"
+	case metamodel.TypeDate, metamodel.TypeDateTime:
+		return "Time"
+	case metamodel.TypeJSON:
+		return "JSON"
+	}
+	return "String"
+}
+
+// gqlGoConv is the gqltype conversion function (and its Go result type) for a computed field's value.
+func gqlGoConv(t metamodel.FieldType) (string, jen.Code) {
+	switch t {
+	case metamodel.TypeInt:
+		return "Int", jen.Op("*").Int()
+	case metamodel.TypeFloat, metamodel.TypeDecimal:
+		return "Float", jen.Op("*").Float64()
+	case metamodel.TypeBool:
+		return "Bool", jen.Op("*").Bool()
+	case metamodel.TypeDate, metamodel.TypeDateTime:
+		return "Time", jen.Op("*").Qual(pkgTime, "Time")
+	case metamodel.TypeJSON:
+		return "JSON", jen.Qual(pkgJSON, "RawMessage")
+	}
+	return "String", jen.Op("*").String()
+}
+
+// orderable reports whether entgql generates an orderBy argument for the entity.
+func orderable(e *metamodel.Entity) bool {
+	for _, f := range e.Fields {
+		if f.Type != metamodel.TypeJSON && !f.Secret && !virtual(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolvers emits graph/resolver.go: the root resolver, Relay queries, CRUD mutations and computed
+// fields. Every call goes through the ent client in the request's transaction, so the platform's hooks,
+// interceptors and policies apply.
+func resolvers(m *metamodel.Model, mod string) *jen.File {
+	entPkg := mod + "/ent"
+	f := jen.NewFile("graph")
+	f.HeaderComment(generatedHeader)
+	f.PackageComment("Package graph is the GraphQL API of the application: gqlgen's executor over entgql's schema.")
+
+	f.Comment("Resolver is the root resolver; it holds the ent client used outside a transaction.")
+	f.Type().Id("Resolver").Struct(jen.Id("client").Op("*").Qual(entPkg, "Client"))
+	f.Comment("NewSchema returns the executable GraphQL schema over client.")
+	f.Func().Id("NewSchema").Params(jen.Id("client").Op("*").Qual(entPkg, "Client")).Qual(pkgGraphQL, "ExecutableSchema").Block(
+		jen.Return(jen.Id("NewExecutableSchema").Call(jen.Id("Config").Values(jen.Dict{
+			jen.Id("Resolvers"): jen.Op("&").Id("Resolver").Values(jen.Dict{jen.Id("client"): jen.Id("client")}),
+		}))),
+	)
+	f.Comment("ent returns the client of the request's transaction, if any, else the root client.")
+	f.Func().Params(jen.Id("r").Op("*").Id("Resolver")).Id("ent").Params(jen.Id("ctx").Qual(pkgContext, "Context")).Op("*").Qual(entPkg, "Client").Block(
+		jen.If(jen.Id("c").Op(":=").Qual(entPkg, "FromContext").Call(jen.Id("ctx")), jen.Id("c").Op("!=").Nil()).Block(jen.Return(jen.Id("c"))),
+		jen.Return(jen.Id("r").Dot("client")),
+	)
+
+	root := func(name string) {
+		f.Commentf("%s returns the %s resolver.", name, name)
+		f.Func().Params(jen.Id("r").Op("*").Id("Resolver")).Id(name).Params().Id(name + "Resolver").Block(
+			jen.Return(jen.Op("&").Id(metamodel.LowerFirst(name) + "Resolver").Values(jen.Id("r"))),
+		)
+		f.Type().Id(metamodel.LowerFirst(name) + "Resolver").Struct(jen.Op("*").Id("Resolver"))
+	}
+	root("Query")
+	root("Mutation")
+
+	ctx := jen.Id("ctx").Qual(pkgContext, "Context")
+	q := jen.Id("r").Op("*").Id("queryResolver")
+	f.Comment("Node resolves a node by its global id.")
+	f.Func().Params(q.Clone()).Id("Node").Params(ctx.Clone(), jen.Id("id").Int()).Params(jen.Qual(entPkg, "Noder"), jen.Error()).Block(
+		jen.Return(jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot("Noder").Call(jen.Id("ctx"), jen.Id("id"))),
+	)
+	f.Comment("Nodes resolves nodes by their global ids.")
+	f.Func().Params(q.Clone()).Id("Nodes").Params(ctx.Clone(), jen.Id("ids").Index().Int()).Params(jen.Index().Qual(entPkg, "Noder"), jen.Error()).Block(
+		jen.Return(jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot("Noders").Call(jen.Id("ctx"), jen.Id("ids"))),
+	)
+
+	cursor := jen.Op("*").Qual(pkgEntGQL, "Cursor").Types(jen.Int())
+	for _, e := range m.Entities {
+		n := e.Name
+		params := []jen.Code{ctx.Clone(), jen.Id("after").Add(cursor.Clone()), jen.Id("first").Op("*").Int(),
+			jen.Id("before").Add(cursor.Clone()), jen.Id("last").Op("*").Int()}
+		opts := []jen.Code{jen.Id("ctx"), jen.Id("after"), jen.Id("first"), jen.Id("before"), jen.Id("last")}
+		if orderable(e) {
+			params = append(params, jen.Id("orderBy").Index().Op("*").Qual(entPkg, n+"Order"))
+			opts = append(opts, jen.Qual(entPkg, "With"+n+"Order").Call(jen.Id("orderBy")))
+		}
+		params = append(params, jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput"))
+		opts = append(opts, jen.Qual(entPkg, "With"+n+"Filter").Call(jen.Id("where").Dot("Filter")))
+		f.Commentf("%s lists %s records as a Relay connection.", metamodel.Pascal(e.QueryField()), n)
+		f.Func().Params(q.Clone()).Id(metamodel.Pascal(e.QueryField())).Params(params...).
+			Params(jen.Op("*").Qual(entPkg, n+"Connection"), jen.Error()).Block(
+			jen.Return(jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call().Dot("Paginate").Call(opts...)),
+		)
+	}
+
+	mr := jen.Id("r").Op("*").Id("mutationResolver")
+	for _, e := range m.Entities {
+		n := e.Name
+		client := jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n)
+		f.Commentf("Create%s creates a %s.", n, n)
+		f.Func().Params(mr.Clone()).Id("Create"+n).Params(ctx.Clone(), jen.Id("input").Qual(entPkg, "Create"+n+"Input")).
+			Params(jen.Op("*").Qual(entPkg, n), jen.Error()).Block(
+			jen.Return(client.Clone().Dot("Create").Call().Dot("SetInput").Call(jen.Id("input")).Dot("Save").Call(jen.Id("ctx"))),
+		)
+		f.Commentf("Update%s updates a %s.", n, n)
+		f.Func().Params(mr.Clone()).Id("Update"+n).Params(ctx.Clone(), jen.Id("id").Int(), jen.Id("input").Qual(entPkg, "Update"+n+"Input")).
+			Params(jen.Op("*").Qual(entPkg, n), jen.Error()).Block(
+			jen.Return(client.Clone().Dot("UpdateOneID").Call(jen.Id("id")).Dot("SetInput").Call(jen.Id("input")).Dot("Save").Call(jen.Id("ctx"))),
+		)
+		f.Commentf("Delete%s deletes a %s.", n, n)
+		f.Func().Params(mr.Clone()).Id("Delete"+n).Params(ctx.Clone(), jen.Id("id").Int()).Params(jen.Int(), jen.Error()).Block(
+			jen.If(jen.Err().Op(":=").Add(client.Clone()).Dot("DeleteOneID").Call(jen.Id("id")).Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Lit(0), jen.Err()),
+			),
+			jen.Return(jen.Id("id"), jen.Nil()),
+		)
+	}
+
+	for _, e := range m.Entities {
+		var comp []*metamodel.Field
+		for _, fd := range e.Fields {
+			if virtual(fd) {
+				comp = append(comp, fd)
+			}
+		}
+		if len(comp) == 0 {
+			continue
+		}
+		n := e.Name
+		rname := metamodel.LowerFirst(n) + "Resolver"
+		f.Commentf("%s returns the resolver of %s's computed fields.", n, n)
+		f.Func().Params(jen.Id("r").Op("*").Id("Resolver")).Id(n).Params().Id(n + "Resolver").Block(
+			jen.Return(jen.Op("&").Id(rname).Values(jen.Id("r"))),
+		)
+		f.Type().Id(rname).Struct(jen.Op("*").Id("Resolver"))
+		for _, fd := range comp {
+			conv, typ := gqlGoConv(fd.Type)
+			f.Commentf("%s computes %s.%s = %s.", metamodel.Pascal(fd.Name), n, fd.Name, fd.Computed.Src)
+			f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id(metamodel.Pascal(fd.Name)).
+				Params(ctx.Clone(), jen.Id("obj").Op("*").Qual(entPkg, n)).Params(typ, jen.Error()).Block(
+				jen.List(jen.Id("v"), jen.Err()).Op(":=").Qual(pkgExpr, "Computed").Call(jen.Id("ctx"), jen.Lit(n), jen.Lit(fd.Name), jen.Id("obj")),
+				jen.Return(jen.Qual(pkgGQLType, conv).Call(jen.Id("v")), jen.Err()),
+			)
+		}
+	}
+	return f
+}

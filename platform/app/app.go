@@ -1,0 +1,162 @@
+// Package app is the shell of every generated application: flags, database, migration, data loading,
+// the HTTP server (GraphQL, GraphiQL, health) and graceful shutdown. The generated main hands it the
+// embedded model and the typed backend; everything else is shared code, driven by the model.
+package app
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect"
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/database"
+	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/graphiql"
+	"github.com/crmgen/crmgen/platform/seed"
+)
+
+// Generated is what a generated main provides.
+type Generated struct {
+	Model []byte                           // the resolved model, as metamodel.Marshal wrote it
+	Open  func(drv dialect.Driver) Backend // builds the typed backend over a database driver
+}
+
+// Backend is the typed half of an application, generated from the model.
+type Backend interface {
+	Migrate(ctx context.Context) error
+	Schema() graphql.ExecutableSchema
+	OpenTx(ctx context.Context) (context.Context, driver.Tx, error)
+	Close() error
+	Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
+	Exists(ctx context.Context, entity string, id int) (bool, error)
+	seed.Writer
+}
+
+// Main runs the application with command-line args and returns the process exit code.
+func Main(args []string, g Generated) int {
+	return run(args, g, os.Stdout, os.Stderr)
+}
+
+type options struct {
+	db, addr, logFormat string
+	seed                bool
+}
+
+func run(args []string, g Generated, stdout, stderr io.Writer) int {
+	m, err := metamodel.Unmarshal(g.Model)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fs := flag.NewFlagSet(m.App.Name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.db, "db", m.App.Name+".db", "database: a SQLite file path, or a postgres:// URL")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.BoolVar(&o.seed, "seed", true, "load the model's demo data into an empty database")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nServes the %s CRM: GraphQL at /graphql, GraphiQL at /graphiql.\n\nFlags:\n", m.App.Name, m.App.Name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var h slog.Handler = slog.NewTextHandler(stderr, nil)
+	if o.logFormat == "json" {
+		h = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(h)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, m, g, o, log, stdout); err != nil {
+		log.Error("stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log *slog.Logger, stdout io.Writer) error {
+	db, err := database.Open(o.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b := g.Open(db.Driver)
+	enforce.Install(&enforce.Runtime{Model: m, Dialect: db.Dialect, Backend: b})
+
+	start := time.Now()
+	if _, err := db.SQL.ExecContext(ctx, enforce.SequencesDDL); err != nil {
+		return fmt.Errorf("create platform tables: %w", err)
+	}
+	if err := b.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	log.Info("database ready", "dialect", db.Dialect, "took", time.Since(start).Round(time.Millisecond))
+	if o.seed {
+		n, err := seed.LoadIfEmpty(ctx, m, b)
+		if err != nil {
+			return fmt.Errorf("load data: %w", err)
+		}
+		if n > 0 {
+			log.Info("loaded demo data", "records", n)
+		}
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", graphqlHandler(b))
+	gi := graphiql.Handler("/graphql")
+	mux.Handle("/graphiql", gi)
+	mux.Handle("/graphiql/", gi)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := db.SQL.PingContext(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           withLogging(log, mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return withLogger(context.Background(), log) },
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("listening", "url", url, "graphql", url+"/graphql", "graphiql", url+"/graphiql")
+	fmt.Fprintf(stdout, "%s is ready at %s (GraphQL %s/graphql, GraphiQL %s/graphiql)\n", m.App.Name, url, url, url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

@@ -1,0 +1,81 @@
+// Package database opens the application's database: embedded SQLite (the default, a file next to the
+// app) or Postgres (a postgres:// DSN), configured the way ent and the platform need.
+package database
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/driver"
+)
+
+// DB is an open database.
+type DB struct {
+	Driver  *entsql.Driver
+	Dialect string
+	SQL     *sql.DB
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.SQL.Close() }
+
+// IsPostgres reports whether dsn names a Postgres server.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens dsn: a postgres:// URL, or a SQLite file path (optionally "file:" prefixed, with query
+// parameters). SQLite gets foreign keys, WAL, a busy timeout, immediate write transactions (so two writers
+// queue instead of failing on upgrade), and double-quoted string literals in DML, which ent's migration of
+// global id ranges uses.
+func Open(dsn string) (*DB, error) {
+	if IsPostgres(dsn) {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(20)
+		return &DB{Driver: entsql.OpenDB(dialect.Postgres, db), Dialect: dialect.Postgres, SQL: db}, nil
+	}
+	db, err := driver.Open(sqliteDSN(dsn), func(c *sqlite3.Conn) error {
+		_, err := c.Config(sqlite3.DBCONFIG_DQS_DML, true)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
+	}
+	// Each connection is a WebAssembly instance; a handful serves an app's concurrency, since SQLite
+	// allows one writer at a time anyway.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	return &DB{Driver: entsql.OpenDB(dialect.SQLite, db), Dialect: dialect.SQLite, SQL: db}, nil
+}
+
+func sqliteDSN(dsn string) string {
+	path, query, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	q, _ := url.ParseQuery(query)
+	pragmas := q["_pragma"]
+	has := func(name string) bool {
+		for _, p := range pragmas {
+			if strings.HasPrefix(p, name) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range []string{"foreign_keys(1)", "journal_mode(wal)", "busy_timeout(10000)", "synchronous(normal)"} {
+		if !has(p[:strings.IndexByte(p, '(')]) {
+			q.Add("_pragma", p)
+		}
+	}
+	if q.Get("_txlock") == "" {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}

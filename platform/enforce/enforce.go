@@ -1,0 +1,105 @@
+// Package enforce is the one enforcement point of a generated application: the ent hook and interceptor
+// that every generated schema installs. Every path that reads or writes records (GraphQL, admin screens,
+// data loading, jobs) goes through the ent client, so the rules here — validation, numbering, versioning,
+// soft delete, and the role-based row and field rules that build on them — cannot be bypassed.
+//
+// The generated schemas call Hook and Interceptor with their entity's name when the ent runtime
+// initializes; the closures look the rules up in the model Install provides, at the time they run.
+package enforce
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"entgo.io/ent"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// Backend is what enforcement needs from the generated code beyond ent's generic interfaces.
+type Backend interface {
+	// Mutate executes a (rewritten) mutation with the client of ctx.
+	Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
+	// Exists reports whether a record of entity with id exists and is visible in ctx.
+	Exists(ctx context.Context, entity string, id int) (bool, error)
+}
+
+// Runtime is the installed model and backend.
+type Runtime struct {
+	Model   *metamodel.Model
+	Dialect string // entgo.io/ent/dialect name: "sqlite3" or "postgres"
+	Backend Backend
+
+	entities map[string]*entityInfo
+}
+
+// entityInfo indexes an entity by the ent names that mutations and queries use.
+type entityInfo struct {
+	e      *metamodel.Entity
+	fields map[string]*metamodel.Field    // ent field name → field
+	fks    map[string]*metamodel.Relation // FK column → belongsTo relation
+	edges  map[string]*metamodel.Relation // ent edge name → relation
+}
+
+var current atomic.Pointer[Runtime]
+
+// Install makes rt the rules every hook and interceptor applies. The app calls it once at start, before
+// opening the ent client.
+func Install(rt *Runtime) {
+	rt.entities = map[string]*entityInfo{}
+	for _, e := range rt.Model.Entities {
+		info := &entityInfo{e: e, fields: map[string]*metamodel.Field{}, fks: map[string]*metamodel.Relation{},
+			edges: map[string]*metamodel.Relation{}}
+		for _, f := range e.Fields {
+			info.fields[f.EntName()] = f
+		}
+		for _, r := range e.Relations {
+			info.edges[r.EntName()] = r
+			if r.Kind == metamodel.BelongsTo {
+				info.fks[r.FKColumn()] = r
+			}
+		}
+		rt.entities[e.Name] = info
+	}
+	current.Store(rt)
+}
+
+// Installed returns the installed runtime, or nil.
+func Installed() *Runtime { return current.Load() }
+
+func (rt *Runtime) entity(name string) (*entityInfo, error) {
+	info := rt.entities[name]
+	if info == nil {
+		return nil, fmt.Errorf("enforce: entity %q is not in the installed model", name)
+	}
+	return info, nil
+}
+
+type ctxKey int
+
+const (
+	systemKey ctxKey = iota
+	includeDeletedKey
+	hardDeleteKey
+)
+
+// System marks ctx as the system acting (data loading, workflows, timers): it may set readonly fields.
+func System(ctx context.Context) context.Context { return context.WithValue(ctx, systemKey, true) }
+
+// IsSystem reports whether ctx acts as the system.
+func IsSystem(ctx context.Context) bool { v, _ := ctx.Value(systemKey).(bool); return v }
+
+// IncludeDeleted makes soft-deleted rows visible in ctx (for restore and audit screens).
+func IncludeDeleted(ctx context.Context) context.Context {
+	return context.WithValue(ctx, includeDeletedKey, true)
+}
+
+func includesDeleted(ctx context.Context) bool { v, _ := ctx.Value(includeDeletedKey).(bool); return v }
+
+// HardDelete makes deletes in ctx remove soft-delete rows for good.
+func HardDelete(ctx context.Context) context.Context {
+	return context.WithValue(ctx, hardDeleteKey, true)
+}
+
+func hardDeletes(ctx context.Context) bool { v, _ := ctx.Value(hardDeleteKey).(bool); return v }

@@ -1,0 +1,188 @@
+package enforce
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// Rule names reported in errors (and in GraphQL error extensions), one per kind of check.
+const (
+	RuleRequired  = "required"
+	RuleUnique    = "unique"
+	RuleMin       = "min"
+	RuleMax       = "max"
+	RuleMinLen    = "minLen"
+	RuleMaxLen    = "maxLen"
+	RulePattern   = "pattern"
+	RuleEmail     = "email"
+	RulePhone     = "phone"
+	RuleURL       = "url"
+	RuleEnum      = "enum"
+	RuleScale     = "scale"
+	RulePrecision = "precision"
+	RuleReadonly  = "readonly"
+	RuleExists    = "exists"
+	RuleType      = "type"
+)
+
+// FieldError is one violated rule of one field or relation.
+type FieldError struct {
+	Entity string `json:"entity"`
+	Field  string `json:"field"`
+	Rule   string `json:"rule"`
+	Msg    string `json:"message"`
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("%s.%s: %s (%s)", e.Entity, e.Field, e.Msg, e.Rule)
+}
+
+// ValidationError lists every violated rule of a mutation. Nothing was written.
+type ValidationError struct {
+	Fields []*FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Error()
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// ConflictError reports an update of a versioned record made from a stale version.
+type ConflictError struct {
+	Entity          string
+	ID              any
+	Expected, Found int
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s %v was changed by someone else (version %d, you edited version %d): reload and apply your change again",
+		e.Entity, e.ID, e.Found, e.Expected)
+}
+
+// RestrictError reports a delete refused because other records still refer to the record.
+type RestrictError struct {
+	Entity    string
+	Relations []string // "Contact.customer"
+}
+
+func (e *RestrictError) Error() string {
+	return fmt.Sprintf("%s cannot be deleted while other records refer to it (%s has onDelete: restrict); delete or reassign those first",
+		e.Entity, strings.Join(e.Relations, ", "))
+}
+
+var (
+	sqliteColumn = regexp.MustCompile(`constraint failed: [a-z0-9_]+\.([a-z0-9_]+)`)
+	pgKeyColumn  = regexp.MustCompile(`Key \(([a-z0-9_, ]+)\)`)
+)
+
+// translate turns a database constraint error into an error naming the model's field and rule. Other
+// errors are returned as they are.
+func translate(err error, info *entityInfo, deleting bool) error {
+	var (
+		kind   string // unique | notnull | fk
+		column string
+	)
+	var se *sqlite3.Error
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe):
+		switch pe.Code {
+		case "23505":
+			kind = "unique"
+		case "23502":
+			kind, column = "notnull", pe.ColumnName
+		case "23503":
+			kind = "fk"
+		}
+		if column == "" {
+			if mm := pgKeyColumn.FindStringSubmatch(pe.Detail); mm != nil {
+				column = strings.TrimSpace(strings.Split(mm[1], ",")[0])
+			}
+		}
+	case errors.As(err, &se):
+		msg := se.Error()
+		switch {
+		case strings.Contains(msg, "UNIQUE constraint failed"):
+			kind = "unique"
+		case strings.Contains(msg, "NOT NULL constraint failed"):
+			kind = "notnull"
+		case strings.Contains(msg, "FOREIGN KEY constraint failed"):
+			kind = "fk"
+		}
+		if mm := sqliteColumn.FindStringSubmatch(msg); mm != nil {
+			column = mm[1]
+		}
+	default:
+		return err
+	}
+	switch kind {
+	case "unique":
+		name := info.modelName(column)
+		return &ValidationError{Fields: []*FieldError{{Entity: info.e.Name, Field: name, Rule: RuleUnique,
+			Msg: "another record already has this value"}}}
+	case "notnull":
+		return &ValidationError{Fields: []*FieldError{{Entity: info.e.Name, Field: info.modelName(column),
+			Rule: RuleRequired, Msg: "is required"}}}
+	case "fk":
+		if deleting {
+			return &RestrictError{Entity: info.e.Name, Relations: restricting(info.e)}
+		}
+		return &ValidationError{Fields: []*FieldError{{Entity: info.e.Name, Field: info.modelName(column),
+			Rule: RuleExists, Msg: "refers to a record that does not exist"}}}
+	}
+	return err
+}
+
+// modelName maps a column back to the model's field or relation name.
+func (info *entityInfo) modelName(column string) string {
+	if f := info.fields[column]; f != nil {
+		return f.Name
+	}
+	if r := info.fks[column]; r != nil {
+		return r.Name
+	}
+	if column == "" {
+		return "?"
+	}
+	return metamodel.Camel(column)
+}
+
+// restricting lists the relations that refer to e with onDelete: restrict.
+func restricting(e *metamodel.Entity) []string {
+	var out []string
+	for _, r := range e.Relations {
+		if (r.Kind == metamodel.HasMany || r.Kind == metamodel.HasOne) && r.InverseRel.OnDelete == metamodel.OnDeleteRestrict {
+			out = append(out, r.Target.Name+"."+r.InverseRel.Name)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"a reference"}
+	}
+	return out
+}
+
+// IsNotFound reports whether err is the generated ent package's NotFoundError, which enforce cannot
+// import: it matches the type by name.
+func IsNotFound(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		t := reflect.TypeOf(e)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Name() == "NotFoundError" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,144 @@
+package enforce
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// Interfaces every generated mutation and query implements beyond ent.Mutation / ent.Query.
+type (
+	opSetter   interface{ SetOp(ent.Op) }
+	predicater interface {
+		WhereP(...func(*sql.Selector))
+	}
+	oldFielder interface {
+		OldField(ctx context.Context, name string) (ent.Value, error)
+	}
+)
+
+// Hook returns the mutation hook of entity. Generated schemas install exactly one, so the generated
+// runtime's hook slots do not depend on the model.
+func Hook(entity string) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			rt := current.Load()
+			if rt == nil {
+				return next.Mutate(ctx, m)
+			}
+			info, err := rt.entity(entity)
+			if err != nil {
+				return nil, err
+			}
+			return rt.mutate(ctx, info, m, next)
+		})
+	}
+}
+
+func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation, next ent.Mutator) (ent.Value, error) {
+	e := info.e
+	switch {
+	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
+		if e.Has(metamodel.TraitSoftDelete) && !hardDeletes(ctx) {
+			return rt.softDelete(ctx, m)
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, translate(err, info, true)
+		}
+		return v, nil
+	case m.Op().Is(ent.OpCreate):
+		if err := rt.applyDefaults(ctx, info, m); err != nil {
+			return nil, err
+		}
+		if err := rt.validate(ctx, info, m, true); err != nil {
+			return nil, err
+		}
+	default: // update, update one
+		if err := rt.validate(ctx, info, m, false); err != nil {
+			return nil, err
+		}
+		if e.Has(metamodel.TraitSoftDelete) && !includesDeleted(ctx) {
+			m.(predicater).WhereP(sql.FieldIsNull("deleted_at"))
+		}
+		if e.Has(metamodel.TraitVersioned) {
+			return rt.versionedUpdate(ctx, info, m, next)
+		}
+	}
+	v, err := next.Mutate(ctx, m)
+	if err != nil {
+		return nil, translate(err, info, false)
+	}
+	return v, nil
+}
+
+// softDelete turns a delete into an update of deletedAt. The rewritten mutation runs through the client
+// again (so update rules apply); a row already deleted is not found.
+func (rt *Runtime) softDelete(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	one := m.Op().Is(ent.OpDeleteOne)
+	if one {
+		m.(opSetter).SetOp(ent.OpUpdateOne)
+	} else {
+		m.(opSetter).SetOp(ent.OpUpdate)
+	}
+	if err := m.SetField("deleted_at", time.Now()); err != nil {
+		return nil, err
+	}
+	m.(predicater).WhereP(sql.FieldIsNull("deleted_at"))
+	v, err := rt.Backend.Mutate(includeDeletedAfter(ctx), m)
+	if err != nil {
+		return nil, err
+	}
+	if one {
+		return 1, nil // a delete reports the number of rows it removed
+	}
+	return v, nil
+}
+
+// includeDeletedAfter keeps the update rules of soft delete from adding their own deletedAt filter twice.
+func includeDeletedAfter(ctx context.Context) context.Context { return IncludeDeleted(ctx) }
+
+// versionedUpdate implements optimistic locking: the update applies only to the version the client read
+// (the mutation's version value, when given) and increments it; a concurrent change makes it fail with a
+// ConflictError instead of being lost.
+func (rt *Runtime) versionedUpdate(ctx context.Context, info *entityInfo, m ent.Mutation, next ent.Mutator) (ent.Value, error) {
+	if !m.Op().Is(ent.OpUpdateOne) {
+		if err := m.AddField("version", 1); err != nil {
+			return nil, err
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, translate(err, info, false)
+		}
+		return v, nil
+	}
+	oldV, err := m.(oldFielder).OldField(ctx, "version")
+	if err != nil {
+		return nil, err
+	}
+	old, _ := oldV.(int)
+	expected := old
+	if v, ok := m.Field("version"); ok {
+		expected, _ = v.(int)
+	}
+	id, _ := m.(interface{ ID() (int, bool) }).ID()
+	if expected != old {
+		return nil, &ConflictError{Entity: info.e.Name, ID: id, Expected: expected, Found: old}
+	}
+	if err := m.SetField("version", expected+1); err != nil {
+		return nil, err
+	}
+	m.(predicater).WhereP(sql.FieldEQ("version", expected))
+	v, err := next.Mutate(ctx, m)
+	if err != nil {
+		if IsNotFound(err) {
+			return nil, &ConflictError{Entity: info.e.Name, ID: id, Expected: expected, Found: expected + 1}
+		}
+		return nil, translate(err, info, false)
+	}
+	return v, nil
+}
