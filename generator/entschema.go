@@ -214,7 +214,7 @@ func entField(fd *metamodel.Field) jen.Code {
 		// A JSON document has no order and no where predicates in entgql.
 		ann = append(ann, jen.Qual(pkgEntGQL, "Skip").Call(jen.Qual(pkgEntGQL, "SkipWhereInput")))
 	} else if !fd.Secret {
-		ann = append(ann, jen.Qual(pkgEntGQL, "OrderField").Call(jen.Lit(strings.ToUpper(fd.EntName()))))
+		ann = append(ann, jen.Qual(pkgEntGQL, "OrderField").Call(jen.Lit(strings.ToUpper(fd.Column()))))
 	}
 	if len(ann) > 0 {
 		c = c.Dot("Annotations").Call(ann...)

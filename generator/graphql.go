@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/99designs/gqlgen/codegen/templates"
 	"github.com/dave/jennifer/jen"
 
 	"github.com/crmgen/crmgen/metamodel"
-	"github.com/crmgen/crmgen/templates"
+	crmtemplates "github.com/crmgen/crmgen/templates"
 )
 
 const (
@@ -24,7 +25,7 @@ const (
 func graphqlFiles(m *metamodel.Model) (Files, error) {
 	files := Files{}
 	mod := modulePath(m)
-	yml, err := templates.Render("gqlgen.yml", map[string]any{"Module": mod})
+	yml, err := crmtemplates.Render("gqlgen.yml", map[string]any{"Module": mod})
 	if err != nil {
 		return nil, err
 	}
@@ -65,12 +66,15 @@ func crmSchema(m *metamodel.Model) string {
 		}
 		fmt.Fprintf(&b, "\nextend type %s {\n", e.Name)
 		for _, f := range comp {
-			fmt.Fprintf(&b, "  \"\"\"Computed: %s\"\"\"\n  %s: %s\n", strings.ReplaceAll(f.Computed.Src, `"`, `'`), f.Name, gqlScalar(f.Type))
+			fmt.Fprintf(&b, "  \"\"\"Computed: %s\"\"\"\n  %s: %s\n", strings.ReplaceAll(f.Computed.Src, `"`, `'`), f.GraphQLName(), gqlScalar(f.Type))
 		}
 		b.WriteString("}\n")
 	}
 	return b.String()
 }
+
+// goName is the Go name gqlgen gives a GraphQL field's resolver method.
+func goName(graphqlName string) string { return templates.ToGo(graphqlName) }
 
 // virtual reports whether a field is computed at read time rather than stored.
 func virtual(f *metamodel.Field) bool { return f.Computed.Src != "" && !f.Stored }
@@ -175,8 +179,8 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		}
 		params = append(params, jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput"))
 		opts = append(opts, jen.Qual(entPkg, "With"+n+"Filter").Call(jen.Id("where").Dot("Filter")))
-		f.Commentf("%s lists %s records as a Relay connection.", metamodel.Pascal(e.QueryField()), n)
-		f.Func().Params(q.Clone()).Id(metamodel.Pascal(e.QueryField())).Params(params...).
+		f.Commentf("%s lists %s records as a Relay connection.", goName(e.QueryField()), n)
+		f.Func().Params(q.Clone()).Id(goName(e.QueryField())).Params(params...).
 			Params(jen.Op("*").Qual(entPkg, n+"Connection"), jen.Error()).Block(
 			jen.Return(jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call().Dot("Paginate").Call(opts...)),
 		)
@@ -186,18 +190,18 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 	for _, e := range m.Entities {
 		n := e.Name
 		client := jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n)
-		f.Commentf("Create%s creates a %s.", n, n)
-		f.Func().Params(mr.Clone()).Id("Create"+n).Params(ctx.Clone(), jen.Id("input").Qual(entPkg, "Create"+n+"Input")).
+		f.Commentf("%s creates a %s.", goName("create"+n), n)
+		f.Func().Params(mr.Clone()).Id(goName("create"+n)).Params(ctx.Clone(), jen.Id("input").Qual(entPkg, "Create"+n+"Input")).
 			Params(jen.Op("*").Qual(entPkg, n), jen.Error()).Block(
 			jen.Return(client.Clone().Dot("Create").Call().Dot("SetInput").Call(jen.Id("input")).Dot("Save").Call(jen.Id("ctx"))),
 		)
-		f.Commentf("Update%s updates a %s.", n, n)
-		f.Func().Params(mr.Clone()).Id("Update"+n).Params(ctx.Clone(), jen.Id("id").Int(), jen.Id("input").Qual(entPkg, "Update"+n+"Input")).
+		f.Commentf("%s updates a %s.", goName("update"+n), n)
+		f.Func().Params(mr.Clone()).Id(goName("update"+n)).Params(ctx.Clone(), jen.Id("id").Int(), jen.Id("input").Qual(entPkg, "Update"+n+"Input")).
 			Params(jen.Op("*").Qual(entPkg, n), jen.Error()).Block(
 			jen.Return(client.Clone().Dot("UpdateOneID").Call(jen.Id("id")).Dot("SetInput").Call(jen.Id("input")).Dot("Save").Call(jen.Id("ctx"))),
 		)
-		f.Commentf("Delete%s deletes a %s.", n, n)
-		f.Func().Params(mr.Clone()).Id("Delete"+n).Params(ctx.Clone(), jen.Id("id").Int()).Params(jen.Int(), jen.Error()).Block(
+		f.Commentf("%s deletes a %s.", goName("delete"+n), n)
+		f.Func().Params(mr.Clone()).Id(goName("delete"+n)).Params(ctx.Clone(), jen.Id("id").Int()).Params(jen.Int(), jen.Error()).Block(
 			jen.If(jen.Err().Op(":=").Add(client.Clone()).Dot("DeleteOneID").Call(jen.Id("id")).Dot("Exec").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Lit(0), jen.Err()),
 			),
@@ -218,14 +222,14 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		n := e.Name
 		rname := metamodel.LowerFirst(n) + "Resolver"
 		f.Commentf("%s returns the resolver of %s's computed fields.", n, n)
-		f.Func().Params(jen.Id("r").Op("*").Id("Resolver")).Id(n).Params().Id(n + "Resolver").Block(
+		f.Func().Params(jen.Id("r").Op("*").Id("Resolver")).Id(goName(n)).Params().Id(goName(n) + "Resolver").Block(
 			jen.Return(jen.Op("&").Id(rname).Values(jen.Id("r"))),
 		)
 		f.Type().Id(rname).Struct(jen.Op("*").Id("Resolver"))
 		for _, fd := range comp {
 			conv, typ := gqlGoConv(fd.Type)
-			f.Commentf("%s computes %s.%s = %s.", metamodel.Pascal(fd.Name), n, fd.Name, fd.Computed.Src)
-			f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id(metamodel.Pascal(fd.Name)).
+			f.Commentf("%s computes %s.%s = %s.", goName(fd.GraphQLName()), n, fd.Name, fd.Computed.Src)
+			f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id(goName(fd.GraphQLName())).
 				Params(ctx.Clone(), jen.Id("obj").Op("*").Qual(entPkg, n)).Params(typ, jen.Error()).Block(
 				jen.List(jen.Id("v"), jen.Err()).Op(":=").Qual(pkgExpr, "Computed").Call(jen.Id("ctx"), jen.Lit(n), jen.Lit(fd.Name), jen.Id("obj")),
 				jen.Return(jen.Qual(pkgGQLType, conv).Call(jen.Id("v")), jen.Err()),

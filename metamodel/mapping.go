@@ -76,20 +76,22 @@ func Plural(s string) string {
 // rejects them.
 func NameRoundTrips(name string) bool { return Camel(Snake(name)) == name }
 
-// EntName is the ent field or edge name of a field or relation: snake_case.
+// EntName is the ent name of a field, snake_case as ent expects ("tax_id"). entgql would name it "taxID" in
+// GraphQL; the generator renames such fields back to the model's name ("taxId"), so the GraphQL API uses
+// exactly the model's names.
 func (f *Field) EntName() string { return Snake(f.Name) }
 
 // Column is the SQL column of a field.
 func (f *Field) Column() string { return Snake(f.Name) }
 
-// EntName is the ent edge name of a relation end.
+// EntName is the ent edge name of a relation end (snake_case, see Field.EntName).
 func (r *Relation) EntName() string { return Snake(r.Name) }
 
 // FKField is the model-level name of the foreign-key edge field of a belongsTo relation ("department" →
 // "departmentID", GraphQL field "departmentID", ent field "department_id", column "department_id").
 func (r *Relation) FKField() string { return r.Name + "ID" }
 
-// FKColumn is the SQL column (and ent field name) holding a belongsTo relation's foreign key.
+// FKColumn is the SQL column, and the ent field name, holding a belongsTo relation's foreign key.
 func (r *Relation) FKColumn() string { return Snake(r.Name) + "_id" }
 
 // JoinTable is the SQL table of a many-to-many relation, named from its declaring side.
@@ -126,3 +128,43 @@ func (e *Entity) Package() string { return strings.ToLower(e.Name) }
 // QueryField is the GraphQL connection field on Query listing the entity: "followUps".
 func (e *Entity) QueryField() string { return LowerFirst(Plural(e.Name)) }
 
+
+// entAcronyms are the initialisms ent upper-cases when it derives Go and GraphQL names from snake_case
+// (entc/gen's ruleset; TestGraphQLNamesMatchEnt in package generator keeps the two lists in step).
+var entAcronyms = map[string]bool{
+	"ACL": true, "API": true, "ASCII": true, "AWS": true, "CPU": true, "CSS": true, "DNS": true, "EOF": true,
+	"GB": true, "GUID": true, "HCL": true, "HTML": true, "HTTP": true, "HTTPS": true, "ID": true, "IP": true,
+	"JSON": true, "KB": true, "LHS": true, "MAC": true, "MB": true, "QPS": true, "RAM": true, "RHS": true,
+	"RPC": true, "SLA": true, "SMTP": true, "SQL": true, "SSH": true, "SSO": true, "TCP": true, "TLS": true,
+	"TTL": true, "UDP": true, "UI": true, "UID": true, "URI": true, "URL": true, "UTF8": true, "UUID": true,
+	"VM": true, "XML": true, "XMPP": true, "XSRF": true, "XSS": true,
+}
+
+// graphQLName is how entgql names a snake_case ent name in GraphQL: the first word lower-cased, later
+// words capitalized, initialisms upper-cased ("tax_id" → "taxID", "website_url" → "websiteURL").
+func graphQLName(snake string) string {
+	words := strings.FieldsFunc(snake, func(r rune) bool { return r == '_' })
+	if len(words) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(strings.ToLower(words[0]))
+	for _, w := range words[1:] {
+		if up := strings.ToUpper(w); entAcronyms[up] {
+			b.WriteString(up)
+		} else {
+			b.WriteString(Pascal(w))
+		}
+	}
+	return b.String()
+}
+
+// GraphQLName is the field's name in the GraphQL API. It equals the model's name except where a later
+// word is an initialism written in lower case: "taxId" is exposed as "taxID", as Go and entgql name it.
+func (f *Field) GraphQLName() string { return graphQLName(f.EntName()) }
+
+// GraphQLName is the relation's name in the GraphQL API (see Field.GraphQLName).
+func (r *Relation) GraphQLName() string { return graphQLName(r.EntName()) }
+
+// GraphQLFKName is the GraphQL name of a belongsTo relation's foreign-key field ("regionID").
+func (r *Relation) GraphQLFKName() string { return graphQLName(r.FKColumn()) }

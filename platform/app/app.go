@@ -126,6 +126,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("/graphiql", gi)
 	mux.Handle("/graphiql/", gi)
+	mux.HandleFunc("/metrics", metricsHandler)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.SQL.PingContext(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)

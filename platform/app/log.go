@@ -52,6 +52,7 @@ func withLogging(log *slog.Logger, next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" {
 			return
 		}
+		requests.Add(1)
 		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"bytes", rec.bytes, "took", time.Since(start).Round(time.Microsecond))
 	})

@@ -17,7 +17,7 @@ import (
 
 // DB is an open database.
 type DB struct {
-	Driver  *entsql.Driver
+	Driver  dialect.Driver // counts statements (see Statements)
 	Dialect string
 	SQL     *sql.DB
 }
@@ -41,7 +41,7 @@ func Open(dsn string) (*DB, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		db.SetMaxOpenConns(20)
-		return &DB{Driver: entsql.OpenDB(dialect.Postgres, db), Dialect: dialect.Postgres, SQL: db}, nil
+		return &DB{Driver: countingDriver{entsql.OpenDB(dialect.Postgres, db)}, Dialect: dialect.Postgres, SQL: db}, nil
 	}
 	db, err := driver.Open(sqliteDSN(dsn), func(c *sqlite3.Conn) error {
 		_, err := c.Config(sqlite3.DBCONFIG_DQS_DML, true)
@@ -54,7 +54,7 @@ func Open(dsn string) (*DB, error) {
 	// allows one writer at a time anyway.
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	return &DB{Driver: entsql.OpenDB(dialect.SQLite, db), Dialect: dialect.SQLite, SQL: db}, nil
+	return &DB{Driver: countingDriver{entsql.OpenDB(dialect.SQLite, db)}, Dialect: dialect.SQLite, SQL: db}, nil
 }
 
 func sqliteDSN(dsn string) string {

@@ -38,7 +38,8 @@ type Runtime struct {
 type entityInfo struct {
 	e      *metamodel.Entity
 	fields map[string]*metamodel.Field    // ent field name → field
-	fks    map[string]*metamodel.Relation // FK column → belongsTo relation
+	fks    map[string]*metamodel.Relation // FK ent field ("region_id") → belongsTo relation
+	cols   map[string]string              // SQL column → model field or relation name
 	edges  map[string]*metamodel.Relation // ent edge name → relation
 }
 
@@ -50,14 +51,16 @@ func Install(rt *Runtime) {
 	rt.entities = map[string]*entityInfo{}
 	for _, e := range rt.Model.Entities {
 		info := &entityInfo{e: e, fields: map[string]*metamodel.Field{}, fks: map[string]*metamodel.Relation{},
-			edges: map[string]*metamodel.Relation{}}
+			edges: map[string]*metamodel.Relation{}, cols: map[string]string{}}
 		for _, f := range e.Fields {
 			info.fields[f.EntName()] = f
+			info.cols[f.Column()] = f.Name
 		}
 		for _, r := range e.Relations {
 			info.edges[r.EntName()] = r
 			if r.Kind == metamodel.BelongsTo {
 				info.fks[r.FKColumn()] = r
+				info.cols[r.FKColumn()] = r.Name
 			}
 		}
 		rt.entities[e.Name] = info

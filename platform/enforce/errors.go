@@ -146,11 +146,8 @@ func translate(err error, info *entityInfo, deleting bool) error {
 
 // modelName maps a column back to the model's field or relation name.
 func (info *entityInfo) modelName(column string) string {
-	if f := info.fields[column]; f != nil {
-		return f.Name
-	}
-	if r := info.fks[column]; r != nil {
-		return r.Name
+	if name, ok := info.cols[column]; ok {
+		return name
 	}
 	if column == "" {
 		return "?"

@@ -1,0 +1,46 @@
+// Package e2e drives generated applications end to end: each test generates an app from a model with the
+// real CLI, builds it, starts it against a fresh SQLite file and a fresh Postgres database, and talks to it
+// over HTTP.
+package e2e
+
+import (
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/crmgen/crmgen/internal/apptest"
+	"github.com/crmgen/crmgen/internal/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+var (
+	apps   = map[string]*apptest.App{}
+	appsMu sync.Mutex
+)
+
+// built returns the app generated from modelDir, building it once per test binary.
+func built(t *testing.T, modelDir, name string) *apptest.App {
+	t.Helper()
+	appsMu.Lock()
+	defer appsMu.Unlock()
+	if a := apps[name]; a != nil {
+		return a
+	}
+	a := apptest.Build(t, modelDir, name)
+	apps[name] = a
+	return a
+}
+
+// kitchen is the app of testdata/kitchen, which uses every feature of the foundation.
+func kitchen(t *testing.T) *apptest.App { return built(t, "e2e/testdata/kitchen", "kitchen") }
+
+// onEachDB runs fn against a fresh server on SQLite and on Postgres.
+func onEachDB(t *testing.T, a *apptest.App, fn func(t *testing.T, s *apptest.Server)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, a.Start(t, apptest.SQLitePath(t))) })
+	t.Run("postgres", func(t *testing.T) { fn(t, a.Start(t, pgtest.DSN(t))) })
+}
