@@ -45,6 +45,14 @@ type Model struct {
 	// not implement workflows yet").
 	Sections map[string]Pos `json:"-"`
 
+	// Warnings are the problems Build found that do not stop generation (e.g. an unreachable state).
+	Warnings ErrorList `json:"-"`
+
+	src   map[any]srcPos // positions of keys and list items inside an element, by element pointer
+	texts []textLoc      // localized texts with the positions of their locale keys
+	built bool
+	envs  *envCache
+
 	enumByName     map[string]*Enum
 	entityByName   map[string]*Entity
 	roleByName     map[string]*Role
@@ -169,7 +177,7 @@ type Field struct {
 	EnumRef *Enum  `json:"-"`
 
 	AutoNumber string `json:"autoNumber,omitempty"`
-	Computed   Expr   `json:"computed,omitempty"`
+	Computed   Expr   `json:"computed,omitzero"`
 	Stored     bool   `json:"stored,omitempty"`
 
 	// System marks fields the platform adds (timestamps, softDelete, versioned, User.passwordHash) or a
@@ -366,7 +374,7 @@ type Transition struct {
 	To       string        `json:"to"`
 	Roles    []string      `json:"roles,omitempty"`
 	Requires []string      `json:"requires,omitempty"`
-	Guard    Expr          `json:"guard,omitempty"`
+	Guard    Expr          `json:"guard,omitzero"`
 	Comment  string        `json:"comment,omitempty"` // "", "required" or "optional"
 	Set      []*Assignment `json:"set,omitempty"`
 	Do       []*Action     `json:"do,omitempty"`
@@ -385,7 +393,7 @@ type Timer struct {
 	State      string  `json:"state"`
 	After      string  `json:"after,omitempty"` // as written: 30m, 72h, 90d, 2w
 	AfterNanos int64   `json:"afterNanos,omitempty"`
-	At         Expr    `json:"at,omitempty"`
+	At         Expr    `json:"at,omitzero"`
 	Notify     *Notify `json:"notify,omitempty"`
 	Transition string  `json:"transition,omitempty"`
 	Pos        Pos     `json:"-"`
@@ -404,9 +412,10 @@ type Notify struct {
 // Automation runs actions when records of an entity change.
 type Automation struct {
 	Name   string    `json:"name"`
+	Label  Text      `json:"label,omitempty"`
 	Entity string    `json:"entity"`
 	On     []string  `json:"on"` // create, update, delete, transition:<name>
-	When   Expr      `json:"when,omitempty"`
+	When   Expr      `json:"when,omitzero"`
 	Do     []*Action `json:"do"`
 	Pos    Pos       `json:"-"`
 }
@@ -442,7 +451,7 @@ type Report struct {
 	Entity   string     `json:"entity,omitempty"`
 	GroupBy  []*GroupBy `json:"groupBy,omitempty"`
 	Measures []*Measure `json:"measures,omitempty"`
-	Where    Expr       `json:"where,omitempty"`
+	Where    Expr       `json:"where,omitzero"`
 	Chart    string     `json:"chart,omitempty"` // table | bar | line | pie | funnel
 
 	Events        *Events           `json:"events,omitempty"`

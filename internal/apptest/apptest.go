@@ -243,4 +243,3 @@ func tail(s string, n int) string {
 	}
 	return fmt.Sprintf("…%s", s[len(s)-n:])
 }
-
