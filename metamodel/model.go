@@ -95,6 +95,9 @@ func Unmarshal(data []byte) (*Model, error) {
 // relations and system fields; Unmarshal calls it on the embedded JSON. A dangling name is an error here
 // (Build reports it earlier with a position).
 func (m *Model) link() error {
+	if m.envs == nil {
+		m.envs = newEnvCache()
+	}
 	m.enumByName = map[string]*Enum{}
 	for _, e := range m.Enums {
 		m.enumByName[e.Name] = e

@@ -1,0 +1,865 @@
+package metamodel
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Each case is a rule of METAMODEL.md: a small model and the exact problems it must produce.
+var ruleTests = []struct {
+	name string
+	yaml string
+	want []string
+}{
+	// Files and keys.
+	{"unknown top-level key", `
+app: {name: t}
+entites: {}
+`, []string{`m.yaml:2:1: unknown key "entites" in the model file (did you mean "entities"?)`}},
+	{"unknown field key with suggestion", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      name: {type: string, requird: true}
+`, []string{
+		"m.yaml:5:28: unknown key \"requird\" in field \"Patient.name\" (did you mean \"required\"?)",
+	}},
+	{"unknown key without close candidate lists the keys", `
+app: {name: t}
+entities:
+  Patient:
+    relations:
+      doctor: {to: User, color: red}
+`, []string{
+		"m.yaml:5:26: unknown key \"color\" in relation \"Patient.doctor\" (want one of label, to, kind, inverse, required, unique, onDelete)",
+	}},
+	{"yaml syntax error", `
+app: {name: t
+entities: {}
+`, []string{
+		"m.yaml:2:1: invalid YAML: did not find expected ',' or '}'",
+	}},
+	{"key written twice", `
+app:
+  name: t
+  name: u
+`, []string{
+		"m.yaml:3:3: key \"name\" is declared twice in app (first at m.yaml:2:3)",
+	}},
+	{"entity declared twice in one file", `
+app: {name: t}
+entities:
+  Patient: {}
+  Patient: {}
+`, []string{
+		"m.yaml:4:3: entity \"Patient\" is declared twice (first at m.yaml:3:3)",
+	}},
+	{"want a mapping", `
+app: {name: t}
+entities:
+  Patient:
+    fields: [name]
+`, []string{
+		"m.yaml:4:13: entity \"Patient\" fields: want a mapping, got a list",
+	}},
+	{"want true or false", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      name: {type: string, required: yes}
+`, []string{
+		"m.yaml:5:38: field \"Patient.name\" required: want true or false, got \"yes\"",
+	}},
+	{"want an integer", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      name: {type: string, maxLen: ten}
+`, []string{
+		"m.yaml:5:36: field \"Patient.name\" maxLen: want an integer, got \"ten\"",
+	}},
+
+	// app.
+	{"missing app section", `
+entities: {}
+`, []string{
+		"m.yaml:1:1: the model has no app section (add app: {name: ...})",
+	}},
+	{"app name must be lowerCamel or kebab", `
+app: {name: My_App}
+`, []string{
+		"m.yaml:1:13: app name \"My_App\" must be lowerCamel or kebab-case (rename to \"my-app\")",
+	}},
+	{"defaultLocale must be listed", `
+app: {name: t, locales: [en], defaultLocale: zh}
+`, []string{
+		"m.yaml:1:46: defaultLocale \"zh\" is not in app.locales (en)",
+	}},
+	{"label in an unlisted locale is a warning", `
+app: {name: t, locales: [en]}
+entities:
+  Patient:
+    label: {en: Patient, fr: Patient}
+`, []string{
+		"m.yaml:4:26: warning: locale \"fr\" is not in app.locales (en)",
+	}},
+
+	// Names.
+	{"entity name must be PascalCase", `
+app: {name: t}
+entities:
+  follow_up: {}
+`, []string{
+		"m.yaml:3:3: entity name \"follow_up\" must be PascalCase (rename to \"FollowUp\")",
+	}},
+	{"entity name colliding with generated code", `
+app: {name: t}
+entities:
+  Query: {}
+`, []string{
+		"m.yaml:3:3: entity name \"Query\" collides with a generated or predeclared name (rename to \"QueryRecord\")",
+	}},
+	{"field name must be lowerCamelCase", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      BirthDate: {type: date}
+`, []string{
+		"m.yaml:5:7: field name \"BirthDate\" must be lowerCamelCase (rename to \"birthDate\")",
+	}},
+	{"reserved field name", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      type: {type: string}
+      id: {type: int}
+`, []string{
+		"m.yaml:5:7: field name \"type\" is a reserved Go word (rename to \"kind\")",
+		"m.yaml:6:7: field name \"id\" is reserved: generated code defines it on every record (rename to \"code\")",
+	}},
+	{"field name must survive the snake_case mapping", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      isVIP: {type: bool}
+`, []string{
+		"m.yaml:5:7: field name \"isVIP\" does not survive the mapping to snake_case and back (is_vip → isVip; rename to \"isVip\")",
+	}},
+	{"field and relation share a name", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      doctor: {type: string}
+    relations:
+      doctor: {to: User}
+`, []string{
+		"m.yaml:7:7: relation \"Patient.doctor\" has the same name as field \"Patient.doctor\" (rename one)",
+	}},
+	{"field colliding with a generated name", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      hasDoctor: {type: bool}
+    relations:
+      doctor: {to: User}
+`, []string{
+		"m.yaml:5:7: field \"Patient.hasDoctor\" collides with a name generated for relation \"doctor\" (rename it)",
+	}},
+	{"enum key must be a GraphQL enum value", `
+app: {name: t}
+enums:
+  Grade:
+    values: [A, 1st, "null"]
+`, []string{
+		"m.yaml:4:17: enum key \"1st\" of \"Grade\" is not a valid GraphQL enum value (use letters, digits and _, not starting with a digit)",
+		"m.yaml:4:22: enum key \"null\" of \"Grade\" is reserved in GraphQL (rename it)",
+	}},
+
+	// Fields.
+	{"unknown field type", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      name: {type: strin}
+`, []string{`m.yaml:5:20: unknown field type "strin" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)`}},
+	{"field without type", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      name: {required: true}
+`, []string{
+		"m.yaml:5:7: field \"Patient.name\" has no type (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)",
+	}},
+	{"min only on numeric fields", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      name: {type: string, min: 1}
+`, []string{
+		"m.yaml:5:33: min is only allowed on numeric (int, float, decimal) fields; field \"Patient.name\" has type string",
+	}},
+	{"maxLen only on string-like fields", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      age: {type: int, maxLen: 3}
+`, []string{
+		"m.yaml:5:32: maxLen is only allowed on string-like (string, text, email, phone, url) fields; field \"Patient.age\" has type int",
+	}},
+	{"pattern must compile", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      idCard: {type: string, pattern: '^[0-9+$'}
+`, []string{
+		"m.yaml:5:39: invalid pattern of field \"Patient.idCard\": error parsing regexp: missing closing ]: `[0-9+$`",
+	}},
+	{"scale not above precision", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      balance: {type: decimal, precision: 4, scale: 6}
+`, []string{
+		"m.yaml:5:53: scale 6 of field \"Patient.balance\" is greater than its precision 4",
+	}},
+	{"enum type needs an enum", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      grade: {type: enum}
+`, []string{
+		"m.yaml:5:7: field \"Patient.grade\" has type enum but no enum (add enum: <EnumName>)",
+	}},
+	{"unknown enum", `
+app: {name: t}
+enums:
+  Grade: {values: [A]}
+entities:
+  Patient:
+    fields:
+      grade: {type: enum, enum: Grad}
+`, []string{
+		"m.yaml:7:33: unknown enum \"Grad\" for field \"Patient.grade\" (did you mean \"Grade\"?)",
+	}},
+	{"enum only on enum fields", `
+app: {name: t}
+enums:
+  Grade: {values: [A]}
+entities:
+  Patient:
+    fields:
+      grade: {type: string, enum: Grade}
+`, []string{
+		"m.yaml:7:35: enum is only allowed on fields of type enum; field \"Patient.grade\" has type string",
+	}},
+	{"enum default must be a key", `
+app: {name: t}
+enums:
+  Grade: {values: [A, B]}
+entities:
+  Patient:
+    fields:
+      grade: {type: enum, enum: Grade, default: D}
+`, []string{
+		"m.yaml:7:49: default of field \"Patient.grade\": \"D\" is not a value of enum \"Grade\" (want one of A, B)",
+	}},
+	{"defaults are typed", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      age: {type: int, default: "3"}
+      born: {type: date, default: 2024-13-01}
+      seen: {type: datetime, default: yesterday}
+      ok: {type: bool, default: 1}
+`, []string{
+		"m.yaml:5:33: default of field \"Patient.age\": want an integer, got string \"3\"",
+		"m.yaml:6:35: default of field \"Patient.born\": want a date such as 2024-01-02, got \"2024-13-01\"",
+		"m.yaml:7:39: default of field \"Patient.seen\": want a datetime such as 2024-01-02T15:04:05+08:00 or 2024-01-02 15:04, got \"yesterday\"",
+		"m.yaml:8:33: default of field \"Patient.ok\": want true or false, got integer 1",
+	}},
+	{"autoNumber pattern", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      code: {type: string, autoNumber: 'P{yyyy}{month}'}
+      code2: {type: string, autoNumber: 'P{yyyy}'}
+      code3: {type: int, autoNumber: '{seq}'}
+`, []string{
+		"m.yaml:5:40: unknown token \"{month}\" in autoNumber pattern \"P{yyyy}{month}\" (want {yyyy}, {yy}, {mm}, {dd}, {seq} or {seq:N})",
+		"m.yaml:6:41: autoNumber pattern \"P{yyyy}\" has no {seq} (e.g. 'P{yyyy}{mm}-{seq:5}')",
+		"m.yaml:7:38: autoNumber is only allowed on string fields; field \"Patient.code3\" has type int",
+	}},
+	{"unique text", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      notes: {type: text, unique: true}
+`, []string{
+		"m.yaml:5:35: field \"Patient.notes\" of type text cannot be unique (use string for a unique value)",
+	}},
+	{"readonly and required without a value is a warning", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      code: {type: string, readonly: true, required: true}
+`, []string{
+		"m.yaml:5:7: warning: field \"Patient.code\" is readonly and required but has no default, autoNumber or computed value, so records cannot be created through forms",
+	}},
+	{"computed expression is type-checked", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      amount: {type: decimal}
+      double: {type: int, computed: 'record.amuont * 2'}
+      label2: {type: string, computed: "record.amount"}
+`, []string{
+		"m.yaml:6:44: expression: undefined field 'amuont' (did you mean 'amount'?)",
+		"m.yaml:7:41: computed value of field \"Patient.label2\" has type double, want string",
+	}},
+
+	// Traits.
+	{"unknown trait", `
+app: {name: t}
+entities:
+  Patient:
+    traits: [timestamp]
+`, []string{
+		"m.yaml:4:14: unknown trait \"timestamp\" (did you mean \"timestamps\"?)",
+	}},
+	{"field colliding with a trait field", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      createdAt: {type: datetime}
+`, []string{
+		"m.yaml:5:7: field \"Patient.createdAt\" collides with the field the \"timestamps\" trait adds (rename it or drop the trait)",
+	}},
+	{"ownerField must be a User relation", `
+app: {name: t}
+entities:
+  Patient:
+    ownerField: department
+    relations:
+      department: {to: Team}
+`, []string{
+		"m.yaml:4:17: ownerField \"department\" of entity \"Patient\" must be a belongsTo relation to User",
+	}},
+	{"display must be a field", `
+app: {name: t}
+entities:
+  Patient:
+    display: nmae
+    fields:
+      name: {type: string}
+`, []string{
+		"m.yaml:4:14: unknown display field \"nmae\" of entity \"Patient\" (did you mean \"name\"?)",
+	}},
+
+	// Relations.
+	{"unknown relation target", `
+app: {name: t}
+entities:
+  Patient:
+    relations:
+      doctor: {to: Usr}
+`, []string{
+		"m.yaml:5:20: unknown entity \"Usr\" for relation \"Patient.doctor\" (did you mean \"User\"?)",
+	}},
+	{"derived kinds are not declared", `
+app: {name: t}
+entities:
+  Patient:
+    relations:
+      visits: {to: Visit, kind: hasMany}
+  Visit: {}
+`, []string{
+		"m.yaml:5:33: relation kind \"hasMany\" is derived, not declared: declare belongsTo on \"Visit\" with inverse: \"visits\" instead",
+	}},
+	{"setNull on a required relation", `
+app: {name: t}
+entities:
+  Patient:
+    relations:
+      doctor: {to: User, required: true, onDelete: setNull}
+`, []string{
+		"m.yaml:5:52: relation \"Patient.doctor\" is required, so onDelete cannot be setNull (use restrict or cascade)",
+	}},
+	{"onDelete on manyToMany", `
+app: {name: t}
+entities:
+  Patient:
+    relations:
+      tags: {to: Tag, kind: manyToMany, onDelete: cascade}
+  Tag: {}
+`, []string{
+		"m.yaml:5:51: onDelete is only for belongsTo relations; relation \"Patient.tags\" is manyToMany (its join rows are always removed)",
+	}},
+	{"inverse collides with a field of the target", `
+app: {name: t}
+entities:
+  Patient:
+    relations:
+      team: {to: Team, inverse: name}
+`, []string{
+		"m.yaml:5:33: inverse \"name\" of relation \"Patient.team\" collides with field \"Team.name\" (set inverse: to another name)",
+	}},
+	{"default inverse collides", `
+app: {name: t}
+entities:
+  Patient:
+    relations:
+      doctor: {to: User}
+  User:
+    fields:
+      patientsByDoctor: {type: int}
+`, []string{
+		"m.yaml:5:7: default inverse \"patientsByDoctor\" of relation \"Patient.doctor\" collides with field \"User.patientsByDoctor\" (set inverse: to another name)",
+	}},
+	{"two relations with the same inverse", `
+app: {name: t}
+entities:
+  Patient:
+    relations:
+      doctor: {to: User, inverse: patients}
+      nurse: {to: User, inverse: patients}
+`, []string{
+		"m.yaml:6:34: inverse \"patients\" of relation \"Patient.nurse\" collides with the inverse of relation \"Patient.doctor\" (set inverse: to another name)",
+	}},
+
+	// Workflows.
+	{"workflow states and transitions", `
+app: {name: t}
+roles:
+  clerk: {}
+entities:
+  Ticket:
+    fields:
+      note: {type: string}
+workflows:
+  TicketFlow:
+    entity: Ticket
+    initial: opne
+    states:
+      open: {}
+      closed: {final: true}
+    transitions:
+      close: {from: opn, to: closed, roles: [clrek], requires: [nots]}
+`, []string{
+		"m.yaml:11:14: unknown initial state \"opne\" of workflow \"TicketFlow\" (did you mean \"open\"?)",
+		"m.yaml:16:21: unknown state \"opn\" in from of transition \"TicketFlow.close\" (did you mean \"open\"?)",
+		"m.yaml:16:46: unknown role \"clrek\" in transition \"TicketFlow.close\" (did you mean \"clerk\"?)",
+		"m.yaml:16:65: unknown field \"nots\" of entity \"Ticket\" in requires of transition \"TicketFlow.close\" (did you mean \"note\"?)",
+	}},
+	{"guard must be a bool expression", `
+app: {name: t}
+entities:
+  Ticket:
+    fields:
+      amount: {type: int}
+workflows:
+  TicketFlow:
+    entity: Ticket
+    initial: open
+    states: {open: {}, closed: {final: true}}
+    transitions:
+      close: {from: open, to: closed, guard: 'record.amount + 1'}
+      reopen: {from: closed, to: open, guard: "record.amuont > 5"}
+`, []string{
+		"m.yaml:12:47: expression has type int, want bool",
+		"m.yaml:13:54: expression: undefined field 'amuont' (did you mean 'amount'?)",
+	}},
+	{"set must be writable and type-compatible", `
+app: {name: t}
+entities:
+  Ticket:
+    fields:
+      closedAt: {type: datetime}
+      count: {type: int}
+workflows:
+  TicketFlow:
+    entity: Ticket
+    initial: open
+    states: {open: {}, closed: {final: true}}
+    transitions:
+      close: {from: open, to: closed, set: {closedAt: '"now"', count: now, status: '"open"', createdAt: now}}
+`, []string{
+		"m.yaml:13:56: value of \"Ticket.closedAt\" has type string, want timestamp",
+		"m.yaml:13:71: value of \"Ticket.count\" has type timestamp, want int",
+		"m.yaml:13:76: field \"Ticket.status\" holds the state of workflow \"TicketFlow\"; it changes only through transitions",
+		"m.yaml:13:94: field \"Ticket.createdAt\" is set by the system and cannot be assigned",
+	}},
+	{"timers", `
+app: {name: t}
+entities:
+  Ticket: {}
+workflows:
+  TicketFlow:
+    entity: Ticket
+    initial: open
+    states: {open: {}, closed: {final: true}}
+    transitions:
+      close: {from: open, to: closed}
+    timers:
+      - {state: open, after: 3 days, transition: close}
+      - {state: closed, after: 1h, transition: close}
+      - {state: open, after: 1h, at: now}
+      - {state: opened, after: 1h, notify: {roles: [admin], message: hi}}
+`, []string{
+		"m.yaml:12:30: invalid duration \"3 days\" (want a number and m, h, d or w, such as 30m, 72h, 90d or 2w)",
+		"m.yaml:13:48: transition \"close\" does not start from state \"closed\", so the timer cannot run it (from: open)",
+		"m.yaml:14:9: timer of workflow \"TicketFlow\" does nothing (add notify and/or transition)",
+		"m.yaml:14:38: timer of workflow \"TicketFlow\" has both after and at (keep one)",
+		"m.yaml:15:17: unknown state \"opened\" in timer of workflow \"TicketFlow\" (did you mean \"open\"?)",
+		"m.yaml:15:53: unknown role \"admin\" to notify",
+	}},
+	{"dead ends and unreachable states warn", `
+app: {name: t}
+entities:
+  Ticket: {}
+workflows:
+  TicketFlow:
+    entity: Ticket
+    initial: open
+    states: {open: {}, stuck: {}, lost: {final: true}}
+    transitions:
+      block: {from: open, to: stuck}
+`, []string{
+		"m.yaml:8:24: warning: state \"stuck\" of workflow \"TicketFlow\" has no outgoing transitions and is not final (add final: true)",
+		"m.yaml:8:35: warning: state \"lost\" of workflow \"TicketFlow\" is unreachable from the initial state \"open\"",
+	}},
+	{"declared state field must match the states", `
+app: {name: t}
+enums:
+  Status: {values: [open, done]}
+entities:
+  Ticket:
+    fields:
+      status: {type: enum, enum: Status}
+workflows:
+  TicketFlow:
+    entity: Ticket
+    initial: open
+    states: {open: {}, closed: {final: true}}
+    transitions:
+      close: {from: open, to: closed}
+`, []string{
+		"m.yaml:7:34: enum \"Status\" of state field \"Ticket.status\" must have exactly the states of workflow \"TicketFlow\"; missing closed; not states: done",
+	}},
+	{"state enum name taken", `
+app: {name: t}
+enums:
+  TicketFlowState: {values: [x]}
+entities:
+  Ticket: {}
+workflows:
+  TicketFlow:
+    entity: Ticket
+    initial: open
+    states: {open: {final: true}}
+`, []string{
+		"m.yaml:7:3: workflow \"TicketFlow\" needs enum \"TicketFlowState\" for its states, but an enum of that name is declared at m.yaml:3:3 (rename one)",
+	}},
+
+	// Roles.
+	{"unknown entity and field in permissions", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      name: {type: string}
+roles:
+  clerk:
+    permissions:
+      Patinet: {read: all}
+      Patient: {read: all, fields: {nmae: hidden}}
+`, []string{
+		"m.yaml:9:7: unknown entity \"Patinet\" in permissions of role \"clerk\" (did you mean \"Patient\"?)",
+		"m.yaml:10:37: unknown field \"nmae\" of entity \"Patient\" in role \"clerk\" (did you mean \"name\"?)",
+	}},
+	{"unknown scope", `
+app: {name: t}
+entities:
+  Patient: {}
+roles:
+  clerk:
+    permissions:
+      Patient: {read: teem}
+`, []string{
+		"m.yaml:7:23: unknown scope \"teem\" in permission of role \"clerk\" on \"Patient\" read (did you mean \"team\"?)",
+	}},
+	{"own needs an owner", `
+app: {name: t}
+entities:
+  Patient:
+    traits: [timestamps]
+roles:
+  clerk:
+    permissions:
+      Patient: {read: own}
+`, []string{
+		"m.yaml:8:23: scope \"own\" on \"Patient\" needs an owner, but entity \"Patient\" has no owner trait or ownerField (use all or {field: F, equals: ...})",
+	}},
+	{"field scope relation and equals", `
+app: {name: t}
+entities:
+  Patient:
+    relations:
+      department: {to: Team}
+      doctor: {to: User}
+roles:
+  a:
+    permissions:
+      Patient: {read: {field: department, equals: user.id}}
+  b:
+    permissions:
+      Patient: {read: {field: doctor, equals: user.id, subteams: true}}
+  c:
+    permissions:
+      Patient: {read: {field: dept, equals: user.team}}
+`, []string{
+		"m.yaml:10:51: relation \"Patient.department\" points to Team, so the scope must use equals: user.team",
+		"m.yaml:13:66: subteams is only allowed with equals: user.team",
+		"m.yaml:16:31: unknown relation \"dept\" of entity \"Patient\" in scope of role \"c\"",
+	}},
+	{"inheritance cycle", `
+app: {name: t}
+roles:
+  a: {inherits: [b]}
+  b: {inherits: [a]}
+`, []string{
+		"m.yaml:3:3: role \"a\" inherits itself through a → b → a",
+	}},
+
+	// Automations.
+	{"automation triggers and actions", `
+app: {name: t}
+roles:
+  clerk: {}
+entities:
+  Evaluation:
+    fields:
+      score: {type: int}
+    relations:
+      rater: {to: User}
+automations:
+  lowScore:
+    entity: Evaluation
+    on: [create, transition:close, save]
+    when: 'record.score'
+    do:
+      - notify: {roles: [clerks], field: score, message: low}
+      - create: {entity: Evalution}
+`, []string{
+		"m.yaml:13:18: unknown transition \"close\" in automation \"lowScore\": no workflow of \"Evaluation\" has transitions",
+		"m.yaml:13:36: unknown trigger \"save\" in automation \"lowScore\" (want one of create, update, delete)",
+		"m.yaml:14:12: expression has type int, want bool",
+		"m.yaml:16:26: unknown role \"clerks\" to notify (did you mean \"clerk\"?)",
+		"m.yaml:16:42: notify field \"score\" must be a belongsTo relation of \"Evaluation\" to User",
+		"m.yaml:17:26: unknown entity \"Evalution\" to create in automation \"lowScore\" (did you mean \"Evaluation\"?)",
+	}},
+	{"create values are checked against the created entity", `
+app: {name: t}
+entities:
+  Evaluation:
+    fields:
+      score: {type: int}
+  Task:
+    fields:
+      title: {type: string, required: true}
+    relations:
+      evaluation: {to: Evaluation}
+automations:
+  follow:
+    entity: Evaluation
+    on: create
+    do:
+      - create: {entity: Task, values: {evaluation: record.score, titel: '"x"'}}
+`, []string{
+		"m.yaml:16:17: create of \"Task\" gives no value for required field \"title\"",
+		"m.yaml:16:67: unknown field \"titel\" of entity \"Task\" in create values of automation \"follow\" (did you mean \"title\"?)",
+	}},
+
+	// Reports.
+	{"aggregate report", `
+app: {name: t}
+entities:
+  Deal:
+    fields:
+      name: {type: string}
+      amount: {type: decimal}
+      closeDate: {type: date}
+reports:
+  byName:
+    entity: Deal
+    groupBy: [nmae, {field: name, bucket: month}, {field: closeDate, bucket: decade}]
+    measures: [count, sum(name), median(amount), max(closeDate)]
+    chart: donut
+`, []string{
+		"m.yaml:11:15: unknown field \"nmae\" in groupBy of report \"byName\" (did you mean \"name\"?)",
+		"m.yaml:11:43: bucket is only for date and datetime fields; \"name\" is not one",
+		"m.yaml:11:78: unknown bucket \"decade\" (want one of day, week, month, quarter, year)",
+		"m.yaml:12:23: sum needs a numeric field; \"name\" has type string",
+		"m.yaml:12:34: unknown measure function \"median\" (want one of count, sum, avg, min, max)",
+		"m.yaml:13:12: unknown chart \"donut\" (want one of table, bar, line, pie, funnel)",
+	}},
+	{"measures are parsed", `
+app: {name: t}
+reports:
+  r:
+    entity: Deal
+    measures: ["sum amount"]
+`, []string{
+		"m.yaml:5:16: invalid measure \"sum amount\" (want count, count(f), sum(f), avg(f), min(f) or max(f))",
+	}},
+	{"rfm report", `
+app: {name: t}
+entities:
+  Retailer: {}
+  Order:
+    fields:
+      placedAt: {type: datetime}
+      total: {type: string}
+    relations:
+      shop: {to: Retailer}
+reports:
+  value:
+    kind: rfm
+    entity: Retailer
+    events: {entity: Order, by: retailer, date: placedAt, amount: total}
+`, []string{
+		"m.yaml:14:33: events by \"retailer\" must be a belongsTo relation of \"Order\" to \"Retailer\"",
+		"m.yaml:14:67: events amount \"total\" must be a numeric field; it has type string",
+	}},
+	{"association rules report", `
+app: {name: t}
+entities:
+  Product: {}
+  Line:
+    relations:
+      product: {to: Product}
+reports:
+  basket:
+    kind: associationRules
+    transactions: {entity: Line, basket: order, item: product}
+    minSupport: 0
+    minConfidence: 1.5
+`, []string{
+		"m.yaml:10:42: transactions basket \"order\" must be a belongsTo relation of \"Line\"",
+		"m.yaml:11:17: minSupport 0 is out of range (want more than 0 and at most 1)",
+		"m.yaml:12:20: minConfidence 1.5 is out of range (want more than 0 and at most 1)",
+	}},
+	{"dashboards name roles and reports", `
+app: {name: t}
+dashboards:
+  sales: {roles: [boss], reports: [pipeline]}
+`, []string{
+		"m.yaml:3:19: unknown role \"boss\" in dashboard \"sales\"",
+		"m.yaml:3:36: unknown report \"pipeline\" in dashboard \"sales\"",
+	}},
+
+	// Data.
+	{"data values are typed and required", `
+app: {name: t}
+enums:
+  Grade: {values: [A, B]}
+entities:
+  Patient:
+    fields:
+      name: {type: string, required: true}
+      age: {type: int}
+      grade: {type: enum, enum: Grade}
+      phone: {type: phone}
+data:
+  Patient:
+    - {name: Ann, age: old, grade: C, phone: 13800000000}
+    - {age: 3, nmae: Bob}
+`, []string{
+		"m.yaml:13:24: Patient record: age: want an integer, got string \"old\"",
+		"m.yaml:13:36: Patient record: grade: \"C\" is not a value of enum \"Grade\" (want one of A, B)",
+		"m.yaml:13:46: Patient record: phone: want a string, got integer 13800000000 (quote it)",
+		"m.yaml:14:7: Patient record has no value for required field \"name\"",
+		"m.yaml:14:16: unknown field \"nmae\" of entity \"Patient\" (did you mean \"name\"?)",
+	}},
+	{"data references resolve", `
+app: {name: t}
+entities:
+  Patient:
+    fields:
+      name: {type: string}
+    relations:
+      department: {to: Team}
+      doctor: {to: User}
+data:
+  users:
+    - {username: doc, password: x, roles: [physician]}
+  Team:
+    - {_key: cardio, name: Cardiology}
+  Patient:
+    - {name: Ann, department: cardoi, doctor: dco}
+`, []string{
+		"m.yaml:11:44: unknown role \"physician\" for user \"doc\"",
+		"m.yaml:15:31: no Team record \"cardoi\" for relation \"Patient.department\" (want a _key or a unique field value of a Team record; did you mean \"cardio\"?)",
+		"m.yaml:15:47: no User record \"dco\" for relation \"Patient.doctor\" (want the username of a user in data.users; did you mean \"doc\"?)",
+	}},
+	{"data keys are unique per entity", `
+app: {name: t}
+data:
+  Team:
+    - {_key: a, name: A}
+    - {_key: a, name: B}
+  User:
+    - {username: x}
+`, []string{
+		"m.yaml:5:14: _key \"a\" of Team is declared twice (first at m.yaml:4:14)",
+		"m.yaml:6:3: users go under data.users, not data.User",
+	}},
+}
+
+func TestRules(t *testing.T) {
+	for _, tc := range ruleTests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeModel(t, map[string]string{"m.yaml": tc.yaml})
+			got := problems(t, dir)
+			if os.Getenv("PRINT_RULES") != "" {
+				var b strings.Builder
+				for _, l := range got {
+					fmt.Fprintf(&b, "\t%#v,\n", l)
+				}
+				fmt.Printf("=== %s\n%s", tc.name, b.String())
+				return
+			}
+			want := tc.want
+			if want == nil {
+				want = []string{}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

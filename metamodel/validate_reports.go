@@ -1,0 +1,280 @@
+package metamodel
+
+import (
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+)
+
+// Report vocabulary.
+var (
+	ReportKinds    = []string{ReportAggregate, ReportRFM, ReportRecency, ReportAssociation}
+	Charts         = []string{"table", "bar", "line", "pie", "funnel"}
+	Buckets        = []string{"day", "week", "month", "quarter", "year"}
+	MeasureFuncs   = []string{"count", "sum", "avg", "min", "max"}
+	reportKindKeys = map[string][]string{
+		ReportAggregate:   {"entity", "groupBy", "measures", "where", "chart"},
+		ReportRFM:         {"entity", "events", "where"},
+		ReportRecency:     {"entity", "events", "buckets", "where"},
+		ReportAssociation: {"transactions", "minSupport", "minConfidence"},
+	}
+)
+
+// computedFields type-checks computed field expressions against their field types.
+func (b *builder) computedFields() {
+	for _, e := range b.m.Entities {
+		for _, f := range e.Fields {
+			if f.Computed.IsZero() || !f.Type.known() {
+				continue
+			}
+			ast := b.expr(e, f.Computed, nil)
+			if ast == nil {
+				continue
+			}
+			got, want := ast.OutputType(), CELType(f.Type)
+			if got.Kind() == types.DynKind || f.Type == TypeJSON || want.IsAssignableType(got) ||
+				want == cel.DoubleType && got.Kind() == types.IntKind {
+				continue
+			}
+			b.errorf(f.Computed.Pos, "computed value of field %q has type %s, want %s", e.Name+"."+f.Name, celTypeName(got),
+				celTypeName(want))
+		}
+	}
+}
+
+// reports checks each report according to its kind.
+func (b *builder) reports() {
+	for _, r := range b.m.Reports {
+		what := "report " + quote(r.Name)
+		if r.Kind == "" {
+			r.Kind = ReportAggregate
+		}
+		keys, ok := reportKindKeys[r.Kind]
+		if !ok {
+			b.errorf(b.m.posOf(r, "kind", r.Pos), "unknown report kind %q%s", r.Kind, hint(r.Kind, ReportKinds))
+			continue
+		}
+		for _, k := range []string{"entity", "groupBy", "measures", "where", "chart", "events", "buckets", "transactions",
+			"minSupport", "minConfidence"} {
+			if b.m.hasKey(r, k) && !contains(keys, k) {
+				b.errorf(b.m.posOf(r, k, r.Pos), "%s of kind %s cannot have %s", what, r.Kind, k)
+			}
+		}
+		var e *Entity
+		if contains(keys, "entity") {
+			e = b.m.Entity(r.Entity)
+			if r.Entity == "" {
+				b.errorf(r.Pos, "%s has no entity", what)
+			} else if e == nil {
+				b.errorf(b.m.posOf(r, "entity", r.Pos), "unknown entity %q for %s%s", r.Entity, what, didYouMean(r.Entity, b.entityNames()))
+			}
+		}
+		if e != nil {
+			b.expr(e, r.Where, cel.BoolType)
+		}
+		switch r.Kind {
+		case ReportAggregate:
+			b.aggregate(r, e)
+		case ReportRFM, ReportRecency:
+			b.events(r, e)
+		case ReportAssociation:
+			b.association(r)
+		}
+	}
+}
+
+func (b *builder) aggregate(r *Report, e *Entity) {
+	if r.Chart == "" {
+		r.Chart = "table"
+	} else if !contains(Charts, r.Chart) {
+		b.errorf(b.m.posOf(r, "chart", r.Pos), "unknown chart %q%s", r.Chart, hint(r.Chart, Charts))
+	}
+	if len(r.Measures) == 0 {
+		r.Measures = []*Measure{{Func: "count", Pos: r.Pos}}
+	}
+	for _, g := range r.GroupBy {
+		if g.Bucket != "" && !contains(Buckets, g.Bucket) {
+			b.errorf(b.m.posOf(g, "bucket", g.Pos), "unknown bucket %q%s", g.Bucket, hint(g.Bucket, Buckets))
+		}
+		if e == nil {
+			continue
+		}
+		f, rel := e.Field(g.Field), e.Relation(g.Field)
+		switch {
+		case f == nil && rel == nil:
+			b.errorf(g.Pos, "unknown field %q in groupBy of report %q%s", g.Field, r.Name, didYouMean(g.Field, memberNames(e)))
+		case rel != nil && rel.Kind != BelongsTo:
+			b.errorf(g.Pos, "report %q cannot group by relation %q, which is not belongsTo", r.Name, g.Field)
+		case g.Bucket != "" && (f == nil || f.Type != TypeDate && f.Type != TypeDateTime):
+			b.errorf(b.m.posOf(g, "bucket", g.Pos), "bucket is only for date and datetime fields; %q is not one", g.Field)
+		case f != nil && (f.Type == TypeJSON || f.Type == TypeText):
+			b.errorf(g.Pos, "report %q cannot group by field %q of type %s", r.Name, g.Field, f.Type)
+		}
+	}
+	for _, m := range r.Measures {
+		if !contains(MeasureFuncs, m.Func) {
+			b.errorf(m.Pos, "unknown measure function %q%s", m.Func, hint(m.Func, MeasureFuncs))
+			continue
+		}
+		if m.Field == "" {
+			if m.Func != "count" {
+				b.errorf(m.Pos, "measure %s needs a field, as in %s(amount)", m.Func, m.Func)
+			}
+			continue
+		}
+		if e == nil {
+			continue
+		}
+		f := e.Field(m.Field)
+		if f == nil {
+			if m.Func == "count" && e.Relation(m.Field) != nil {
+				continue
+			}
+			b.errorf(m.Pos, "unknown field %q in measure %s(%s) of report %q%s", m.Field, m.Func, m.Field, r.Name,
+				didYouMean(m.Field, fieldNames(e)))
+			continue
+		}
+		switch m.Func {
+		case "sum", "avg":
+			if !f.Type.numeric() {
+				b.errorf(m.Pos, "%s needs a numeric field; %q has type %s", m.Func, m.Field, f.Type)
+			}
+		case "min", "max":
+			if !f.Type.numeric() && f.Type != TypeDate && f.Type != TypeDateTime {
+				b.errorf(m.Pos, "%s needs a numeric, date or datetime field; %q has type %s", m.Func, m.Field, f.Type)
+			}
+		}
+	}
+}
+
+func (b *builder) events(r *Report, e *Entity) {
+	ev := r.Events
+	if ev == nil {
+		b.errorf(r.Pos, "report %q of kind %s has no events (add events: {entity, by, date%s})", r.Name, r.Kind,
+			map[bool]string{true: ", amount", false: ""}[r.Kind == ReportRFM])
+		return
+	}
+	at := func(k string) Pos { return b.m.posOf(ev, k, ev.Pos) }
+	ee := b.m.Entity(ev.Entity)
+	if ev.Entity == "" {
+		b.errorf(ev.Pos, "events of report %q have no entity", r.Name)
+	} else if ee == nil {
+		b.errorf(at("entity"), "unknown entity %q in events of report %q%s", ev.Entity, r.Name, didYouMean(ev.Entity, b.entityNames()))
+	}
+	for i, name := range sortedKeys(r.Buckets) {
+		_ = i
+		if !isLowerCamel(name) {
+			b.errorf(b.m.posOf(r, "buckets."+name, r.Pos), "bucket name %q must be lowerCamelCase (rename to %q)", name, lowerCamel(name))
+		}
+		if _, err := ParseDuration(r.Buckets[name]); err != nil {
+			b.errorf(b.m.posOf(r, "buckets."+name, r.Pos), "%v", err)
+		}
+	}
+	if ee == nil {
+		return
+	}
+	if ev.By == "" {
+		b.errorf(ev.Pos, "events of report %q have no by (a belongsTo relation of %q to %q)", r.Name, ee.Name, r.Entity)
+	} else if rel := ee.Relation(ev.By); rel == nil || rel.Kind != BelongsTo || e != nil && rel.To != e.Name {
+		b.errorf(at("by"), "events by %q must be a belongsTo relation of %q to %q%s", ev.By, ee.Name, r.Entity,
+			orMeant(ev.By, relationsTo(ee, r.Entity)))
+	}
+	if ev.Date == "" {
+		b.errorf(ev.Pos, "events of report %q have no date (a date or datetime field of %q)", r.Name, ee.Name)
+	} else if f := ee.Field(ev.Date); f == nil || f.Type != TypeDate && f.Type != TypeDateTime {
+		b.errorf(at("date"), "events date %q must be a date or datetime field of %q%s", ev.Date, ee.Name,
+			orMeant(ev.Date, fieldNames(ee)))
+	}
+	switch {
+	case r.Kind == ReportRFM && ev.Amount == "":
+		b.errorf(ev.Pos, "events of rfm report %q have no amount (a numeric field of %q)", r.Name, ee.Name)
+	case r.Kind == ReportRecency && ev.Amount != "":
+		b.errorf(at("amount"), "recency report %q does not use an amount (remove it)", r.Name)
+	case ev.Amount != "":
+		if f := ee.Field(ev.Amount); f == nil {
+			b.errorf(at("amount"), "unknown field %q in events amount of report %q%s", ev.Amount, r.Name,
+				didYouMean(ev.Amount, fieldNames(ee)))
+		} else if !f.Type.numeric() {
+			b.errorf(at("amount"), "events amount %q must be a numeric field; it has type %s", ev.Amount, f.Type)
+		}
+	}
+}
+
+func relationsTo(e *Entity, to string) []string {
+	var out []string
+	for _, r := range e.Relations {
+		if r.Kind == BelongsTo && r.To == to {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+func (b *builder) association(r *Report) {
+	tx := r.Transactions
+	if !b.m.hasKey(r, "minSupport") {
+		r.MinSupport = 0.01
+	} else if r.MinSupport <= 0 || r.MinSupport > 1 {
+		b.errorf(b.m.posOf(r, "minSupport", r.Pos), "minSupport %v is out of range (want more than 0 and at most 1)", r.MinSupport)
+	}
+	if !b.m.hasKey(r, "minConfidence") {
+		r.MinConfidence = 0.5
+	} else if r.MinConfidence <= 0 || r.MinConfidence > 1 {
+		b.errorf(b.m.posOf(r, "minConfidence", r.Pos), "minConfidence %v is out of range (want more than 0 and at most 1)", r.MinConfidence)
+	}
+	if tx == nil {
+		b.errorf(r.Pos, "report %q of kind associationRules has no transactions (add transactions: {entity, basket, item})", r.Name)
+		return
+	}
+	e := b.m.Entity(tx.Entity)
+	if tx.Entity == "" {
+		b.errorf(tx.Pos, "transactions of report %q have no entity", r.Name)
+		return
+	}
+	if e == nil {
+		b.errorf(b.m.posOf(tx, "entity", tx.Pos), "unknown entity %q in transactions of report %q%s", tx.Entity, r.Name,
+			didYouMean(tx.Entity, b.entityNames()))
+		return
+	}
+	for _, k := range []struct{ key, name string }{{"basket", tx.Basket}, {"item", tx.Item}} {
+		if k.name == "" {
+			b.errorf(tx.Pos, "transactions of report %q have no %s (a belongsTo relation of %q)", r.Name, k.key, e.Name)
+			continue
+		}
+		if rel := e.Relation(k.name); rel == nil || rel.Kind != BelongsTo {
+			var cands []string
+			for _, x := range e.Relations {
+				if x.Kind == BelongsTo {
+					cands = append(cands, x.Name)
+				}
+			}
+			b.errorf(b.m.posOf(tx, k.key, tx.Pos), "transactions %s %q must be a belongsTo relation of %q%s", k.key, k.name, e.Name,
+				orMeant(k.name, cands))
+		}
+	}
+	if tx.Basket != "" && tx.Basket == tx.Item {
+		b.errorf(b.m.posOf(tx, "item", tx.Pos), "transactions basket and item of report %q are the same relation", r.Name)
+	}
+}
+
+// dashboards checks that dashboards name existing roles and reports.
+func (b *builder) dashboards() {
+	var reports []string
+	for _, r := range b.m.Reports {
+		reports = append(reports, r.Name)
+	}
+	for _, d := range b.m.Dashboards {
+		for i, r := range d.Roles {
+			if b.m.Role(r) == nil {
+				b.errorf(b.m.posOf(d, "roles."+itoa(i), d.Pos), "unknown role %q in dashboard %q%s", r, d.Name, didYouMean(r, b.roleNames()))
+			}
+		}
+		if len(d.Reports) == 0 {
+			b.errorf(d.Pos, "dashboard %q has no reports", d.Name)
+		}
+		for i, r := range d.Reports {
+			if b.m.Report(r) == nil {
+				b.errorf(b.m.posOf(d, "reports."+itoa(i), d.Pos), "unknown report %q in dashboard %q%s", r, d.Name, didYouMean(r, reports))
+			}
+		}
+	}
+}
