@@ -149,6 +149,14 @@ func backend(m *metamodel.Model, mod string) *jen.File {
 		jen.Return(jen.Id("b").Dot("ent").Call(jen.Id("ctx")).Dot("Mutate").Call(jen.Id("ctx"), jen.Id("m"))),
 	)
 
+	f.Comment("WhereP adds storage-level predicates to a query of any entity.")
+	f.Func().Params(recv.Clone()).Id("WhereP").Params(jen.Id("q").Qual(pkgEnt, "Query"), jen.Id("ps").Op("...").Func().Params(jen.Op("*").Qual("entgo.io/ent/dialect/sql", "Selector"))).Error().Block(
+		jen.List(jen.Id("qq"), jen.Err()).Op(":=").Qual(entPkg+"/intercept", "NewQuery").Call(jen.Id("q")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Id("qq").Dot("WhereP").Call(jen.Id("ps").Op("...")),
+		jen.Return(jen.Nil()),
+	)
+
 	// Exists.
 	var existsCases []jen.Code
 	for _, e := range m.Entities {

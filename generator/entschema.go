@@ -205,6 +205,9 @@ func entField(fd *metamodel.Field) jen.Code {
 	switch {
 	case fd.Secret:
 		ann = append(ann, jen.Qual(pkgEntGQL, "Skip").Call(jen.Qual(pkgEntGQL, "SkipAll")))
+	case fd.System && fd.Name == "version":
+		// The version a client read goes back in its update, so a stale one is detected (trait versioned).
+		ann = append(ann, jen.Qual(pkgEntGQL, "Skip").Call(jen.Qual(pkgEntGQL, "SkipMutationCreateInput")))
 	case systemSet(fd):
 		ann = append(ann, jen.Qual(pkgEntGQL, "Skip").Call(
 			jen.Qual(pkgEntGQL, "SkipMutationCreateInput"), jen.Qual(pkgEntGQL, "SkipMutationUpdateInput")))

@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"entgo.io/ent"
 	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql"
 
@@ -41,8 +40,7 @@ type Backend interface {
 	Schema() graphql.ExecutableSchema
 	OpenTx(ctx context.Context) (context.Context, driver.Tx, error)
 	Close() error
-	Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
-	Exists(ctx context.Context, entity string, id int) (bool, error)
+	enforce.Backend
 	seed.Writer
 }
 

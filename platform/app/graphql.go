@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -21,8 +22,9 @@ import (
 // Limits on a single GraphQL operation. Complexity counts every field once and multiplies list fields by
 // their page size (entgql's connections declare it), so a deep or wide query is refused before it runs.
 const (
-	maxComplexity = 20000
+	maxComplexity = 2000000
 	maxDepth      = 12
+	unboundedPage = 100
 )
 
 // graphqlHandler builds the GraphQL endpoint: POST and GET transports, a parsed-query cache, complexity and
@@ -36,8 +38,7 @@ func graphqlHandler(b Backend) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(extension.FixedComplexityLimit(maxComplexity))
-	srv.Use(depthLimit{max: maxDepth})
+	srv.Use(operationLimits{maxDepth: maxDepth, maxComplexity: maxComplexity})
 	srv.Use(entgql.Transactioner{TxOpener: b})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -81,52 +82,100 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	return gerr
 }
 
-// depthLimit refuses operations nested deeper than max selection levels (fragments included).
-type depthLimit struct{ max int }
+// operationLimits refuses operations nested deeper than maxDepth selection levels or costing more than
+// maxComplexity (fragments included).
+type operationLimits struct{ maxDepth, maxComplexity int }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
-} = depthLimit{}
+} = operationLimits{}
 
-func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
-func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
-func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (operationLimits) ExtensionName() string                   { return "OperationLimits" }
+func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l operationLimits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, oc.Doc.Fragments, 0); depth > d.max {
-		return gqlerror.Errorf("operation is nested %d levels deep; the limit is %d", depth, d.max)
+	w := walker{frags: oc.Doc.Fragments, vars: oc.Variables}
+	depth, cost := w.walk(oc.Operation.SelectionSet, 0)
+	if depth > l.maxDepth {
+		return gqlerror.Errorf("operation is nested %d levels deep; the limit is %d", depth, l.maxDepth)
+	}
+	if cost > l.maxComplexity {
+		return gqlerror.Errorf("operation complexity %d exceeds the limit %d: request smaller pages (first/last) or fewer nested lists", cost, l.maxComplexity)
 	}
 	return nil
 }
 
-func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen int) int {
-	if seen > 64 {
-		return seen // fragment cycles are rejected by validation; this only bounds the walk
+type walker struct {
+	frags ast.FragmentDefinitionList
+	vars  map[string]any
+}
+
+// saturated bounds costs so that multiplying them cannot overflow.
+const saturated = 1 << 40
+
+// walk returns the depth and cost of a selection set.
+func (w walker) walk(set ast.SelectionSet, level int) (depth, cost int) {
+	if level > 64 {
+		return level, saturated // fragment cycles are rejected by validation; this only bounds the walk
 	}
-	max := 0
 	for _, s := range set {
-		var d int
+		var d, c int
 		switch s := s.(type) {
 		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
-				d = 1
-			} else {
-				d = 1 + selectionDepth(s.SelectionSet, frags, seen+1)
+			d, c = 1, 1
+			if len(s.SelectionSet) > 0 {
+				cd, cc := w.walk(s.SelectionSet, level+1)
+				d += cd
+				c += min(w.multiplier(s)*cc, saturated)
 			}
 		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, frags, seen+1)
+			d, c = w.walk(s.SelectionSet, level+1)
 		case *ast.FragmentSpread:
-			if f := frags.ForName(s.Name); f != nil {
-				d = selectionDepth(f.SelectionSet, frags, seen+1)
+			if f := w.frags.ForName(s.Name); f != nil {
+				d, c = w.walk(f.SelectionSet, level+1)
 			}
 		}
-		if d > max {
-			max = d
+		depth = max(depth, d)
+		cost = min(cost+c, saturated)
+	}
+	return depth, cost
+}
+
+// multiplier is how many times a field's selection may repeat: the page size of a list or connection
+// (first/last, or unboundedPage when neither is given), else 1.
+func (w walker) multiplier(f *ast.Field) int {
+	if f.Definition == nil || f.Definition.Type == nil {
+		return 1
+	}
+	if f.Definition.Type.Elem == nil && !strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
+		return 1
+	}
+	if strings.HasSuffix(f.Definition.Type.Name(), "Edge") {
+		return 1 // a connection's edges: its page size was counted on the connection
+	}
+	n := 0
+	for _, name := range []string{"first", "last"} {
+		if a := f.Arguments.ForName(name); a != nil {
+			if v, err := a.Value.Value(w.vars); err == nil {
+				switch x := v.(type) {
+				case int64:
+					n = max(n, int(x))
+				case int:
+					n = max(n, x)
+				case float64:
+					n = max(n, int(x))
+				}
+			}
 		}
 	}
-	return max
+	if n <= 0 {
+		n = unboundedPage
+	}
+	return n
 }
 
 // requestTimeout bounds the work of one GraphQL request.

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/crmgen/crmgen/metamodel"
 )
@@ -23,6 +24,8 @@ type Backend interface {
 	Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	// Exists reports whether a record of entity with id exists and is visible in ctx.
 	Exists(ctx context.Context, entity string, id int) (bool, error)
+	// WhereP adds storage-level predicates to a query of any entity (through ent's intercept package).
+	WhereP(q ent.Query, ps ...func(*sql.Selector)) error
 }
 
 // Runtime is the installed model and backend.

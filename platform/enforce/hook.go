@@ -52,14 +52,15 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 		}
 		return v, nil
 	case m.Op().Is(ent.OpCreate):
-		if err := rt.applyDefaults(ctx, info, m); err != nil {
+		bySystem, err := rt.applyDefaults(ctx, info, m)
+		if err != nil {
 			return nil, err
 		}
-		if err := rt.validate(ctx, info, m, true); err != nil {
+		if err := rt.validate(ctx, info, m, true, bySystem); err != nil {
 			return nil, err
 		}
 	default: // update, update one
-		if err := rt.validate(ctx, info, m, false); err != nil {
+		if err := rt.validate(ctx, info, m, false, nil); err != nil {
 			return nil, err
 		}
 		if e.Has(metamodel.TraitSoftDelete) && !includesDeleted(ctx) {
@@ -76,31 +77,18 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 	return v, nil
 }
 
-// softDelete turns a delete into an update of deletedAt. The rewritten mutation runs through the client
-// again (so update rules apply); a row already deleted is not found.
+// softDelete turns a delete (of one row or many) into an update of deletedAt over the same predicates,
+// which runs through the client again so update rules apply. It returns the number of rows it marked, as a
+// delete does; a row already deleted is not matched, so deleting it again reports it not found.
 func (rt *Runtime) softDelete(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	one := m.Op().Is(ent.OpDeleteOne)
-	if one {
-		m.(opSetter).SetOp(ent.OpUpdateOne)
-	} else {
-		m.(opSetter).SetOp(ent.OpUpdate)
-	}
+	m.(opSetter).SetOp(ent.OpUpdate)
 	if err := m.SetField("deleted_at", time.Now()); err != nil {
 		return nil, err
 	}
 	m.(predicater).WhereP(sql.FieldIsNull("deleted_at"))
-	v, err := rt.Backend.Mutate(includeDeletedAfter(ctx), m)
-	if err != nil {
-		return nil, err
-	}
-	if one {
-		return 1, nil // a delete reports the number of rows it removed
-	}
-	return v, nil
+	// The deletedAt filter is already there; IncludeDeleted keeps the update rules from adding it again.
+	return rt.Backend.Mutate(IncludeDeleted(ctx), m)
 }
-
-// includeDeletedAfter keeps the update rules of soft delete from adding their own deletedAt filter twice.
-func includeDeletedAfter(ctx context.Context) context.Context { return IncludeDeleted(ctx) }
 
 // versionedUpdate implements optimistic locking: the update applies only to the version the client read
 // (the mutation's version value, when given) and increments it; a concurrent change makes it fail with a

@@ -17,7 +17,9 @@ func Interceptor(entity string) ent.Interceptor {
 		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
 			if rt := current.Load(); rt != nil {
 				if info := rt.entities[entity]; info != nil {
-					narrow(ctx, info, q)
+					if err := rt.narrow(ctx, info, q); err != nil {
+						return nil, err
+					}
 				}
 			}
 			return next.Query(ctx, q)
@@ -25,12 +27,9 @@ func Interceptor(entity string) ent.Interceptor {
 	})
 }
 
-func narrow(ctx context.Context, info *entityInfo, q ent.Query) {
-	p, ok := q.(predicater)
-	if !ok {
-		return
-	}
+func (rt *Runtime) narrow(ctx context.Context, info *entityInfo, q ent.Query) error {
 	if info.e.Has(metamodel.TraitSoftDelete) && !includesDeleted(ctx) {
-		p.WhereP(sql.FieldIsNull("deleted_at"))
+		return rt.Backend.WhereP(q, sql.FieldIsNull("deleted_at"))
 	}
+	return nil
 }

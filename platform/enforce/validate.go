@@ -34,41 +34,45 @@ func compiled(p string) *regexp.Regexp {
 }
 
 // applyDefaults fills what ent's static defaults cannot: date, datetime and JSON defaults and autoNumber
-// fields.
-func (rt *Runtime) applyDefaults(ctx context.Context, info *entityInfo, m ent.Mutation) error {
+// fields. It returns the names of the fields it set, which validation then treats as the system's.
+func (rt *Runtime) applyDefaults(ctx context.Context, info *entityInfo, m ent.Mutation) (map[string]bool, error) {
+	set := map[string]bool{}
 	for _, f := range info.e.Fields {
-		if _, set := m.Field(f.EntName()); set {
+		if _, ok := m.Field(f.EntName()); ok {
 			continue
 		}
+		set[f.Name] = true
 		switch {
 		case f.AutoNumber != "":
 			v, err := rt.nextNumber(ctx, m, info.e, f, time.Now())
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if err := m.SetField(f.EntName(), v); err != nil {
-				return err
+				return nil, err
 			}
 		case f.Default != nil && (f.Type == metamodel.TypeDate || f.Type == metamodel.TypeDateTime):
 			s, _ := f.Default.(string)
 			t, err := ParseTime(s)
 			if err != nil {
-				return fmt.Errorf("%s.%s: default: %w", info.e.Name, f.Name, err)
+				return nil, fmt.Errorf("%s.%s: default: %w", info.e.Name, f.Name, err)
 			}
 			if err := m.SetField(f.EntName(), t); err != nil {
-				return err
+				return nil, err
 			}
 		case f.Default != nil && f.Type == metamodel.TypeJSON:
 			b, err := json.Marshal(f.Default)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if err := m.SetField(f.EntName(), json.RawMessage(b)); err != nil {
-				return err
+				return nil, err
 			}
+		default:
+			delete(set, f.Name)
 		}
 	}
-	return nil
+	return set, nil
 }
 
 // ParseTime reads a date ("2006-01-02"), a datetime in RFC 3339, or "2006-01-02 15:04[:05]" (local time).
@@ -82,7 +86,7 @@ func ParseTime(s string) (time.Time, error) {
 }
 
 // validate checks every value the mutation sets against the model's rules and collects all violations.
-func (rt *Runtime) validate(ctx context.Context, info *entityInfo, m ent.Mutation, create bool) error {
+func (rt *Runtime) validate(ctx context.Context, info *entityInfo, m ent.Mutation, create bool, bySystem map[string]bool) error {
 	var errs []*FieldError
 	add := func(field, rule, format string, args ...any) {
 		errs = append(errs, &FieldError{Entity: info.e.Name, Field: field, Rule: rule, Msg: fmt.Sprintf(format, args...)})
@@ -99,7 +103,7 @@ func (rt *Runtime) validate(ctx context.Context, info *entityInfo, m ent.Mutatio
 			}
 			continue
 		}
-		if !system && !f.System && (f.Readonly || f.AutoNumber != "" || f.Computed.Src != "") &&
+		if !system && !f.System && !bySystem[f.Name] && (f.Readonly || f.AutoNumber != "" || f.Computed.Src != "") &&
 			!(create && f.Default != nil && equalDefault(f, v)) {
 			add(f.Name, RuleReadonly, "is set by the system and cannot be written")
 			continue
