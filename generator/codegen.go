@@ -3,7 +3,9 @@ package generator
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +71,12 @@ func derive(ctx context.Context, m *metamodel.Model, inputs Files, step func(str
 	if err != nil {
 		return nil, fmt.Errorf("run gqlgen: load config: %w", err)
 	}
-	if err := api.Generate(cfg); err != nil {
+	// gqlgen logs a line for every resolver it binds; the generator reports its own steps instead.
+	logOut := log.Writer()
+	log.SetOutput(io.Discard)
+	err = api.Generate(cfg)
+	log.SetOutput(logOut)
+	if err != nil {
 		return nil, fmt.Errorf("run gqlgen: %w", err)
 	}
 	step("gqlgen (GraphQL executor)", time.Since(start))
