@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -104,3 +106,18 @@ func JSON(v any) json.RawMessage {
 	}
 	return b
 }
+
+// MarshalFloat writes a Float without exponent notation (2670000, not 2.67e+06), the form people and
+// spreadsheets expect of money and quantities.
+func MarshalFloat(f float64) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			io.WriteString(w, "null")
+			return
+		}
+		io.WriteString(w, strconv.FormatFloat(f, 'f', -1, 64))
+	})
+}
+
+// UnmarshalFloat reads a Float as gqlgen does.
+func UnmarshalFloat(v any) (float64, error) { return graphql.UnmarshalFloat(v) }
