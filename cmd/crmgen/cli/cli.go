@@ -66,5 +66,13 @@ enums, roles, workflows and reports in YAML; crmgen validates the model and gene
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newValidate(), newGenerate(), newRun(), newInit(), newVersion())
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = `  source <(crmgen completion bash)             # this shell
+  crmgen completion bash > /etc/bash_completion.d/crmgen
+  crmgen completion zsh > "${fpath[1]}/_crmgen"`
+		}
+	}
 	return root
 }
