@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -78,4 +79,23 @@ func sqliteDSN(dsn string) string {
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
+}
+
+// Rebind turns the ? placeholders of a query into the dialect's: $1, $2, … for Postgres. The platform
+// writes its few raw statements once, with ?, and rebinds them here.
+func Rebind(d, query string) string {
+	if d != dialect.Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"entgo.io/ent"
-	"entgo.io/ent/dialect"
-
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/database"
 )
 
 // SequencesDDL creates the table behind autoNumber fields. The app runs it at start.
@@ -39,10 +38,7 @@ func (rt *Runtime) nextNumber(ctx context.Context, m ent.Mutation, e *metamodel.
 	if !ok {
 		return "", fmt.Errorf("%s.%s: autoNumber needs the ent exec/query feature", e.Name, f.Name)
 	}
-	stmt := `INSERT INTO crm_sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = crm_sequences.value + 1 RETURNING value`
-	if rt.Dialect == dialect.Postgres {
-		stmt = strings.Replace(stmt, "?", "$1", 1)
-	}
+	stmt := database.Rebind(rt.Dialect, `INSERT INTO crm_sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = crm_sequences.value + 1 RETURNING value`)
 	rows, err := q.QueryContext(ctx, stmt, key)
 	if err != nil {
 		return "", fmt.Errorf("%s.%s: next number: %w", e.Name, f.Name, err)
