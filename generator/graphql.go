@@ -46,11 +46,11 @@ func crmSchema(m *metamodel.Model) string {
 	b.WriteString("\"\"\"Any JSON value.\"\"\"\nscalar JSON\n\n")
 	b.WriteString("type Mutation {\n")
 	for _, e := range m.Entities {
-		fmt.Fprintf(&b, "  \"\"\"Create a %s.\"\"\"\n", e.Name)
+		fmt.Fprintf(&b, "  \"\"\"Create a record of %s.\"\"\"\n", e.Name)
 		fmt.Fprintf(&b, "  create%s(input: Create%sInput!): %s!\n", e.Name, e.Name, e.Name)
-		fmt.Fprintf(&b, "  \"\"\"Update a %s; only the fields given change.\"\"\"\n", e.Name)
+		fmt.Fprintf(&b, "  \"\"\"Update a record of %s; only the fields given change.\"\"\"\n", e.Name)
 		fmt.Fprintf(&b, "  update%s(id: ID!, input: Update%sInput!): %s!\n", e.Name, e.Name, e.Name)
-		fmt.Fprintf(&b, "  \"\"\"Delete a %s and return its id.\"\"\"\n", e.Name)
+		fmt.Fprintf(&b, "  \"\"\"Delete a record of %s and return its id.\"\"\"\n", e.Name)
 		fmt.Fprintf(&b, "  delete%s(id: ID!): ID!\n", e.Name)
 	}
 	b.WriteString("}\n")

@@ -44,6 +44,7 @@ func Build(m *Model) (*Model, error) {
 	b.relations()
 	b.reindex()
 	b.members()
+	b.generatedNames()
 	b.entityDefaults()
 	b.indexesAndViews()
 	b.roles()

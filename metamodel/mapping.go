@@ -76,9 +76,8 @@ func Plural(s string) string {
 // rejects them.
 func NameRoundTrips(name string) bool { return Camel(Snake(name)) == name }
 
-// EntName is the ent name of a field, snake_case as ent expects ("tax_id"). entgql would name it "taxID" in
-// GraphQL; the generator renames such fields back to the model's name ("taxId"), so the GraphQL API uses
-// exactly the model's names.
+// EntName is the ent name of a field, snake_case as ent expects ("tax_id"). entgql derives the GraphQL
+// name from it, upper-casing later initialisms ("taxID"); see GraphQLName.
 func (f *Field) EntName() string { return Snake(f.Name) }
 
 // Column is the SQL column of a field.

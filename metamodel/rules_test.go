@@ -15,6 +15,41 @@ var ruleTests = []struct {
 	yaml string
 	want []string
 }{
+	// Names the generated application derives.
+	{"entity table collides with a join table", `
+app: {name: t}
+entities:
+  Account:
+    fields: {name: string}
+    relations:
+      tags: {to: Category, kind: manyToMany, inverse: accounts}
+  AccountTag:
+    fields: {name: string}
+  Category:
+    fields: {name: string}
+`, []string{
+		`m.yaml:6:7: the many-to-many relation "Account.tags" needs the table "account_tags", which entity "AccountTag" already uses (at m.yaml:7:3); rename one of them`,
+	}},
+	{"entity names differing only in case", `
+app: {name: t}
+entities:
+  FollowUp:
+    fields: {name: string}
+  Followup:
+    fields: {name: string}
+`, []string{
+		`m.yaml:5:3: entity "Followup" differs from entity "FollowUp" only in letter case; generated Go packages and files would collide (rename one)`,
+	}},
+	{"entity named like a generated GraphQL type", `
+app: {name: t}
+entities:
+  Account:
+    fields: {name: string}
+  AccountOrder:
+    fields: {name: string}
+`, []string{
+		`m.yaml:5:3: entity name "AccountOrder" collides with a GraphQL type generated for entity "Account"; rename the entity`,
+	}},
 	// Files and keys.
 	{"unknown top-level key", `
 app: {name: t}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,7 +27,7 @@ content changed are rewritten, and files an earlier generation wrote that the mo
 removed; a second run on an unchanged model rewrites nothing. Each step is printed with its duration.`,
 		Example: `  crmgen generate examples/b2b-sales -o ./b2b-sales
   crmgen generate mymodel --check        # exit 1 if the generated app is out of date`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := loadModelTimed(args[0], cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if err != nil {
@@ -35,7 +36,7 @@ removed; a second run on an unchanged model rewrites nothing. Each step is print
 			if out == "" {
 				out = m.App.Name
 			}
-			_, err = generateApp(cmd.Context(), m, out, check, cmd.OutOrStdout())
+			_, err = generateApp(cmd.Context(), m, args[0], out, check, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			return err
 		},
 	}
@@ -59,8 +60,13 @@ func printStep(w io.Writer, name string, d time.Duration) {
 }
 
 // generateApp generates m into dir and writes what changed. It returns whether anything was written.
-func generateApp(ctx context.Context, m *metamodel.Model, dir string, check bool, stdout io.Writer) (bool, error) {
+func generateApp(ctx context.Context, m *metamodel.Model, modelPath, dir string, check bool, stdout, stderr io.Writer) (bool, error) {
 	if err := generator.Supported(m); err != nil {
+		var list metamodel.ErrorList
+		if errors.As(err, &list) {
+			printDiagnostics(stderr, modelBase(modelPath), list)
+			return false, exitError{1}
+		}
 		return false, err
 	}
 	prev := readManifest(dir)

@@ -22,7 +22,7 @@ func newInit() *cobra.Command {
 		Long: `init creates dir with model.yaml: two entities, an enum, a relation and demo data. The app name
 is derived from the directory name. init refuses to overwrite an existing model.yaml.`,
 		Example: `  crmgen init mycrm && crmgen run mycrm`,
-		Args:    cobra.ExactArgs(1),
+		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
 			path := filepath.Join(dir, "model.yaml")

@@ -29,7 +29,7 @@ and the demo logins; stop it with Ctrl-C.`,
 		Example: `  crmgen run examples/hospital
   crmgen run examples/b2b-sales --addr 127.0.0.1:9090
   crmgen run examples/b2b-sales --db 'postgres://crm:secret@localhost:5432/crm?sslmode=disable'`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stdout := cmd.OutOrStdout()
 			m, err := loadModelTimed(args[0], stdout, cmd.ErrOrStderr())
@@ -39,7 +39,7 @@ and the demo logins; stop it with Ctrl-C.`,
 			if out == "" {
 				out = filepath.Join(".build", m.App.Name)
 			}
-			if _, err := generateApp(cmd.Context(), m, out, false, stdout); err != nil {
+			if _, err := generateApp(cmd.Context(), m, args[0], out, false, stdout, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			bin, err := buildApp(cmd.Context(), out, m.App.Name, stdout, cmd.ErrOrStderr())

@@ -21,7 +21,7 @@ references, permissions, workflows and expressions, and prints each problem as f
 It exits 1 if there is any error (warnings alone do not fail).`,
 		Example: `  crmgen validate examples/hospital
   crmgen validate model.yaml`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := loadModel(args[0], cmd.ErrOrStderr())
 			if err != nil {
@@ -44,10 +44,7 @@ func loadModel(path string, w io.Writer) (*metamodel.Model, error) {
 	if err == nil {
 		m, err = metamodel.Build(m)
 	}
-	base := path
-	if st, serr := os.Stat(path); serr == nil && !st.IsDir() {
-		base = filepath.Dir(path)
-	}
+	base := modelBase(path)
 	if m != nil {
 		printDiagnostics(w, base, m.Warnings)
 	}
@@ -61,6 +58,14 @@ func loadModel(path string, w io.Writer) (*metamodel.Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// modelBase is the directory that positions in a model's errors are relative to.
+func modelBase(path string) string {
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		return filepath.Dir(path)
+	}
+	return path
 }
 
 func countErrors(list metamodel.ErrorList) int {

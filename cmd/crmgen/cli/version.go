@@ -15,7 +15,7 @@ func newVersion() *cobra.Command {
 		Use:     "version",
 		Short:   "Print crmgen's version and the versions of the stack it generates for",
 		Example: "  crmgen version",
-		Args:    cobra.NoArgs,
+		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "crmgen %s (output format %s, %s)\n", moduleVersion(), generator.Version, runtime.Version())
