@@ -1,0 +1,62 @@
+package generator
+
+import (
+	"entgo.io/ent/entc/gen"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// nullableHidden is an entgql schema hook. A field or relation that some role of the model hides must be
+// able to answer null for that role (the platform's field guard returns null), so its GraphQL type loses
+// its non-null marker. Fields no role hides keep their exact types.
+func nullableHidden(m *metamodel.Model) func(*gen.Graph, *ast.Schema) error {
+	return func(_ *gen.Graph, s *ast.Schema) error {
+		for _, e := range m.Entities {
+			def := s.Types[e.Name]
+			if def == nil {
+				continue
+			}
+			hidden := hiddenGraphQLNames(m, e)
+			for _, f := range def.Fields {
+				if hidden[f.Name] && f.Type.NonNull {
+					f.Type = copyNullable(f.Type)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// hiddenGraphQLNames lists the GraphQL fields of e that some role hides: fields, relations and their
+// foreign keys.
+func hiddenGraphQLNames(m *metamodel.Model, e *metamodel.Entity) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range m.Roles {
+		p := r.Permissions[e.Name]
+		if p == nil {
+			continue
+		}
+		for name, rule := range p.Fields {
+			if rule != metamodel.AccessHidden {
+				continue
+			}
+			if f := e.Field(name); f != nil {
+				out[f.GraphQLName()] = true
+			}
+			if rel := e.Relation(name); rel != nil {
+				out[rel.GraphQLName()] = true
+				if rel.Kind == metamodel.BelongsTo {
+					out[rel.GraphQLFKName()] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func copyNullable(t *ast.Type) *ast.Type {
+	c := *t
+	c.NonNull = false
+	return &c
+}

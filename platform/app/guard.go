@@ -1,0 +1,244 @@
+package app
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/enforce"
+)
+
+// The GraphQL side of the enforcement point. Rows are filtered by the ent interceptor; what GraphQL adds
+// is what ent cannot see: the fields of a response, and the filters and sort keys of a request.
+
+// publicFields are the root fields answered without a principal.
+var publicFields = map[string]bool{"login": true, "__typename": true}
+
+// hideFields answers null for a field the principal's roles hide. The generator made every field some role
+// can hide nullable, so null is a valid answer that tells nothing about the value.
+func hideFields(rt *enforce.Runtime) graphql.FieldMiddleware {
+	return func(ctx context.Context, next graphql.Resolver) (any, error) {
+		fc := graphql.GetFieldContext(ctx)
+		if fc != nil && fc.Object != "" && fc.Field.Field != nil {
+			if member, ok := rt.Member(fc.Object, fc.Field.Name); ok && rt.Hidden(ctx, fc.Object, member) {
+				return nil, nil
+			}
+		}
+		return next(ctx)
+	}
+}
+
+// requestGuard refuses, before anything runs, operations without a principal (except signing in) and
+// filters or sort keys on fields the principal may not see — a hidden field must not leak through which
+// rows match it or how they are ordered.
+type requestGuard struct{ rt *enforce.Runtime }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = requestGuard{}
+
+func (requestGuard) ExtensionName() string                   { return "RequestGuard" }
+func (requestGuard) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (g requestGuard) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	coerceLists(oc.Operation.SelectionSet, oc.Doc.Fragments, 0)
+	if auth.FromContext(ctx) == nil && !enforce.IsSystem(ctx) {
+		for _, s := range oc.Operation.SelectionSet {
+			f, ok := s.(*ast.Field)
+			if !ok || !publicFields[f.Name] {
+				return &gqlerror.Error{Message: "sign in required: use the login mutation, or send Authorization: Bearer <token>",
+					Extensions: map[string]any{"code": "UNAUTHENTICATED"}}
+			}
+		}
+		return nil
+	}
+	w := argWalker{ctx: ctx, rt: g.rt, vars: oc.Variables, frags: oc.Doc.Fragments}
+	if msg := w.selections(oc.Operation.SelectionSet, 0); msg != "" {
+		return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "FORBIDDEN_FIELD"}}
+	}
+	return nil
+}
+
+// coerceLists applies GraphQL's input coercion of a single value to a one-element list to literal
+// arguments (orderBy: {field: NAME} means orderBy: [{field: NAME}]). gqlgen does it for variables, but
+// entgql's field collection reads nested connections' literal arguments itself and would ignore a single
+// object.
+func coerceLists(set ast.SelectionSet, frags ast.FragmentDefinitionList, level int) {
+	if level > 64 {
+		return
+	}
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			for _, arg := range s.Arguments {
+				if s.Definition == nil || arg.Value == nil || arg.Value.Kind != ast.ObjectValue {
+					continue
+				}
+				if def := s.Definition.Arguments.ForName(arg.Name); def != nil && def.Type != nil && def.Type.Elem != nil {
+					arg.Value = &ast.Value{Kind: ast.ListValue, Position: arg.Value.Position, Definition: arg.Value.Definition,
+						ExpectedType: def.Type, Children: ast.ChildValueList{{Value: arg.Value, Position: arg.Value.Position}}}
+				}
+			}
+			coerceLists(s.SelectionSet, frags, level+1)
+		case *ast.InlineFragment:
+			coerceLists(s.SelectionSet, frags, level+1)
+		case *ast.FragmentSpread:
+			if f := frags.ForName(s.Name); f != nil {
+				coerceLists(f.SelectionSet, frags, level+1)
+			}
+		}
+	}
+}
+
+type argWalker struct {
+	ctx   context.Context
+	rt    *enforce.Runtime
+	vars  map[string]any
+	frags ast.FragmentDefinitionList
+}
+
+func (w argWalker) selections(set ast.SelectionSet, level int) string {
+	if level > 64 {
+		return ""
+	}
+	for _, s := range set {
+		var msg string
+		switch s := s.(type) {
+		case *ast.Field:
+			if msg = w.field(s); msg == "" {
+				msg = w.selections(s.SelectionSet, level+1)
+			}
+		case *ast.InlineFragment:
+			msg = w.selections(s.SelectionSet, level+1)
+		case *ast.FragmentSpread:
+			if f := w.frags.ForName(s.Name); f != nil {
+				msg = w.selections(f.SelectionSet, level+1)
+			}
+		}
+		if msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+// field checks the where and orderBy arguments of one field.
+func (w argWalker) field(f *ast.Field) string {
+	if f.Definition == nil {
+		return ""
+	}
+	for _, arg := range f.Arguments {
+		def := f.Definition.Arguments.ForName(arg.Name)
+		if def == nil || def.Type == nil {
+			continue
+		}
+		v, err := arg.Value.Value(w.vars)
+		if err != nil || v == nil {
+			continue
+		}
+		typeName := def.Type.Name()
+		switch {
+		case strings.HasSuffix(typeName, "WhereInput"):
+			if msg := w.where(strings.TrimSuffix(typeName, "WhereInput"), v); msg != "" {
+				return msg
+			}
+		case strings.HasSuffix(typeName, "Order"):
+			if msg := w.order(strings.TrimSuffix(typeName, "Order"), v); msg != "" {
+				return msg
+			}
+		}
+	}
+	return ""
+}
+
+// whereSuffixes are the predicate suffixes entgql appends to a field's name in a where input, longest
+// first so the longest matching field name wins.
+var whereSuffixes = func() []string {
+	s := []string{"", "NEQ", "In", "NotIn", "GT", "GTE", "LT", "LTE", "Contains", "HasPrefix", "HasSuffix",
+		"EqualFold", "ContainsFold", "IsNil", "NotNil"}
+	sort.Slice(s, func(i, j int) bool { return len(s[i]) > len(s[j]) })
+	return s
+}()
+
+func (w argWalker) where(entity string, v any) string {
+	switch x := v.(type) {
+	case []any:
+		for _, item := range x {
+			if msg := w.where(entity, item); msg != "" {
+				return msg
+			}
+		}
+		return ""
+	case map[string]any:
+		for key, val := range x {
+			switch key {
+			case "and", "or", "not":
+				if msg := w.where(entity, val); msg != "" {
+					return msg
+				}
+				continue
+			}
+			if rel, ok := strings.CutPrefix(key, "has"); ok && rel != "" {
+				relName, with := strings.CutSuffix(rel, "With")
+				gql := strings.ToLower(relName[:1]) + relName[1:]
+				if member, ok := w.rt.Member(entity, gql); ok {
+					if w.rt.Hidden(w.ctx, entity, member) {
+						return denied(entity, member)
+					}
+					if with {
+						if target := w.rt.Model.Entity(entity).Relation(member); target != nil {
+							if msg := w.where(target.To, val); msg != "" {
+								return msg
+							}
+						}
+					}
+					continue
+				}
+			}
+			for _, suffix := range whereSuffixes {
+				name, ok := strings.CutSuffix(key, suffix)
+				if !ok || name == "" {
+					continue
+				}
+				if member, ok := w.rt.Member(entity, name); ok {
+					if w.rt.Hidden(w.ctx, entity, member) {
+						return denied(entity, member)
+					}
+					break
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func (w argWalker) order(entity string, v any) string {
+	switch x := v.(type) {
+	case []any:
+		for _, item := range x {
+			if msg := w.order(entity, item); msg != "" {
+				return msg
+			}
+		}
+	case map[string]any:
+		if field, ok := x["field"].(string); ok {
+			if member, ok := w.rt.MemberByColumn(entity, strings.ToLower(field)); ok && w.rt.Hidden(w.ctx, entity, member) {
+				return denied(entity, member)
+			}
+		}
+	}
+	return ""
+}
+
+func denied(entity, member string) string {
+	return "cannot filter or sort " + entity + " by " + member + ": the field is not available to your roles"
+}

@@ -1,0 +1,130 @@
+package enforce
+
+import (
+	"context"
+
+	"entgo.io/ent"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/auth"
+)
+
+type idser interface {
+	IDs(ctx context.Context) ([]int, error)
+}
+
+// authorize checks a mutation against the principal's access before anything runs: create needs the
+// create right; update and delete need the row to be readable (else it is "not found") and within the
+// verb's scope (else "forbidden"); no hidden or (on update) readonly field or relation may be written.
+func (rt *Runtime) authorize(ctx context.Context, info *entityInfo, a *Access, m ent.Mutation) error {
+	if a.All {
+		return nil
+	}
+	e := info.e
+	switch {
+	case m.Op().Is(ent.OpCreate):
+		if !a.Create {
+			return &ForbiddenError{Entity: e.Name, Action: "create"}
+		}
+	case m.Op().Is(ent.OpUpdate | ent.OpUpdateOne):
+		if err := rt.authorizeRows(ctx, info, a.Update, m, "update"); err != nil {
+			return err
+		}
+	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
+		return rt.authorizeRows(ctx, info, a.Delete, m, "delete")
+	}
+	return rt.authorizeWrites(info, a, m)
+}
+
+// authorizeRows limits an update or delete to the rows the verb's scopes grant. For one row, a row the
+// principal cannot read is not found and a readable row outside the scope is forbidden; for many rows the
+// scope becomes part of the statement.
+func (rt *Runtime) authorizeRows(ctx context.Context, info *entityInfo, scopes []*metamodel.Scope, m ent.Mutation, action string) error {
+	e := info.e
+	pred := rt.scopePredicate(auth.FromContext(ctx), e, scopes)
+	if len(scopes) == 0 {
+		pred = nothing
+	}
+	if m.Op().Is(ent.OpUpdateOne | ent.OpDeleteOne) {
+		ids, err := m.(idser).IDs(ctx) // for a delete this queries, through the read interceptor
+		if err != nil {
+			return err
+		}
+		if len(ids) != 1 {
+			return &NotFoundError{Entity: e.Name}
+		}
+		if ok, err := rt.Backend.Exists(ctx, e.Name, ids[0]); err != nil {
+			return err
+		} else if !ok {
+			return &NotFoundError{Entity: e.Name}
+		}
+		if pred != nil {
+			if ok, err := rt.Backend.Exists(ctx, e.Name, ids[0], pred); err != nil {
+				return err
+			} else if !ok {
+				return &ForbiddenError{Entity: e.Name, Action: action}
+			}
+		}
+	}
+	if pred != nil {
+		m.(predicater).WhereP(pred)
+	}
+	if rp := rt.readPredicate(ctx, e); rp != nil {
+		m.(predicater).WhereP(rp)
+	}
+	return nil
+}
+
+// authorizeWrites refuses writes of hidden fields and relations, and on update of readonly ones.
+func (rt *Runtime) authorizeWrites(info *entityInfo, a *Access, m ent.Mutation) error {
+	update := !m.Op().Is(ent.OpCreate)
+	var errs []*FieldError
+	check := func(name string) {
+		if a.Hidden[name] || (update && a.Readonly[name]) {
+			errs = append(errs, &FieldError{Entity: info.e.Name, Field: name, Rule: RuleReadonly,
+				Msg: "is not writable with your roles"})
+		}
+	}
+	seen := map[string]bool{}
+	for _, f := range append(m.Fields(), m.ClearedFields()...) {
+		name := ""
+		if fd := info.fields[f]; fd != nil {
+			name = fd.Name
+		} else if r := info.fks[f]; r != nil {
+			name = r.Name
+		}
+		if name != "" && !seen[name] {
+			seen[name] = true
+			check(name)
+		}
+	}
+	for _, edges := range [][]string{m.AddedEdges(), m.RemovedEdges(), m.ClearedEdges()} {
+		for _, edge := range edges {
+			if r := info.edges[edge]; r != nil && !seen[r.Name] {
+				seen[r.Name] = true
+				check(r.Name)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return &ValidationError{Fields: errs}
+	}
+	return nil
+}
+
+// stampOwner makes the creator the owner of a new record of an entity with the owner trait, unless the
+// mutation names an owner.
+func (rt *Runtime) stampOwner(ctx context.Context, info *entityInfo, m ent.Mutation) error {
+	if !info.e.Has(metamodel.TraitOwner) {
+		return nil
+	}
+	r := info.e.Relation("owner")
+	p := auth.FromContext(ctx)
+	if r == nil || r.Kind != metamodel.BelongsTo || p == nil {
+		return nil
+	}
+	if _, set := m.Field(r.FKColumn()); set {
+		return nil
+	}
+	return m.SetField(r.FKColumn(), p.ID)
+}

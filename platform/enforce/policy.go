@@ -1,0 +1,236 @@
+package enforce
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/auth"
+)
+
+// Access is what one set of roles may do with one entity: the union of the roles' permissions, as
+// METAMODEL.md defines it. Superusers, and every signed-in user of a model without roles, may do
+// everything.
+type Access struct {
+	All                    bool               // everything: superuser, or a model without roles
+	Read, Update, Delete   []*metamodel.Scope // the union of scopes; a ScopeAll among them means every row
+	Create, Export, Import bool
+	// Hidden fields and relations are absent for these roles: a field is hidden when every role that may
+	// read the entity hides it.
+	Hidden map[string]bool
+	// Readonly fields and relations may not be written: readonly (or hidden) in every role that may update.
+	Readonly map[string]bool
+	// Visible sensitive fields: a role's `visible` rule shows a sensitive field in lists, search and exports.
+	Visible map[string]bool
+}
+
+// none is the access of someone who may do nothing.
+var none = &Access{Hidden: map[string]bool{}, Readonly: map[string]bool{}, Visible: map[string]bool{}}
+
+type accessKey struct{ roles, entity string }
+
+// policies caches Access per role set and entity; the model is immutable once installed.
+type policies struct {
+	mu    sync.Mutex
+	cache map[accessKey]*Access
+}
+
+// AccessOf returns what the principal of ctx may do with entity. The system (data loading, workflows,
+// timers) may do everything; a context without a principal may do nothing.
+func (rt *Runtime) AccessOf(ctx context.Context, entity string) *Access {
+	if IsSystem(ctx) {
+		return &Access{All: true}
+	}
+	p := auth.FromContext(ctx)
+	if p == nil {
+		return none
+	}
+	return rt.access(p.Roles, entity)
+}
+
+func (rt *Runtime) access(roles []string, entity string) *Access {
+	sorted := append([]string(nil), roles...)
+	sort.Strings(sorted)
+	key := accessKey{strings.Join(sorted, ","), entity}
+	rt.policies.mu.Lock()
+	defer rt.policies.mu.Unlock()
+	if a, ok := rt.policies.cache[key]; ok {
+		return a
+	}
+	a := rt.computeAccess(sorted, entity)
+	if rt.policies.cache == nil {
+		rt.policies.cache = map[accessKey]*Access{}
+	}
+	rt.policies.cache[key] = a
+	return a
+}
+
+func (rt *Runtime) computeAccess(roles []string, entity string) *Access {
+	m := rt.Model
+	if len(m.Roles) == 0 {
+		return &Access{All: true} // a model without roles: every signed-in user may do everything
+	}
+	a := &Access{Hidden: map[string]bool{}, Readonly: map[string]bool{}, Visible: map[string]bool{}}
+	var readers, updaters []*metamodel.Permission
+	for _, name := range roles {
+		r := m.Role(name)
+		if r == nil {
+			continue // a role the model no longer has grants nothing
+		}
+		if r.Superuser {
+			return &Access{All: true}
+		}
+		p := r.Permissions[entity]
+		if p == nil {
+			continue
+		}
+		if granted(p.Read) {
+			a.Read = append(a.Read, p.Read)
+			readers = append(readers, p)
+		}
+		if granted(p.Update) {
+			a.Update = append(a.Update, p.Update)
+			updaters = append(updaters, p)
+		}
+		if granted(p.Delete) {
+			a.Delete = append(a.Delete, p.Delete)
+		}
+		a.Create = a.Create || p.Create
+		a.Export = a.Export || p.Export
+		a.Import = a.Import || p.Import
+		for f, rule := range p.Fields {
+			if rule == metamodel.AccessVisible {
+				a.Visible[f] = true
+			}
+		}
+	}
+	// Everyone signed in may look up users and teams (to see who owns a record, to pick an assignee)
+	// unless the model's roles say who may.
+	if (entity == "User" || entity == "Team") && !rt.rolesMention(entity) {
+		a.Read = append(a.Read, &metamodel.Scope{Kind: metamodel.ScopeAll})
+	}
+	for _, name := range rt.memberNames(entity) {
+		if len(readers) > 0 && all(readers, func(p *metamodel.Permission) bool { return p.Fields[name] == metamodel.AccessHidden }) {
+			a.Hidden[name] = true
+		}
+		if len(updaters) > 0 && all(updaters, func(p *metamodel.Permission) bool {
+			rule := p.Fields[name]
+			return rule == metamodel.AccessReadonly || rule == metamodel.AccessHidden
+		}) {
+			a.Readonly[name] = true
+		}
+	}
+	return a
+}
+
+func granted(s *metamodel.Scope) bool {
+	return s != nil && s.Kind != "" && s.Kind != metamodel.ScopeNone
+}
+
+func all(ps []*metamodel.Permission, f func(*metamodel.Permission) bool) bool {
+	for _, p := range ps {
+		if !f(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// rolesMention reports whether any role of the model declares permissions for entity.
+func (rt *Runtime) rolesMention(entity string) bool {
+	for _, r := range rt.Model.Roles {
+		if _, ok := r.Permissions[entity]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// memberNames lists an entity's fields and relations.
+func (rt *Runtime) memberNames(entity string) []string {
+	e := rt.Model.Entity(entity)
+	if e == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range e.Fields {
+		out = append(out, f.Name)
+	}
+	for _, r := range e.Relations {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// Hidden reports whether field (a field or relation name) of entity is hidden from the principal of ctx.
+func (rt *Runtime) Hidden(ctx context.Context, entity, field string) bool {
+	a := rt.AccessOf(ctx, entity)
+	return !a.All && a.Hidden[field]
+}
+
+// nothing is the predicate that selects no row.
+func nothing(s *sql.Selector) { s.Where(sql.False()) }
+
+// rowsAll reports whether scopes cover every row.
+func rowsAll(scopes []*metamodel.Scope) bool {
+	for _, s := range scopes {
+		if s.Kind == metamodel.ScopeAll {
+			return true
+		}
+	}
+	return false
+}
+
+// scopePredicate returns the SQL predicate selecting the rows of e that scopes grant to p, or nil when they
+// grant every row. No scope at all selects nothing.
+func (rt *Runtime) scopePredicate(p *auth.Principal, e *metamodel.Entity, scopes []*metamodel.Scope) func(*sql.Selector) {
+	if rowsAll(scopes) {
+		return nil
+	}
+	users := rt.Model.Entity("User")
+	return func(s *sql.Selector) {
+		var preds []*sql.Predicate
+		for _, sc := range scopes {
+			switch sc.Kind {
+			case metamodel.ScopeOwn:
+				if r := e.Relation(e.OwnerField); r != nil && p != nil {
+					preds = append(preds, sql.EQ(s.C(r.FKColumn()), p.ID))
+				}
+			case metamodel.ScopeTeam:
+				r := e.Relation(e.OwnerField)
+				if r == nil || p == nil || len(p.Teams) == 0 || users == nil {
+					continue
+				}
+				team := users.Relation("team")
+				if team == nil {
+					continue
+				}
+				members := sql.Select(sql.Table(users.Table()).C("id")).From(sql.Table(users.Table())).
+					Where(sql.InInts(team.FKColumn(), p.Teams...))
+				preds = append(preds, sql.In(s.C(r.FKColumn()), members))
+			case metamodel.ScopeField:
+				r := e.Relation(sc.Field)
+				if r == nil || p == nil {
+					continue
+				}
+				switch {
+				case sc.Equals == "user.id":
+					preds = append(preds, sql.EQ(s.C(r.FKColumn()), p.ID))
+				case sc.Subteams && len(p.Teams) > 0:
+					preds = append(preds, sql.InInts(s.C(r.FKColumn()), p.Teams...))
+				case p.Team != 0:
+					preds = append(preds, sql.EQ(s.C(r.FKColumn()), p.Team))
+				}
+			}
+		}
+		if len(preds) == 0 {
+			nothing(s)
+			return
+		}
+		s.Where(sql.Or(preds...))
+	}
+}
