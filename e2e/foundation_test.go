@@ -387,7 +387,7 @@ func TestTreeQuery(t *testing.T) {
 
 func TestLimitsAndHealth(t *testing.T) {
 	a := kitchen(t)
-	s := a.Start(t, apptest.SQLitePath(t))
+	s := a.Start(t, apptest.SQLitePath(t)).As(t, "admin", "admin123")
 	deep := "{ regions { edges { node { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { name } } } } } } } } } } } } } }"
 	if e := mustFail(t, s, deep, nil); !strings.Contains(e.Message, "nested") {
 		t.Errorf("deep query error = %q", e.Message)

@@ -39,8 +39,8 @@ func built(t *testing.T, modelDir, name string) *apptest.App {
 // kitchen is the app of testdata/kitchen, which uses every feature of the foundation.
 func kitchen(t *testing.T) *apptest.App { return built(t, "e2e/testdata/kitchen", "kitchen") }
 
-// onEachDB runs fn against a fresh server on SQLite and on Postgres.
+// onEachDB runs fn against a fresh server on SQLite and on Postgres, signed in as the demo admin.
 func onEachDB(t *testing.T, a *apptest.App, fn func(t *testing.T, s *apptest.Server)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, a.Start(t, apptest.SQLitePath(t))) })
-	t.Run("postgres", func(t *testing.T) { fn(t, a.Start(t, pgtest.DSN(t))) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, a.Start(t, apptest.SQLitePath(t)).As(t, "admin", "admin123")) })
+	t.Run("postgres", func(t *testing.T) { fn(t, a.Start(t, pgtest.DSN(t)).As(t, "admin", "admin123")) })
 }

@@ -161,15 +161,19 @@ func backend(m *metamodel.Model, mod string) *jen.File {
 	var existsCases []jen.Code
 	for _, e := range m.Entities {
 		existsCases = append(existsCases, jen.Case(jen.Lit(e.Name)).Block(
-			jen.Return(jen.Id("b").Dot("ent").Call(jen.Id("ctx")).Dot(e.Name).Dot("Query").Call().
-				Dot("Where").Call(jen.Qual(entPkg+"/"+e.Package(), "ID").Call(jen.Id("id"))).Dot("Exist").Call(jen.Id("ctx"))),
+			jen.Id("q").Op(":=").Id("b").Dot("ent").Call(jen.Id("ctx")).Dot(e.Name).Dot("Query").Call().
+				Dot("Where").Call(jen.Qual(entPkg+"/"+e.Package(), "ID").Call(jen.Id("id"))),
+			jen.For(jen.List(jen.Id("_"), jen.Id("p")).Op(":=").Range().Id("ps")).Block(
+				jen.Id("q").Op("=").Id("q").Dot("Where").Call(jen.Qual(entPkg+"/predicate", e.Name).Call(jen.Id("p"))),
+			),
+			jen.Return(jen.Id("q").Dot("Exist").Call(jen.Id("ctx"))),
 		))
 	}
 	existsCases = append(existsCases, jen.Default().Block(
 		jen.Return(jen.False(), jen.Qual("fmt", "Errorf").Call(jen.Lit("unknown entity %q"), jen.Id("entity"))),
 	))
-	f.Comment("Exists reports whether a record exists and is visible in ctx (the query interceptors apply).")
-	f.Func().Params(recv.Clone()).Id("Exists").Params(ctx.Clone(), jen.Id("entity").String(), jen.Id("id").Int()).Params(jen.Bool(), jen.Error()).Block(
+	f.Comment("Exists reports whether a record exists, is visible in ctx (the query interceptors apply) and matches ps.")
+	f.Func().Params(recv.Clone()).Id("Exists").Params(ctx.Clone(), jen.Id("entity").String(), jen.Id("id").Int(), jen.Id("ps").Op("...").Func().Params(jen.Op("*").Qual("entgo.io/ent/dialect/sql", "Selector"))).Params(jen.Bool(), jen.Error()).Block(
 		jen.Switch(jen.Id("entity")).Block(existsCases...),
 	)
 

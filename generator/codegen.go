@@ -58,7 +58,7 @@ func derive(ctx context.Context, m *metamodel.Model, inputs Files, step func(str
 		return nil, err
 	}
 	start := time.Now()
-	if err := runEntc(modulePath(m)); err != nil {
+	if err := runEntc(m); err != nil {
 		return nil, fmt.Errorf("run entc: %w", err)
 	}
 	step("entc + entgql (ent client, GraphQL schema)", time.Since(start))
@@ -106,12 +106,14 @@ func derive(ctx context.Context, m *metamodel.Model, inputs Files, step func(str
 // runEntc generates the ent client with the features the platform relies on: privacy and interceptors
 // (the enforcement point), entql (generic filters), global ids (node lookups), and entgql's GraphQL schema
 // with where-inputs.
-func runEntc(module string) error {
+func runEntc(m *metamodel.Model) error {
+	module := modulePath(m)
 	ex, err := entgql.NewExtension(
 		entgql.WithSchemaGenerator(),
 		entgql.WithWhereInputs(true),
 		entgql.WithConfigPath("gqlgen.yml"),
 		entgql.WithSchemaPath("graph/ent.graphqls"),
+		entgql.WithSchemaHook(nullableHidden(m)),
 	)
 	if err != nil {
 		return err

@@ -36,6 +36,13 @@ func graphqlFiles(m *metamodel.Model) (Files, error) {
 		return nil, fmt.Errorf("emit resolvers: %w", err)
 	}
 	files["graph/resolver.go"] = src
+	acct, err := crmtemplates.Render("account.go", map[string]any{"Module": mod})
+	if err != nil {
+		return nil, err
+	}
+	if files["graph/account.go"], err = gofmt("graph/account.go", acct); err != nil {
+		return nil, err
+	}
 	return files, nil
 }
 
@@ -44,7 +51,9 @@ func crmSchema(m *metamodel.Model) string {
 	var b bytes.Buffer
 	b.WriteString("# " + generatedHeader + "\n\n")
 	b.WriteString("\"\"\"Any JSON value.\"\"\"\nscalar JSON\n\n")
+	b.WriteString(accountSchema)
 	b.WriteString("type Mutation {\n")
+	b.WriteString(accountMutations)
 	for _, e := range m.Entities {
 		fmt.Fprintf(&b, "  \"\"\"Create a record of %s.\"\"\"\n", e.Name)
 		fmt.Fprintf(&b, "  create%s(input: Create%sInput!): %s!\n", e.Name, e.Name, e.Name)
@@ -75,6 +84,48 @@ func crmSchema(m *metamodel.Model) string {
 
 // goName is the Go name gqlgen gives a GraphQL field's resolver method.
 func goName(graphqlName string) string { return templates.ToGo(graphqlName) }
+
+// accountSchema is the part of the API every app has: signing in and out, the current user, and personal
+// API tokens. The resolvers come from templates/app/account.go.tmpl.
+const accountSchema = `"""A signed-in session: send the token as Authorization: Bearer <token>."""
+type AuthPayload {
+  token: String!
+  user: User!
+}
+
+"""A personal API token (its secret is shown only when it is created)."""
+type APIToken {
+  id: ID!
+  name: String!
+  createdAt: Time!
+  lastUsedAt: Time
+  revokedAt: Time
+}
+
+"""A new API token and its secret, shown this once."""
+type NewAPIToken {
+  token: String!
+  apiToken: APIToken!
+}
+
+extend type Query {
+  """The signed-in user."""
+  me: User
+  """The signed-in user's API tokens."""
+  apiTokens: [APIToken!]!
+}
+
+`
+
+const accountMutations = `  """Sign in; answered without a session. Repeated failures are throttled."""
+  login(username: String!, password: String!): AuthPayload!
+  """End the current session."""
+  logout: Boolean!
+  """Create a personal API token for the signed-in user."""
+  createAPIToken(name: String!): NewAPIToken!
+  """Revoke one of the signed-in user's API tokens."""
+  revokeAPIToken(id: ID!): Boolean!
+`
 
 // virtual reports whether a field is computed at read time rather than stored.
 func virtual(f *metamodel.Field) bool { return f.Computed.Src != "" && !f.Stored }

@@ -75,12 +75,34 @@ func Build(tb testing.TB, modelDir, name string) *App {
 	return &App{Dir: dir, Bin: bin, Model: m}
 }
 
-// Server is a running application.
+// Server is a running application, seen as one client: with Token set, requests carry it as a Bearer
+// token.
 type Server struct {
-	URL  string
-	cmd  *exec.Cmd
-	logs *syncBuffer
-	done chan struct{}
+	URL   string
+	Token string
+	cmd   *exec.Cmd
+	logs  *syncBuffer
+	done  chan struct{}
+}
+
+// As returns the server seen by the user who signs in with username and password (through the login
+// mutation); the test fails if signing in fails.
+func (s *Server) As(tb testing.TB, username, password string) *Server {
+	tb.Helper()
+	anon := *s
+	anon.Token = ""
+	r := anon.GraphQL(tb, `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }`,
+		map[string]any{"u": username, "p": password})
+	var out struct {
+		Login struct{ Token string } `json:"login"`
+	}
+	r.Decode(tb, &out)
+	if out.Login.Token == "" {
+		tb.Fatalf("login %s: no token", username)
+	}
+	c := *s
+	c.Token = out.Login.Token
+	return &c
 }
 
 var readyLine = regexp.MustCompile(`is ready at (http://[0-9.:\[\]a-z]+)`)
@@ -180,6 +202,9 @@ func (s *Server) GraphQL(tb testing.TB, query string, vars map[string]any, heade
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	if s.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+	}
 	for _, h := range header {
 		for k, v := range h {
 			req.Header[k] = v
@@ -201,7 +226,11 @@ func (s *Server) GraphQL(tb testing.TB, query string, vars map[string]any, heade
 // Statements returns the number of SQL statements the server has sent (from /metrics).
 func (s *Server) Statements(tb testing.TB) int64 {
 	tb.Helper()
-	resp, err := http.Get(s.URL + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/metrics", nil)
+	if s.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}

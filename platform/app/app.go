@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +23,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/account"
+	"github.com/crmgen/crmgen/platform/audit"
+	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/graphiql"
@@ -44,6 +48,17 @@ type Backend interface {
 	seed.Writer
 }
 
+// public answers the paths served without a session: health, signing in, the GraphiQL page (it holds no
+// data; its requests need a session like any other) and the GraphQL endpoint, whose guard refuses
+// everything but the login mutation without one.
+func public(r *http.Request) bool {
+	switch p := r.URL.Path; {
+	case p == "/healthz", p == "/auth/login", p == "/graphql", p == "/graphiql", strings.HasPrefix(p, "/graphiql/"):
+		return true
+	}
+	return false
+}
+
 // Main runs the application with command-line args and returns the process exit code.
 func Main(args []string, g Generated) int {
 	return run(args, g, os.Stdout, os.Stderr)
@@ -51,7 +66,7 @@ func Main(args []string, g Generated) int {
 
 type options struct {
 	db, addr, logFormat string
-	seed                bool
+	seed, secureCookies bool
 }
 
 func run(args []string, g Generated, stdout, stderr io.Writer) int {
@@ -67,6 +82,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.BoolVar(&o.seed, "seed", true, "load the model's demo data into an empty database")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure (serve over HTTPS)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nServes the %s CRM: GraphQL at /graphql, GraphiQL at /graphiql.\n\nFlags:\n", m.App.Name, m.App.Name)
 		fs.PrintDefaults()
@@ -99,11 +115,19 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	}
 	defer db.Close()
 	b := g.Open(db.Driver)
-	enforce.Install(&enforce.Runtime{Model: m, Dialect: db.Dialect, Backend: b})
+	rt := &enforce.Runtime{Model: m, Dialect: db.Dialect, Backend: b}
+	enforce.Install(rt)
+	sessions := auth.New(db.SQL, db.Dialect, auth.Config{SecureCookies: o.secureCookies})
+	account.Install(sessions)
 
 	start := time.Now()
-	if _, err := db.SQL.ExecContext(ctx, enforce.SequencesDDL); err != nil {
-		return fmt.Errorf("create platform tables: %w", err)
+	for _, ddl := range []string{enforce.SequencesDDL, audit.DDL(db.Dialect), audit.IndexDDL} {
+		if _, err := db.SQL.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("create platform tables: %w", err)
+		}
+	}
+	if err := sessions.Migrate(ctx); err != nil {
+		return fmt.Errorf("create session tables: %w", err)
 	}
 	if err := b.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -120,7 +144,9 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphqlHandler(b))
+	mux.Handle("/graphql", graphqlHandler(rt, b))
+	mux.Handle("/auth/login", sessions.LoginHandler())
+	mux.Handle("/auth/logout", sessions.LogoutHandler())
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("/graphiql", gi)
 	mux.Handle("/graphiql/", gi)
@@ -139,7 +165,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           withLogging(log, mux),
+		Handler:           withLogging(log, sessions.Middleware(mux, public)),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return withLogger(context.Background(), log) },
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
 )
 
@@ -30,7 +31,7 @@ const (
 // graphqlHandler builds the GraphQL endpoint: POST and GET transports, a parsed-query cache, complexity and
 // depth limits, one transaction per mutation operation (entgql.Transactioner, so a failed mutation writes
 // nothing), and errors that name the field and rule.
-func graphqlHandler(b Backend) *handler.Server {
+func graphqlHandler(rt *enforce.Runtime, b Backend) *handler.Server {
 	srv := handler.New(b.Schema())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -39,13 +40,30 @@ func graphqlHandler(b Backend) *handler.Server {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(operationLimits{maxDepth: maxDepth, maxComplexity: maxComplexity})
-	srv.Use(entgql.Transactioner{TxOpener: b})
+	srv.Use(requestGuard{rt: rt})
+	srv.AroundFields(hideFields(rt))
+	srv.Use(entgql.Transactioner{TxOpener: b, SkipTxFunc: onlySessionFields})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		logger(ctx).Error("graphql panic", "panic", fmt.Sprint(v))
 		return errors.New("internal server error")
 	})
 	return srv
+}
+
+// sessionFields are the mutations of the auth service, which keeps its own tables through its own
+// connection: holding a record transaction around them would only block that connection on SQLite.
+var sessionFields = map[string]bool{"login": true, "logout": true, "createAPIToken": true, "revokeAPIToken": true}
+
+// onlySessionFields reports whether a mutation consists of session fields only (it then runs without
+// the per-operation transaction).
+func onlySessionFields(op *ast.OperationDefinition) bool {
+	for _, s := range op.SelectionSet {
+		if f, ok := s.(*ast.Field); !ok || (!sessionFields[f.Name] && f.Name != "__typename") {
+			return false
+		}
+	}
+	return true
 }
 
 // presentError maps the platform's errors to GraphQL errors whose extensions carry a machine-readable
@@ -55,7 +73,25 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	var ve *enforce.ValidationError
 	var ce *enforce.ConflictError
 	var re *enforce.RestrictError
+	var fe *enforce.ForbiddenError
+	var ne *enforce.NotFoundError
+	var te *auth.ThrottledError
 	switch {
+	case errors.As(err, &fe):
+		gerr.Message = fe.Error()
+		gerr.Extensions = map[string]any{"code": "FORBIDDEN"}
+	case errors.As(err, &ne):
+		gerr.Message = ne.Error()
+		gerr.Extensions = map[string]any{"code": "NOT_FOUND"}
+	case errors.As(err, &te):
+		gerr.Message = "too many failed sign-ins; try again later"
+		gerr.Extensions = map[string]any{"code": "THROTTLED", "retryAfterSeconds": int(te.RetryAfter.Seconds() + 0.999)}
+	case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrInactive), errors.Is(err, auth.ErrInvalidToken):
+		gerr.Message = "invalid username or password"
+		if errors.Is(err, auth.ErrInvalidToken) {
+			gerr.Message = "sign in required"
+		}
+		gerr.Extensions = map[string]any{"code": "UNAUTHENTICATED"}
 	case errors.As(err, &ve):
 		gerr.Message = ve.Error()
 		fields := make([]map[string]any, len(ve.Fields))

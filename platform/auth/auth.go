@@ -56,6 +56,7 @@ type ctxKey int
 
 const (
 	principalKey ctxKey = iota
+	tokenKey
 	clientKey
 )
 
@@ -75,6 +76,13 @@ func FromContext(ctx context.Context) *Principal {
 type Client struct {
 	IP        string
 	UserAgent string
+}
+
+// TokenFromContext returns the session or API token the request was authenticated with ("" if none), so
+// a sign-out can end the session it arrived with.
+func TokenFromContext(ctx context.Context) string {
+	t, _ := ctx.Value(tokenKey).(string)
+	return t
 }
 
 // WithClient returns a copy of ctx that carries c. [Service.Middleware] does this for every request, so

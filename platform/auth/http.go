@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -34,7 +35,7 @@ func (s *Service) Middleware(next http.Handler, public func(*http.Request) bool)
 			p, err := s.Authenticate(ctx, token)
 			switch {
 			case err == nil:
-				r = r.WithContext(WithPrincipal(ctx, p))
+				r = r.WithContext(WithPrincipal(context.WithValue(ctx, tokenKey, token), p))
 			case errors.Is(err, ErrInvalidToken):
 				if fromCookie {
 					s.ClearSessionCookie(w)

@@ -22,8 +22,8 @@ import (
 type Backend interface {
 	// Mutate executes a (rewritten) mutation with the client of ctx.
 	Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
-	// Exists reports whether a record of entity with id exists and is visible in ctx.
-	Exists(ctx context.Context, entity string, id int) (bool, error)
+	// Exists reports whether a record of entity with id exists, is visible in ctx, and matches ps.
+	Exists(ctx context.Context, entity string, id int, ps ...func(*sql.Selector)) (bool, error)
 	// WhereP adds storage-level predicates to a query of any entity (through ent's intercept package).
 	WhereP(q ent.Query, ps ...func(*sql.Selector)) error
 }
@@ -35,6 +35,7 @@ type Runtime struct {
 	Backend Backend
 
 	entities map[string]*entityInfo
+	policies policies
 }
 
 // entityInfo indexes an entity by the ent names that mutations and queries use.
@@ -44,6 +45,9 @@ type entityInfo struct {
 	fks    map[string]*metamodel.Relation // FK ent field ("region_id") → belongsTo relation
 	cols   map[string]string              // SQL column → model field or relation name
 	edges  map[string]*metamodel.Relation // ent edge name → relation
+	gql    map[string]string              // GraphQL field name → model field or relation name
+	// hiddenWithParent hides records whose cascade parent is soft-deleted (nil if none can be).
+	hiddenWithParent func(*sql.Selector)
 }
 
 var current atomic.Pointer[Runtime]
@@ -54,21 +58,45 @@ func Install(rt *Runtime) {
 	rt.entities = map[string]*entityInfo{}
 	for _, e := range rt.Model.Entities {
 		info := &entityInfo{e: e, fields: map[string]*metamodel.Field{}, fks: map[string]*metamodel.Relation{},
-			edges: map[string]*metamodel.Relation{}, cols: map[string]string{}}
+			edges: map[string]*metamodel.Relation{}, cols: map[string]string{}, gql: map[string]string{}}
 		for _, f := range e.Fields {
 			info.fields[f.EntName()] = f
 			info.cols[f.Column()] = f.Name
+			info.gql[f.GraphQLName()] = f.Name
 		}
 		for _, r := range e.Relations {
 			info.edges[r.EntName()] = r
+			info.gql[r.GraphQLName()] = r.Name
 			if r.Kind == metamodel.BelongsTo {
 				info.fks[r.FKColumn()] = r
 				info.cols[r.FKColumn()] = r.Name
+				info.gql[r.GraphQLFKName()] = r.Name
 			}
 		}
+		info.hiddenWithParent = hiddenWithParent(e)
 		rt.entities[e.Name] = info
 	}
 	current.Store(rt)
+}
+
+// Member returns the model field or relation behind a GraphQL field of entity ("regionID" → "region").
+func (rt *Runtime) Member(entity, graphqlName string) (string, bool) {
+	info := rt.entities[entity]
+	if info == nil {
+		return "", false
+	}
+	name, ok := info.gql[graphqlName]
+	return name, ok
+}
+
+// MemberByColumn returns the model field or relation stored in column of entity.
+func (rt *Runtime) MemberByColumn(entity, column string) (string, bool) {
+	info := rt.entities[entity]
+	if info == nil {
+		return "", false
+	}
+	name, ok := info.cols[column]
+	return name, ok
 }
 
 // Installed returns the installed runtime, or nil.

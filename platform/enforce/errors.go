@@ -31,6 +31,7 @@ const (
 	RuleReadonly  = "readonly"
 	RuleExists    = "exists"
 	RuleType      = "type"
+	RuleCycle     = "cycle"
 )
 
 // FieldError is one violated rule of one field or relation.
@@ -68,6 +69,22 @@ type ConflictError struct {
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%s %v was changed by someone else (version %d, you edited version %d): reload and apply your change again",
 		e.Entity, e.ID, e.Found, e.Expected)
+}
+
+// NotFoundError reports a record that does not exist or that the principal may not read: the two are
+// indistinguishable on purpose, so an error never reveals a row.
+type NotFoundError struct{ Entity string }
+
+func (e *NotFoundError) Error() string { return e.Entity + " not found" }
+
+// ForbiddenError reports an action the principal's roles do not grant on a record they may read (or on
+// the entity, for create, export and import).
+type ForbiddenError struct {
+	Entity, Action string
+}
+
+func (e *ForbiddenError) Error() string {
+	return "your roles do not allow you to " + e.Action + " " + e.Entity
 }
 
 // RestrictError reports a delete refused because other records still refer to the record.

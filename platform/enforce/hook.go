@@ -2,7 +2,6 @@ package enforce
 
 import (
 	"context"
-	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -41,8 +40,15 @@ func Hook(entity string) ent.Hook {
 
 func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation, next ent.Mutator) (ent.Value, error) {
 	e := info.e
+	a := rt.AccessOf(ctx, e.Name)
+	if err := rt.authorize(ctx, info, a, m); err != nil {
+		return nil, err
+	}
 	switch {
 	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
+		if err := rt.checkRestrict(ctx, info, m); err != nil {
+			return nil, err
+		}
 		if e.Has(metamodel.TraitSoftDelete) && !hardDeletes(ctx) {
 			return rt.softDelete(ctx, m)
 		}
@@ -52,6 +58,9 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 		}
 		return v, nil
 	case m.Op().Is(ent.OpCreate):
+		if err := rt.stampOwner(ctx, info, m); err != nil {
+			return nil, err
+		}
 		bySystem, err := rt.applyDefaults(ctx, info, m)
 		if err != nil {
 			return nil, err
@@ -75,19 +84,6 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 		return nil, translate(err, info, false)
 	}
 	return v, nil
-}
-
-// softDelete turns a delete (of one row or many) into an update of deletedAt over the same predicates,
-// which runs through the client again so update rules apply. It returns the number of rows it marked, as a
-// delete does; a row already deleted is not matched, so deleting it again reports it not found.
-func (rt *Runtime) softDelete(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	m.(opSetter).SetOp(ent.OpUpdate)
-	if err := m.SetField("deleted_at", time.Now()); err != nil {
-		return nil, err
-	}
-	m.(predicater).WhereP(sql.FieldIsNull("deleted_at"))
-	// The deletedAt filter is already there; IncludeDeleted keeps the update rules from adding it again.
-	return rt.Backend.Mutate(IncludeDeleted(ctx), m)
 }
 
 // versionedUpdate implements optimistic locking: the update applies only to the version the client read

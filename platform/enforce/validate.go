@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/database"
 )
 
 var (
@@ -135,6 +136,16 @@ func (rt *Runtime) validate(ctx context.Context, info *entityInfo, m ent.Mutatio
 				return err
 			} else if !ok {
 				add(r.Name, RuleExists, "no %s with id %d", r.To, id)
+			} else if r.To == info.e.Name && !create {
+				if self, ok := m.(interface{ ID() (int, bool) }).ID(); ok {
+					cycle, err := rt.ancestorOf(ctx, m, r, id, self)
+					if err != nil {
+						return err
+					}
+					if cycle {
+						add(r.Name, RuleCycle, "would make this %s its own ancestor", info.e.Name)
+					}
+				}
 			}
 		case metamodel.ManyToMany:
 			for _, idv := range m.AddedIDs(r.EntName()) {
@@ -151,6 +162,39 @@ func (rt *Runtime) validate(ctx context.Context, info *entityInfo, m ent.Mutatio
 		return &ValidationError{Fields: errs}
 	}
 	return nil
+}
+
+// ancestorOf reports whether self is start or one of start's ancestors through the tree relation r (so
+// making start self's parent would close a cycle). It walks up in the mutation's own transaction.
+func (rt *Runtime) ancestorOf(ctx context.Context, m ent.Mutation, r *metamodel.Relation, start, self int) (bool, error) {
+	q, ok := m.(querier)
+	if !ok {
+		return false, nil
+	}
+	stmt := database.Rebind(rt.Dialect, "SELECT "+r.FKColumn()+" FROM "+r.Entity.Table()+" WHERE id = ?")
+	cur := start
+	for range 10000 { // deeper than any real tree; bounds a cycle already in the data
+		if cur == self {
+			return true, nil
+		}
+		rows, err := q.QueryContext(ctx, stmt, cur)
+		if err != nil {
+			return false, err
+		}
+		var parent *int64
+		if rows.Next() {
+			if err := rows.Scan(&parent); err != nil {
+				rows.Close()
+				return false, err
+			}
+		}
+		rows.Close()
+		if parent == nil {
+			return false, nil
+		}
+		cur = int(*parent)
+	}
+	return true, nil
 }
 
 // equalDefault reports whether v is the field's static default (which ent sets before hooks run).

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"sync"
@@ -77,12 +78,48 @@ func Computed(ctx context.Context, entity, field string, obj any) (any, error) {
 	if e == nil || e.Field(field) == nil {
 		return nil, fmt.Errorf("expr: unknown field %s.%s", entity, field)
 	}
-	v, err := Eval(rt.Model, entity, e.Field(field).Computed.Src, Record(e, obj), nil)
+	f := e.Field(field)
+	v, err := Eval(rt.Model, entity, f.Computed.Src, Record(e, obj), nil)
 	if err != nil {
 		// A computed value that cannot be evaluated (a missing input, say) is null, not a failed query.
 		return nil, nil
 	}
-	return v, nil
+	return Coerce(f, v), nil
+}
+
+// Coerce fits an expression's value to a field: a decimal is rounded to its scale (so 3 × 19.99 × 0.85
+// is 50.97, not 50.9745), an int field takes a whole number.
+func Coerce(f *metamodel.Field, v any) any {
+	switch f.Type {
+	case metamodel.TypeDecimal:
+		if x, ok := toFloat(v); ok {
+			p := math.Pow10(f.Scale)
+			return math.Round(x*p) / p
+		}
+	case metamodel.TypeFloat:
+		if x, ok := toFloat(v); ok {
+			return x
+		}
+	case metamodel.TypeInt:
+		if x, ok := toFloat(v); ok {
+			return int64(math.Round(x))
+		}
+	}
+	return v
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	}
+	return 0, false
 }
 
 type structIndex map[string][]int // ent JSON name → field index path

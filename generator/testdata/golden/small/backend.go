@@ -16,6 +16,7 @@ import (
 	category "small/ent/category"
 	contact "small/ent/contact"
 	intercept "small/ent/intercept"
+	predicate "small/ent/predicate"
 	team "small/ent/team"
 	user "small/ent/user"
 	graph "small/graph"
@@ -92,19 +93,39 @@ func (b *backend) WhereP(q ent1.Query, ps ...func(*sql.Selector)) error {
 	return nil
 }
 
-// Exists reports whether a record exists and is visible in ctx (the query interceptors apply).
-func (b *backend) Exists(ctx context.Context, entity string, id int) (bool, error) {
+// Exists reports whether a record exists, is visible in ctx (the query interceptors apply) and matches ps.
+func (b *backend) Exists(ctx context.Context, entity string, id int, ps ...func(*sql.Selector)) (bool, error) {
 	switch entity {
 	case "Account":
-		return b.ent(ctx).Account.Query().Where(account.ID(id)).Exist(ctx)
+		q := b.ent(ctx).Account.Query().Where(account.ID(id))
+		for _, p := range ps {
+			q = q.Where(predicate.Account(p))
+		}
+		return q.Exist(ctx)
 	case "Category":
-		return b.ent(ctx).Category.Query().Where(category.ID(id)).Exist(ctx)
+		q := b.ent(ctx).Category.Query().Where(category.ID(id))
+		for _, p := range ps {
+			q = q.Where(predicate.Category(p))
+		}
+		return q.Exist(ctx)
 	case "Contact":
-		return b.ent(ctx).Contact.Query().Where(contact.ID(id)).Exist(ctx)
+		q := b.ent(ctx).Contact.Query().Where(contact.ID(id))
+		for _, p := range ps {
+			q = q.Where(predicate.Contact(p))
+		}
+		return q.Exist(ctx)
 	case "Team":
-		return b.ent(ctx).Team.Query().Where(team.ID(id)).Exist(ctx)
+		q := b.ent(ctx).Team.Query().Where(team.ID(id))
+		for _, p := range ps {
+			q = q.Where(predicate.Team(p))
+		}
+		return q.Exist(ctx)
 	case "User":
-		return b.ent(ctx).User.Query().Where(user.ID(id)).Exist(ctx)
+		q := b.ent(ctx).User.Query().Where(user.ID(id))
+		for _, p := range ps {
+			q = q.Where(predicate.User(p))
+		}
+		return q.Exist(ctx)
 	default:
 		return false, fmt.Errorf("unknown entity %q", entity)
 	}

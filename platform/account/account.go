@@ -1,0 +1,122 @@
+// Package account gives generated GraphQL resolvers the signed-in user's own operations — sign in, sign
+// out, who am I, personal API tokens — over the auth service the app installs at start.
+package account
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/crmgen/crmgen/platform/auth"
+)
+
+var svc atomic.Pointer[auth.Service]
+
+// Install makes s the service the operations use.
+func Install(s *auth.Service) { svc.Store(s) }
+
+var errNoService = errors.New("account: sign-in is not configured")
+
+func service() (*auth.Service, error) {
+	s := svc.Load()
+	if s == nil {
+		return nil, errNoService
+	}
+	return s, nil
+}
+
+// Login signs a user in and returns a session token and the user's id. The client's address (for
+// throttling) comes from the request, through auth's middleware.
+func Login(ctx context.Context, username, password string) (string, int, error) {
+	s, err := service()
+	if err != nil {
+		return "", 0, err
+	}
+	c := auth.ClientFromContext(ctx)
+	token, p, err := s.Login(ctx, username, password, c.IP, c.UserAgent)
+	if err != nil {
+		return "", 0, err
+	}
+	return token, p.ID, nil
+}
+
+// Logout ends the session the request was authenticated with. Signing out with an API token does not
+// revoke the token (use RevokeAPIToken).
+func Logout(ctx context.Context) (bool, error) {
+	s, err := service()
+	if err != nil {
+		return false, err
+	}
+	token := auth.TokenFromContext(ctx)
+	if token == "" {
+		return false, nil
+	}
+	if err := s.Logout(ctx, token); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Me returns the id of the signed-in user.
+func Me(ctx context.Context) (int, bool) {
+	p := auth.FromContext(ctx)
+	if p == nil {
+		return 0, false
+	}
+	return p.ID, true
+}
+
+// CreateAPIToken creates a personal API token for the signed-in user; the plaintext is returned once.
+func CreateAPIToken(ctx context.Context, name string) (string, auth.APIToken, error) {
+	s, p, err := signedIn(ctx)
+	if err != nil {
+		return "", auth.APIToken{}, err
+	}
+	plain, id, err := s.CreateAPIToken(ctx, p.ID, name)
+	if err != nil {
+		return "", auth.APIToken{}, err
+	}
+	list, err := s.ListAPITokens(ctx, p.ID)
+	if err != nil {
+		return "", auth.APIToken{}, err
+	}
+	for _, t := range list {
+		if t.ID == id {
+			return plain, t, nil
+		}
+	}
+	return "", auth.APIToken{}, auth.ErrNotFound
+}
+
+// RevokeAPIToken revokes one of the signed-in user's tokens.
+func RevokeAPIToken(ctx context.Context, id int) (bool, error) {
+	s, p, err := signedIn(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := s.RevokeAPIToken(ctx, p.ID, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// APITokens lists the signed-in user's tokens (never their secrets).
+func APITokens(ctx context.Context) ([]auth.APIToken, error) {
+	s, p, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.ListAPITokens(ctx, p.ID)
+}
+
+func signedIn(ctx context.Context) (*auth.Service, *auth.Principal, error) {
+	s, err := service()
+	if err != nil {
+		return nil, nil, err
+	}
+	p := auth.FromContext(ctx)
+	if p == nil {
+		return nil, nil, auth.ErrInvalidToken
+	}
+	return s, p, nil
+}
