@@ -10,7 +10,6 @@ import (
 // unsupported lists the model sections this generator validates but cannot yet turn into behaviour. A
 // model using one is refused rather than generated with the section silently ignored.
 var unsupported = map[string]string{
-	"roles":       "roles and permissions",
 	"workflows":   "workflows",
 	"automations": "automations",
 	"reports":     "reports",
