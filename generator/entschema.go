@@ -274,10 +274,8 @@ func fkField(r *metamodel.Relation) jen.Code {
 	if !r.Required {
 		c = c.Dot("Optional").Call().Dot("Nillable").Call()
 	}
-	if r.System {
-		c = c.Dot("Annotations").Call(jen.Qual(pkgEntGQL, "Skip").Call(
-			jen.Qual(pkgEntGQL, "SkipMutationCreateInput"), jen.Qual(pkgEntGQL, "SkipMutationUpdateInput")))
-	}
+	// The owner relation is an input too: the platform stamps the creator when it is not given, and
+	// those who may update a record may hand it over.
 	return c
 }
 
@@ -295,10 +293,6 @@ func entEdge(r *metamodel.Relation) jen.Code {
 			Dot("Unique").Call()
 		if r.Required {
 			c = c.Dot("Required").Call()
-		}
-		if r.System {
-			ann = append(ann, jen.Qual(pkgEntGQL, "Skip").Call(
-				jen.Qual(pkgEntGQL, "SkipMutationCreateInput"), jen.Qual(pkgEntGQL, "SkipMutationUpdateInput")))
 		}
 	case metamodel.HasMany, metamodel.HasOne:
 		c = jen.Qual(pkgEdge, "To").Call(jen.Lit(r.EntName()), target)

@@ -43,6 +43,13 @@ func graphqlFiles(m *metamodel.Model) (Files, error) {
 	if files["graph/account.go"], err = gofmt("graph/account.go", acct); err != nil {
 		return nil, err
 	}
+	hist, err := crmtemplates.Render("history.go", nil)
+	if err != nil {
+		return nil, err
+	}
+	if files["graph/history.go"], err = gofmt("graph/history.go", hist); err != nil {
+		return nil, err
+	}
 	return files, nil
 }
 
@@ -61,25 +68,59 @@ func crmSchema(m *metamodel.Model) string {
 		fmt.Fprintf(&b, "  update%s(id: ID!, input: Update%sInput!): %s!\n", e.Name, e.Name, e.Name)
 		fmt.Fprintf(&b, "  \"\"\"Delete a record of %s and return its id.\"\"\"\n", e.Name)
 		fmt.Fprintf(&b, "  delete%s(id: ID!): ID!\n", e.Name)
+		if e.Has(metamodel.TraitSoftDelete) {
+			fmt.Fprintf(&b, "  \"\"\"Restore a deleted record of %s (needs the right to delete it).\"\"\"\n", e.Name)
+			fmt.Fprintf(&b, "  restore%s(id: ID!): %s!\n", e.Name, e.Name)
+		}
 	}
 	b.WriteString("}\n")
+	b.WriteString(historySchema)
 	for _, e := range m.Entities {
-		var comp []*metamodel.Field
-		for _, f := range e.Fields {
-			if virtual(f) {
-				comp = append(comp, f)
-			}
-		}
-		if len(comp) == 0 {
+		comp := computedFields(e)
+		if len(comp) == 0 && !e.Has(metamodel.TraitAudit) {
 			continue
 		}
 		fmt.Fprintf(&b, "\nextend type %s {\n", e.Name)
 		for _, f := range comp {
 			fmt.Fprintf(&b, "  \"\"\"Computed: %s\"\"\"\n  %s: %s\n", strings.ReplaceAll(f.Computed.Src, `"`, `'`), f.GraphQLName(), gqlScalar(f.Type))
 		}
+		if e.Has(metamodel.TraitAudit) {
+			b.WriteString("  \"\"\"Who changed what and when, oldest first (changes of fields hidden from you are left out).\"\"\"\n  history: [AuditEntry!]!\n")
+		}
 		b.WriteString("}\n")
 	}
 	return b.String()
+}
+
+// historySchema declares the audit history types.
+const historySchema = `
+"""One field's change: its old and new values."""
+type AuditChange {
+  field: String!
+  old: JSON
+  new: JSON
+}
+
+"""One recorded operation on a record: create, update, delete or restore."""
+type AuditEntry {
+  id: ID!
+  op: String!
+  at: Time!
+  userID: ID
+  username: String!
+  changes: [AuditChange!]!
+}
+`
+
+// computedFields lists the entity's fields computed at read time.
+func computedFields(e *metamodel.Entity) []*metamodel.Field {
+	var out []*metamodel.Field
+	for _, f := range e.Fields {
+		if virtual(f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // goName is the Go name gqlgen gives a GraphQL field's resolver method.
@@ -258,21 +299,30 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 			),
 			jen.Return(jen.Id("id"), jen.Nil()),
 		)
+		if e.Has(metamodel.TraitSoftDelete) {
+			f.Commentf("%s restores a deleted %s.", goName("restore"+n), n)
+			f.Func().Params(mr.Clone()).Id(goName("restore"+n)).Params(ctx.Clone(), jen.Id("id").Int()).Params(jen.Op("*").Qual(entPkg, n), jen.Error()).Block(
+				jen.Id("rc").Op(":=").Qual(pkgEnforce, "Restoring").Call(jen.Id("ctx")),
+				jen.Return(jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("UpdateOneID").Call(jen.Id("id")).Dot("ClearDeletedAt").Call().Dot("Save").Call(jen.Id("rc"))),
+			)
+		}
 	}
 
 	for _, e := range m.Entities {
-		var comp []*metamodel.Field
-		for _, fd := range e.Fields {
-			if virtual(fd) {
-				comp = append(comp, fd)
-			}
-		}
-		if len(comp) == 0 {
+		comp := computedFields(e)
+		if len(comp) == 0 && !e.Has(metamodel.TraitAudit) {
 			continue
 		}
 		n := e.Name
 		rname := metamodel.LowerFirst(n) + "Resolver"
-		f.Commentf("%s returns the resolver of %s's computed fields.", n, n)
+		if e.Has(metamodel.TraitAudit) {
+			f.Commentf("History returns the audit history of a %s.", n)
+			f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id("History").Params(ctx.Clone(), jen.Id("obj").Op("*").Qual(entPkg, n)).
+				Params(jen.Index().Op("*").Id("AuditEntry"), jen.Error()).Block(
+				jen.Return(jen.Id("r").Dot("history").Call(jen.Id("ctx"), jen.Lit(n), jen.Id("obj").Dot("ID"))),
+			)
+		}
+		f.Commentf("%s returns the resolver of %s's computed fields and history.", n, n)
 		f.Func().Params(jen.Id("r").Op("*").Id("Resolver")).Id(goName(n)).Params().Id(goName(n) + "Resolver").Block(
 			jen.Return(jen.Op("&").Id(rname).Values(jen.Id("r"))),
 		)

@@ -26,6 +26,8 @@ func (rt *Runtime) authorize(ctx context.Context, info *entityInfo, a *Access, m
 		if !a.Create {
 			return &ForbiddenError{Entity: e.Name, Action: "create"}
 		}
+	case m.Op().Is(ent.OpUpdate|ent.OpUpdateOne) && restoring(ctx):
+		return rt.authorizeRows(ctx, info, a.Delete, m, "restore")
 	case m.Op().Is(ent.OpUpdate | ent.OpUpdateOne):
 		if err := rt.authorizeRows(ctx, info, a.Update, m, "update"); err != nil {
 			return err
@@ -113,18 +115,37 @@ func (rt *Runtime) authorizeWrites(info *entityInfo, a *Access, m ent.Mutation) 
 }
 
 // stampOwner makes the creator the owner of a new record of an entity with the owner trait, unless the
-// mutation names an owner.
+// mutation names an owner. When the entity's "own" is another User relation (ownerField: physician) and
+// the creator reads the entity only as "own", that relation is stamped too: a physician who registers a
+// patient is its physician, and would otherwise lose sight of the record they just created.
 func (rt *Runtime) stampOwner(ctx context.Context, info *entityInfo, m ent.Mutation) error {
-	if !info.e.Has(metamodel.TraitOwner) {
-		return nil
-	}
-	r := info.e.Relation("owner")
 	p := auth.FromContext(ctx)
-	if r == nil || r.Kind != metamodel.BelongsTo || p == nil {
+	if p == nil {
 		return nil
 	}
-	if _, set := m.Field(r.FKColumn()); set {
-		return nil
+	stamp := func(r *metamodel.Relation) error {
+		if r == nil || r.Kind != metamodel.BelongsTo || r.To != "User" {
+			return nil
+		}
+		if _, set := m.Field(r.FKColumn()); set {
+			return nil
+		}
+		return m.SetField(r.FKColumn(), p.ID)
 	}
-	return m.SetField(r.FKColumn(), p.ID)
+	if info.e.Has(metamodel.TraitOwner) {
+		if err := stamp(info.e.Relation("owner")); err != nil {
+			return err
+		}
+	}
+	if of := info.e.OwnerField; of != "" && of != "owner" {
+		a := rt.AccessOf(ctx, info.e.Name)
+		onlyOwn := !a.All && len(a.Read) > 0
+		for _, s := range a.Read {
+			onlyOwn = onlyOwn && s.Kind == metamodel.ScopeOwn
+		}
+		if onlyOwn {
+			return stamp(info.e.Relation(of))
+		}
+	}
+	return nil
 }

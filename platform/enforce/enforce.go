@@ -116,7 +116,24 @@ const (
 	systemKey ctxKey = iota
 	includeDeletedKey
 	hardDeleteKey
+	restoringKey
+	noAuditKey
 )
+
+// Restoring marks ctx as restoring soft-deleted records: an update that may match deleted rows, needs the
+// right to delete them, and is recorded as a restore.
+func Restoring(ctx context.Context) context.Context {
+	return context.WithValue(IncludeDeleted(ctx), restoringKey, true)
+}
+
+func restoring(ctx context.Context) bool { v, _ := ctx.Value(restoringKey).(bool); return v }
+
+// withoutAudit marks a mutation the platform runs on behalf of another one that records the history.
+func withoutAudit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noAuditKey, true)
+}
+
+func auditOff(ctx context.Context) bool { v, _ := ctx.Value(noAuditKey).(bool); return v }
 
 // System marks ctx as the system acting (data loading, workflows, timers): it may set readonly fields.
 func System(ctx context.Context) context.Context { return context.WithValue(ctx, systemKey, true) }

@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/audit"
 )
 
 // Interfaces every generated mutation and query implements beyond ent.Mutation / ent.Query.
@@ -44,19 +45,32 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 	if err := rt.authorize(ctx, info, a, m); err != nil {
 		return nil, err
 	}
+	record := !auditOff(ctx)
 	switch {
 	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
 		if err := rt.checkRestrict(ctx, info, m); err != nil {
 			return nil, err
 		}
+		var pending *pendingAudit
+		if record {
+			var err error
+			if pending, err = rt.beforeAudit(ctx, info, m, audit.OpDelete); err != nil {
+				return nil, err
+			}
+		}
+		var (
+			v   ent.Value
+			err error
+		)
 		if e.Has(metamodel.TraitSoftDelete) && !hardDeletes(ctx) {
-			return rt.softDelete(ctx, m)
+			v, err = rt.softDelete(ctx, m)
+		} else if v, err = next.Mutate(ctx, m); err != nil {
+			err = translate(err, info, true)
 		}
-		v, err := next.Mutate(ctx, m)
 		if err != nil {
-			return nil, translate(err, info, true)
+			return nil, err
 		}
-		return v, nil
+		return v, rt.writeAudit(ctx, info, m, pending)
 	case m.Op().Is(ent.OpCreate):
 		if err := rt.stampOwner(ctx, info, m); err != nil {
 			return nil, err
@@ -68,22 +82,49 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 		if err := rt.validate(ctx, info, m, true, bySystem); err != nil {
 			return nil, err
 		}
-	default: // update, update one
-		if err := rt.validate(ctx, info, m, false, nil); err != nil {
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, translate(err, info, false)
+		}
+		if record {
+			err = rt.writeAudit(ctx, info, m, afterCreateAudit(info, m))
+		}
+		return v, err
+	}
+	// update, update one
+	if err := rt.validate(ctx, info, m, false, nil); err != nil {
+		return nil, err
+	}
+	if e.Has(metamodel.TraitSoftDelete) && !includesDeleted(ctx) {
+		m.(predicater).WhereP(sql.FieldIsNull("deleted_at"))
+	}
+	var pending *pendingAudit
+	if record {
+		op := audit.OpUpdate
+		if restoring(ctx) {
+			op = audit.OpRestore
+		}
+		var err error
+		if pending, err = rt.beforeAudit(ctx, info, m, op); err != nil {
 			return nil, err
 		}
-		if e.Has(metamodel.TraitSoftDelete) && !includesDeleted(ctx) {
-			m.(predicater).WhereP(sql.FieldIsNull("deleted_at"))
-		}
-		if e.Has(metamodel.TraitVersioned) {
-			return rt.versionedUpdate(ctx, info, m, next)
+		if pending != nil && op == audit.OpUpdate && len(pending.changes) == 0 {
+			pending = nil // nothing changed that the history shows
 		}
 	}
-	v, err := next.Mutate(ctx, m)
+	var (
+		v   ent.Value
+		err error
+	)
+	if e.Has(metamodel.TraitVersioned) {
+		v, err = rt.versionedUpdate(ctx, info, m, next)
+	} else if v, err = next.Mutate(ctx, m); err != nil {
+		err = translate(err, info, false)
+	}
 	if err != nil {
-		return nil, translate(err, info, false)
+		return nil, err
 	}
-	return v, nil
+	return v, rt.writeAudit(ctx, info, m, pending)
 }
 
 // versionedUpdate implements optimistic locking: the update applies only to the version the client read

@@ -27,7 +27,8 @@ func (rt *Runtime) softDelete(ctx context.Context, m ent.Mutation) (ent.Value, e
 	}
 	m.(predicater).WhereP(sql.FieldIsNull("deleted_at"))
 	// The deletedAt filter is already there; IncludeDeleted keeps the update rules from adding it again.
-	return rt.Backend.Mutate(IncludeDeleted(ctx), m)
+	// The caller records the delete in the history; the update it becomes is not recorded again.
+	return rt.Backend.Mutate(withoutAudit(IncludeDeleted(ctx)), m)
 }
 
 // checkRestrict refuses a delete while live records refer to one of the rows through a relation with

@@ -134,17 +134,17 @@ TEAMS = [
     {"_key": "finance", "name": "财务部", "parent": "hq"},
 ]
 
-# username, display name, team, job title, password, annual quota
+# username, display name, team, job title, password, annual quota, roles (roles.yaml)
 STAFF = [
-    ("admin", "系统管理员", "hq", "系统管理员", "admin123", None),
-    ("sunjianhua", "孙建华", "sales", "销售总监", "manager123", 60000000),
-    ("zhouzhiqiang", "周志强", "east", "华东区域经理", "manager123", 18000000),
-    ("lina", "李娜", "east", "销售代表", "sales123", 8000000),
-    ("wanglei", "王磊", "east", "销售代表", "sales123", 8000000),
-    ("huangwei", "黄伟", "south", "华南区域经理", "manager123", 15000000),
-    ("chenxiao", "陈晓", "south", "销售代表", "sales123", 7000000),
-    ("linfang", "林芳", "south", "销售代表", "sales123", 7000000),
-    ("zhaomin", "赵敏", "finance", "财务经理", "finance123", None),
+    ("admin", "系统管理员", "hq", "系统管理员", "admin123", None, ["admin"]),
+    ("sunjianhua", "孙建华", "sales", "销售总监", "manager123", 60000000, ["salesManager"]),
+    ("zhouzhiqiang", "周志强", "east", "华东区域经理", "manager123", 18000000, ["salesManager"]),
+    ("lina", "李娜", "east", "销售代表", "sales123", 8000000, ["salesperson"]),
+    ("wanglei", "王磊", "east", "销售代表", "sales123", 8000000, ["salesperson"]),
+    ("huangwei", "黄伟", "south", "华南区域经理", "manager123", 15000000, ["salesManager"]),
+    ("chenxiao", "陈晓", "south", "销售代表", "sales123", 7000000, ["salesperson"]),
+    ("linfang", "林芳", "south", "销售代表", "sales123", 7000000, ["salesperson"]),
+    ("zhaomin", "赵敏", "finance", "财务经理", "finance123", None, ["finance"]),
 ]
 REPS = {"east": ["zhouzhiqiang", "lina", "wanglei"], "south": ["huangwei", "chenxiao", "linfang"],
         "north": ["sunjianhua"]}
@@ -153,11 +153,12 @@ FINANCE = "zhaomin"
 
 def users():
     out = []
-    for i, (u, name, team, job, pw, quota) in enumerate(STAFF):
+    for i, (u, name, team, job, pw, quota, roles) in enumerate(STAFF):
         rec = {"username": u, "password": pw, "displayName": name, "email": f"{u}@minghui-auto.example.com",
                "phone": mobile(), "team": team, "jobTitle": job, "employeeNo": f"MH{i + 1:04d}"}
         if quota:
             rec["salesQuota"] = float(quota)
+        rec["roles"] = roles
         out.append(rec)
     return out
 
@@ -482,7 +483,7 @@ def quotes(opps):
                 disc = rnd.choice([0.0, 0.0, 0.03, 0.05, 0.08]) if v == 0 else rnd.choice([0.05, 0.08, 0.1])
                 total += round(qty * unit * (1 - disc), 2)
                 lines.append({"_key": f"ql{ln:03d}", "quote": q["_key"], "product": sku, "quantity": qty,
-                              "unitPrice": unit, "discount": disc})
+                              "unitPrice": unit, "discount": disc, "owner": o["owner"]})  # the quote's owner
             q["total"] = round(total, 2)
             q["note"] = "含税价（13%增值税），含运费，质保12个月。" if v == 0 else "第二版：按客户议价调整折扣。"
             q["owner"] = o["owner"]

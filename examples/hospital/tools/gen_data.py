@@ -152,11 +152,21 @@ for u, _, team, title, _, _ in STAFF:
         DOCTORS.setdefault(team, []).append(u)
 SERVICE = ["heping", "linxiao"]
 HEADS = {"cardio": "zhangjianguo", "ortho": "wangqiang", "peds": "sunli", "endo": "wuhua"}
+# Roles (roles.yaml): department heads are deptHead, the other physicians physician; the service center has
+# its supervisor in serviceCenter and a call-center agent.
+SERVICE_ROLES = {"heping": ["serviceCenter"], "linxiao": ["callCenter"]}
+
+
+def roles_of(username, title):
+    if username in SERVICE_ROLES:
+        return SERVICE_ROLES[username]
+    assert title, username
+    return ["deptHead"] if username in HEADS.values() else ["physician"]
 
 
 def users():
     out = [{"username": "admin", "password": "admin123", "displayName": "系统管理员",
-            "email": "admin@hz1h.example.com", "team": "hospital"}]
+            "email": "admin@hz1h.example.com", "team": "hospital", "roles": ["admin"]}]
     for i, (u, name, team, title, spec, pw) in enumerate(STAFF):
         rec = {"username": u, "password": pw, "displayName": name, "email": f"{u}@hz1h.example.com",
                "phone": mobile(), "team": team}
@@ -164,6 +174,7 @@ def users():
             rec["title"] = title
             rec["licenseNo"] = f"11033010{2008 + i:04d}{rnd.randrange(100000, 999999)}"
         rec["specialty"] = spec
+        rec["roles"] = roles_of(u, title)
         out.append(rec)
     return out
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	entgql "entgo.io/contrib/entgql"
 	graphql "github.com/99designs/gqlgen/graphql"
+	enforce "github.com/crmgen/crmgen/platform/enforce"
 	expr "github.com/crmgen/crmgen/platform/expr"
 	gqltype "github.com/crmgen/crmgen/platform/gqltype"
 	ent "small/ent"
@@ -101,6 +102,12 @@ func (r *mutationResolver) DeleteAccount(ctx context.Context, id int) (int, erro
 	return id, nil
 }
 
+// RestoreAccount restores a deleted Account.
+func (r *mutationResolver) RestoreAccount(ctx context.Context, id int) (*ent.Account, error) {
+	rc := enforce.Restoring(ctx)
+	return r.ent(ctx).Account.UpdateOneID(id).ClearDeletedAt().Save(rc)
+}
+
 // CreateCategory creates a Category.
 func (r *mutationResolver) CreateCategory(ctx context.Context, input ent.CreateCategoryInput) (*ent.Category, error) {
 	return r.ent(ctx).Category.Create().SetInput(input).Save(ctx)
@@ -173,7 +180,7 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, id int) (int, error) 
 	return id, nil
 }
 
-// Account returns the resolver of Account's computed fields.
+// Account returns the resolver of Account's computed fields and history.
 func (r *Resolver) Account() AccountResolver {
 	return &accountResolver{r}
 }

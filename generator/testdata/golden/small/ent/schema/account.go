@@ -48,7 +48,7 @@ func (Account) Fields() []ent.Field {
 		field.Time("deleted_at").Optional().Nillable().Comment("Deleted at").Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput), entgql.OrderField("DELETED_AT")),
 		field.Int("version").Default(1).Comment("Version").Annotations(entgql.Skip(entgql.SkipMutationCreateInput), entgql.OrderField("VERSION")),
 		field.Int("category_id").Optional().Nillable(),
-		field.Int("owner_id").Optional().Nillable().Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Int("owner_id").Optional().Nillable(),
 	}
 }
 
@@ -57,7 +57,7 @@ func (Account) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("category", Category.Type).Ref("accounts").Field("category_id").Unique().Comment("Category"),
 		edge.To("tags", Category.Type).StorageKey(edge.Table("account_tags"), edge.Columns("account_id", "category_id")).Comment("Tags").Annotations(entgql.RelayConnection()),
-		edge.From("owner", User.Type).Ref("accounts_by_owner").Field("owner_id").Unique().Comment("Owner").Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.From("owner", User.Type).Ref("accounts_by_owner").Field("owner_id").Unique().Comment("Owner"),
 		edge.To("contacts", Contact.Type).Comment("Contact").Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.Cascade), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
