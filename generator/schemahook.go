@@ -28,10 +28,15 @@ func nullableHidden(m *metamodel.Model) func(*gen.Graph, *ast.Schema) error {
 	}
 }
 
-// hiddenGraphQLNames lists the GraphQL fields of e that some role hides: fields, relations and their
-// foreign keys.
+// hiddenGraphQLNames lists the GraphQL fields of e that can answer null for some reader: fields and
+// relations some role hides (with their foreign keys), and sensitive fields, which lists leave out.
 func hiddenGraphQLNames(m *metamodel.Model, e *metamodel.Entity) map[string]bool {
 	out := map[string]bool{}
+	for _, f := range e.Fields {
+		if f.Sensitive {
+			out[f.GraphQLName()] = true
+		}
+	}
 	for _, r := range m.Roles {
 		p := r.Permissions[e.Name]
 		if p == nil {

@@ -25,12 +25,25 @@ func hideFields(rt *enforce.Runtime) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
 		fc := graphql.GetFieldContext(ctx)
 		if fc != nil && fc.Object != "" && fc.Field.Field != nil {
-			if member, ok := rt.Member(fc.Object, fc.Field.Name); ok && rt.Hidden(ctx, fc.Object, member) {
-				return nil, nil
+			if member, ok := rt.Member(fc.Object, fc.Field.Name); ok {
+				if rt.Hidden(ctx, fc.Object, member) || (rt.Masked(ctx, fc.Object, member) && inList(fc)) {
+					return nil, nil
+				}
 			}
 		}
 		return next(ctx)
 	}
+}
+
+// inList reports whether a field is resolved for a row of a list (a connection's edges or a list field),
+// where sensitive fields are left out.
+func inList(fc *graphql.FieldContext) bool {
+	for p := fc.Parent; p != nil; p = p.Parent {
+		if p.Index != nil || (p.Field.Field != nil && p.Field.Name == "edges") {
+			return true
+		}
+	}
+	return false
 }
 
 // requestGuard refuses, before anything runs, operations without a principal (except signing in) and
@@ -210,7 +223,7 @@ func (w argWalker) where(entity string, v any) string {
 					continue
 				}
 				if member, ok := w.rt.Member(entity, name); ok {
-					if w.rt.Hidden(w.ctx, entity, member) {
+					if w.rt.Hidden(w.ctx, entity, member) || w.rt.Masked(w.ctx, entity, member) {
 						return denied(entity, member)
 					}
 					break
@@ -231,7 +244,7 @@ func (w argWalker) order(entity string, v any) string {
 		}
 	case map[string]any:
 		if field, ok := x["field"].(string); ok {
-			if member, ok := w.rt.MemberByColumn(entity, strings.ToLower(field)); ok && w.rt.Hidden(w.ctx, entity, member) {
+			if member, ok := w.rt.MemberByColumn(entity, strings.ToLower(field)); ok && (w.rt.Hidden(w.ctx, entity, member) || w.rt.Masked(w.ctx, entity, member)) {
 				return denied(entity, member)
 			}
 		}

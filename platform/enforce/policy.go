@@ -175,6 +175,22 @@ func (rt *Runtime) Hidden(ctx context.Context, entity, field string) bool {
 // nothing is the predicate that selects no row.
 func nothing(s *sql.Selector) { s.Where(sql.False()) }
 
+// Masked reports whether field of entity is sensitive and the principal of ctx has no role that makes it
+// visible: such a field is left out of lists, search (filters, sorting) and exports, though a single
+// record's detail shows it.
+func (rt *Runtime) Masked(ctx context.Context, entity, field string) bool {
+	e := rt.Model.Entity(entity)
+	if e == nil {
+		return false
+	}
+	f := e.Field(field)
+	if f == nil || !f.Sensitive {
+		return false
+	}
+	a := rt.AccessOf(ctx, entity)
+	return !a.All && !a.Visible[field]
+}
+
 // rowsAll reports whether scopes cover every row.
 func rowsAll(scopes []*metamodel.Scope) bool {
 	for _, s := range scopes {
