@@ -62,6 +62,21 @@ func TestSignInSessionsAndTokens(t *testing.T) {
 		if code := get(t, &tokenClient, "/metrics"); code != http.StatusUnauthorized {
 			t.Errorf("revoked token on /metrics: %d, want 401", code)
 		}
+		// Passwords: the current one is needed to change it; too short is refused; an admin may set one.
+		if e := mustFail(t, bob, `mutation { changePassword(oldPassword: "wrong", newPassword: "newpass123") }`, nil); e.Extensions["code"] != "UNAUTHENTICATED" {
+			t.Errorf("change with a wrong old password: %+v", e)
+		}
+		if e := mustFail(t, bob, `mutation { changePassword(oldPassword: "bob12345", newPassword: "short") }`, nil); e.Extensions["code"] != "VALIDATION" {
+			t.Errorf("change to a short password: %+v", e)
+		}
+		bobID := str(t, query(t, bob, `{ me { id } }`, nil), "me.id")
+		query(t, admin, `mutation($id: ID!) { setUserPassword(id: $id, password: "reset-4567") }`, map[string]any{"id": bobID})
+		if e := mustFail(t, bob, `{ me { id } }`, nil); e.Extensions["code"] != "UNAUTHENTICATED" {
+			t.Errorf("session after an admin reset the password: %+v, want UNAUTHENTICATED", e)
+		}
+		bob = admin.As(t, "bob", "reset-4567")
+		query(t, bob, `mutation { changePassword(oldPassword: "reset-4567", newPassword: "bob12345") }`, nil)
+		bob = admin.As(t, "bob", "bob12345")
 		// Signing out ends the session.
 		query(t, bob, `mutation { logout }`, nil)
 		if e := mustFail(t, bob, `{ me { id } }`, nil); e.Extensions["code"] != "UNAUTHENTICATED" {

@@ -166,6 +166,10 @@ const accountMutations = `  """Sign in; answered without a session. Repeated fai
   createAPIToken(name: String!): NewAPIToken!
   """Revoke one of the signed-in user's API tokens."""
   revokeAPIToken(id: ID!): Boolean!
+  """Change the signed-in user's password (at least 8 characters); every session ends, so sign in again."""
+  changePassword(oldPassword: String!, newPassword: String!): Boolean!
+  """Set a user's password; needs the right to update that user. Their sessions end."""
+  setUserPassword(id: ID!, password: String!): Boolean!
 `
 
 // virtual reports whether a field is computed at read time rather than stored.

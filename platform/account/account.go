@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/enforce"
 )
 
 var svc atomic.Pointer[auth.Service]
@@ -119,4 +120,38 @@ func signedIn(ctx context.Context) (*auth.Service, *auth.Principal, error) {
 		return nil, nil, auth.ErrInvalidToken
 	}
 	return s, p, nil
+}
+
+// ChangePassword changes the signed-in user's password, given the current one; all their sessions end.
+func ChangePassword(ctx context.Context, oldPassword, newPassword string) (bool, error) {
+	s, p, err := signedIn(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := s.CheckPassword(ctx, p.ID, oldPassword); err != nil {
+		return false, err
+	}
+	if err := s.SetPassword(ctx, p.ID, newPassword); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// SetUserPassword sets another user's password; the caller must be allowed to update that user.
+func SetUserPassword(ctx context.Context, userID int, password string) (bool, error) {
+	s, _, err := signedIn(ctx)
+	if err != nil {
+		return false, err
+	}
+	rt := enforce.Installed()
+	if rt == nil {
+		return false, errNoService
+	}
+	if err := rt.CanUpdate(ctx, "User", userID); err != nil {
+		return false, err
+	}
+	if err := s.SetPassword(ctx, userID, password); err != nil {
+		return false, err
+	}
+	return true, nil
 }

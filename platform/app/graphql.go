@@ -53,7 +53,8 @@ func graphqlHandler(rt *enforce.Runtime, b Backend) *handler.Server {
 
 // sessionFields are the mutations of the auth service, which keeps its own tables through its own
 // connection: holding a record transaction around them would only block that connection on SQLite.
-var sessionFields = map[string]bool{"login": true, "logout": true, "createAPIToken": true, "revokeAPIToken": true}
+var sessionFields = map[string]bool{"login": true, "logout": true, "createAPIToken": true, "revokeAPIToken": true,
+	"changePassword": true, "setUserPassword": true}
 
 // onlySessionFields reports whether a mutation consists of session fields only (it then runs without
 // the per-operation transaction).
@@ -86,6 +87,9 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	case errors.As(err, &te):
 		gerr.Message = "too many failed sign-ins; try again later"
 		gerr.Extensions = map[string]any{"code": "THROTTLED", "retryAfterSeconds": int(te.RetryAfter.Seconds() + 0.999)}
+	case errors.Is(err, auth.ErrWeakPassword):
+		gerr.Message = err.Error()
+		gerr.Extensions = map[string]any{"code": "VALIDATION", "field": "password", "rule": "minLen"}
 	case errors.Is(err, auth.ErrInvalidCredentials), errors.Is(err, auth.ErrInactive), errors.Is(err, auth.ErrInvalidToken):
 		gerr.Message = "invalid username or password"
 		if errors.Is(err, auth.ErrInvalidToken) {

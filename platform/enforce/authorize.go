@@ -149,3 +149,33 @@ func (rt *Runtime) stampOwner(ctx context.Context, info *entityInfo, m ent.Mutat
 	}
 	return nil
 }
+
+// CanUpdate reports, as an error, whether the principal of ctx may update the record id of entity: nil,
+// a NotFoundError when they cannot read it, or a ForbiddenError when it is outside their update scope.
+// Operations that change a record outside ent mutations (setting a user's password) check it here.
+func (rt *Runtime) CanUpdate(ctx context.Context, entity string, id int) error {
+	info, err := rt.entity(entity)
+	if err != nil {
+		return err
+	}
+	a := rt.AccessOf(ctx, entity)
+	if a.All {
+		return nil
+	}
+	if ok, err := rt.Backend.Exists(ctx, entity, id); err != nil {
+		return err
+	} else if !ok {
+		return &NotFoundError{Entity: entity}
+	}
+	if len(a.Update) == 0 {
+		return &ForbiddenError{Entity: entity, Action: "update"}
+	}
+	if pred := rt.scopePredicate(auth.FromContext(ctx), info.e, a.Update); pred != nil {
+		if ok, err := rt.Backend.Exists(ctx, entity, id, pred); err != nil {
+			return err
+		} else if !ok {
+			return &ForbiddenError{Entity: entity, Action: "update"}
+		}
+	}
+	return nil
+}

@@ -46,6 +46,16 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id int) (bool, er
 	return account.RevokeAPIToken(ctx, id)
 }
 
+// ChangePassword changes the signed-in user's password.
+func (r *mutationResolver) ChangePassword(ctx context.Context, oldPassword string, newPassword string) (bool, error) {
+	return account.ChangePassword(ctx, oldPassword, newPassword)
+}
+
+// SetUserPassword sets a user's password.
+func (r *mutationResolver) SetUserPassword(ctx context.Context, id int, password string) (bool, error) {
+	return account.SetUserPassword(ctx, id, password)
+}
+
 // Me returns the signed-in user.
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 	id, ok := account.Me(ctx)
