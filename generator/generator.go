@@ -15,9 +15,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/format"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/dave/jennifer/jen"
@@ -135,10 +137,29 @@ func plan(m *metamodel.Model, opts Options) (Files, error) {
 	return files, nil
 }
 
+// fingerprint identifies the running generator beyond Version: the hash of its executable, so that a
+// crmgen built from changed sources (schema hooks, templates) never reuses what an older one derived.
+var fingerprint = sync.OnceValue(func() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unknown"
+	}
+	return hex.EncodeToString(h.Sum(nil))
+})
+
 // hash identifies the inputs of entc and gqlgen.
 func (fs Files) hash() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "crmgen %s\n", Version)
+	fmt.Fprintf(h, "crmgen %s %s\n", Version, fingerprint())
 	for _, p := range fs.Paths() {
 		fmt.Fprintf(h, "%s %d\n", p, len(fs[p]))
 		h.Write(fs[p])

@@ -1,6 +1,8 @@
 package generator
 
 import (
+	"strings"
+
 	"entgo.io/ent/entc/gen"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -12,6 +14,15 @@ import (
 // its non-null marker. Fields no role hides keep their exact types.
 func nullableHidden(m *metamodel.Model) func(*gen.Graph, *ast.Schema) error {
 	return func(_ *gen.Graph, s *ast.Schema) error {
+		// Each list on Query answers on its own: one refused (a filter on a hidden field) is null with its
+		// error, and the other fields of the operation still answer.
+		if q := s.Types["Query"]; q != nil {
+			for _, f := range q.Fields {
+				if strings.HasSuffix(f.Type.Name(), "Connection") && f.Type.NonNull {
+					f.Type = copyNullable(f.Type)
+				}
+			}
+		}
 		for _, e := range m.Entities {
 			def := s.Types[e.Name]
 			if def == nil {
@@ -29,9 +40,19 @@ func nullableHidden(m *metamodel.Model) func(*gen.Graph, *ast.Schema) error {
 }
 
 // hiddenGraphQLNames lists the GraphQL fields of e that can answer null for some reader: fields and
-// relations some role hides (with their foreign keys), and sensitive fields, which lists leave out.
+// relations some role hides (with their foreign keys), sensitive fields, which lists leave out, and, in a
+// model with roles, every belongsTo relation and its foreign key, since the related row may be one the
+// reader cannot read.
 func hiddenGraphQLNames(m *metamodel.Model, e *metamodel.Entity) map[string]bool {
 	out := map[string]bool{}
+	if len(m.Roles) > 0 {
+		for _, r := range e.Relations {
+			if r.Kind == metamodel.BelongsTo {
+				out[r.GraphQLName()] = true
+				out[r.GraphQLFKName()] = true
+			}
+		}
+	}
 	for _, f := range e.Fields {
 		if f.Sensitive {
 			out[f.GraphQLName()] = true

@@ -36,12 +36,14 @@ func graphqlHandler(rt *enforce.Runtime, b Backend) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// No cache of parsed queries: the request guard rewrites a request's filters for its reader (see
+	// scopeFilters), so a parsed document is never shared between requests.
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(operationLimits{maxDepth: maxDepth, maxComplexity: maxComplexity})
 	srv.Use(requestGuard{rt: rt})
 	srv.AroundFields(hideFields(rt))
+	srv.AroundOperations(forgetDenials)
 	srv.Use(entgql.Transactioner{TxOpener: b, SkipTxFunc: onlySessionFields})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

@@ -2,13 +2,16 @@ package app
 
 import (
 	"context"
+	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
 )
@@ -24,15 +27,85 @@ var publicFields = map[string]bool{"login": true, "__typename": true}
 func hideFields(rt *enforce.Runtime) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
 		fc := graphql.GetFieldContext(ctx)
-		if fc != nil && fc.Object != "" && fc.Field.Field != nil {
-			if member, ok := rt.Member(fc.Object, fc.Field.Name); ok {
-				if rt.Hidden(ctx, fc.Object, member) || (rt.Masked(ctx, fc.Object, member) && inList(fc)) {
-					return nil, nil
-				}
+		if fc == nil || fc.Object == "" || fc.Field.Field == nil {
+			return next(ctx)
+		}
+		if err := deniedField(ctx, fc); err != nil {
+			return nil, err
+		}
+		member, ok := rt.Member(fc.Object, fc.Field.Name)
+		if !ok {
+			return next(ctx)
+		}
+		if rt.Hidden(ctx, fc.Object, member) || (rt.Masked(ctx, fc.Object, member) && inList(fc)) {
+			return nil, nil
+		}
+		if rt.PerRow(ctx, fc.Object, member) {
+			id, ok := rowID(fc)
+			if !ok {
+				return nil, nil
+			}
+			if visible, err := rt.VisibleOn(ctx, fc.Object, member, id); err != nil || !visible {
+				return nil, err
 			}
 		}
-		return next(ctx)
+		v, err := next(ctx)
+		if err != nil {
+			// A required relation whose row the reader may not read: absent, not an error.
+			if rel := rt.Model.Entity(fc.Object).Relation(member); rel != nil && rel.Kind == metamodel.BelongsTo && enforce.IsNotFound(err) {
+				return nil, nil
+			}
+			return v, err
+		}
+		if v == nil {
+			return v, nil
+		}
+		// A foreign key names a row: it is shown only if that row may be read.
+		if rel := rt.Model.Entity(fc.Object).Relation(member); rel != nil && rel.Kind == metamodel.BelongsTo && fc.Field.Name == rel.GraphQLFKName() {
+			id, ok := intValue(v)
+			if !ok {
+				return v, nil
+			}
+			if readable, err := rt.Readable(ctx, rel.To, id); err != nil || !readable {
+				return nil, err
+			}
+		}
+		return v, nil
 	}
+}
+
+// rowID is the id of the record whose field is being resolved.
+func rowID(fc *graphql.FieldContext) (int, bool) {
+	if fc.Parent == nil || fc.Parent.Result == nil {
+		return 0, false
+	}
+	rv := reflect.ValueOf(fc.Parent.Result)
+	for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
+		if rv.IsNil() {
+			return 0, false
+		}
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return 0, false
+	}
+	f := rv.FieldByName("ID")
+	if !f.IsValid() || !f.CanInt() {
+		return 0, false
+	}
+	return int(f.Int()), true
+}
+
+func intValue(v any) (int, bool) {
+	switch x := v.(type) {
+	case int:
+		return x, true
+	case *int:
+		if x != nil {
+			return *x, true
+		}
+	}
+	return 0, false
 }
 
 // inList reports whether a field is resolved for a row of a list (a connection's edges or a list field),
@@ -74,11 +147,44 @@ func (g requestGuard) MutateOperationContext(ctx context.Context, oc *graphql.Op
 		}
 		return nil
 	}
-	w := argWalker{ctx: ctx, rt: g.rt, vars: oc.Variables, frags: oc.Doc.Fragments}
-	if msg := w.selections(oc.Operation.SelectionSet, 0); msg != "" {
-		return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "FORBIDDEN_FIELD"}}
+	w := argWalker{ctx: ctx, rt: g.rt, vars: oc.Variables, frags: oc.Doc.Fragments, oc: oc, denied: map[*ast.Field]string{}}
+	w.selections(oc.Operation.SelectionSet, 0)
+	if len(w.denied) > 0 {
+		denials.Store(oc, w.denied)
 	}
 	return nil
+}
+
+// denials holds, per operation, the fields whose filters or sort keys the reader may not use: each of
+// those fields answers an error of its own (the rest of the operation still runs).
+var denials sync.Map // *graphql.OperationContext → map[*ast.Field]string
+
+// deniedField returns the refusal recorded for the field being resolved, if any.
+func deniedField(ctx context.Context, fc *graphql.FieldContext) error {
+	if !graphql.HasOperationContext(ctx) {
+		return nil
+	}
+	m, ok := denials.Load(graphql.GetOperationContext(ctx))
+	if !ok {
+		return nil
+	}
+	if msg := m.(map[*ast.Field]string)[fc.Field.Field]; msg != "" {
+		return &gqlerror.Error{Message: msg, Path: fc.Path(), Extensions: map[string]any{"code": "FORBIDDEN_FIELD"}}
+	}
+	return nil
+}
+
+// forgetDenials drops an operation's refusals once its response is written.
+func forgetDenials(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	rh := next(enforce.WithRowCache(ctx))
+	oc := graphql.GetOperationContext(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		r := rh(ctx)
+		if r == nil {
+			denials.Delete(oc)
+		}
+		return r
+	}
 }
 
 // coerceLists applies GraphQL's input coercion of a single value to a one-element list to literal
@@ -113,42 +219,66 @@ func coerceLists(set ast.SelectionSet, frags ast.FragmentDefinitionList, level i
 }
 
 type argWalker struct {
-	ctx   context.Context
-	rt    *enforce.Runtime
-	vars  map[string]any
-	frags ast.FragmentDefinitionList
+	ctx    context.Context
+	rt     *enforce.Runtime
+	vars   map[string]any
+	frags  ast.FragmentDefinitionList
+	oc     *graphql.OperationContext
+	denied map[*ast.Field]string
 }
 
-func (w argWalker) selections(set ast.SelectionSet, level int) string {
+func (w argWalker) selections(set ast.SelectionSet, level int) {
 	if level > 64 {
-		return ""
+		return
 	}
 	for _, s := range set {
-		var msg string
 		switch s := s.(type) {
 		case *ast.Field:
-			if msg = w.field(s); msg == "" {
-				msg = w.selections(s.SelectionSet, level+1)
+			if _, seen := w.denied[s]; seen {
+				continue
 			}
+			if msg := w.field(s); msg != "" {
+				w.denied[s] = msg
+				continue
+			}
+			w.selections(s.SelectionSet, level+1)
 		case *ast.InlineFragment:
-			msg = w.selections(s.SelectionSet, level+1)
+			w.selections(s.SelectionSet, level+1)
 		case *ast.FragmentSpread:
 			if f := w.frags.ForName(s.Name); f != nil {
-				msg = w.selections(f.SelectionSet, level+1)
+				w.selections(f.SelectionSet, level+1)
 			}
 		}
-		if msg != "" {
-			return msg
+	}
+}
+
+// field checks the where and orderBy arguments of one field and, when they are allowed, narrows its
+// relation filters to readable rows. Every argument is checked before any is rewritten.
+func (w argWalker) field(f *ast.Field) string {
+	if f.Definition == nil {
+		return ""
+	}
+	if msg := w.check(f); msg != "" {
+		return msg
+	}
+	for _, arg := range f.Arguments {
+		def := f.Definition.Arguments.ForName(arg.Name)
+		if def == nil || def.Type == nil || !strings.HasSuffix(def.Type.Name(), "WhereInput") || arg.Value.Kind == ast.Variable && strings.HasPrefix(arg.Value.Raw, "__crmScoped") {
+			continue
+		}
+		v, err := arg.Value.Value(w.vars)
+		if err != nil || v == nil {
+			continue
+		}
+		if nv, changed := w.scoped(strings.TrimSuffix(def.Type.Name(), "WhereInput"), v); changed {
+			w.bindScoped(arg, def, nv)
 		}
 	}
 	return ""
 }
 
-// field checks the where and orderBy arguments of one field.
-func (w argWalker) field(f *ast.Field) string {
-	if f.Definition == nil {
-		return ""
-	}
+// check refuses where and orderBy arguments that name fields the reader may not filter or sort on.
+func (w argWalker) check(f *ast.Field) string {
 	for _, arg := range f.Arguments {
 		def := f.Definition.Arguments.ForName(arg.Name)
 		if def == nil || def.Type == nil {
@@ -223,6 +353,7 @@ func (w argWalker) where(entity string, v any) string {
 					continue
 				}
 				if member, ok := w.rt.Member(entity, name); ok {
+					// A field shown on some rows only is filtered on those rows only (see scoped).
 					if w.rt.Hidden(w.ctx, entity, member) || w.rt.Masked(w.ctx, entity, member) {
 						return denied(entity, member)
 					}
@@ -244,7 +375,7 @@ func (w argWalker) order(entity string, v any) string {
 		}
 	case map[string]any:
 		if field, ok := x["field"].(string); ok {
-			if member, ok := w.rt.MemberByColumn(entity, strings.ToLower(field)); ok && (w.rt.Hidden(w.ctx, entity, member) || w.rt.Masked(w.ctx, entity, member)) {
+			if member, ok := w.rt.MemberByColumn(entity, strings.ToLower(field)); ok && (w.rt.Hidden(w.ctx, entity, member) || w.rt.Masked(w.ctx, entity, member) || w.rt.PerRow(w.ctx, entity, member)) {
 				return denied(entity, member)
 			}
 		}

@@ -163,7 +163,11 @@ func (rt *Runtime) History(ctx context.Context, q audit.Querier, entity string, 
 	for i := range entries {
 		kept := entries[i].Changes[:0]
 		for _, c := range entries[i].Changes {
-			if !rt.Hidden(ctx, entity, c.Field) {
+			visible, err := rt.VisibleOn(ctx, entity, c.Field, id)
+			if err != nil {
+				return nil, err
+			}
+			if visible {
 				kept = append(kept, c)
 			}
 		}

@@ -2,6 +2,7 @@ package enforce
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ type Access struct {
 	Readonly map[string]bool
 	// Visible sensitive fields: a role's `visible` rule shows a sensitive field in lists, search and exports.
 	Visible map[string]bool
+	// PerRow holds the fields one reading role hides and another, reading fewer rows, shows: they are
+	// visible only on the rows within the scopes listed (the union of the showing roles' read scopes).
+	PerRow map[string][]*metamodel.Scope
 }
 
 // none is the access of someone who may do nothing.
@@ -74,7 +78,8 @@ func (rt *Runtime) computeAccess(roles []string, entity string) *Access {
 	if len(m.Roles) == 0 {
 		return &Access{All: true} // a model without roles: every signed-in user may do everything
 	}
-	a := &Access{Hidden: map[string]bool{}, Readonly: map[string]bool{}, Visible: map[string]bool{}}
+	a := &Access{Hidden: map[string]bool{}, Readonly: map[string]bool{}, Visible: map[string]bool{},
+		PerRow: map[string][]*metamodel.Scope{}}
 	var readers, updaters []*metamodel.Permission
 	for _, name := range roles {
 		r := m.Role(name)
@@ -114,8 +119,20 @@ func (rt *Runtime) computeAccess(roles []string, entity string) *Access {
 		a.Read = append(a.Read, &metamodel.Scope{Kind: metamodel.ScopeAll})
 	}
 	for _, name := range rt.memberNames(entity) {
-		if len(readers) > 0 && all(readers, func(p *metamodel.Permission) bool { return p.Fields[name] == metamodel.AccessHidden }) {
+		var shown []*metamodel.Scope
+		hiders := 0
+		for _, p := range readers {
+			if p.Fields[name] == metamodel.AccessHidden {
+				hiders++
+			} else {
+				shown = append(shown, p.Read)
+			}
+		}
+		switch {
+		case len(readers) > 0 && len(shown) == 0:
 			a.Hidden[name] = true
+		case hiders > 0 && !rowsAll(shown):
+			a.PerRow[name] = shown
 		}
 		if len(updaters) > 0 && all(updaters, func(p *metamodel.Permission) bool {
 			rule := p.Fields[name]
@@ -166,10 +183,107 @@ func (rt *Runtime) memberNames(entity string) []string {
 	return out
 }
 
-// Hidden reports whether field (a field or relation name) of entity is hidden from the principal of ctx.
+// Hidden reports whether field (a field or relation name) of entity is hidden from the principal of ctx
+// on every row.
 func (rt *Runtime) Hidden(ctx context.Context, entity, field string) bool {
 	a := rt.AccessOf(ctx, entity)
 	return !a.All && a.Hidden[field]
+}
+
+// PerRow reports whether field of entity is visible to the principal of ctx on some rows only (their
+// roles disagree about it); VisibleOn then decides per row. Such a field cannot be filtered or sorted on.
+func (rt *Runtime) PerRow(ctx context.Context, entity, field string) bool {
+	a := rt.AccessOf(ctx, entity)
+	return !a.All && a.PerRow[field] != nil
+}
+
+// VisibleOn reports whether field is visible on the row id of entity to the principal of ctx.
+func (rt *Runtime) VisibleOn(ctx context.Context, entity, field string, id int) (bool, error) {
+	a := rt.AccessOf(ctx, entity)
+	if a.All {
+		return true, nil
+	}
+	if a.Hidden[field] {
+		return false, nil
+	}
+	scopes := a.PerRow[field]
+	if scopes == nil {
+		return true, nil
+	}
+	return rt.rowIn(ctx, entity, id, scopes)
+}
+
+// Readable reports whether the row id of entity exists and may be read by the principal of ctx.
+func (rt *Runtime) Readable(ctx context.Context, entity string, id int) (bool, error) {
+	a := rt.AccessOf(ctx, entity)
+	if a.All || rowsAll(a.Read) {
+		e := rt.Model.Entity(entity)
+		if e != nil && !e.Has(metamodel.TraitSoftDelete) && rt.entities[entity].hiddenWithParent == nil {
+			return true, nil
+		}
+	}
+	return rt.rowIn(ctx, entity, id, nil)
+}
+
+// rowIn reports whether row id of entity is readable in ctx and, with scopes, within them. Answers are
+// cached for the request (see WithRowCache).
+func (rt *Runtime) rowIn(ctx context.Context, entity string, id int, scopes []*metamodel.Scope) (bool, error) {
+	key := rowKey{entity: entity, id: id, scopes: fmt.Sprint(scopeKeys(scopes))}
+	cache, _ := ctx.Value(rowCacheKey).(*rowCache)
+	if cache != nil {
+		cache.mu.Lock()
+		v, ok := cache.m[key]
+		cache.mu.Unlock()
+		if ok {
+			return v, nil
+		}
+	}
+	var preds []func(*sql.Selector)
+	if scopes != nil {
+		e := rt.Model.Entity(entity)
+		if p := rt.scopePredicate(auth.FromContext(ctx), e, scopes); p != nil {
+			preds = append(preds, p)
+		}
+	}
+	ok, err := rt.Backend.Exists(ctx, entity, id, preds...)
+	if err != nil {
+		return false, err
+	}
+	if cache != nil {
+		cache.mu.Lock()
+		cache.m[key] = ok
+		cache.mu.Unlock()
+	}
+	return ok, nil
+}
+
+type rowKey struct {
+	entity string
+	id     int
+	scopes string
+}
+
+type rowCache struct {
+	mu sync.Mutex
+	m  map[rowKey]bool
+}
+
+type rowCacheCtxKey struct{}
+
+var rowCacheKey rowCacheCtxKey
+
+// WithRowCache gives ctx a cache of per-row visibility answers, for one request.
+func WithRowCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, rowCacheKey, &rowCache{m: map[rowKey]bool{}})
+}
+
+func scopeKeys(scopes []*metamodel.Scope) []string {
+	out := make([]string, len(scopes))
+	for i, s := range scopes {
+		out[i] = fmt.Sprintf("%s:%s:%s:%v", s.Kind, s.Field, s.Equals, s.Subteams)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // nothing is the predicate that selects no row.

@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
 )
 
@@ -132,6 +133,9 @@ func (rt *Runtime) validate(ctx context.Context, info *entityInfo, m ent.Mutatio
 				continue
 			}
 			id, _ := v.(int)
+			if p := auth.FromContext(ctx); p != nil && r.To == "User" && id == p.ID {
+				continue // one may always name oneself (the platform stamps the creator as owner)
+			}
 			if ok, err := rt.Backend.Exists(ctx, r.To, id); err != nil {
 				return err
 			} else if !ok {

@@ -176,7 +176,7 @@ func (l *loader) create(ctx context.Context, e *metamodel.Entity, i int, r *meta
 				continue
 			}
 			key := fmt.Sprint(fv.Value)
-			if rel.Name == e.OwnerField || rel.Name == "owner" {
+			if rel.Name == "owner" {
 				hasOwner = true
 			}
 			if id, ok := l.resolve(rel.To, key); ok {
