@@ -118,7 +118,14 @@ const (
 	hardDeleteKey
 	restoringKey
 	noAuditKey
+	authorizedKey
 )
+
+// authorized marks a mutation the platform runs on behalf of one it already authorized (the update a
+// soft delete becomes is authorized as the delete, not as an update).
+func authorized(ctx context.Context) context.Context { return context.WithValue(ctx, authorizedKey, true) }
+
+func isAuthorized(ctx context.Context) bool { v, _ := ctx.Value(authorizedKey).(bool); return v }
 
 // Restoring marks ctx as restoring soft-deleted records: an update that may match deleted rows, needs the
 // right to delete them, and is recorded as a restore.
