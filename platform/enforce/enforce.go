@@ -123,7 +123,9 @@ const (
 
 // authorized marks a mutation the platform runs on behalf of one it already authorized (the update a
 // soft delete becomes is authorized as the delete, not as an update).
-func authorized(ctx context.Context) context.Context { return context.WithValue(ctx, authorizedKey, true) }
+func authorized(ctx context.Context) context.Context {
+	return context.WithValue(ctx, authorizedKey, true)
+}
 
 func isAuthorized(ctx context.Context) bool { v, _ := ctx.Value(authorizedKey).(bool); return v }
 
