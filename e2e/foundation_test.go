@@ -359,6 +359,13 @@ func TestManyToManyAddRemove(t *testing.T) {
 		if num(t, d, "updateAccount.tags.totalCount") != 0 {
 			t.Errorf("clearTags left %v", at(t, d, "updateAccount.tags.totalCount"))
 		}
+		// A many-to-many relation of an entity with itself is directed: vip → new is not new → vip.
+		query(t, s, `mutation($id: ID!, $r: [ID!]) { updateTag(id: $id, input: {addRelatedIDs: $r}) { id } }`, map[string]any{"id": vip, "r": []string{newTag}})
+		d = query(t, s, `query($a: ID!, $b: ID!) { a: node(id: $a) { ... on Tag { related { totalCount } relatedBy { totalCount } } } b: node(id: $b) { ... on Tag { related { totalCount } relatedBy { edges { node { name } } } } } }`,
+			map[string]any{"a": vip, "b": newTag})
+		if num(t, d, "a.related.totalCount") != 1 || num(t, d, "a.relatedBy.totalCount") != 0 || num(t, d, "b.related.totalCount") != 0 || str(t, d, "b.relatedBy.edges.0.node.name") != "vip" {
+			t.Errorf("self many-to-many: %s", jsonString(d))
+		}
 	})
 }
 

@@ -94,6 +94,9 @@ func emitEntity(f *jen.File, e *metamodel.Entity, start int) {
 
 	var edges []jen.Code
 	for _, r := range e.Relations {
+		if selfManyToMany(r) && r.Derived {
+			continue // declared together with its other end (see entEdge)
+		}
 		edges = append(edges, entEdge(r))
 	}
 	f.Commentf("Edges of %s.", name)
@@ -312,10 +315,22 @@ func entEdge(r *metamodel.Relation) jen.Code {
 				Dot("Ref").Call(jen.Lit(r.InverseRel.EntName()))
 		} else {
 			from, to := r.JoinColumns()
-			c = jen.Qual(pkgEdge, "To").Call(jen.Lit(r.EntName()), target).
-				Dot("StorageKey").Call(
-				jen.Qual(pkgEdge, "Table").Call(jen.Lit(r.JoinTable())),
-				jen.Qual(pkgEdge, "Columns").Call(jen.Lit(from), jen.Lit(to)))
+			key := []jen.Code{jen.Qual(pkgEdge, "Table").Call(jen.Lit(r.JoinTable())),
+				jen.Qual(pkgEdge, "Columns").Call(jen.Lit(from), jen.Lit(to))}
+			if selfManyToMany(r) {
+				// Two separate edges of one type over one table would make ent treat "friends" as
+				// symmetric (each link stored both ways); declared as one To/From pair it is directed.
+				// The pair takes ent's default storage, which is what JoinTable and JoinColumns name
+				// (a storage key on the pair is refused by ent as defined twice).
+				c = jen.Qual(pkgEdge, "To").Call(jen.Lit(r.EntName()), target)
+				if label := englishLabel(r.Label); label != "" {
+					c = c.Dot("Comment").Call(jen.Lit(label))
+				}
+				c = c.Dot("Annotations").Call(jen.Qual(pkgEntGQL, "RelayConnection").Call()).
+					Dot("From").Call(jen.Lit(r.InverseRel.EntName()))
+				return c.Dot("Annotations").Call(jen.Qual(pkgEntGQL, "RelayConnection").Call())
+			}
+			c = jen.Qual(pkgEdge, "To").Call(jen.Lit(r.EntName()), target).Dot("StorageKey").Call(key...)
 		}
 		ann = append(ann, jen.Qual(pkgEntGQL, "RelayConnection").Call())
 	}
@@ -326,6 +341,11 @@ func entEdge(r *metamodel.Relation) jen.Code {
 		c = c.Dot("Annotations").Call(ann...)
 	}
 	return c
+}
+
+// selfManyToMany reports whether r is a many-to-many relation of an entity with itself.
+func selfManyToMany(r *metamodel.Relation) bool {
+	return r.Kind == metamodel.ManyToMany && r.To == r.Entity.Name
 }
 
 func onDelete(action string) string {
