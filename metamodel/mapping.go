@@ -109,8 +109,8 @@ func (r *Relation) JoinColumns() (string, string) {
 		owner = r.InverseRel
 	}
 	from, to := Snake(owner.Entity.Name)+"_id", Snake(owner.Target.Name)+"_id"
-	if from == to { // self-reference
-		to = Snake(owner.Name) + "_id"
+	if from == to { // self-reference: ent's default names the second column after the inverse end
+		to = Snake(owner.InverseRel.Name) + "_id"
 	}
 	return from, to
 }

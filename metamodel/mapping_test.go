@@ -158,8 +158,9 @@ func TestJoinTable(t *testing.T) {
 		{account, category, "tags", "taggedAccounts", "account_tags", "account_id", "category_id"},
 		{account, category, "interestAreas", "interestedAccounts", "account_interest_areas", "account_id", "category_id"},
 		{followUp, category, "relatedTags", "followUps", "follow_up_related_tags", "follow_up_id", "category_id"},
-		// A self-reference names the second column after the relation, so the two columns differ.
-		{person, person, "friends", "friendOf", "person_friends", "person_id", "friends_id"},
+		// A self-reference names the second column after the inverse end (ent's default for a To/From
+		// pair of one type), so the two columns differ.
+		{person, person, "friends", "friendOf", "person_friends", "person_id", "friend_of_id"},
 	} {
 		decl, inv := manyToMany(c.from, c.to, c.name, c.inverse)
 		// Both ends name the same table and columns, in the same order: the declaring side's id first.
