@@ -182,10 +182,8 @@ func backend(m *metamodel.Model, mod string) *jen.File {
 	for _, e := range m.Entities {
 		updateCases = append(updateCases, jen.Case(jen.Lit(e.Name)).Block(
 			jen.Id("c").Op(":=").Id("b").Dot("ent").Call(jen.Id("ctx")).Dot(e.Name).Dot("UpdateOneID").Call(jen.Id("id")),
-			jen.For(jen.List(jen.Id("name"), jen.Id("v")).Op(":=").Range().Id("values")).Block(
-				jen.If(jen.Err().Op(":=").Id("set"+e.Name).Call(jen.Id("c").Dot("Mutation").Call(), jen.Id("name"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
-					jen.Return(jen.Err()),
-				),
+			jen.If(jen.Err().Op(":=").Id("fill").Call(jen.Id("c").Dot("Mutation").Call(), jen.Id("values"), jen.Id("set"+e.Name)), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Err()),
 			),
 			jen.Return(jen.Id("c").Dot("Exec").Call(jen.Id("ctx"))),
 		))
@@ -203,10 +201,8 @@ func backend(m *metamodel.Model, mod string) *jen.File {
 	for _, e := range m.Entities {
 		createCases = append(createCases, jen.Case(jen.Lit(e.Name)).Block(
 			jen.Id("c").Op(":=").Id("b").Dot("ent").Call(jen.Id("ctx")).Dot(e.Name).Dot("Create").Call(),
-			jen.For(jen.List(jen.Id("name"), jen.Id("v")).Op(":=").Range().Id("values")).Block(
-				jen.If(jen.Err().Op(":=").Id("set"+e.Name).Call(jen.Id("c").Dot("Mutation").Call(), jen.Id("name"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
-					jen.Return(jen.Lit(0), jen.Err()),
-				),
+			jen.If(jen.Err().Op(":=").Id("fill").Call(jen.Id("c").Dot("Mutation").Call(), jen.Id("values"), jen.Id("set"+e.Name)), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Lit(0), jen.Err()),
 			),
 			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("c").Dot("Save").Call(jen.Id("ctx")),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
@@ -223,6 +219,16 @@ func backend(m *metamodel.Model, mod string) *jen.File {
 		jen.Switch(jen.Id("entity")).Block(createCases...),
 	)
 
+	f.Comment("fill assigns every value of a map to a mutation with the entity's typed setter.")
+	f.Func().Id("fill").Types(jen.Id("M").Any()).Params(jen.Id("m").Id("M"), jen.Id("values").Map(jen.String()).Any(),
+		jen.Id("set").Func().Params(jen.Id("M"), jen.String(), jen.Any()).Error()).Error().Block(
+		jen.For(jen.List(jen.Id("name"), jen.Id("v")).Op(":=").Range().Id("values")).Block(
+			jen.If(jen.Err().Op(":=").Id("set").Call(jen.Id("m"), jen.Id("name"), jen.Id("v")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Err()),
+			),
+		),
+		jen.Return(jen.Nil()),
+	)
 	for _, e := range m.Entities {
 		emitSetter(f, e, entPkg)
 	}

@@ -313,6 +313,10 @@ var whereSuffixes = func() []string {
 }()
 
 func (w argWalker) where(entity string, v any) string {
+	e := w.rt.Model.Entity(entity)
+	if e == nil {
+		return ""
+	}
 	switch x := v.(type) {
 	case []any:
 		for _, item := range x {
@@ -320,7 +324,6 @@ func (w argWalker) where(entity string, v any) string {
 				return msg
 			}
 		}
-		return ""
 	case map[string]any:
 		for key, val := range x {
 			switch key {
@@ -330,34 +333,17 @@ func (w argWalker) where(entity string, v any) string {
 				}
 				continue
 			}
-			if rel, ok := strings.CutPrefix(key, "has"); ok && rel != "" {
-				relName, with := strings.CutSuffix(rel, "With")
-				gql := strings.ToLower(relName[:1]) + relName[1:]
-				if member, ok := w.rt.Member(entity, gql); ok {
-					if w.rt.Hidden(w.ctx, entity, member) {
-						return denied(entity, member)
-					}
-					if with {
-						if target := w.rt.Model.Entity(entity).Relation(member); target != nil {
-							if msg := w.where(target.To, val); msg != "" {
-								return msg
-							}
-						}
-					}
-					continue
-				}
+			member := memberOfKey(w, e, key)
+			if member == "" {
+				continue
 			}
-			for _, suffix := range whereSuffixes {
-				name, ok := strings.CutSuffix(key, suffix)
-				if !ok || name == "" {
-					continue
-				}
-				if member, ok := w.rt.Member(entity, name); ok {
-					// A field shown on some rows only is filtered on those rows only (see scoped).
-					if w.rt.Hidden(w.ctx, entity, member) || w.rt.Masked(w.ctx, entity, member) {
-						return denied(entity, member)
-					}
-					break
+			// A field shown on some rows only is filtered on those rows only (see scoped).
+			if w.rt.Hidden(w.ctx, entity, member) || w.rt.Masked(w.ctx, entity, member) {
+				return denied(entity, member)
+			}
+			if rel, kind := relationFilter(e, key); kind == "with" {
+				if msg := w.where(rel.To, val); msg != "" {
+					return msg
 				}
 			}
 		}

@@ -136,42 +136,32 @@ func (b *backend) Update(ctx context.Context, entity string, id int, values map[
 	switch entity {
 	case "Account":
 		c := b.ent(ctx).Account.UpdateOneID(id)
-		for name, v := range values {
-			if err := setAccount(c.Mutation(), name, v); err != nil {
-				return err
-			}
+		if err := fill(c.Mutation(), values, setAccount); err != nil {
+			return err
 		}
 		return c.Exec(ctx)
 	case "Category":
 		c := b.ent(ctx).Category.UpdateOneID(id)
-		for name, v := range values {
-			if err := setCategory(c.Mutation(), name, v); err != nil {
-				return err
-			}
+		if err := fill(c.Mutation(), values, setCategory); err != nil {
+			return err
 		}
 		return c.Exec(ctx)
 	case "Contact":
 		c := b.ent(ctx).Contact.UpdateOneID(id)
-		for name, v := range values {
-			if err := setContact(c.Mutation(), name, v); err != nil {
-				return err
-			}
+		if err := fill(c.Mutation(), values, setContact); err != nil {
+			return err
 		}
 		return c.Exec(ctx)
 	case "Team":
 		c := b.ent(ctx).Team.UpdateOneID(id)
-		for name, v := range values {
-			if err := setTeam(c.Mutation(), name, v); err != nil {
-				return err
-			}
+		if err := fill(c.Mutation(), values, setTeam); err != nil {
+			return err
 		}
 		return c.Exec(ctx)
 	case "User":
 		c := b.ent(ctx).User.UpdateOneID(id)
-		for name, v := range values {
-			if err := setUser(c.Mutation(), name, v); err != nil {
-				return err
-			}
+		if err := fill(c.Mutation(), values, setUser); err != nil {
+			return err
 		}
 		return c.Exec(ctx)
 	default:
@@ -186,10 +176,8 @@ func (b *backend) Create(ctx context.Context, entity string, values map[string]a
 	switch entity {
 	case "Account":
 		c := b.ent(ctx).Account.Create()
-		for name, v := range values {
-			if err := setAccount(c.Mutation(), name, v); err != nil {
-				return 0, err
-			}
+		if err := fill(c.Mutation(), values, setAccount); err != nil {
+			return 0, err
 		}
 		row, err := c.Save(ctx)
 		if err != nil {
@@ -198,10 +186,8 @@ func (b *backend) Create(ctx context.Context, entity string, values map[string]a
 		return row.ID, nil
 	case "Category":
 		c := b.ent(ctx).Category.Create()
-		for name, v := range values {
-			if err := setCategory(c.Mutation(), name, v); err != nil {
-				return 0, err
-			}
+		if err := fill(c.Mutation(), values, setCategory); err != nil {
+			return 0, err
 		}
 		row, err := c.Save(ctx)
 		if err != nil {
@@ -210,10 +196,8 @@ func (b *backend) Create(ctx context.Context, entity string, values map[string]a
 		return row.ID, nil
 	case "Contact":
 		c := b.ent(ctx).Contact.Create()
-		for name, v := range values {
-			if err := setContact(c.Mutation(), name, v); err != nil {
-				return 0, err
-			}
+		if err := fill(c.Mutation(), values, setContact); err != nil {
+			return 0, err
 		}
 		row, err := c.Save(ctx)
 		if err != nil {
@@ -222,10 +206,8 @@ func (b *backend) Create(ctx context.Context, entity string, values map[string]a
 		return row.ID, nil
 	case "Team":
 		c := b.ent(ctx).Team.Create()
-		for name, v := range values {
-			if err := setTeam(c.Mutation(), name, v); err != nil {
-				return 0, err
-			}
+		if err := fill(c.Mutation(), values, setTeam); err != nil {
+			return 0, err
 		}
 		row, err := c.Save(ctx)
 		if err != nil {
@@ -234,10 +216,8 @@ func (b *backend) Create(ctx context.Context, entity string, values map[string]a
 		return row.ID, nil
 	case "User":
 		c := b.ent(ctx).User.Create()
-		for name, v := range values {
-			if err := setUser(c.Mutation(), name, v); err != nil {
-				return 0, err
-			}
+		if err := fill(c.Mutation(), values, setUser); err != nil {
+			return 0, err
 		}
 		row, err := c.Save(ctx)
 		if err != nil {
@@ -247,6 +227,16 @@ func (b *backend) Create(ctx context.Context, entity string, values map[string]a
 	default:
 		return 0, fmt.Errorf("unknown entity %q", entity)
 	}
+}
+
+// fill assigns every value of a map to a mutation with the entity's typed setter.
+func fill[M any](m M, values map[string]any, set func(M, string, any) error) error {
+	for name, v := range values {
+		if err := set(m, name, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setAccount assigns one plain value to a Account mutation.
