@@ -24,6 +24,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/account"
+	"github.com/crmgen/crmgen/platform/admin"
 	"github.com/crmgen/crmgen/platform/audit"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
@@ -56,7 +57,7 @@ func public(r *http.Request) bool {
 	case p == "/healthz", p == "/auth/login", p == "/graphql", p == "/graphiql", strings.HasPrefix(p, "/graphiql/"):
 		return true
 	}
-	return false
+	return admin.Public(r)
 }
 
 // Main runs the application with command-line args and returns the process exit code.
@@ -144,7 +145,9 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphqlHandler(rt, b))
+	gql := graphqlHandler(rt, b)
+	mux.Handle("/graphql", gql)
+	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log}))
 	mux.Handle("/auth/login", sessions.LoginHandler())
 	mux.Handle("/auth/logout", sessions.LogoutHandler())
 	gi := graphiql.Handler("/graphql")
