@@ -14,7 +14,8 @@ import (
 )
 
 const (
-	pkgApp = "github.com/crmgen/crmgen/platform/app"
+	pkgApp     = "github.com/crmgen/crmgen/platform/app"
+	pkgProcess = "github.com/crmgen/crmgen/platform/process"
 )
 
 // ent's own naming functions, so generated calls match the methods entc generates.
@@ -177,6 +178,27 @@ func backend(m *metamodel.Model, mod string) *jen.File {
 		jen.Switch(jen.Id("entity")).Block(existsCases...),
 	)
 
+	// Get.
+	var getCases []jen.Code
+	for _, e := range m.Entities {
+		getCases = append(getCases, jen.Case(jen.Lit(e.Name)).Block(
+			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("b").Dot("ent").Call(jen.Id("ctx")).Dot(e.Name).Dot("Get").Call(jen.Id("ctx"), jen.Id("id")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Id("row"), jen.Nil()),
+		))
+	}
+	getCases = append(getCases, jen.Default().Block(
+		jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("unknown entity %q"), jen.Id("entity"))),
+	))
+	f.Comment("Get returns one record (an *ent.<Entity>) as ctx may see it.")
+	f.Func().Params(recv.Clone()).Id("Get").Params(ctx.Clone(), jen.Id("entity").String(), jen.Id("id").Int()).Params(jen.Any(), jen.Error()).Block(
+		jen.Switch(jen.Id("entity")).Block(getCases...),
+	)
+	f.Comment("Conn runs SQL in the transaction of ctx, if any: the platform's own tables change with the records.")
+	f.Func().Params(recv.Clone()).Id("Conn").Params(ctx.Clone()).Qual(pkgProcess, "Conn").Block(
+		jen.Return(jen.Id("b").Dot("ent").Call(jen.Id("ctx"))),
+	)
+
 	// Update.
 	var updateCases []jen.Code
 	for _, e := range m.Entities {
@@ -275,8 +297,23 @@ func emitSetter(f *jen.File, e *metamodel.Entity, entPkg string) {
 	cases = append(cases, jen.Default().Block(
 		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(e.Name+": unknown field %q"), jen.Id("name"))),
 	))
-	f.Commentf("set%s assigns one plain value to a %s mutation.", e.Name, e.Name)
-	f.Func().Id("set"+e.Name).Params(jen.Id("m").Op("*").Qual(entPkg, e.Name+"Mutation"), jen.Id("name").String(), jen.Id("v").Any()).Error().Block(
-		jen.Switch(jen.Id("name")).Block(cases...),
-	)
+	// A nil value clears an optional field or relation; a required one keeps ent's own error.
+	var clears []jen.Code
+	for _, fd := range e.Fields {
+		if !virtual(fd) && !fd.Required {
+			clears = append(clears, jen.Case(jen.Lit(fd.Name)).Block(jen.Return(jen.Id("m").Dot("ClearField").Call(jen.Lit(fd.EntName())))))
+		}
+	}
+	for _, r := range e.Relations {
+		if r.Kind == metamodel.BelongsTo && !r.Required {
+			clears = append(clears, jen.Case(jen.Lit(r.FKField())).Block(jen.Return(jen.Id("m").Dot("ClearField").Call(jen.Lit(r.FKColumn())))))
+		}
+	}
+	var body []jen.Code
+	if len(clears) > 0 {
+		body = append(body, jen.If(jen.Id("v").Op("==").Nil()).Block(jen.Switch(jen.Id("name")).Block(clears...)))
+	}
+	body = append(body, jen.Switch(jen.Id("name")).Block(cases...))
+	f.Commentf("set%s assigns one plain value to a %s mutation (nil clears an optional one).", e.Name, e.Name)
+	f.Func().Id("set"+e.Name).Params(jen.Id("m").Op("*").Qual(entPkg, e.Name+"Mutation"), jen.Id("name").String(), jen.Id("v").Any()).Error().Block(body...)
 }

@@ -43,6 +43,13 @@ func graphqlFiles(m *metamodel.Model) (Files, error) {
 	if files["graph/account.go"], err = gofmt("graph/account.go", acct); err != nil {
 		return nil, err
 	}
+	proc, err := crmtemplates.Render("process.go", nil)
+	if err != nil {
+		return nil, err
+	}
+	if files["graph/process.go"], err = gofmt("graph/process.go", proc); err != nil {
+		return nil, err
+	}
 	hist, err := crmtemplates.Render("history.go", nil)
 	if err != nil {
 		return nil, err
@@ -59,8 +66,10 @@ func crmSchema(m *metamodel.Model) string {
 	b.WriteString("# " + generatedHeader + "\n\n")
 	b.WriteString("\"\"\"Any JSON value.\"\"\"\nscalar JSON\n\n")
 	b.WriteString(accountSchema)
+	b.WriteString(processSchema)
 	b.WriteString("type Mutation {\n")
 	b.WriteString(accountMutations)
+	b.WriteString(processMutations)
 	for _, e := range m.Entities {
 		fmt.Fprintf(&b, "  \"\"\"Create a record of %s.\"\"\"\n", e.Name)
 		fmt.Fprintf(&b, "  create%s(input: Create%sInput!): %s!\n", e.Name, e.Name, e.Name)
@@ -72,15 +81,24 @@ func crmSchema(m *metamodel.Model) string {
 			fmt.Fprintf(&b, "  \"\"\"Restore a deleted record of %s (needs the right to delete it).\"\"\"\n", e.Name)
 			fmt.Fprintf(&b, "  restore%s(id: ID!): %s!\n", e.Name, e.Name)
 		}
+		if len(m.WorkflowsOf(e.Name)) > 0 {
+			fmt.Fprintf(&b, "  \"\"\"Run a workflow transition on a record of %s; answers the record, or null if you may no longer read it.\"\"\"\n", e.Name)
+			fmt.Fprintf(&b, "  transition%s(id: ID!, transition: String!, comment: String): %s\n", e.Name, e.Name)
+		}
 	}
 	b.WriteString("}\n")
 	b.WriteString(historySchema)
 	for _, e := range m.Entities {
 		comp := computedFields(e)
-		if len(comp) == 0 && !e.Has(metamodel.TraitAudit) {
+		flow := len(m.WorkflowsOf(e.Name)) > 0
+		if len(comp) == 0 && !e.Has(metamodel.TraitAudit) && !flow {
 			continue
 		}
 		fmt.Fprintf(&b, "\nextend type %s {\n", e.Name)
+		if flow {
+			b.WriteString("  \"\"\"The transitions you may run on this record now, labelled in locale (default: the app's).\"\"\"\n  availableTransitions(locale: String): [WorkflowTransition!]!\n")
+			b.WriteString("  \"\"\"The record's workflow steps, oldest first.\"\"\"\n  workflowHistory: [WorkflowStep!]!\n")
+		}
 		for _, f := range comp {
 			fmt.Fprintf(&b, "  \"\"\"Computed: %s\"\"\"\n  %s: %s\n", strings.ReplaceAll(f.Computed.Src, `"`, `'`), f.GraphQLName(), gqlScalar(f.Type))
 		}
@@ -110,6 +128,76 @@ type AuditEntry {
   username: String!
   changes: [AuditChange!]!
 }
+`
+
+// processSchema declares workflow transitions and history, the signed-in user's inbox, and the outbox's
+// dead letters (for superusers). The resolvers come from templates/app/process.go.tmpl.
+const processSchema = `
+"""A workflow transition: a button on a record."""
+type WorkflowTransition {
+  name: String!
+  label: String!
+  from: [String!]!
+  to: String!
+  toLabel: String!
+  """required, optional, or null when the transition takes no comment"""
+  comment: String
+  """fields that must be set before the transition may run"""
+  requires: [String!]!
+}
+
+"""One step of a record's workflow: a transition, the record's creation, or a timer."""
+type WorkflowStep {
+  workflow: String!
+  from: String
+  to: String!
+  """the transition's name, or (created), (seeded), (timer)"""
+  transition: String!
+  """username; system for timers and data loading"""
+  user: String
+  at: Time!
+  comment: String
+}
+
+"""A notification in the signed-in user's inbox."""
+type InboxItem {
+  id: ID!
+  title: String!
+  body: String!
+  """path of the record it is about"""
+  link: String
+  createdAt: Time!
+  readAt: Time
+}
+
+"""An e-mail, SMS or webhook message that failed every delivery attempt."""
+type DeadLetter {
+  id: ID!
+  channel: String!
+  recipient: String!
+  subject: String!
+  attempts: Int!
+  lastError: String!
+  createdAt: Time!
+}
+
+extend type Query {
+  """Your notifications, newest first (at most first, default 50)."""
+  inbox(unreadOnly: Boolean, first: Int): [InboxItem!]!
+  """How many of your notifications are unread."""
+  unreadCount: Int!
+  """Messages whose delivery failed for good (superusers only)."""
+  deadLetters: [DeadLetter!]!
+}
+`
+
+// processMutations are the Mutation fields of processSchema.
+const processMutations = `  """Mark one of your notifications read."""
+  markRead(id: ID!): Boolean!
+  """Mark all of your notifications read; answers how many were unread."""
+  markAllRead: Int!
+  """Send a dead letter again (superusers only)."""
+  requeueMessage(id: ID!): Boolean!
 `
 
 // computedFields lists the entity's fields computed at read time.
@@ -286,15 +374,29 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 	for _, e := range m.Entities {
 		n := e.Name
 		client := jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n)
+		// Automations may change the record after it is saved (a `set`): the answer then reads it again.
+		reread := func(save jen.Code) []jen.Code {
+			if len(m.AutomationsOf(n)) == 0 {
+				return []jen.Code{jen.Return(save)}
+			}
+			return []jen.Code{
+				jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(save),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.If(jen.List(jen.Id("now"), jen.Err()).Op(":=").Add(client.Clone()).Dot("Get").Call(jen.Id("ctx"), jen.Id("row").Dot("ID")), jen.Err().Op("==").Nil()).Block(
+					jen.Return(jen.Id("now"), jen.Nil()),
+				),
+				jen.Return(jen.Id("row"), jen.Nil()), // no longer readable by the caller: what was saved
+			}
+		}
 		f.Commentf("%s creates a %s.", goName("create"+n), n)
 		f.Func().Params(mr.Clone()).Id(goName("create"+n)).Params(ctx.Clone(), jen.Id("input").Qual(entPkg, "Create"+n+"Input")).
 			Params(jen.Op("*").Qual(entPkg, n), jen.Error()).Block(
-			jen.Return(client.Clone().Dot("Create").Call().Dot("SetInput").Call(jen.Id("input")).Dot("Save").Call(jen.Id("ctx"))),
+			reread(client.Clone().Dot("Create").Call().Dot("SetInput").Call(jen.Id("input")).Dot("Save").Call(jen.Id("ctx")))...,
 		)
 		f.Commentf("%s updates a %s.", goName("update"+n), n)
 		f.Func().Params(mr.Clone()).Id(goName("update"+n)).Params(ctx.Clone(), jen.Id("id").Int(), jen.Id("input").Qual(entPkg, "Update"+n+"Input")).
 			Params(jen.Op("*").Qual(entPkg, n), jen.Error()).Block(
-			jen.Return(client.Clone().Dot("UpdateOneID").Call(jen.Id("id")).Dot("SetInput").Call(jen.Id("input")).Dot("Save").Call(jen.Id("ctx"))),
+			reread(client.Clone().Dot("UpdateOneID").Call(jen.Id("id")).Dot("SetInput").Call(jen.Id("input")).Dot("Save").Call(jen.Id("ctx")))...,
 		)
 		f.Commentf("%s deletes a %s.", goName("delete"+n), n)
 		f.Func().Params(mr.Clone()).Id(goName("delete"+n)).Params(ctx.Clone(), jen.Id("id").Int()).Params(jen.Int(), jen.Error()).Block(
@@ -310,15 +412,40 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 				jen.Return(jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("UpdateOneID").Call(jen.Id("id")).Dot("ClearDeletedAt").Call().Dot("Save").Call(jen.Id("rc"))),
 			)
 		}
+		if len(m.WorkflowsOf(n)) > 0 {
+			f.Commentf("%s runs a workflow transition on a %s.", goName("transition"+n), n)
+			f.Func().Params(mr.Clone()).Id(goName("transition"+n)).Params(ctx.Clone(), jen.Id("id").Int(), jen.Id("transition").String(), jen.Id("comment").Op("*").String()).
+				Params(jen.Op("*").Qual(entPkg, n), jen.Error()).Block(
+				jen.If(jen.Err().Op(":=").Id("r").Dot("transition").Call(jen.Id("ctx"), jen.Lit(n), jen.Id("id"), jen.Id("transition"), jen.Id("comment")), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Nil(), jen.Err()),
+				),
+				jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(client.Clone()).Dot("Get").Call(jen.Id("ctx"), jen.Id("id")),
+				jen.If(jen.Qual(entPkg, "IsNotFound").Call(jen.Err())).Block(jen.Return(jen.Nil(), jen.Nil())),
+				jen.Return(jen.Id("row"), jen.Err()),
+			)
+		}
 	}
 
 	for _, e := range m.Entities {
 		comp := computedFields(e)
-		if len(comp) == 0 && !e.Has(metamodel.TraitAudit) {
+		n := e.Name
+		flow := len(m.WorkflowsOf(n)) > 0
+		if len(comp) == 0 && !e.Has(metamodel.TraitAudit) && !flow {
 			continue
 		}
-		n := e.Name
 		rname := metamodel.LowerFirst(n) + "Resolver"
+		if flow {
+			f.Commentf("AvailableTransitions lists the transitions the caller may run on a %s now.", n)
+			f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id("AvailableTransitions").Params(ctx.Clone(), jen.Id("obj").Op("*").Qual(entPkg, n), jen.Id("locale").Op("*").String()).
+				Params(jen.Index().Op("*").Qual(pkgProcess, "TransitionView"), jen.Error()).Block(
+				jen.Return(jen.Id("r").Dot("availableTransitions").Call(jen.Id("ctx"), jen.Lit(n), jen.Id("obj").Dot("ID"), jen.Id("locale"))),
+			)
+			f.Commentf("WorkflowHistory lists the workflow steps of a %s.", n)
+			f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id("WorkflowHistory").Params(ctx.Clone(), jen.Id("obj").Op("*").Qual(entPkg, n)).
+				Params(jen.Index().Op("*").Qual(pkgProcess, "StepView"), jen.Error()).Block(
+				jen.Return(jen.Id("r").Dot("workflowHistory").Call(jen.Id("ctx"), jen.Lit(n), jen.Id("obj").Dot("ID"))),
+			)
+		}
 		if e.Has(metamodel.TraitAudit) {
 			f.Commentf("History returns the audit history of a %s.", n)
 			f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id("History").Params(ctx.Clone(), jen.Id("obj").Op("*").Qual(entPkg, n)).
@@ -326,7 +453,7 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 				jen.Return(jen.Id("r").Dot("history").Call(jen.Id("ctx"), jen.Lit(n), jen.Id("obj").Dot("ID"))),
 			)
 		}
-		f.Commentf("%s returns the resolver of %s's computed fields and history.", n, n)
+		f.Commentf("%s returns the resolver of %s's computed fields, history and workflow.", n, n)
 		f.Func().Params(jen.Id("r").Op("*").Id("Resolver")).Id(goName(n)).Params().Id(goName(n) + "Resolver").Block(
 			jen.Return(jen.Op("&").Id(rname).Values(jen.Id("r"))),
 		)

@@ -10,10 +10,8 @@ import (
 // unsupported lists the model sections this generator validates but cannot yet turn into behaviour. A
 // model using one is refused rather than generated with the section silently ignored.
 var unsupported = map[string]string{
-	"workflows":   "workflows",
-	"automations": "automations",
-	"reports":     "reports",
-	"dashboards":  "dashboards",
+	"reports":    "reports",
+	"dashboards": "dashboards",
 }
 
 // Supported reports, with positions, every section of m that the generator does not implement yet.

@@ -20,6 +20,28 @@ func (m *Model) Workflow(name string) *Workflow { return m.workflowByName[name] 
 // Report returns the report named name, or nil.
 func (m *Model) Report(name string) *Report { return m.reportByName[name] }
 
+// WorkflowsOf returns the workflows of entity, in the model's order.
+func (m *Model) WorkflowsOf(entity string) []*Workflow {
+	var out []*Workflow
+	for _, w := range m.Workflows {
+		if w.Entity == entity {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// AutomationsOf returns the automations of entity, in the model's order.
+func (m *Model) AutomationsOf(entity string) []*Automation {
+	var out []*Automation
+	for _, a := range m.Automations {
+		if a.Entity == entity {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // WorkflowOf returns the workflow whose state field is entity.field, or nil.
 func (m *Model) WorkflowOf(entity, field string) *Workflow {
 	for _, w := range m.Workflows {

@@ -30,6 +30,7 @@ import (
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/graphiql"
+	"github.com/crmgen/crmgen/platform/process"
 	"github.com/crmgen/crmgen/platform/seed"
 )
 
@@ -45,7 +46,7 @@ type Backend interface {
 	Schema() graphql.ExecutableSchema
 	OpenTx(ctx context.Context) (context.Context, driver.Tx, error)
 	Close() error
-	enforce.Backend
+	process.Backend
 	seed.Writer
 }
 
@@ -68,6 +69,9 @@ func Main(args []string, g Generated) int {
 type options struct {
 	db, addr, logFormat string
 	seed, secureCookies bool
+	delivery            delivery
+	timerInterval       time.Duration
+	instance            string
 }
 
 func run(args []string, g Generated, stdout, stderr io.Writer) int {
@@ -84,6 +88,9 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.seed, "seed", true, "load the model's demo data into an empty database")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure (serve over HTTPS)")
+	fs.DurationVar(&o.timerInterval, "timer-interval", envDuration("CRM_TIMER_INTERVAL", 15*time.Second), "how often workflow timers are checked (env CRM_TIMER_INTERVAL)")
+	fs.StringVar(&o.instance, "instance", env("CRM_INSTANCE", defaultInstance()), "this instance's name, for timers claimed by instances sharing a database (env CRM_INSTANCE)")
+	o.delivery.flags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nServes the %s CRM: GraphQL at /graphql, GraphiQL at /graphiql.\n\nFlags:\n", m.App.Name, m.App.Name)
 		fs.PrintDefaults()
@@ -120,6 +127,13 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	enforce.Install(rt)
 	sessions := auth.New(db.SQL, db.Dialect, auth.Config{SecureCookies: o.secureCookies})
 	account.Install(sessions)
+	dispatcher, err := o.delivery.dispatcher(db.SQL, db.Dialect)
+	if err != nil {
+		return err
+	}
+	engine := &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: log, Dispatcher: dispatcher,
+		Channels: o.delivery.channels(), Principal: sessions.Principal}
+	process.Install(engine, rt)
 
 	start := time.Now()
 	for _, ddl := range []string{enforce.SequencesDDL, audit.DDL(db.Dialect), audit.IndexDDL} {
@@ -129,6 +143,9 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	}
 	if err := sessions.Migrate(ctx); err != nil {
 		return fmt.Errorf("create session tables: %w", err)
+	}
+	if err := process.Migrate(ctx, db.SQL, db.Dialect); err != nil {
+		return err
 	}
 	if err := b.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -178,6 +195,13 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	jobs, stopJobs := context.WithCancel(context.Background())
+	defer stopJobs()
+	go engine.RunTimers(withLogger(jobs, log), o.instance, o.timerInterval)
+	if dispatcher != nil {
+		go dispatcher.Run(jobs, o.delivery.interval)
+		log.Info("delivering notifications", "channels", o.delivery.channels())
+	}
 	select {
 	case err := <-errc:
 		return err

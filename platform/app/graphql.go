@@ -18,6 +18,8 @@ import (
 
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/process"
+	"github.com/crmgen/crmgen/platform/workflow"
 )
 
 // Limits on a single GraphQL operation. Complexity counts every field once and multiplies list fields by
@@ -73,6 +75,14 @@ func onlySessionFields(op *ast.OperationDefinition) bool {
 // code, and for validation errors the entity, field and rule of each violation.
 func presentError(ctx context.Context, err error) *gqlerror.Error {
 	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	if ext := processError(err); ext != nil {
+		gerr.Message = err.Error()
+		if inner := errors.Unwrap(err); inner != nil {
+			gerr.Message = inner.Error() // without gqlgen's position and path, which the error carries apart
+		}
+		gerr.Extensions = ext
+		return gerr
+	}
 	var ve *enforce.ValidationError
 	var ce *enforce.ConflictError
 	var re *enforce.RestrictError
@@ -122,6 +132,54 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		}
 	}
 	return gerr
+}
+
+// processError returns the extensions of a refused workflow transition or a process failure, nil for
+// other errors. extensions.check names the failed check of a transition, in METAMODEL.md's order.
+func processError(err error) map[string]any {
+	var (
+		se *workflow.StateError
+		re *workflow.RoleError
+		ne *workflow.NotFoundError
+		qe *workflow.RequiresError
+		ge *workflow.GuardError
+		ce *workflow.CommentError
+		sc *process.StateConflictError
+		ut *process.UnknownTransitionError
+		cy *process.CycleError
+		ae *process.ActionError
+	)
+	switch {
+	case errors.As(err, &ne):
+		return map[string]any{"code": "NOT_FOUND", "check": "read"}
+	case errors.As(err, &se):
+		return map[string]any{"code": "CONFLICT", "check": "state", "state": se.Current, "from": se.From}
+	case errors.As(err, &re):
+		return map[string]any{"code": "FORBIDDEN", "check": "role", "roles": re.Roles}
+	case errors.As(err, &qe):
+		return map[string]any{"code": "VALIDATION", "check": "requires", "field": qe.Missing[0], "rule": enforce.RuleRequired,
+			"fields": qe.Missing}
+	case errors.As(err, &ge):
+		return map[string]any{"code": "VALIDATION", "check": "guard", "rule": "guard", "guard": ge.Guard}
+	case errors.As(err, &ce):
+		return map[string]any{"code": "VALIDATION", "check": "comment", "field": "comment", "rule": enforce.RuleRequired}
+	case errors.As(err, &sc):
+		return map[string]any{"code": "CONFLICT", "check": "state"}
+	case errors.As(err, &ut):
+		return map[string]any{"code": "VALIDATION", "field": "transition", "rule": enforce.RuleEnum, "transitions": ut.Known}
+	case errors.As(err, &cy):
+		return map[string]any{"code": "AUTOMATION_CYCLE", "chain": cy.Chain}
+	case errors.As(err, &ae):
+		// The action's own error decides the code (a created record's validation, say); the message keeps
+		// which automation or transition ran it.
+		ext := map[string]any{"code": "ACTION_FAILED"}
+		if inner := presentError(context.Background(), ae.Err); inner.Extensions != nil {
+			ext = inner.Extensions
+		}
+		ext["source"], ext["action"] = ae.Source, ae.Action
+		return ext
+	}
+	return nil
 }
 
 // operationLimits refuses operations nested deeper than maxDepth selection levels or costing more than

@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/auth"
 )
 
 // Backend is what enforcement needs from the generated code beyond ent's generic interfaces.
@@ -28,11 +29,22 @@ type Backend interface {
 	WhereP(q ent.Query, ps ...func(*sql.Selector)) error
 }
 
+// Effects are the model's processes that run with every mutation of a record, whatever path made it:
+// workflows (whose state field changes only through a transition) and automations. platform/process
+// implements them; they live outside this package because they run CEL and write further records.
+type Effects interface {
+	// Mutation is called for each mutation of entity after it has been authorized and before it runs. It
+	// may refuse it or add to it; after, when not nil, runs once the mutation has succeeded, in the same
+	// transaction, and its error rolls the mutation back.
+	Mutation(ctx context.Context, entity string, m ent.Mutation) (after func(context.Context) error, err error)
+}
+
 // Runtime is the installed model and backend.
 type Runtime struct {
 	Model   *metamodel.Model
 	Dialect string // entgo.io/ent/dialect name: "sqlite3" or "postgres"
 	Backend Backend
+	Effects Effects // nil runs no processes
 
 	entities map[string]*entityInfo
 	policies policies
@@ -119,7 +131,16 @@ const (
 	restoringKey
 	noAuditKey
 	authorizedKey
+	noEffectsKey
 )
+
+// withoutEffects marks a mutation the platform runs as part of another one whose effects already run
+// (the update a soft delete becomes is a delete, not an update, to automations).
+func withoutEffects(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noEffectsKey, true)
+}
+
+func effectsOff(ctx context.Context) bool { v, _ := ctx.Value(noEffectsKey).(bool); return v }
 
 // authorized marks a mutation the platform runs on behalf of one it already authorized (the update a
 // soft delete becomes is authorized as the delete, not as an update).
@@ -146,6 +167,13 @@ func auditOff(ctx context.Context) bool { v, _ := ctx.Value(noAuditKey).(bool); 
 
 // System marks ctx as the system acting (data loading, workflows, timers): it may set readonly fields.
 func System(ctx context.Context) context.Context { return context.WithValue(ctx, systemKey, true) }
+
+// ActingAs returns ctx acting for p rather than as the system: the platform uses it to ask what another
+// user may see (may the recipient of a notification read its record?).
+func ActingAs(ctx context.Context, p *auth.Principal) context.Context {
+	ctx = context.WithValue(ctx, rowCacheKey, (*rowCache)(nil)) // the request's answers are for its own user
+	return auth.WithPrincipal(context.WithValue(ctx, systemKey, false), p)
+}
 
 // IsSystem reports whether ctx acts as the system.
 func IsSystem(ctx context.Context) bool { v, _ := ctx.Value(systemKey).(bool); return v }

@@ -32,6 +32,7 @@ const (
 	RuleExists    = "exists"
 	RuleType      = "type"
 	RuleCycle     = "cycle"
+	RuleWorkflow  = "workflow" // a workflow state field written other than through a transition
 )
 
 // FieldError is one violated rule of one field or relation.

@@ -40,12 +40,29 @@ func Hook(entity string) ent.Hook {
 }
 
 func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation, next ent.Mutator) (ent.Value, error) {
-	e := info.e
 	if !isAuthorized(ctx) {
-		if err := rt.authorize(ctx, info, rt.AccessOf(ctx, e.Name), m); err != nil {
+		if err := rt.authorize(ctx, info, rt.AccessOf(ctx, info.e.Name), m); err != nil {
 			return nil, err
 		}
 	}
+	if rt.Effects == nil || effectsOff(ctx) {
+		return rt.apply(ctx, info, m, next)
+	}
+	after, err := rt.Effects.Mutation(ctx, info.e.Name, m)
+	if err != nil {
+		return nil, err
+	}
+	v, err := rt.apply(ctx, info, m, next)
+	if err != nil || after == nil {
+		return v, err
+	}
+	return v, after(ctx)
+}
+
+// apply runs an authorized mutation with the platform's rules: owner stamping, defaults, validation,
+// soft delete, optimistic locking and the audit trail.
+func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, next ent.Mutator) (ent.Value, error) {
+	e := info.e
 	record := !auditOff(ctx)
 	switch {
 	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):

@@ -29,7 +29,7 @@ func (rt *Runtime) softDelete(ctx context.Context, m ent.Mutation) (ent.Value, e
 	// The deletedAt filter is already there; IncludeDeleted keeps the update rules from adding it again.
 	// The caller records the delete in the history; the update it becomes is not recorded again.
 	// It was authorized as a delete, which is what it is.
-	return rt.Backend.Mutate(authorized(withoutAudit(IncludeDeleted(ctx))), m)
+	return rt.Backend.Mutate(authorized(withoutEffects(withoutAudit(IncludeDeleted(ctx)))), m)
 }
 
 // checkRestrict refuses a delete while live records refer to one of the rows through a relation with

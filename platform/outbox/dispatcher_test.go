@@ -1,109 +1,26 @@
 package outbox_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/crmgen/crmgen/internal/smtpsink"
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/outbox"
 )
 
-// smtpSink is a minimal SMTP server that records the messages it accepts.
-type smtpSink struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	msgs []sunkMail
-}
-
-type sunkMail struct {
-	from string
-	to   []string
-	data string
-}
-
-func newSMTPSink(t *testing.T) *smtpSink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpSink{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(c net.Conn) {
-	defer c.Close()
-	r := textproto.NewReader(bufio.NewReader(c))
-	reply := func(line string) { io.WriteString(c, line+"\r\n") }
-	reply("220 sink ready")
-	var cur sunkMail
-	for {
-		line, err := r.ReadLine()
-		if err != nil {
-			return
-		}
-		verb, arg, _ := strings.Cut(line, " ")
-		switch strings.ToUpper(verb) {
-		case "EHLO", "HELO":
-			reply("250 sink")
-		case "MAIL":
-			cur = sunkMail{from: arg}
-			reply("250 ok")
-		case "RCPT":
-			cur.to = append(cur.to, arg)
-			reply("250 ok")
-		case "DATA":
-			reply("354 go ahead")
-			data, err := r.ReadDotBytes()
-			if err != nil {
-				return
-			}
-			cur.data = string(data)
-			s.mu.Lock()
-			s.msgs = append(s.msgs, cur)
-			s.mu.Unlock()
-			reply("250 queued")
-		case "QUIT":
-			reply("221 bye")
-			return
-		case "RSET", "NOOP":
-			reply("250 ok")
-		default:
-			reply("502 not implemented")
-		}
-	}
-}
-
-func (s *smtpSink) mails() []sunkMail {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]sunkMail(nil), s.msgs...)
-}
-
 func TestSMTPDelivery(t *testing.T) {
 	onEachDB(t, func(t *testing.T, db *database.DB, _ string) {
 		ctx := context.Background()
-		sink := newSMTPSink(t)
+		sink := smtpsink.Start(t)
 		for i := range 3 {
 			m := outbox.Message{Channel: outbox.ChannelEmail, Recipient: fmt.Sprintf("u%d@example.com", i),
 				Subject: "Rückruf " + fmt.Sprint(i), Body: "line 1\n.line starting with a dot\nend"}
@@ -113,7 +30,7 @@ func TestSMTPDelivery(t *testing.T) {
 		}
 		clk := newClock()
 		d := &outbox.Dispatcher{DB: db.SQL, Dialect: db.Dialect, Now: clk.Now,
-			Senders: map[string]outbox.Sender{outbox.ChannelEmail: &outbox.SMTPSender{Addr: sink.ln.Addr().String(), From: "crm@example.com"}}}
+			Senders: map[string]outbox.Sender{outbox.ChannelEmail: &outbox.SMTPSender{Addr: sink.Addr(), From: "crm@example.com"}}}
 		sent, failed, err := d.RunOnce(ctx)
 		if err != nil || sent != 3 || failed != 0 {
 			t.Fatalf("RunOnce = %d sent, %d failed, %v; want 3, 0", sent, failed, err)
@@ -122,18 +39,18 @@ func TestSMTPDelivery(t *testing.T) {
 		if sent, failed, err := d.RunOnce(ctx); err != nil || sent+failed != 0 {
 			t.Fatalf("second RunOnce = %d sent, %d failed, %v; want nothing", sent, failed, err)
 		}
-		mails := sink.mails()
+		mails := sink.Mails()
 		if len(mails) != 3 {
 			t.Fatalf("sink got %d mails, want 3", len(mails))
 		}
 		seen := map[string]int{}
 		for _, m := range mails {
-			if len(m.to) != 1 || m.from != "FROM:<crm@example.com>" {
+			if len(m.To) != 1 || m.From != "FROM:<crm@example.com>" {
 				t.Errorf("envelope: %+v", m)
 			}
-			seen[m.to[0]]++
-			if !strings.Contains(m.data, "\n.line starting with a dot\n") || !strings.Contains(m.data, "Subject: =?utf-8?q?R=C3=BCckruf") {
-				t.Errorf("message:\n%s", m.data)
+			seen[m.To[0]]++
+			if !strings.Contains(m.Data, "\n.line starting with a dot\n") || !strings.Contains(m.Data, "Subject: =?utf-8?q?R=C3=BCckruf") {
+				t.Errorf("message:\n%s", m.Data)
 			}
 		}
 		for i := range 3 {

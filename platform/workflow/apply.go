@@ -28,24 +28,55 @@ func ApplyAs(m *metamodel.Model, w *metamodel.Workflow, t *metamodel.Transition,
 	if e == nil {
 		return nil, fmt.Errorf("workflow %q: unknown entity %q", w.Name, w.Entity)
 	}
-	out := map[string]any{w.Field: t.To}
-	for _, a := range t.Set {
-		v, err := eval(m, w.Entity, a.Value.Src, rec, p, now)
+	out, err := Assign(m, w.Entity, e, t.Set, rec, Vars{User: p, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("transition %q of workflow %q: %w", t.Name, w.Name, err)
+	}
+	out[w.Field] = t.To
+	return out, nil
+}
+
+// Vars are an expression's variables besides record: the user running it (nil is the system), the time
+// it runs at, and the record before an update (nil elsewhere).
+type Vars struct {
+	User *auth.Principal
+	Now  time.Time
+	Old  map[string]any
+}
+
+// Eval evaluates src about rec, a record of entity, and returns its value as a plain Go value (null is
+// nil, a timestamp a time.Time).
+func Eval(m *metamodel.Model, entity, src string, rec map[string]any, v Vars) (any, error) {
+	out, err := evalVars(m, entity, src, rec, v)
+	if err != nil {
+		return nil, err
+	}
+	return native(out), nil
+}
+
+// Assign evaluates assignments about rec, a record of entity, into values for a record of target (the
+// same entity for `set`, another one for an action's `create`): a field takes the value fitted to its
+// type (expr.Coerce), a relation the id of the related record or the id given. Values are keyed by field
+// or relation name.
+func Assign(m *metamodel.Model, entity string, target *metamodel.Entity, as []*metamodel.Assignment,
+	rec map[string]any, v Vars) (map[string]any, error) {
+	out := map[string]any{}
+	for _, a := range as {
+		val, err := Eval(m, entity, a.Value.Src, rec, v)
 		if err != nil {
-			return nil, fmt.Errorf("transition %q of workflow %q: set %s: %w", t.Name, w.Name, a.Name, err)
+			return nil, fmt.Errorf("set %s: %w", a.Name, err)
 		}
-		val := native(v)
 		switch {
-		case e.Field(a.Name) != nil:
-			out[a.Name] = expr.Coerce(e.Field(a.Name), val)
-		case e.Relation(a.Name) != nil:
+		case target.Field(a.Name) != nil:
+			out[a.Name] = expr.Coerce(target.Field(a.Name), val)
+		case target.Relation(a.Name) != nil:
 			id, err := relationID(val)
 			if err != nil {
-				return nil, fmt.Errorf("transition %q of workflow %q: set %s: %w", t.Name, w.Name, a.Name, err)
+				return nil, fmt.Errorf("set %s: %w", a.Name, err)
 			}
 			out[a.Name] = id
 		default:
-			return nil, fmt.Errorf("transition %q of workflow %q: set: unknown field %q of %s", t.Name, w.Name, a.Name, w.Entity)
+			return nil, fmt.Errorf("%s has no field or relation %q", target.Name, a.Name)
 		}
 	}
 	return out, nil

@@ -243,11 +243,19 @@ func userVar(p *auth.Principal) map[string]any {
 
 // eval evaluates src about a record of entity with record, user and now bound.
 func eval(m *metamodel.Model, entity, src string, rec map[string]any, p *auth.Principal, now time.Time) (ref.Val, error) {
+	return evalVars(m, entity, src, rec, Vars{User: p, Now: now})
+}
+
+func evalVars(m *metamodel.Model, entity, src string, rec map[string]any, v Vars) (ref.Val, error) {
 	prog, err := expr.Program(m, entity, src)
 	if err != nil {
 		return nil, err
 	}
-	out, _, err := prog.Eval(map[string]any{"record": rec, "user": userVar(p), "now": now})
+	vars := map[string]any{"record": rec, "user": userVar(v.User), "now": v.Now}
+	if v.Old != nil {
+		vars["old"] = v.Old
+	}
+	out, _, err := prog.Eval(vars)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,7 @@ func TestTimersScheduleCancelClaim(t *testing.T) {
 		if err := workflow.ScheduleOnEntry(ctx, db.SQL, db.Dialect, m, w, "Ticket", 1, "assigned", rec, entered); err != nil {
 			t.Fatal(err)
 		}
-		// Without dueAt the `at` timer has no time and is not scheduled.
+		// Without dueAt the `at` timer has no time: it waits unscheduled until an update gives it one.
 		if err := workflow.ScheduleOnEntry(ctx, db.SQL, db.Dialect, m, w, "Ticket", 2, "assigned", ticket("assigned", nil), entered); err != nil {
 			t.Fatal(err)
 		}
@@ -107,8 +107,9 @@ func TestTimersScheduleCancelClaim(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(other) != 1 || other[0].TimerIndex != 0 {
-			t.Fatalf("timers of 2 = %+v, want only the after timer", other)
+		if len(other) != 2 || other[0].TimerIndex != 0 || other[0].Status != workflow.TimerPending ||
+			other[1].TimerIndex != 1 || other[1].Status != workflow.TimerUnscheduled {
+			t.Fatalf("timers of 2 = %+v, want the after timer pending and the at timer unscheduled", other)
 		}
 
 		// Nothing is due a moment before the first timer.
@@ -192,6 +193,65 @@ func TestTimersScheduleCancelClaim(t *testing.T) {
 		}
 		if got, _ := workflow.Timers(ctx, db.SQL, db.Dialect, "Ticket", 3); len(got) != 0 {
 			t.Errorf("timers of a state without timers: %+v", got)
+		}
+	})
+}
+
+// TestReschedule moves an `at` timer with its expression's inputs: scheduled when a date is set, moved
+// when it changes, unscheduled when it is cleared, left alone once fired, and cancelled on exit.
+func TestReschedule(t *testing.T) {
+	m, w := testModel(t)
+	eachDB(t, func(t *testing.T, db *database.DB, dsn string) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		if err := workflow.ScheduleOnEntry(ctx, db.SQL, db.Dialect, m, w, "Ticket", 7, "assigned", ticket("assigned", nil), now); err != nil {
+			t.Fatal(err)
+		}
+		atTimer := func() workflow.Timer {
+			t.Helper()
+			ts, err := workflow.Timers(ctx, db.SQL, db.Dialect, "Ticket", 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range ts {
+				if x.TimerIndex == 1 {
+					return x
+				}
+			}
+			t.Fatalf("no at timer in %+v", ts)
+			return workflow.Timer{}
+		}
+		for _, c := range []struct {
+			due        any
+			wantStatus string
+			wantDue    time.Time
+		}{
+			{time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), workflow.TimerPending, time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)},
+			{time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC), workflow.TimerPending, time.Date(2026, 3, 19, 12, 0, 0, 0, time.UTC)},
+			{nil, workflow.TimerUnscheduled, time.Time{}},
+		} {
+			rec := ticket("assigned", func(r map[string]any) { r["dueAt"] = c.due })
+			if err := workflow.Reschedule(ctx, db.SQL, db.Dialect, m, w, "Ticket", 7, "assigned", rec, now); err != nil {
+				t.Fatal(err)
+			}
+			got := atTimer()
+			if got.Status != c.wantStatus || (!c.wantDue.IsZero() && !got.DueAt.Equal(c.wantDue)) {
+				t.Errorf("dueAt %v: at timer = %+v, want %s due %v", c.due, got, c.wantStatus, c.wantDue)
+			}
+		}
+		if err := workflow.CancelOnExit(ctx, db.SQL, db.Dialect, "Ticket", 7, "assigned"); err != nil {
+			t.Fatal(err)
+		}
+		if got := atTimer(); got.Status != workflow.TimerCancelled {
+			t.Errorf("after exit: %+v, want cancelled", got)
+		}
+		// A cancelled (or fired) timer of an earlier entry stays as it is.
+		rec := ticket("assigned", func(r map[string]any) { r["dueAt"] = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC) })
+		if err := workflow.Reschedule(ctx, db.SQL, db.Dialect, m, w, "Ticket", 7, "assigned", rec, now); err != nil {
+			t.Fatal(err)
+		}
+		if got := atTimer(); got.Status != workflow.TimerCancelled {
+			t.Errorf("reschedule after exit: %+v, want still cancelled", got)
 		}
 	})
 }

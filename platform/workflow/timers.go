@@ -20,6 +20,10 @@ const (
 	TimerClaimed   = "claimed"
 	TimerFired     = "fired"
 	TimerCancelled = "cancelled"
+	TimerFailed    = "failed" // its effects failed; it is not retried (the log says why)
+	// TimerUnscheduled is an `at` timer whose expression gave no time on entry (a date not set yet); it
+	// becomes pending when an update gives it one (Reschedule).
+	TimerUnscheduled = "unscheduled"
 )
 
 // TimersDDL creates the timer table and its indexes; the app runs them at start. One row is one timer of
@@ -92,23 +96,56 @@ VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(entry_seq), 0) + 1 FROM crm_timer
 		if tm.State != state {
 			continue
 		}
-		var due time.Time
+		due, status := now.Add(time.Duration(tm.AfterNanos)), TimerPending
 		if tm.At.Src != "" {
-			v, err := eval(m, w.Entity, tm.At.Src, rec, nil, now)
-			if err != nil {
-				continue
-			}
-			t, ok := native(v).(time.Time)
-			if !ok {
-				continue
-			}
-			due = t
-		} else {
-			due = now.Add(time.Duration(tm.AfterNanos))
+			due, status = atTime(m, w, tm, rec, now)
 		}
 		if _, err := ex.ExecContext(ctx, q, w.Name, entity, recordID, state, i, dueSecond(due),
-			w.Name, entity, recordID, state, i, TimerPending); err != nil {
+			w.Name, entity, recordID, state, i, status); err != nil {
 			return fmt.Errorf("workflow: schedule timer %d of state %q for %s %d: %w", i, state, entity, recordID, err)
+		}
+	}
+	return nil
+}
+
+// atTime evaluates an `at` timer for rec: its time and TimerPending, or now and TimerUnscheduled when the
+// expression gives no time (a null field, say).
+func atTime(m *metamodel.Model, w *metamodel.Workflow, tm *metamodel.Timer, rec map[string]any, now time.Time) (time.Time, string) {
+	v, err := eval(m, w.Entity, tm.At.Src, rec, nil, now)
+	if err != nil {
+		return now, TimerUnscheduled
+	}
+	t, ok := native(v).(time.Time)
+	if !ok {
+		return now, TimerUnscheduled
+	}
+	return t, TimerPending
+}
+
+// HasAtTimers reports whether state of w has timers at an expression's time.
+func HasAtTimers(w *metamodel.Workflow, state string) bool {
+	for _, tm := range w.Timers {
+		if tm.State == state && tm.At.Src != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Reschedule moves the `at` timers of state that have not fired yet in a record's current entry into it to
+// the times their expressions give for rec now (an appointment moved, a due date set), or back to
+// unscheduled when they give none. Run it after updating a record that is in state.
+func Reschedule(ctx context.Context, ex Execer, d string, m *metamodel.Model, w *metamodel.Workflow, entity string,
+	recordID int, state string, rec map[string]any, now time.Time) error {
+	q := database.Rebind(d, `UPDATE crm_timers SET due_at = ?, status = ? WHERE workflow = ? AND entity = ? AND record_id = ? AND state = ? AND timer_index = ? AND status IN (?, ?)`)
+	for i, tm := range w.Timers {
+		if tm.State != state || tm.At.Src == "" {
+			continue
+		}
+		due, status := atTime(m, w, tm, rec, now)
+		if _, err := ex.ExecContext(ctx, q, dueSecond(due), status, w.Name, entity, recordID, state, i,
+			TimerPending, TimerUnscheduled); err != nil {
+			return fmt.Errorf("workflow: reschedule timer %d of state %q for %s %d: %w", i, state, entity, recordID, err)
 		}
 	}
 	return nil
@@ -116,8 +153,8 @@ VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(entry_seq), 0) + 1 FROM crm_timer
 
 // CancelOnExit cancels the pending timers of a record's state that it has just left.
 func CancelOnExit(ctx context.Context, ex Execer, d, entity string, recordID int, leftState string) error {
-	q := database.Rebind(d, `UPDATE crm_timers SET status = ? WHERE entity = ? AND record_id = ? AND state = ? AND status = ?`)
-	if _, err := ex.ExecContext(ctx, q, TimerCancelled, entity, recordID, leftState, TimerPending); err != nil {
+	q := database.Rebind(d, `UPDATE crm_timers SET status = ? WHERE entity = ? AND record_id = ? AND state = ? AND status IN (?, ?)`)
+	if _, err := ex.ExecContext(ctx, q, TimerCancelled, entity, recordID, leftState, TimerPending, TimerUnscheduled); err != nil {
 		return fmt.Errorf("workflow: cancel timers of state %q for %s %d: %w", leftState, entity, recordID, err)
 	}
 	return nil
@@ -209,6 +246,16 @@ func markFired(ctx context.Context, ex Execer, d string, id int, owner string) e
 			return fmt.Errorf("workflow: mark timer %d fired: it is not claimed by %q", id, owner)
 		}
 		return fmt.Errorf("workflow: mark timer %d fired: it is not claimed", id)
+	}
+	return nil
+}
+
+// MarkFailed marks a timer claimed by owner failed: its firing rolled back with an error that retrying
+// would only repeat (an invalid record, a refused write), so it is not released again.
+func MarkFailed(ctx context.Context, ex Execer, d string, id int, owner string) error {
+	q := database.Rebind(d, `UPDATE crm_timers SET status = ?, fired_at = ? WHERE id = ? AND status = ? AND claimed_by = ?`)
+	if _, err := ex.ExecContext(ctx, q, TimerFailed, time.Now().UTC(), id, TimerClaimed, owner); err != nil {
+		return fmt.Errorf("workflow: mark timer %d failed: %w", id, err)
 	}
 	return nil
 }

@@ -397,23 +397,21 @@ func TestGenerateUnsupportedSection(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"model.yaml": `app: {name: wf}
 entities:
-  Ticket:
+  Deal:
     traits: []
     fields:
       title: {type: string}
-workflows:
-  TicketFlow:
-    entity: Ticket
-    initial: open
-    states: {open: {}, closed: {final: true}}
-    transitions:
-      close: {from: open, to: closed}
+reports:
+  byTitle:
+    entity: Deal
+    groupBy: [title]
+    measures: [count]
 `})
 	run(t, 0, "validate", dir)
 	out := filepath.Join(t.TempDir(), "app")
 	r := run(t, 1, "generate", dir, "-o", out)
 	// The position carries the model directory, as validate prints it.
-	want := filepath.Join(dir, "model.yaml") + `:7:1: section "workflows" is valid but not generated yet: this crmgen does not implement workflows; remove the section to generate the rest` + "\n"
+	want := filepath.Join(dir, "model.yaml") + `:7:1: section "reports" is valid but not generated yet: this crmgen does not implement reports; remove the section to generate the rest` + "\n"
 	if r.stderr != want {
 		t.Errorf("stderr\n%s\nwant\n%s", r.stderr, want)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	graphql "github.com/99designs/gqlgen/graphql"
 	app "github.com/crmgen/crmgen/platform/app"
+	process "github.com/crmgen/crmgen/platform/process"
 	ent "small/ent"
 	account "small/ent/account"
 	category "small/ent/category"
@@ -131,6 +132,49 @@ func (b *backend) Exists(ctx context.Context, entity string, id int, ps ...func(
 	}
 }
 
+// Get returns one record (an *ent.<Entity>) as ctx may see it.
+func (b *backend) Get(ctx context.Context, entity string, id int) (any, error) {
+	switch entity {
+	case "Account":
+		row, err := b.ent(ctx).Account.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return row, nil
+	case "Category":
+		row, err := b.ent(ctx).Category.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return row, nil
+	case "Contact":
+		row, err := b.ent(ctx).Contact.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return row, nil
+	case "Team":
+		row, err := b.ent(ctx).Team.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return row, nil
+	case "User":
+		row, err := b.ent(ctx).User.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return row, nil
+	default:
+		return nil, fmt.Errorf("unknown entity %q", entity)
+	}
+}
+
+// Conn runs SQL in the transaction of ctx, if any: the platform's own tables change with the records.
+func (b *backend) Conn(ctx context.Context) process.Conn {
+	return b.ent(ctx)
+}
+
 // Update sets values on one record through the ent client; values are keyed as in Create.
 func (b *backend) Update(ctx context.Context, entity string, id int, values map[string]any) error {
 	switch entity {
@@ -239,8 +283,54 @@ func fill[M any](m M, values map[string]any, set func(M, string, any) error) err
 	return nil
 }
 
-// setAccount assigns one plain value to a Account mutation.
+// setAccount assigns one plain value to a Account mutation (nil clears an optional one).
 func setAccount(m *ent.AccountMutation, name string, v any) error {
+	if v == nil {
+		switch name {
+		case "code":
+			return m.ClearField("code")
+		case "notes":
+			return m.ClearField("notes")
+		case "employees":
+			return m.ClearField("employees")
+		case "score":
+			return m.ClearField("score")
+		case "credit":
+			return m.ClearField("credit")
+		case "active":
+			return m.ClearField("active")
+		case "founded":
+			return m.ClearField("founded")
+		case "lastContact":
+			return m.ClearField("last_contact")
+		case "priority":
+			return m.ClearField("priority")
+		case "email":
+			return m.ClearField("email")
+		case "phone":
+			return m.ClearField("phone")
+		case "website":
+			return m.ClearField("website")
+		case "extra":
+			return m.ClearField("extra")
+		case "taxId":
+			return m.ClearField("tax_id")
+		case "nameLength":
+			return m.ClearField("name_length")
+		case "createdAt":
+			return m.ClearField("created_at")
+		case "updatedAt":
+			return m.ClearField("updated_at")
+		case "deletedAt":
+			return m.ClearField("deleted_at")
+		case "version":
+			return m.ClearField("version")
+		case "categoryID":
+			return m.ClearField("category_id")
+		case "ownerID":
+			return m.ClearField("owner_id")
+		}
+	}
 	switch name {
 	case "code":
 		return m.SetField("code", v)
@@ -302,8 +392,18 @@ func setAccount(m *ent.AccountMutation, name string, v any) error {
 	}
 }
 
-// setCategory assigns one plain value to a Category mutation.
+// setCategory assigns one plain value to a Category mutation (nil clears an optional one).
 func setCategory(m *ent.CategoryMutation, name string, v any) error {
+	if v == nil {
+		switch name {
+		case "createdAt":
+			return m.ClearField("created_at")
+		case "updatedAt":
+			return m.ClearField("updated_at")
+		case "parentID":
+			return m.ClearField("parent_id")
+		}
+	}
 	switch name {
 	case "name":
 		return m.SetField("name", v)
@@ -325,8 +425,14 @@ func setCategory(m *ent.CategoryMutation, name string, v any) error {
 	}
 }
 
-// setContact assigns one plain value to a Contact mutation.
+// setContact assigns one plain value to a Contact mutation (nil clears an optional one).
 func setContact(m *ent.ContactMutation, name string, v any) error {
+	if v == nil {
+		switch name {
+		case "managerID":
+			return m.ClearField("manager_id")
+		}
+	}
 	switch name {
 	case "name":
 		return m.SetField("name", v)
@@ -339,8 +445,18 @@ func setContact(m *ent.ContactMutation, name string, v any) error {
 	}
 }
 
-// setTeam assigns one plain value to a Team mutation.
+// setTeam assigns one plain value to a Team mutation (nil clears an optional one).
 func setTeam(m *ent.TeamMutation, name string, v any) error {
+	if v == nil {
+		switch name {
+		case "createdAt":
+			return m.ClearField("created_at")
+		case "updatedAt":
+			return m.ClearField("updated_at")
+		case "parentID":
+			return m.ClearField("parent_id")
+		}
+	}
 	switch name {
 	case "name":
 		return m.SetField("name", v)
@@ -355,8 +471,30 @@ func setTeam(m *ent.TeamMutation, name string, v any) error {
 	}
 }
 
-// setUser assigns one plain value to a User mutation.
+// setUser assigns one plain value to a User mutation (nil clears an optional one).
 func setUser(m *ent.UserMutation, name string, v any) error {
+	if v == nil {
+		switch name {
+		case "displayName":
+			return m.ClearField("display_name")
+		case "email":
+			return m.ClearField("email")
+		case "phone":
+			return m.ClearField("phone")
+		case "active":
+			return m.ClearField("active")
+		case "roles":
+			return m.ClearField("roles")
+		case "passwordHash":
+			return m.ClearField("password_hash")
+		case "createdAt":
+			return m.ClearField("created_at")
+		case "updatedAt":
+			return m.ClearField("updated_at")
+		case "teamID":
+			return m.ClearField("team_id")
+		}
+	}
 	switch name {
 	case "username":
 		return m.SetField("username", v)

@@ -180,7 +180,7 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, id int) (int, error) 
 	return id, nil
 }
 
-// Account returns the resolver of Account's computed fields and history.
+// Account returns the resolver of Account's computed fields, history and workflow.
 func (r *Resolver) Account() AccountResolver {
 	return &accountResolver{r}
 }

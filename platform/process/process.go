@@ -1,0 +1,158 @@
+// Package process runs the model's processes inside a generated application: workflow transitions, the
+// automations that follow record changes, the timers of workflow states, and the notifications all of
+// them send. It plugs into platform/enforce as its Effects, so the rules hold on every path that writes a
+// record — GraphQL, admin screens, data loading, timers — and everything a change sets off commits or
+// rolls back with it, in its transaction.
+//
+// Decisions (see also the README's "Processes" section):
+//   - The state field of a workflow changes only through a transition. A create starts in the initial
+//     state (the system, loading demo data, may create records in any state: the step is recorded as
+//     seeded); any other write of the field is refused with the transitions to use instead.
+//   - A transition updates the record on the condition that it is still in the state it was checked in,
+//     so of two concurrent transitions exactly one wins; the other is a CONFLICT.
+//   - An automation's `set` is part of the change that triggered it: it does not trigger automations
+//     again. Its `create` does (a chain), and a chain that comes back to an automation already running
+//     for it is an error that rolls everything back, as is a chain deeper than MaxChain.
+//   - Model-defined effects (set, create, transitions run by timers) run as the system: the model's
+//     author decided them, not the user's roles. The user stays the author in audit and history.
+package process
+
+import (
+	"context"
+	stdsql "database/sql"
+	"database/sql/driver"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"entgo.io/ent"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/outbox"
+	"github.com/crmgen/crmgen/platform/workflow"
+)
+
+// Conn runs SQL: an ent client, which runs it in its transaction when it has one.
+type Conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
+}
+
+// Backend is the generated record access processes need.
+type Backend interface {
+	enforce.Backend
+	OpenTx(ctx context.Context) (context.Context, driver.Tx, error)
+	// Get returns one record (an ent entity struct) as ctx may see it.
+	Get(ctx context.Context, entity string, id int) (any, error)
+	// Create and Update take values keyed by field name, belongsTo relations by foreign-key name with an
+	// int, manyToMany relations by name with []int (see platform/seed).
+	Create(ctx context.Context, entity string, values map[string]any) (int, error)
+	Update(ctx context.Context, entity string, id int, values map[string]any) error
+	// Conn runs SQL in the transaction of ctx, if any.
+	Conn(ctx context.Context) Conn
+}
+
+// MaxChain bounds how many automations one change may set off in a row.
+const MaxChain = 8
+
+// Engine runs the processes of one model.
+type Engine struct {
+	Model   *metamodel.Model
+	Dialect string
+	Backend Backend
+	DB      *stdsql.DB // claims timers outside any record transaction
+	// Channels are the delivery channels configured besides the in-app inbox (outbox.ChannelEmail,
+	// ChannelSMS, ChannelWebhook); notifications are queued only for these.
+	Channels []string
+	// Principal loads a user's principal, to check that a notification's recipients may read its record;
+	// nil sends to every recipient.
+	Principal func(ctx context.Context, userID int) (*auth.Principal, error)
+	// Dispatcher delivers the outbox; the engine shows and requeues its dead letters.
+	Dispatcher *outbox.Dispatcher
+	Log        *slog.Logger
+	// Now returns the current time; tests leave it nil.
+	Now func() time.Time
+
+	workflows   map[string][]*metamodel.Workflow   // by entity
+	automations map[string][]*metamodel.Automation // by entity
+}
+
+var current atomic.Pointer[Engine]
+
+// Install indexes e's model, makes e the effects of rt and the engine the GraphQL resolvers use.
+func Install(e *Engine, rt *enforce.Runtime) {
+	e.workflows = map[string][]*metamodel.Workflow{}
+	e.automations = map[string][]*metamodel.Automation{}
+	for _, w := range e.Model.Workflows {
+		e.workflows[w.Entity] = append(e.workflows[w.Entity], w)
+	}
+	for _, a := range e.Model.Automations {
+		e.automations[a.Entity] = append(e.automations[a.Entity], a)
+	}
+	if e.Log == nil {
+		e.Log = slog.Default()
+	}
+	rt.Effects = e
+	current.Store(e)
+}
+
+// Installed returns the installed engine, or nil.
+func Installed() *Engine { return current.Load() }
+
+// Migrate creates the tables of workflow history, timers, outbox and inbox.
+func Migrate(ctx context.Context, db *stdsql.DB, dialect string) error {
+	if err := outbox.Migrate(ctx, db, dialect); err != nil {
+		return err
+	}
+	for _, ddl := range slices.Concat(workflow.HistoryDDL(dialect), workflow.TimersDDL(dialect)) {
+		if _, err := db.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("create workflow tables: %w", err)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// Workflows returns the workflows of entity.
+func (e *Engine) Workflows(entity string) []*metamodel.Workflow { return e.workflows[entity] }
+
+// Mutation implements enforce.Effects: it keeps workflow state fields to transitions and sets off the
+// automations of the change.
+func (e *Engine) Mutation(ctx context.Context, entity string, m ent.Mutation) (func(context.Context) error, error) {
+	var afters []func(context.Context) error
+	for _, w := range e.workflows[entity] {
+		after, err := e.guardState(ctx, w, m)
+		if err != nil {
+			return nil, err
+		}
+		if after != nil {
+			afters = append(afters, after)
+		}
+	}
+	if after, err := e.automate(ctx, entity, m); err != nil {
+		return nil, err
+	} else if after != nil {
+		afters = append(afters, after)
+	}
+	if len(afters) == 0 {
+		return nil, nil
+	}
+	return func(ctx context.Context) error {
+		for _, after := range afters {
+			if err := after(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}

@@ -1,0 +1,142 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/expr"
+)
+
+// load returns record id of entity as CEL expressions see it (metamodel.CELEnv): fields by name, each
+// belongsTo relation as the related record one level deep (nil when unset or not visible). It reads as
+// the system: callers decide what the user may see. A record that does not exist is nil, nil.
+func (e *Engine) load(ctx context.Context, entity string, id int) (map[string]any, error) {
+	sys := enforce.System(ctx)
+	obj, err := e.Backend.Get(sys, entity, id)
+	if err != nil {
+		if enforce.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	ent := e.Model.Entity(entity)
+	rec := expr.Record(ent, obj)
+	for _, r := range ent.Relations {
+		if r.Kind != metamodel.BelongsTo {
+			continue
+		}
+		ref, _ := rec[r.Name].(map[string]any)
+		if ref == nil {
+			continue
+		}
+		rid, ok := ref["id"].(int64)
+		if !ok {
+			continue
+		}
+		rel, err := e.Backend.Get(sys, r.Target.Name, int(rid))
+		if err != nil {
+			if enforce.IsNotFound(err) {
+				rec[r.Name] = nil
+				continue
+			}
+			return nil, err
+		}
+		nested := expr.Record(r.Target, rel)
+		for _, rr := range r.Target.Relations {
+			delete(nested, rr.Name) // one level deep; the CEL type has no relations below
+		}
+		nested["id"] = rid
+		rec[r.Name] = nested
+	}
+	return rec, nil
+}
+
+// storable turns values evaluated by expressions (keyed by field or relation name) into what
+// Backend.Create and Update take: ints as int, decimals and floats as float64, relations by foreign-key
+// name, JSON as raw JSON.
+func storable(ent *metamodel.Entity, values map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(values))
+	for name, v := range values {
+		if r := ent.Relation(name); r != nil {
+			switch r.Kind {
+			case metamodel.BelongsTo:
+				id, err := intOf(v)
+				if err != nil {
+					return nil, fmt.Errorf("%s.%s: %w", ent.Name, name, err)
+				}
+				if v == nil {
+					out[r.FKField()] = nil
+				} else {
+					out[r.FKField()] = id
+				}
+			default:
+				return nil, fmt.Errorf("%s.%s: only a belongsTo relation can be assigned", ent.Name, name)
+			}
+			continue
+		}
+		f := ent.Field(name)
+		if f == nil {
+			return nil, fmt.Errorf("%s has no field or relation %q", ent.Name, name)
+		}
+		if v == nil {
+			out[name] = nil
+			continue
+		}
+		switch f.Type {
+		case metamodel.TypeInt:
+			n, err := intOf(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", ent.Name, name, err)
+			}
+			out[name] = n
+		case metamodel.TypeFloat, metamodel.TypeDecimal:
+			switch x := v.(type) {
+			case float64:
+				out[name] = x
+			case int64:
+				out[name] = float64(x)
+			default:
+				return nil, fmt.Errorf("%s.%s: want a number, got %T", ent.Name, name, v)
+			}
+		case metamodel.TypeJSON:
+			b, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", ent.Name, name, err)
+			}
+			out[name] = json.RawMessage(b)
+		case metamodel.TypeDate, metamodel.TypeDateTime:
+			t, ok := v.(time.Time)
+			if !ok {
+				return nil, fmt.Errorf("%s.%s: want a timestamp, got %T", ent.Name, name, v)
+			}
+			out[name] = t
+		default:
+			out[name] = v
+		}
+	}
+	return out, nil
+}
+
+func intOf(v any) (int, error) {
+	switch x := v.(type) {
+	case nil:
+		return 0, nil
+	case int:
+		return x, nil
+	case int64:
+		return int(x), nil
+	case uint64:
+		return int(x), nil
+	case float64:
+		if x != math.Trunc(x) {
+			return 0, fmt.Errorf("want a whole number, got %v", x)
+		}
+		return int(x), nil
+	}
+	return 0, fmt.Errorf("want a whole number or an id, got %T", v)
+}
