@@ -16,7 +16,7 @@ import (
 
 // recipient is an active user a notification goes to.
 type recipient struct {
-	id                    int
+	id                     int
 	username, email, phone string
 }
 

@@ -87,7 +87,6 @@ func (e *Engine) guardState(ctx context.Context, w *metamodel.Workflow, m ent.Mu
 	return nil, nil
 }
 
-
 // stateWriteError refuses a direct write of w's state field, naming the transitions to use.
 func (e *Engine) stateWriteError(w *metamodel.Workflow, why string) error {
 	names := make([]string, len(w.Transitions))
