@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/smtp"
 	"os"
 	"strings"
@@ -18,7 +19,7 @@ type delivery struct {
 	smtpAddr, smtpFrom, smtpUser, smtpPassword string
 	smsURL, smsToken                           string
 	webhookURL, webhookSecret                  string
-	interval                                   time.Duration
+	interval, backoff                          time.Duration
 	maxAttempts                                int
 }
 
@@ -32,6 +33,7 @@ func (d *delivery) flags(fs *flag.FlagSet) {
 	fs.StringVar(&d.webhookURL, "webhook-url", env("CRM_WEBHOOK_URL", ""), "URL that receives every notification as JSON (env CRM_WEBHOOK_URL)")
 	fs.StringVar(&d.webhookSecret, "webhook-secret", env("CRM_WEBHOOK_SECRET", ""), "HMAC secret signing webhook requests (env CRM_WEBHOOK_SECRET)")
 	fs.DurationVar(&d.interval, "outbox-interval", envDuration("CRM_OUTBOX_INTERVAL", 5*time.Second), "how often the outbox is checked for due messages (env CRM_OUTBOX_INTERVAL)")
+	fs.DurationVar(&d.backoff, "outbox-backoff", envDuration("CRM_OUTBOX_BACKOFF", 30*time.Second), "wait after a message's first failed delivery, doubling with each further failure up to an hour (env CRM_OUTBOX_BACKOFF)")
 	fs.IntVar(&d.maxAttempts, "outbox-max-attempts", outbox.DefaultMaxAttempts, "failed attempts after which a message is a dead letter")
 }
 
@@ -79,7 +81,8 @@ func (d *delivery) dispatcher(db *sql.DB, dialect string) (*outbox.Dispatcher, e
 	if d.maxAttempts < 1 {
 		return nil, fmt.Errorf("-outbox-max-attempts must be at least 1")
 	}
-	return &outbox.Dispatcher{DB: db, Dialect: dialect, Senders: s, MaxAttempts: d.maxAttempts}, nil
+	return &outbox.Dispatcher{DB: db, Dialect: dialect, Senders: s, MaxAttempts: d.maxAttempts,
+		Backoff: outbox.Exponential(d.backoff, max(d.backoff, time.Hour), rand.Float64)}, nil
 }
 
 // env returns the environment variable name, or def when it is unset.

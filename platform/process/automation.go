@@ -131,23 +131,32 @@ func (e *Engine) automate(ctx context.Context, entity string, m ent.Mutation) (f
 			return nil, err
 		}
 	}
+	if event == "delete" {
+		// Delete automations run while the record still exists, so that they see it as it was and their
+		// notifications reach the users who may read it; a failing delete rolls them back with it.
+		for i, id := range ids {
+			if olds[i] == nil {
+				continue
+			}
+			if err := e.runAll(ctx, as, ent, id, olds[i], nil); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
 	return func(ctx context.Context) error {
 		for i, id := range ids {
 			if olds[i] == nil {
 				continue // not visible before: the mutation did not change it
 			}
-			rec, old := olds[i], map[string]any(nil)
-			if event == "update" {
-				var err error
-				if rec, err = e.load(ctx, entity, id); err != nil {
-					return err
-				}
-				if rec == nil {
-					continue
-				}
-				old = olds[i]
+			rec, err := e.load(ctx, entity, id)
+			if err != nil {
+				return err
 			}
-			if err := e.runAll(ctx, as, ent, id, rec, old); err != nil {
+			if rec == nil {
+				continue
+			}
+			if err := e.runAll(ctx, as, ent, id, rec, olds[i]); err != nil {
 				return err
 			}
 		}
