@@ -333,8 +333,13 @@ func (d *Dispatcher) Get(ctx context.Context, id int64) (Record, error) {
 // Requeue makes the dead letter id pending again, due now, with no attempts; a message that is not
 // dead is ErrNotFound.
 func (d *Dispatcher) Requeue(ctx context.Context, id int64) error {
-	res, err := d.DB.ExecContext(ctx, d.rebind(`UPDATE crm_outbox SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND status = 'dead'`),
-		ms(d.now()), id)
+	return Requeue(ctx, d.DB, d.Dialect, id, d.now())
+}
+
+// Requeue is Dispatcher.Requeue through ex, such as the transaction of the request that asks for it.
+func Requeue(ctx context.Context, ex Execer, dialect string, id int64, now time.Time) error {
+	res, err := ex.ExecContext(ctx, database.Rebind(dialect, `UPDATE crm_outbox SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND status = 'dead'`),
+		ms(now), id)
 	if err != nil {
 		return fmt.Errorf("requeue outbox message %d: %w", id, err)
 	}

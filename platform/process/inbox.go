@@ -134,10 +134,7 @@ func (e *Engine) Requeue(ctx context.Context, id int) (bool, error) {
 	if err := e.superuser(ctx); err != nil {
 		return false, err
 	}
-	if e.Dispatcher == nil {
-		return false, &enforce.NotFoundError{Entity: "DeadLetter"}
-	}
-	if err := e.Dispatcher.Requeue(ctx, int64(id)); err != nil {
+	if err := outbox.Requeue(ctx, e.Backend.Conn(ctx), e.Dialect, int64(id), e.now()); err != nil {
 		if errors.Is(err, outbox.ErrNotFound) {
 			return false, &enforce.NotFoundError{Entity: "DeadLetter"}
 		}
