@@ -86,7 +86,9 @@ func TestProcessTimers(t *testing.T) {
 			t.Errorf("history %v, want no reminder and the close by the system last", hist)
 		}
 	}
-	t.Run("sqlite", func(t *testing.T) { each(t, a.Start(t, apptest.SQLitePath(t), fastTimers...).As(t, "admin", "admin123")) })
+	t.Run("sqlite", func(t *testing.T) {
+		each(t, a.Start(t, apptest.SQLitePath(t), fastTimers...).As(t, "admin", "admin123"))
+	})
 	t.Run("postgres", func(t *testing.T) { each(t, a.Start(t, pgtest.DSN(t), fastTimers...).As(t, "admin", "admin123")) })
 }
 
