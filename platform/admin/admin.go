@@ -1,11 +1,17 @@
 // Package admin serves the server-rendered admin screens of a generated application. It reads and
 // writes records only through the application's own GraphQL endpoint, executed in process with the
 // signed-in user's context, so every screen shows exactly what the API would show that user.
+//
+// Pages are html/template (templates/admin, embedded), with htmx for partial updates (the list's
+// search, filters, sorting and paging; the relation picker's type-ahead) and one small script for the
+// picker and kanban drags. Forms are same-origin POSTs answered with redirects; the session middleware's
+// cross-origin check guards them, as it guards the API.
 package admin
 
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
@@ -19,17 +25,96 @@ type Config struct {
 	Log      *slog.Logger
 }
 
+// server holds the screens' state: the configuration, the parsed templates and the cached schema.
+type server struct {
+	cfg   Config
+	pages *pageSet
+	schemaState
+}
+
 // Handler returns the admin screens, mounted at "/".
 func Handler(cfg Config) http.Handler {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &server{cfg: cfg, pages: loadPages()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /static/{file}", serveStatic)
+	mux.HandleFunc("GET /favicon.ico", serveFavicon)
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /lang", s.setLanguage)
+
+	signedIn := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(h)) }
+	signedIn("GET /{$}", s.home)
+	signedIn("GET /inbox", s.inbox)
+	signedIn("POST /inbox/read", s.markRead)
+	signedIn("GET /e/{entity}", s.list)
+	signedIn("GET /e/{entity}/export.csv", s.export)
+	signedIn("POST /e/{entity}/delete", s.bulkDelete)
+	signedIn("GET /e/{entity}/options", s.options)
+	signedIn("GET /e/{entity}/new", s.newForm)
+	signedIn("POST /e/{entity}/new", s.create)
+	signedIn("GET /e/{entity}/kanban", s.kanban)
+	signedIn("GET /e/{entity}/calendar", s.calendar)
+	signedIn("GET /e/{entity}/tree", s.tree)
+	signedIn("GET /e/{entity}/{id}", s.detail)
+	signedIn("GET /e/{entity}/{id}/edit", s.editForm)
+	signedIn("POST /e/{entity}/{id}/edit", s.update)
+	signedIn("POST /e/{entity}/{id}/delete", s.deleteOne)
+	signedIn("POST /e/{entity}/{id}/transition", s.transition)
+	signedIn("POST /e/{entity}/{id}/move", s.move)
+	return securityHeaders(mux)
+}
+
+// Public reports whether r is for an admin path the session middleware should let through without a
+// session: every screen of the admin. The screens themselves send a visitor without a session to the
+// sign-in page (rather than the API's 401 JSON), and read data only through GraphQL, which needs one.
+// Paths the admin does not serve (/metrics, anything unknown) stay private.
+func Public(r *http.Request) bool {
+	p := r.URL.Path
+	switch {
+	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read":
+		return true
+	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"):
+		return true
+	}
+	return false
+}
+
+// requireUser sends a request without a signed-in user to the sign-in page, and back here afterwards.
+func (s *server) requireUser(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
+		if auth.FromContext(r.Context()) == nil {
+			next := r.URL.RequestURI()
+			if r.Method != http.MethodGet {
+				next = "/"
+			}
+			target := "/login?next=" + urlQueryEscape(next)
+			if r.Header.Get("HX-Request") == "true" {
+				w.Header().Set("HX-Redirect", target)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
-		http.Redirect(w, r, "/graphiql", http.StatusSeeOther)
+		h(w, r)
 	})
 }
 
-// Public reports whether r is for an admin path served without a session (the sign-in page and the
-// static assets).
-func Public(r *http.Request) bool { return false }
+// securityHeaders sets the headers every admin response carries: a content security policy that allows
+// only the binary's own scripts and styles (so an injected script could not run even if escaping
+// failed), no framing, no MIME sniffing, no referrer leaks.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
+}

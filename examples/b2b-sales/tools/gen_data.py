@@ -134,10 +134,11 @@ TEAMS = [
     {"_key": "finance", "name": "财务部", "parent": "hq"},
 ]
 
-# username, display name, team, job title, password, annual quota, roles (roles.yaml)
+# username, display name, team, job title, password, annual quota, roles (roles.yaml): the sales director
+# manages the national team and approves contracts above 500,000 (salesDirector).
 STAFF = [
     ("admin", "系统管理员", "hq", "系统管理员", "admin123", None, ["admin"]),
-    ("sunjianhua", "孙建华", "sales", "销售总监", "manager123", 60000000, ["salesManager"]),
+    ("sunjianhua", "孙建华", "sales", "销售总监", "manager123", 60000000, ["salesManager", "salesDirector"]),
     ("zhouzhiqiang", "周志强", "east", "华东区域经理", "manager123", 18000000, ["salesManager"]),
     ("lina", "李娜", "east", "销售代表", "sales123", 8000000, ["salesperson"]),
     ("wanglei", "王磊", "east", "销售代表", "sales123", 8000000, ["salesperson"]),
@@ -148,7 +149,6 @@ STAFF = [
 ]
 REPS = {"east": ["zhouzhiqiang", "lina", "wanglei"], "south": ["huangwei", "chenxiao", "linfang"],
         "north": ["sunjianhua"]}
-FINANCE = "zhaomin"
 
 
 def users():
@@ -495,6 +495,8 @@ def quotes(opps):
 # ---------------------------------------------------------------------------------------------------------
 # Contracts and payments.
 
+DIRECTOR_ABOVE = 500000  # contracts above this amount need the sales director's approval
+
 TERMS = ["货到验收合格后60天内付款；质保期12个月或3万公里；运费由供方承担。",
          "预付30%，到货验收后付60%，质保金10%于一年后支付；质保期24个月。",
          "月结30天，银行承兑汇票结算；供方按月度滚动计划备货。",
@@ -503,7 +505,8 @@ TERMS = ["货到验收合格后60天内付款；质保期12个月或3万公里�
 
 def contracts(custs, opps, qs):
     """Won deals become purchase contracts (six months), deals in negotiation get a draft, and the remaining
-    accounts run on yearly framework agreements, a few of them still in approval."""
+    accounts run on yearly framework agreements, a few of them still in approval. The states are those of
+    ContractApproval (processes.yaml): a submitted contract above 500,000 is with the sales director."""
     latest = {q["opportunity"]: q for q in qs}  # quotes are in version order: the last one wins
     out = []
     for o in opps:
@@ -524,8 +527,11 @@ def contracts(custs, opps, qs):
         signed = TODAY - dt.timedelta(days=rnd.randint(2, 12)) if pending \
             else dt.date(2025, 1, 5) + dt.timedelta(days=rnd.randrange(640))
         lo, hi = CREDIT[c["grade"]]
+        amount = money(lo * 0.8, hi * 1.5, 1000)
+        if pending == "submitted" and amount > DIRECTOR_ABOVE:
+            pending = "directorReview"  # the sales manager has escalated it
         out.append({"title": f"{c['shortName']}{signed.year}年度框架采购协议", "customer": c["_key"],
-                    "amount": money(lo * 0.8, hi * 1.5, 1000), "_signed": signed, "_months": 12,
+                    "amount": amount, "_signed": signed, "_months": 12,
                     "_pending": pending, "terms": TERMS[3], "owner": c["owner"]})
     out.sort(key=lambda h: h["_signed"])
     result = []
@@ -571,7 +577,7 @@ def payments(hts):
                 rec.update({"status": "overdue", "note": "已电话催收，客户承诺月底前付款"})
             else:
                 rec["status"] = "planned"
-            rec["owner"] = FINANCE if k % 2 == 1 else h["owner"]
+            rec["owner"] = h["owner"]  # the rep follows up on collection (PaymentCollection's reminders)
             out.append(rec)
     return out
 

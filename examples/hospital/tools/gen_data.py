@@ -401,6 +401,11 @@ def follow_ups(vis):
             rec["completedAt"] = dt_str(min(done_at, TODAY).replace(hour=rnd.randint(9, 17), minute=rnd.choice([0, 20, 40])))
         rec["owner"] = rnd.choice(SERVICE) if status == "instructed" else rec["physician"]
         out.append(rec)
+    # The assigned follow-up due first is five days overdue: FollowUpProcess's 72-hour escalation to the head
+    # of department fires for it as soon as the demo is loaded. (No random draw, so the rest stays as it was.)
+    first = min((r for r in out if r["status"] == "assigned"), key=lambda r: r["dueAt"])
+    due = dt.datetime.fromisoformat(first["dueAt"])
+    first["dueAt"] = dt_str(TODAY.replace(hour=due.hour) - dt.timedelta(days=5))
     return out
 
 
@@ -430,6 +435,11 @@ def appointments(pats):
         rec["owner"] = rnd.choice(SERVICE) if channel in ("phone", "wechat", "web") else rec["physician"]
         out.append(rec)
     out.sort(key=lambda a: a["scheduledAt"])
+    # The last past appointment is this morning's, and the patient has just checked in: every state of
+    # AppointmentProcess (processes.yaml) has a record. (No random draw here, so the rest stays as it was.)
+    last = max(i for i, a in enumerate(out) if a["scheduledAt"] < dt_str(TODAY))
+    out[last]["scheduledAt"] = dt_str(TODAY.replace(hour=8, minute=30))
+    out[last]["status"] = "checkedIn"
     for i, a in enumerate(out, start=1):
         a["_key"] = f"a{i:03d}"
     return out

@@ -1,0 +1,401 @@
+package admin
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// The other ways to browse an entity: the kanban board (views.kanban), the calendar (views.calendar)
+// and, for an entity with a relation to itself, the tree. Each reads through the same connection the
+// list uses, so the user sees the same rows.
+
+// kanbanCard is one record on the board; Moves lists the columns it may be dragged to.
+type kanbanCard struct {
+	ID, Title, URL string
+	Cells          []cell
+	Moves          string // space-separated target column keys; a key ending in "!" needs a comment
+}
+
+type kanbanColumn struct {
+	Key, Label, Color string
+	Total             int
+	Cards             []kanbanCard
+}
+
+type kanbanBody struct {
+	Entity, Label, URL string
+	Columns            []kanbanColumn
+	Workflow           bool
+}
+
+// kanbanLimit is how many cards a column shows.
+const kanbanLimit = 50
+
+func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
+	e := s.entity(w, r)
+	if e == nil {
+		return
+	}
+	ctx := r.Context()
+	if e.Views == nil || e.Views.Kanban == nil || e.Field(e.Views.Kanban.GroupBy) == nil {
+		s.fail(w, r, http.StatusNotFound, nil)
+		return
+	}
+	kv := e.Views.Kanban
+	lq, err := s.newListQuery(ctx, e, r.URL.Query())
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	if !canRead(lq.a) {
+		s.fail(w, r, http.StatusForbidden, nil)
+		return
+	}
+	lang := language(s.cfg.Model, r)
+	group := e.Field(kv.GroupBy)
+	var cardMembers []member
+	for _, name := range kv.Card {
+		if m, ok := memberOf(e, name); ok && !hidden(lq.a, m.Name) && !masked(lq.a, m) && name != e.Display {
+			cardMembers = append(cardMembers, m)
+		}
+	}
+	sel := []string{displaySelection(e)}
+	for _, m := range cardMembers {
+		sel = append(sel, selection(m))
+	}
+	wf := s.cfg.Model.WorkflowOf(e.Name, group.Name) != nil && lq.si.has(e.Name, "availableTransitions")
+	if wf {
+		sel = append(sel, "availableTransitions { to comment }")
+	}
+	canUpdate := !wf && (lq.a.All || len(lq.a.Update) > 0) && !(!lq.a.All && lq.a.Readonly[group.Name]) &&
+		inputKey(lq.si, e, member{Name: group.Name, Field: group}, false) != ""
+	choices := s.choices(group, lang)
+	// One operation, a connection per column, each with its own where variable.
+	var decl, body strings.Builder
+	vars := map[string]any{}
+	decl.WriteString("query($orderBy: [" + e.Name + "Order!]")
+	if len(lq.orderBy) > 0 {
+		vars["orderBy"] = lq.orderBy
+	}
+	for i, ch := range choices {
+		v := "w" + strconv.Itoa(i)
+		vars[v] = withCondition(lq.where, map[string]any{group.GraphQLName(): ch.Key})
+		decl.WriteString(", $" + v + ": " + e.Name + "WhereInput")
+		body.WriteString(" c" + strconv.Itoa(i) + ": " + e.QueryField() + "(first: " + strconv.Itoa(kanbanLimit) +
+			", where: $" + v + ", orderBy: $orderBy) { totalCount edges { node { " + strings.Join(sel, " ") + " } } }")
+	}
+	q := decl.String() + ") {" + body.String() + " }"
+	resp, err := s.gql(ctx, q, vars)
+	if err == nil && len(resp.Errors) > 0 {
+		err = resp.Errors
+	}
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	b := &kanbanBody{Entity: e.Name, Label: s.entityLabel(e, lang), URL: entityURL(e), Workflow: wf}
+	for i, ch := range choices {
+		conn := resp.Data["c"+strconv.Itoa(i)]
+		col := kanbanColumn{Key: ch.Key, Label: ch.Label, Color: ch.Color, Total: intOf(dig(conn, "totalCount"))}
+		for _, nd := range nodes(conn) {
+			card := kanbanCard{ID: str(nd["id"]), Title: s.displayOf(e, nd, lang), URL: recordURL(e, str(nd["id"]))}
+			for _, m := range cardMembers {
+				card.Cells = append(card.Cells, s.cellOf(m, nd, lang))
+			}
+			var moves []string
+			if wf {
+				list, _ := nd["availableTransitions"].([]any)
+				for _, v := range list {
+					t, _ := v.(map[string]any)
+					mv := str(t["to"])
+					if str(t["comment"]) == metamodel.CommentRequired {
+						mv += "!"
+					}
+					moves = append(moves, mv)
+				}
+			} else if canUpdate {
+				for _, other := range choices {
+					if other.Key != ch.Key {
+						moves = append(moves, other.Key)
+					}
+				}
+			}
+			card.Moves = strings.Join(moves, " ")
+			col.Cards = append(col.Cards, card)
+		}
+		b.Columns = append(b.Columns, col)
+	}
+	f := s.newFrame(r, b.Label+" · "+translate(lang, "kanban"))
+	f.Active = e.Name
+	f.Body = b
+	s.render(w, r, http.StatusOK, "kanban", f)
+}
+
+type calEvent struct{ Title, Time, URL string }
+
+type calDay struct {
+	Date             string
+	Day              int
+	InMonth, IsToday bool
+	Events           []calEvent
+}
+
+type calendarBody struct {
+	Entity, Label, URL     string
+	View, Period           string
+	PrevURL, NextURL       string
+	TodayURL, OtherViewURL string
+	Weekdays               []string
+	Weeks                  [][]calDay
+}
+
+var weekdays = map[string][]string{
+	"zh": {"一", "二", "三", "四", "五", "六", "日"},
+	"en": {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"},
+}
+
+// calendar shows the records of a month (six weeks from the Monday before its first day) or of a week,
+// placed on the day of views.calendar.date.
+func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
+	e := s.entity(w, r)
+	if e == nil {
+		return
+	}
+	ctx := r.Context()
+	var dateField *metamodel.Field
+	if e.Views != nil && e.Views.Calendar != nil {
+		dateField = e.Field(e.Views.Calendar.Date)
+	}
+	if dateField == nil {
+		s.fail(w, r, http.StatusNotFound, nil)
+		return
+	}
+	a := access(ctx, e.Name)
+	if !canRead(a) || hidden(a, dateField.Name) {
+		s.fail(w, r, http.StatusForbidden, nil)
+		return
+	}
+	lang := language(s.cfg.Model, r)
+	loc := time.Local
+	if dateField.Type == metamodel.TypeDate {
+		loc = time.UTC
+	}
+	now := time.Now().In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	anchor := today
+	if t, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("d"), loc); err == nil {
+		anchor = t
+	}
+	view := r.URL.Query().Get("view")
+	if view != "week" {
+		view = "month"
+	}
+	monday := func(t time.Time) time.Time { return t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7)) }
+	var start, end, prev, next time.Time
+	if view == "month" {
+		first := time.Date(anchor.Year(), anchor.Month(), 1, 0, 0, 0, 0, loc)
+		start, end = monday(first), monday(first).AddDate(0, 0, 42)
+		prev, next = first.AddDate(0, -1, 0), first.AddDate(0, 1, 0)
+	} else {
+		start = monday(anchor)
+		end = start.AddDate(0, 0, 7)
+		prev, next = start.AddDate(0, 0, -7), end
+	}
+	titleMember := member{Name: e.Display, Field: e.Field(e.Display)}
+	if t := e.Views.Calendar.Title; t != "" {
+		if m, ok := memberOf(e, t); ok && !hidden(a, t) {
+			titleMember = m
+		}
+	}
+	sel := []string{displaySelection(e), dateField.GraphQLName()}
+	if titleMember.Field != nil || titleMember.Rel != nil {
+		sel = append(sel, selection(titleMember))
+	}
+	name := dateField.GraphQLName()
+	resp, err := s.gql(ctx, "query($from: Time, $to: Time) { l: "+e.QueryField()+"(first: 500, where: {"+name+"GTE: $from, "+name+"LT: $to}, orderBy: [{field: "+
+		orderField(dateField)+", direction: ASC}]) { edges { node { "+strings.Join(sel, " ")+" } } } }",
+		map[string]any{"from": start.Format(time.RFC3339), "to": end.Format(time.RFC3339)})
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	byDay := map[string][]calEvent{}
+	for _, nd := range nodes(resp.Data["l"]) {
+		t, err := time.Parse(time.RFC3339Nano, str(nd[name]))
+		if err != nil {
+			continue
+		}
+		t = t.In(loc)
+		title := s.displayOf(e, nd, lang)
+		if titleMember.Field != nil || titleMember.Rel != nil {
+			if c := s.cellOf(titleMember, nd, lang); c.Text != "" {
+				title = c.Text
+			}
+		}
+		ev := calEvent{Title: title, URL: recordURL(e, str(nd["id"]))}
+		if dateField.Type == metamodel.TypeDateTime {
+			ev.Time = t.Format("15:04")
+		}
+		day := t.Format("2006-01-02")
+		byDay[day] = append(byDay[day], ev)
+	}
+	b := &calendarBody{Entity: e.Name, Label: s.entityLabel(e, lang), URL: entityURL(e), View: view, Weekdays: weekdays[lang]}
+	if b.Weekdays == nil {
+		b.Weekdays = weekdays["en"]
+	}
+	calURL := func(v string, d time.Time) string {
+		return entityURL(e) + "/calendar?view=" + v + "&d=" + d.Format("2006-01-02")
+	}
+	b.PrevURL, b.NextURL, b.TodayURL = calURL(view, prev), calURL(view, next), calURL(view, today)
+	if view == "month" {
+		b.Period = anchor.Format("2006-01")
+		b.OtherViewURL = calURL("week", anchor)
+	} else {
+		b.Period = start.Format("2006-01-02") + " – " + end.AddDate(0, 0, -1).Format("2006-01-02")
+		b.OtherViewURL = calURL("month", anchor)
+	}
+	var week []calDay
+	for d := start; d.Before(end); d = d.AddDate(0, 0, 1) {
+		key := d.Format("2006-01-02")
+		week = append(week, calDay{Date: key, Day: d.Day(), InMonth: view == "week" || d.Month() == anchor.Month(),
+			IsToday: d.Equal(today), Events: byDay[key]})
+		if len(week) == 7 {
+			b.Weeks = append(b.Weeks, week)
+			week = nil
+		}
+	}
+	f := s.newFrame(r, b.Label+" · "+translate(lang, "calendar"))
+	f.Active = e.Name
+	f.Body = b
+	s.render(w, r, http.StatusOK, "calendar", f)
+}
+
+// treeNode is one record of a tree with its children.
+type treeNode struct {
+	Title, URL string
+	Children   []*treeNode
+}
+
+type treeBody struct {
+	Entity, Label, URL string
+	Roots              []*treeNode
+}
+
+// treeLimit bounds the records a tree shows (regions, departments: hundreds, not millions).
+const treeLimit = 2000
+
+// tree shows an entity with a parent relation as nested lists. Records whose parent the user may not
+// read are shown at the top.
+func (s *server) tree(w http.ResponseWriter, r *http.Request) {
+	e := s.entity(w, r)
+	if e == nil {
+		return
+	}
+	parent := treeParent(e)
+	ctx := r.Context()
+	a := access(ctx, e.Name)
+	if parent == nil || !canRead(a) {
+		s.fail(w, r, http.StatusNotFound, nil)
+		return
+	}
+	lang := language(s.cfg.Model, r)
+	resp, err := s.gql(ctx, "{ l: "+e.QueryField()+"(first: "+strconv.Itoa(treeLimit)+") { edges { node { "+displaySelection(e)+" "+
+		parent.GraphQLName()+" { id } } } } }", nil)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	all := map[string]*treeNode{}
+	parents := map[string]string{}
+	var order []string
+	for _, nd := range nodes(resp.Data["l"]) {
+		id := str(nd["id"])
+		all[id] = &treeNode{Title: s.displayOf(e, nd, lang), URL: recordURL(e, id)}
+		parents[id] = str(dig(nd, parent.GraphQLName(), "id"))
+		order = append(order, id)
+	}
+	b := &treeBody{Entity: e.Name, Label: s.entityLabel(e, lang), URL: entityURL(e)}
+	for _, id := range order {
+		if p := all[parents[id]]; p != nil && parents[id] != id {
+			p.Children = append(p.Children, all[id])
+		} else {
+			b.Roots = append(b.Roots, all[id])
+		}
+	}
+	var sortAll func([]*treeNode)
+	sortAll = func(ns []*treeNode) {
+		sort.SliceStable(ns, func(i, j int) bool { return ns[i].Title < ns[j].Title })
+		for _, n := range ns {
+			sortAll(n.Children)
+		}
+	}
+	sortAll(b.Roots)
+	f := s.newFrame(r, b.Label+" · "+translate(lang, "tree"))
+	f.Active = e.Name
+	f.Body = b
+	s.render(w, r, http.StatusOK, "tree", f)
+}
+
+// options serves the relation picker's type-ahead: up to 20 records of the entity the user may read whose
+// search fields (or display field) contain the typed text.
+func (s *server) options(w http.ResponseWriter, r *http.Request) {
+	e := s.entity(w, r)
+	if e == nil {
+		return
+	}
+	ctx := r.Context()
+	si, err := s.schema(ctx)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	text := r.URL.Query().Get("q")
+	for k, v := range r.URL.Query() {
+		if strings.HasPrefix(k, "q.") && len(v) > 0 {
+			text = v[0]
+		}
+	}
+	text = strings.TrimSpace(text)
+	a := access(ctx, e.Name)
+	where := map[string]any{}
+	if text != "" {
+		var or []any
+		seen := map[string]bool{}
+		fields := searchFields(e)
+		if f := e.Field(e.Display); f != nil {
+			fields = append(fields, f)
+		}
+		for _, f := range fields {
+			key := f.GraphQLName() + "ContainsFold"
+			if seen[key] || !si.has(e.Name+"WhereInput", key) || hidden(a, f.Name) || masked(a, member{Name: f.Name, Field: f}) || perRow(a, f.Name) {
+				continue
+			}
+			seen[key] = true
+			or = append(or, map[string]any{key: text})
+		}
+		if id, err := strconv.Atoi(text); err == nil {
+			or = append(or, map[string]any{"id": id})
+		}
+		if len(or) == 0 {
+			or = append(or, map[string]any{"idIn": []any{}})
+		}
+		where["or"] = or
+	}
+	lang := language(s.cfg.Model, r)
+	resp, err := s.gql(ctx, "query($where: "+e.Name+"WhereInput) { l: "+e.QueryField()+"(first: 20, where: $where) { edges { node { "+displaySelection(e)+" } } } }",
+		map[string]any{"where": where})
+	f := s.newFrame(r, "")
+	var opts []enumChoice
+	if err == nil {
+		for _, nd := range nodes(resp.Data["l"]) {
+			opts = append(opts, enumChoice{Key: str(nd["id"]), Label: s.displayOf(e, nd, lang)})
+		}
+	}
+	f.Body = opts
+	s.renderPart(w, r, "form", "options", f)
+}

@@ -1,0 +1,354 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// The detail screen: a record's fields by section, its workflow (state, the transitions this user may
+// run, the timeline), the lists of records related to it, and its audit history.
+
+type detailField struct {
+	Name, Label string
+	Value       cell
+}
+
+type detailSection struct {
+	Label  string
+	Fields []detailField
+}
+
+type relatedList struct {
+	Label, SeeAllURL, NewURL string
+	Total                    int
+	Columns                  []string
+	Rows                     []listRow
+}
+
+type historyEntry struct {
+	Op, At, User string
+	Changes      []historyChange
+}
+
+type historyChange struct{ Field, Old, New string }
+
+type transitionButton struct {
+	Name, Label, To, Comment string
+	Requires                 []string
+}
+
+type workflowStep struct {
+	From, To, Transition, User, At, Comment string
+}
+
+type detailBody struct {
+	Entity, Label, Title, ID, URL string
+	Sections                      []detailSection
+	Related                       []relatedList
+	History                       []historyEntry
+	State                         *cell
+	Transitions                   []transitionButton
+	Timeline                      []workflowStep
+	CanEdit, CanDelete            bool
+	Error                         string
+}
+
+// detailQuery builds the selection of one record's screen.
+func (s *server) detailQuery(ctx context.Context, e *metamodel.Entity, si *schemaInfo) (query string, members []member, related []*metamodel.Relation) {
+	a := access(ctx, e.Name)
+	var sel []string
+	for _, m := range detailMembers(e) {
+		if hidden(a, m.Name) || (m.Field != nil && !si.has(e.Name, m.Field.GraphQLName())) {
+			continue
+		}
+		if m.Field != nil && (m.Field.Name == "deletedAt" || m.Field.Name == "version") {
+			continue
+		}
+		members = append(members, m)
+		sel = append(sel, selection(m))
+	}
+	for _, r := range relatedLists(e) {
+		if hidden(a, r.Name) || !canRead(access(ctx, r.To)) || !si.has(e.Name, r.GraphQLName()) {
+			continue
+		}
+		related = append(related, r)
+		cols := s.relatedColumns(ctx, r)
+		csel := []string{displaySelection(r.Target)}
+		for _, m := range cols {
+			csel = append(csel, selection(m))
+		}
+		sel = append(sel, r.GraphQLName()+"(first: 10) { totalCount edges { node { "+strings.Join(csel, " ")+" } } }")
+	}
+	if si.has(e.Name, "history") {
+		sel = append(sel, "history { op at username changes { field old new } }")
+	}
+	if si.has(e.Name, "availableTransitions") {
+		sel = append(sel, "availableTransitions { name label to toLabel comment requires }")
+	}
+	if si.has(e.Name, "workflowHistory") {
+		sel = append(sel, "workflowHistory { from to transition user at comment }")
+	}
+	query = "query($id: ID!) { list: " + e.QueryField() + "(where: {id: $id}, first: 1) { edges { node { id " + strings.Join(sel, " ") + " } } } }"
+	return query, members, related
+}
+
+// relatedColumns are the columns of a related list: the target's list columns less the relation back to
+// the record and what the user may not see, at most four.
+func (s *server) relatedColumns(ctx context.Context, r *metamodel.Relation) []member {
+	ta := access(ctx, r.To)
+	var out []member
+	for _, m := range listColumns(r.Target) {
+		if len(out) == 4 {
+			break
+		}
+		if m.Name == r.Target.Display || (r.InverseRel != nil && m.Name == r.InverseRel.Name) || hidden(ta, m.Name) || masked(ta, m) {
+			continue
+		}
+		if m.Rel != nil && m.Rel.Many() {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// record reads one record for the screens; nil (and no error) when it does not exist for the user.
+func (s *server) record(ctx context.Context, e *metamodel.Entity, id, query string) (map[string]any, error) {
+	resp, err := s.gql(ctx, query, map[string]any{"id": id})
+	if err != nil {
+		return nil, err
+	}
+	ns := nodes(resp.Data["list"])
+	if len(ns) == 0 {
+		return nil, nil
+	}
+	return ns[0], nil
+}
+
+func (s *server) detail(w http.ResponseWriter, r *http.Request) {
+	s.showDetail(w, r, http.StatusOK, "")
+}
+
+// showDetail renders the detail screen, with errMsg (an action's refusal) above it if not "".
+func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+	e := s.entity(w, r)
+	if e == nil {
+		return
+	}
+	ctx := r.Context()
+	si, err := s.schema(ctx)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	query, members, related := s.detailQuery(ctx, e, si)
+	n, err := s.record(ctx, e, r.PathValue("id"), query)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	if n == nil {
+		s.fail(w, r, http.StatusNotFound, nil)
+		return
+	}
+	lang := language(s.cfg.Model, r)
+	a := access(ctx, e.Name)
+	id := str(n["id"])
+	b := &detailBody{Entity: e.Name, Label: s.entityLabel(e, lang), ID: id, URL: recordURL(e, id),
+		Title: s.displayOf(e, n, lang), Error: errMsg}
+	b.CanEdit = (a.All || len(a.Update) > 0) && si.has("Mutation", "update"+e.Name)
+	b.CanDelete = (a.All || len(a.Delete) > 0) && si.has("Mutation", "delete"+e.Name)
+
+	byName := map[string]member{}
+	for _, m := range members {
+		byName[m.Name] = m
+	}
+	shown := map[string]bool{}
+	for _, sec := range formSections(e) {
+		ds := detailSection{Label: s.cfg.Model.Localize(sec.Label, lang, "")}
+		for _, fm := range sec.Members {
+			m, ok := byName[fm.Name]
+			if !ok || shown[m.Name] {
+				continue
+			}
+			shown[m.Name] = true
+			ds.Fields = append(ds.Fields, detailField{Name: m.Name, Label: s.memberLabel(m, lang), Value: s.cellOf(m, n, lang)})
+		}
+		if len(ds.Fields) > 0 {
+			b.Sections = append(b.Sections, ds)
+		}
+	}
+	rest := detailSection{Label: translate(lang, "details")}
+	if len(b.Sections) == 0 {
+		rest.Label = ""
+	}
+	for _, m := range members {
+		if shown[m.Name] {
+			continue
+		}
+		rest.Fields = append(rest.Fields, detailField{Name: m.Name, Label: s.memberLabel(m, lang), Value: s.cellOf(m, n, lang)})
+	}
+	if len(rest.Fields) > 0 {
+		b.Sections = append(b.Sections, rest)
+	}
+
+	for _, w := range s.cfg.Model.Workflows {
+		if w.Entity != e.Name {
+			continue
+		}
+		if m, ok := byName[w.Field]; ok {
+			c := s.cellOf(m, n, lang)
+			b.State = &c
+		}
+	}
+	if list, ok := n["availableTransitions"].([]any); ok {
+		for _, v := range list {
+			t, _ := v.(map[string]any)
+			tb := transitionButton{Name: str(t["name"]), Label: str(t["label"]), To: str(t["toLabel"]), Comment: str(t["comment"])}
+			if reqs, ok := t["requires"].([]any); ok {
+				for _, rq := range reqs {
+					name := str(rq)
+					if m, ok := memberOf(e, name); ok {
+						name = s.memberLabel(m, lang)
+					}
+					tb.Requires = append(tb.Requires, name)
+				}
+			}
+			b.Transitions = append(b.Transitions, tb)
+		}
+	}
+	if list, ok := n["workflowHistory"].([]any); ok {
+		for _, v := range list {
+			st, _ := v.(map[string]any)
+			b.Timeline = append(b.Timeline, workflowStep{From: s.stateLabel(e, str(st["from"]), lang), To: s.stateLabel(e, str(st["to"]), lang),
+				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: str(st["user"]), At: localTime(str(st["at"])), Comment: str(st["comment"])})
+		}
+	}
+	for _, rel := range related {
+		b.Related = append(b.Related, s.relatedOf(ctx, e, rel, n, lang))
+	}
+	if list, ok := n["history"].([]any); ok {
+		for i := len(list) - 1; i >= 0; i-- { // newest first
+			h, _ := list[i].(map[string]any)
+			he := historyEntry{Op: translate(lang, opKey(str(h["op"]))), At: localTime(str(h["at"])), User: str(h["username"])}
+			changes, _ := h["changes"].([]any)
+			for _, cv := range changes {
+				c, _ := cv.(map[string]any)
+				field := str(c["field"])
+				if m, ok := memberOf(e, field); ok {
+					field = s.memberLabel(m, lang)
+				}
+				he.Changes = append(he.Changes, historyChange{Field: field, Old: auditValue(c["old"]), New: auditValue(c["new"])})
+			}
+			b.History = append(b.History, he)
+		}
+	}
+	f := s.newFrame(r, b.Title)
+	f.Active = e.Name
+	f.Body = b
+	s.render(w, r, status, "detail", f)
+}
+
+// relatedOf builds the list of records related to n through rel.
+func (s *server) relatedOf(ctx context.Context, e *metamodel.Entity, rel *metamodel.Relation, n map[string]any, lang string) relatedList {
+	t := rel.Target
+	cols := s.relatedColumns(ctx, rel)
+	conn := n[rel.GraphQLName()]
+	rl := relatedList{Label: s.memberLabel(member{Name: rel.Name, Rel: rel}, lang), Total: intOf(dig(conn, "totalCount"))}
+	rl.Columns = append(rl.Columns, s.entityLabel(t, lang))
+	for _, m := range cols {
+		rl.Columns = append(rl.Columns, s.memberLabel(m, lang))
+	}
+	for _, rn := range nodes(conn) {
+		row := listRow{ID: str(rn["id"]), URL: recordURL(t, str(rn["id"]))}
+		row.Cells = append(row.Cells, cell{Text: s.displayOf(t, rn, lang), Link: row.URL})
+		for _, m := range cols {
+			row.Cells = append(row.Cells, s.cellOf(m, rn, lang))
+		}
+		rl.Rows = append(rl.Rows, row)
+	}
+	if inv := rel.InverseRel; inv != nil && filterable(member{Name: inv.Name, Rel: inv}) {
+		rl.SeeAllURL = entityURL(t) + "?f." + inv.Name + "=" + urlQueryEscape(str(n["id"]))
+		ta := access(ctx, t.Name)
+		if inv.Kind == metamodel.BelongsTo && (ta.All || ta.Create) {
+			rl.NewURL = entityURL(t) + "/new?" + inv.Name + "=" + urlQueryEscape(str(n["id"]))
+		}
+	}
+	return rl
+}
+
+// stateLabel is the label of a workflow state of e.
+func (s *server) stateLabel(e *metamodel.Entity, state, lang string) string {
+	for _, w := range s.cfg.Model.Workflows {
+		if w.Entity != e.Name {
+			continue
+		}
+		for _, st := range w.States {
+			if st.Name == state {
+				return s.cfg.Model.Localize(st.Label, lang, st.Name)
+			}
+		}
+	}
+	return state
+}
+
+// transitionLabel is the label of a workflow transition of e.
+func (s *server) transitionLabel(e *metamodel.Entity, name, lang string) string {
+	for _, w := range s.cfg.Model.Workflows {
+		if w.Entity != e.Name {
+			continue
+		}
+		for _, t := range w.Transitions {
+			if t.Name == name {
+				return s.cfg.Model.Localize(t.Label, lang, t.Name)
+			}
+		}
+	}
+	return name
+}
+
+func opKey(op string) string {
+	switch op {
+	case "create":
+		return "created"
+	case "update":
+		return "updated"
+	case "delete":
+		return "deleted"
+	case "restore":
+		return "restored"
+	case "seed":
+		return "seeded"
+	}
+	return op
+}
+
+// auditValue renders an old or new value of an audit change.
+func auditValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "—"
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t.In(time.Local).Format("2006-01-02 15:04")
+		}
+		return v
+	case json.Number:
+		return v.String()
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// localTime renders an RFC 3339 time in the server's zone.
+func localTime(v string) string {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.In(time.Local).Format("2006-01-02 15:04")
+	}
+	return v
+}

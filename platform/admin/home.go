@@ -1,0 +1,116 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// homeBody is the home screen: the entities the user may read with their counts, and the inbox.
+type homeBody struct {
+	Entities []navItem
+	Inbox    []inboxItem
+}
+
+// inboxItem is one message of the user's inbox.
+type inboxItem struct {
+	ID, Title, Body, Link, At string
+	Unread                    bool
+}
+
+// home shows one card per readable entity with the number of rows this user sees (one GraphQL
+// operation: a totalCount per entity, aliased) and the unread part of the inbox. An entity whose count
+// the API refuses is left out, whatever the role tables say.
+func (s *server) home(w http.ResponseWriter, r *http.Request) {
+	f := s.newFrame(r, "")
+	f.Title = f.T("home")
+	var q strings.Builder
+	q.WriteString("{")
+	for _, n := range f.Nav {
+		e := s.cfg.Model.Entity(n.Name)
+		q.WriteString(" " + n.Name + ": " + e.QueryField() + " { totalCount }")
+	}
+	q.WriteString(" }")
+	body := homeBody{}
+	if len(f.Nav) > 0 {
+		resp, err := s.gql(r.Context(), q.String(), nil)
+		if resp == nil {
+			s.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+		var nav []navItem
+		for _, n := range f.Nav {
+			c, ok := resp.Data[n.Name].(map[string]any)
+			if !ok {
+				continue
+			}
+			n.Count = intOf(c["totalCount"])
+			nav = append(nav, n)
+		}
+		f.Nav = nav
+		body.Entities = nav
+	}
+	if f.HasInbox {
+		body.Inbox = s.inboxItems(r, true, 10)
+	}
+	f.Body = body
+	s.render(w, r, http.StatusOK, "home", f)
+}
+
+// inboxItems reads the user's inbox (only unread messages if unreadOnly).
+func (s *server) inboxItems(r *http.Request, unreadOnly bool, first int) []inboxItem {
+	resp, err := s.gql(r.Context(), `query($u: Boolean, $n: Int) { inbox(unreadOnly: $u, first: $n) { id title body link createdAt readAt } }`,
+		map[string]any{"u": unreadOnly, "n": first})
+	if err != nil {
+		s.cfg.Log.ErrorContext(r.Context(), "read inbox", "err", err)
+		return nil
+	}
+	list, _ := resp.Data["inbox"].([]any)
+	var out []inboxItem
+	for _, v := range list {
+		m, _ := v.(map[string]any)
+		at := str(m["createdAt"])
+		if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
+			at = t.In(time.Local).Format("2006-01-02 15:04")
+		}
+		link := str(m["link"])
+		if link != "" && localPath(link) != link {
+			link = "" // only links within the app are followed
+		}
+		out = append(out, inboxItem{ID: str(m["id"]), Title: str(m["title"]), Body: str(m["body"]), Link: link,
+			At: at, Unread: m["readAt"] == nil})
+	}
+	return out
+}
+
+// inbox shows every message of the user, newest first.
+func (s *server) inbox(w http.ResponseWriter, r *http.Request) {
+	f := s.newFrame(r, "")
+	f.Title = f.T("inbox")
+	if !f.HasInbox {
+		s.fail(w, r, http.StatusNotFound, nil)
+		return
+	}
+	f.Body = homeBody{Inbox: s.inboxItems(r, false, 200)}
+	s.render(w, r, http.StatusOK, "inbox", f)
+}
+
+// markRead marks one message (id) or all of them (all=1) read, then returns to the inbox or follows the
+// message's link (open=1).
+func (s *server) markRead(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	var err error
+	if r.PostForm.Get("all") != "" {
+		_, err = s.gql(r.Context(), `mutation { markAllRead }`, nil)
+	} else {
+		_, err = s.gql(r.Context(), `mutation($id: ID!) { markRead(id: $id) }`, map[string]any{"id": r.PostForm.Get("id")})
+	}
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	redirect(w, r, localPath(r.PostForm.Get("next")))
+}

@@ -1,0 +1,141 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// languages are the languages of the screens' own strings. Model labels may have more locales; the
+// screens speak the first of these that the model's locales include, falling back to English.
+var languages = []string{"zh", "en"}
+
+// catalogue holds every string of the screens that is not a model label, per language. Keys are short
+// English phrases so a missing entry still reads sensibly.
+var catalogue = map[string]map[string]string{
+	"zh": {
+		"sign in": "登录", "sign out": "退出登录", "username": "用户名", "password": "密码",
+		"invalid username or password": "用户名或密码错误", "account is disabled": "账户已停用",
+		"too many attempts": "失败次数过多，请稍后再试", "sign-in failed": "登录失败",
+		"home": "首页", "search": "搜索", "filter": "筛选", "clear": "清除", "apply": "应用",
+		"new": "新建", "edit": "编辑", "delete": "删除", "save": "保存", "cancel": "取消", "back": "返回",
+		"export csv": "导出 CSV", "delete selected": "删除所选", "select all": "全选", "select row": "选择此行",
+		"confirm delete": "确定删除所选记录？", "confirm delete one": "确定删除此记录？",
+		"no records": "没有记录", "of": "共", "records": "条", "first page": "首页", "previous page": "上一页",
+		"next page": "下一页", "last page": "末页", "any": "全部", "yes": "是", "no": "否", "from": "从", "to": "至",
+		"sort ascending": "升序", "sort descending": "降序", "list": "列表", "kanban": "看板", "calendar": "日历",
+		"tree": "树形", "details": "详情", "history": "变更记录", "workflow": "流程", "transitions": "可执行操作",
+		"comment": "备注", "comment required": "此操作需要填写备注", "run": "执行", "related": "相关记录",
+		"see all": "查看全部", "inbox": "消息", "unread": "未读", "mark read": "标为已读", "mark all read": "全部标为已读",
+		"no messages": "没有消息", "open": "打开", "created": "创建", "updated": "修改", "deleted": "删除",
+		"restored": "恢复", "seeded": "初始化", "field": "字段", "old value": "原值", "new value": "新值",
+		"by": "操作人", "at": "时间", "saved": "已保存", "deleted n": "已删除", "not found": "记录不存在或无权查看",
+		"forbidden": "无权执行此操作", "error": "出错了", "please fix": "请修正标出的错误后再保存",
+		"required": "必填", "type to search": "输入以搜索", "no match": "无匹配记录", "remove": "移除",
+		"month": "月", "week": "周", "today": "今天", "previous": "上一个", "next": "下一个",
+		"move refused": "无法移动到该列", "moved": "已移动", "language": "语言", "menu": "菜单",
+		"entities": "业务对象", "count": "数量", "none": "无", "choose": "请选择", "skip to content": "跳到正文",
+		"more": "更多", "rule.required": "此项必填", "rule.unique": "该值已存在", "rule.maxLen": "太长",
+		"rule.minLen": "太短", "rule.pattern": "格式不正确", "rule.email": "邮箱格式不正确", "rule.phone": "电话格式不正确",
+		"rule.url": "网址格式不正确", "rule.min": "小于允许的最小值", "rule.max": "大于允许的最大值",
+		"rule.scale": "小数位数过多", "rule.precision": "数字位数过多", "rule.type": "值的类型不正确",
+		"rule.readonly": "此项不可修改", "rule.enum": "不是可选的值", "rule.exists": "所选记录不存在",
+		"rule.cycle": "不能形成循环", "rule.json": "不是有效的 JSON", "rule.number": "不是有效的数字",
+		"rule.date": "不是有效的日期", "state": "状态", "to state": "目标状态", "requires": "需要先填写",
+		"id": "编号", "actions": "操作", "page": "页",
+	},
+	"en": {
+		"sign in": "Sign in", "sign out": "Sign out", "username": "Username", "password": "Password",
+		"invalid username or password": "Invalid username or password", "account is disabled": "This account is disabled",
+		"too many attempts": "Too many failed attempts; try again later", "sign-in failed": "Sign-in failed",
+		"home": "Home", "search": "Search", "filter": "Filter", "clear": "Clear", "apply": "Apply",
+		"new": "New", "edit": "Edit", "delete": "Delete", "save": "Save", "cancel": "Cancel", "back": "Back",
+		"export csv": "Export CSV", "delete selected": "Delete selected", "select all": "Select all", "select row": "Select row",
+		"confirm delete": "Delete the selected records?", "confirm delete one": "Delete this record?",
+		"no records": "No records", "of": "of", "records": "records", "first page": "First page", "previous page": "Previous page",
+		"next page": "Next page", "last page": "Last page", "any": "Any", "yes": "Yes", "no": "No", "from": "From", "to": "To",
+		"sort ascending": "Sort ascending", "sort descending": "Sort descending", "list": "List", "kanban": "Kanban", "calendar": "Calendar",
+		"tree": "Tree", "details": "Details", "history": "History", "workflow": "Workflow", "transitions": "Actions",
+		"comment": "Comment", "comment required": "This action needs a comment", "run": "Run", "related": "Related",
+		"see all": "See all", "inbox": "Inbox", "unread": "unread", "mark read": "Mark read", "mark all read": "Mark all read",
+		"no messages": "No messages", "open": "Open", "created": "created", "updated": "updated", "deleted": "deleted",
+		"restored": "restored", "seeded": "seeded", "field": "Field", "old value": "Old", "new value": "New",
+		"by": "By", "at": "At", "saved": "Saved", "deleted n": "Deleted", "not found": "Not found, or not yours to see",
+		"forbidden": "You may not do this", "error": "Something went wrong", "please fix": "Please fix the marked fields and save again",
+		"required": "required", "type to search": "Type to search", "no match": "No match", "remove": "Remove",
+		"month": "Month", "week": "Week", "today": "Today", "previous": "Previous", "next": "Next",
+		"move refused": "The card cannot move there", "moved": "Moved", "language": "Language", "menu": "Menu",
+		"entities": "Records", "count": "Count", "none": "None", "choose": "Choose…", "skip to content": "Skip to content",
+		"more": "More", "rule.required": "This field is required", "rule.unique": "This value is already taken", "rule.maxLen": "Too long",
+		"rule.minLen": "Too short", "rule.pattern": "Wrong format", "rule.email": "Not a valid e-mail address", "rule.phone": "Not a valid phone number",
+		"rule.url": "Not a valid URL", "rule.min": "Below the minimum", "rule.max": "Above the maximum",
+		"rule.scale": "Too many decimal places", "rule.precision": "Too many digits", "rule.type": "Wrong type of value",
+		"rule.readonly": "This field cannot be changed", "rule.enum": "Not one of the choices", "rule.exists": "The chosen record does not exist",
+		"rule.cycle": "This would make a cycle", "rule.json": "Not valid JSON", "rule.number": "Not a valid number",
+		"rule.date": "Not a valid date", "state": "State", "to state": "To", "requires": "Needs",
+		"id": "ID", "actions": "Actions", "page": "Page",
+	},
+}
+
+// translate returns the catalogue's string for key in lang, else in English, else key itself.
+func translate(lang, key string) string {
+	if s := catalogue[lang][key]; s != "" {
+		return s
+	}
+	if s := catalogue["en"][key]; s != "" {
+		return s
+	}
+	return key
+}
+
+// langCookie is the cookie that keeps the user's choice of language.
+const langCookie = "lang"
+
+// language picks the language of a request: the lang cookie, else the first of Accept-Language the
+// screens speak, else the model's default locale (if the screens speak it), else English.
+func language(m *metamodel.Model, r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && supported(c.Value) {
+		return c.Value
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if supported(base) {
+			return base
+		}
+	}
+	if supported(m.App.DefaultLocale) {
+		return m.App.DefaultLocale
+	}
+	return "en"
+}
+
+func supported(lang string) bool {
+	for _, l := range languages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// setLanguage serves GET /lang?l=en&next=/path: it keeps the choice in a cookie for a year and returns to
+// the page the user was on. A language choice changes no data, so a plain link may make it.
+func (s *server) setLanguage(w http.ResponseWriter, r *http.Request) {
+	l := r.URL.Query().Get("l")
+	if supported(l) {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			SameSite: http.SameSiteLaxMode, HttpOnly: true})
+	}
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// localPath returns p if it is a path on this site, else "/", so a redirect target taken from a request
+// cannot send the user elsewhere ("//evil.example" and "/\evil" are refused too).
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}

@@ -1,0 +1,398 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/enforce"
+)
+
+// The list screen: columns, search, filters, sorting and cursor paging, all as URL query parameters so
+// a list is linkable and the back button works; htmx swaps only the results when they change.
+//
+//	q=text             search over the entity's `search` fields (containsFold, ORed)
+//	f.<member>=v       filter: enum key, true/false, or a related record's id
+//	f.<member>.from/.to  date range filter (inclusive days)
+//	sort=[-]<field>    order; the default is views.list.sort
+//	after/before=cursor, last=1, o=offset   paging (o only numbers the rows shown)
+
+// listColumn is a column header.
+type listColumn struct {
+	Name, Label string
+	SortURL     string // "" when the column cannot be sorted
+	Sorted      string // "asc", "desc" or ""
+}
+
+// listRow is one record of a list.
+type listRow struct {
+	ID, URL string
+	Cells   []cell
+}
+
+// listFilter is one filter control.
+type listFilter struct {
+	Name, Label, Kind string // Kind: enum, bool, date, rel
+	Value, From, To   string
+	Options           []enumChoice
+}
+
+// listBody is the list screen.
+type listBody struct {
+	Entity, Label, URL     string
+	Columns                []listColumn
+	Rows                   []listRow
+	Total, From, To        int
+	FirstURL, PrevURL      string
+	NextURL, LastURL       string
+	Q                      string
+	Filters                []listFilter
+	CanCreate, CanDelete   bool
+	CanExport              bool
+	ExportURL, Query       string
+	HasKanban, HasCalendar bool
+	HasTree                bool
+}
+
+// listQuery is a list request resolved against the model and the user's access.
+type listQuery struct {
+	e       *metamodel.Entity
+	a       *enforce.Access
+	si      *schemaInfo
+	columns []member
+	where   map[string]any
+	orderBy []any
+	sortKey string // the member sorted by, "-" prefixed when descending
+}
+
+const defaultPageSize = 25
+
+func pageSize(e *metamodel.Entity) int {
+	if v := e.Views; v != nil && v.List != nil && v.List.PageSize > 0 {
+		return min(v.List.PageSize, 200)
+	}
+	return defaultPageSize
+}
+
+// newListQuery reads the search, filters and sort of a request.
+func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Values) (*listQuery, error) {
+	si, err := s.schema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lq := &listQuery{e: e, a: access(ctx, e.Name), si: si, where: map[string]any{}}
+	for _, m := range listColumns(e) {
+		if !hidden(lq.a, m.Name) && !masked(lq.a, m) {
+			lq.columns = append(lq.columns, m)
+		}
+	}
+	whereType := e.Name + "WhereInput"
+	if text := strings.TrimSpace(q.Get("q")); text != "" {
+		var or []any
+		for _, f := range searchFields(e) {
+			key := f.GraphQLName() + "ContainsFold"
+			if si.has(whereType, key) && !hidden(lq.a, f.Name) && !masked(lq.a, member{Name: f.Name, Field: f}) && !perRow(lq.a, f.Name) {
+				or = append(or, map[string]any{key: text})
+			}
+		}
+		if len(or) == 0 {
+			or = append(or, map[string]any{"idIn": []any{}}) // nothing to search in: nothing matches
+		}
+		lq.where["or"] = or
+	}
+	var and []any
+	for _, m := range s.visibleFilters(lq) {
+		and = append(and, filterWhere(lq, m, q)...)
+	}
+	if len(and) > 0 {
+		lq.where["and"] = and
+	}
+	lq.sortKey = q.Get("sort")
+	if lq.sortKey == "" && e.Views != nil && e.Views.List != nil {
+		lq.sortKey = e.Views.List.Sort
+	}
+	if m, ok := memberOf(e, strings.TrimPrefix(lq.sortKey, "-")); ok && lq.sortable(m) {
+		dir := "ASC"
+		if strings.HasPrefix(lq.sortKey, "-") {
+			dir = "DESC"
+		}
+		lq.orderBy = []any{map[string]any{"field": orderField(m.Field), "direction": dir}}
+	} else {
+		lq.sortKey = ""
+	}
+	return lq, nil
+}
+
+// withCondition adds cond to a where input (ent refuses an empty where inside "and").
+func withCondition(where, cond map[string]any) map[string]any {
+	if len(where) == 0 {
+		return cond
+	}
+	return map[string]any{"and": []any{where, cond}}
+}
+
+// orderField is the entgql order enum value of a field ("birthDate" → BIRTH_DATE).
+func orderField(f *metamodel.Field) string { return strings.ToUpper(f.Column()) }
+
+// sortable reports whether the list may order by m for this user.
+func (lq *listQuery) sortable(m member) bool {
+	if m.Field == nil || hidden(lq.a, m.Name) || masked(lq.a, m) || perRow(lq.a, m.Name) {
+		return false
+	}
+	for _, v := range lq.si.enums[lq.e.Name+"OrderField"] {
+		if v == orderField(m.Field) {
+			return true
+		}
+	}
+	return false
+}
+
+// visibleFilters are the filters this user may use.
+func (s *server) visibleFilters(lq *listQuery) []member {
+	var out []member
+	for _, m := range listFilters(lq.e) {
+		if hidden(lq.a, m.Name) || masked(lq.a, m) || perRow(lq.a, m.Name) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// filterWhere turns the request's value of filter m into where-input conditions.
+func filterWhere(lq *listQuery, m member, q url.Values) []any {
+	key := "f." + m.Name
+	wt := lq.e.Name + "WhereInput"
+	if m.Rel != nil {
+		v := q.Get(key)
+		if v == "" {
+			return nil
+		}
+		if m.Rel.Kind == metamodel.BelongsTo && lq.si.has(wt, m.Rel.GraphQLFKName()) {
+			return []any{map[string]any{m.Rel.GraphQLFKName(): v}}
+		}
+		has := "has" + metamodel.Pascal(m.Rel.GraphQLName()) + "With"
+		if lq.si.has(wt, has) {
+			return []any{map[string]any{has: []any{map[string]any{"id": v}}}}
+		}
+		return nil
+	}
+	name := m.Field.GraphQLName()
+	switch m.Field.Type {
+	case metamodel.TypeEnum:
+		if v := q.Get(key); v != "" {
+			return []any{map[string]any{name: v}}
+		}
+	case metamodel.TypeBool:
+		switch q.Get(key) {
+		case "true":
+			return []any{map[string]any{name: true}}
+		case "false":
+			return []any{map[string]any{name: false}}
+		}
+	case metamodel.TypeDate, metamodel.TypeDateTime:
+		var out []any
+		loc := time.Local
+		if m.Field.Type == metamodel.TypeDate {
+			loc = time.UTC
+		}
+		if t, err := time.ParseInLocation("2006-01-02", q.Get(key+".from"), loc); err == nil {
+			out = append(out, map[string]any{name + "GTE": t.Format(time.RFC3339)})
+		}
+		if t, err := time.ParseInLocation("2006-01-02", q.Get(key+".to"), loc); err == nil {
+			out = append(out, map[string]any{name + "LT": t.AddDate(0, 0, 1).Format(time.RFC3339)})
+		}
+		return out
+	}
+	return nil
+}
+
+// list serves the list screen, or only its results for htmx.
+func (s *server) list(w http.ResponseWriter, r *http.Request) {
+	e := s.entity(w, r)
+	if e == nil {
+		return
+	}
+	ctx := r.Context()
+	q := r.URL.Query()
+	lq, err := s.newListQuery(ctx, e, q)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	if !canRead(lq.a) {
+		s.fail(w, r, http.StatusForbidden, nil)
+		return
+	}
+	f := s.newFrame(r, s.entityLabel(e, language(s.cfg.Model, r)))
+	f.Active = e.Name
+	n := pageSize(e)
+	vars := map[string]any{"where": lq.where}
+	if len(lq.orderBy) > 0 {
+		vars["orderBy"] = lq.orderBy
+	}
+	switch {
+	case q.Get("after") != "":
+		vars["first"], vars["after"] = n, q.Get("after")
+	case q.Get("before") != "":
+		vars["last"], vars["before"] = n, q.Get("before")
+	case q.Get("last") != "":
+		vars["last"] = n
+	default:
+		vars["first"] = n
+	}
+	sel := make([]string, 0, len(lq.columns))
+	for _, m := range lq.columns {
+		sel = append(sel, selection(m))
+	}
+	query := "query($first: Int, $after: Cursor, $last: Int, $before: Cursor, $where: " + e.Name + "WhereInput, $orderBy: [" + e.Name + "Order!]) { " +
+		"list: " + e.QueryField() + "(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: $orderBy) { " +
+		"totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { id " + strings.Join(sel, " ") + " } } } }"
+	resp, err := s.gql(ctx, query, vars)
+	if err != nil {
+		if es, ok := err.(gqlErrors); ok && (es.hasCode("FORBIDDEN") || es.hasCode("FORBIDDEN_FIELD")) {
+			s.fail(w, r, http.StatusForbidden, es)
+			return
+		}
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	conn := resp.Data["list"]
+	b := &listBody{Entity: e.Name, Label: f.Title, URL: entityURL(e), Q: q.Get("q"), Query: r.URL.RawQuery}
+	b.Total = intOf(dig(conn, "totalCount"))
+	for _, nd := range nodes(conn) {
+		row := listRow{ID: str(nd["id"]), URL: recordURL(e, str(nd["id"]))}
+		for _, m := range lq.columns {
+			row.Cells = append(row.Cells, s.cellOf(m, nd, f.Lang))
+		}
+		b.Rows = append(b.Rows, row)
+	}
+	s.fillPaging(b, q, conn, n)
+	for _, m := range lq.columns {
+		col := listColumn{Name: m.Name, Label: s.memberLabel(m, f.Lang)}
+		if lq.sortable(m) {
+			next := m.Name
+			switch lq.sortKey {
+			case m.Name:
+				col.Sorted, next = "asc", "-"+m.Name
+			case "-" + m.Name:
+				col.Sorted = "desc"
+			}
+			col.SortURL = b.URL + "?" + withParams(q, map[string]string{"sort": next}, "after", "before", "last", "o")
+		}
+		b.Columns = append(b.Columns, col)
+	}
+	si := lq.si
+	b.CanCreate = (lq.a.All || lq.a.Create) && si.has("Mutation", "create"+e.Name)
+	b.CanDelete = (lq.a.All || len(lq.a.Delete) > 0) && si.has("Mutation", "delete"+e.Name)
+	b.CanExport = lq.a.All || lq.a.Export
+	b.ExportURL = b.URL + "/export.csv?" + withParams(q, nil, "after", "before", "last", "o")
+	if v := e.Views; v != nil {
+		b.HasKanban = v.Kanban != nil
+		b.HasCalendar = v.Calendar != nil
+	}
+	b.HasTree = treeParent(e) != nil
+	f.Body = b
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true" {
+		s.renderPart(w, r, "list", "results", f)
+		return
+	}
+	b.Filters = s.filterControls(ctx, lq, q, f.Lang)
+	s.render(w, r, http.StatusOK, "list", f)
+}
+
+// fillPaging sets the range shown and the links to the first, previous, next and last pages.
+func (s *server) fillPaging(b *listBody, q url.Values, conn any, n int) {
+	offset, _ := strconv.Atoi(q.Get("o"))
+	if q.Get("last") != "" {
+		offset = max(b.Total-n, 0)
+	}
+	if len(b.Rows) > 0 {
+		b.From, b.To = offset+1, offset+len(b.Rows)
+	}
+	pi := dig(conn, "pageInfo")
+	drop := []string{"after", "before", "last", "o"}
+	if dig(pi, "hasPreviousPage") == true || offset > 0 {
+		b.FirstURL = b.URL + "?" + withParams(q, nil, drop...)
+		b.PrevURL = b.URL + "?" + withParams(q, map[string]string{"before": str(dig(pi, "startCursor")), "o": strconv.Itoa(max(offset-n, 0))}, drop...)
+	}
+	if dig(pi, "hasNextPage") == true {
+		b.NextURL = b.URL + "?" + withParams(q, map[string]string{"after": str(dig(pi, "endCursor")), "o": strconv.Itoa(offset + len(b.Rows))}, drop...)
+		b.LastURL = b.URL + "?" + withParams(q, map[string]string{"last": "1"}, drop...)
+	}
+}
+
+// withParams copies q without the drop keys and with set applied, encoded.
+func withParams(q url.Values, set map[string]string, drop ...string) string {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	for _, k := range drop {
+		out.Del(k)
+	}
+	for k, v := range set {
+		if v == "" {
+			out.Del(k)
+		} else {
+			out.Set(k, v)
+		}
+	}
+	return out.Encode()
+}
+
+// filterControls builds the filter controls with their current values; relation filters offer the
+// related records the user may read (one aliased query for all of them).
+func (s *server) filterControls(ctx context.Context, lq *listQuery, q url.Values, lang string) []listFilter {
+	var out []listFilter
+	var rels []member
+	for _, m := range s.visibleFilters(lq) {
+		lf := listFilter{Name: m.Name, Label: s.memberLabel(m, lang), Value: q.Get("f." + m.Name)}
+		switch {
+		case m.Rel != nil:
+			if !canRead(access(ctx, m.Rel.To)) {
+				continue
+			}
+			lf.Kind = "rel"
+			rels = append(rels, m)
+		case m.Field.Type == metamodel.TypeEnum:
+			lf.Kind, lf.Options = "enum", s.choices(m.Field, lang)
+		case m.Field.Type == metamodel.TypeBool:
+			lf.Kind = "bool"
+		default:
+			lf.Kind, lf.From, lf.To = "date", q.Get("f."+m.Name+".from"), q.Get("f."+m.Name+".to")
+		}
+		out = append(out, lf)
+	}
+	if len(rels) == 0 {
+		return out
+	}
+	var qb strings.Builder
+	qb.WriteString("{")
+	for i, m := range rels {
+		t := m.Rel.Target
+		qb.WriteString(" r" + strconv.Itoa(i) + ": " + t.QueryField() + "(first: 200) { edges { node { " + displaySelection(t) + " } } }")
+	}
+	qb.WriteString(" }")
+	resp, err := s.gql(ctx, qb.String(), nil)
+	if resp == nil {
+		s.cfg.Log.ErrorContext(ctx, "filter options", "err", err)
+		return out
+	}
+	for i, m := range rels {
+		opts := []enumChoice{}
+		for _, nd := range nodes(resp.Data["r"+strconv.Itoa(i)]) {
+			opts = append(opts, enumChoice{Key: str(nd["id"]), Label: s.displayOf(m.Rel.Target, nd, lang)})
+		}
+		for j := range out {
+			if out[j].Name == m.Name {
+				out[j].Options = opts
+			}
+		}
+	}
+	return out
+}

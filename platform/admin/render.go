@@ -1,0 +1,264 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/auth"
+	views "github.com/crmgen/crmgen/templates/admin"
+)
+
+// pageSet holds one template set per page: the shared layout cloned, plus the page's own file, so every
+// page can define its own "content".
+type pageSet struct {
+	byName map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"add":   func(a, b int) int { return a + b },
+	"query": urlQueryEscape,
+	"asset": func(name string) string { return "/static/" + name + "?v=" + assetVersion },
+}
+
+func loadPages() *pageSet {
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(views.Files, "layout.html"))
+	names, err := fs.Glob(views.Files, "pages/*.html")
+	if err != nil {
+		panic(err)
+	}
+	ps := &pageSet{byName: map[string]*template.Template{}}
+	for _, n := range names {
+		t := template.Must(template.Must(base.Clone()).ParseFS(views.Files, n))
+		ps.byName[strings.TrimSuffix(path.Base(n), ".html")] = t
+	}
+	return ps
+}
+
+// frame is what the layout renders around every page; Body is the page's own data.
+type frame struct {
+	Lang     string
+	Langs    []string
+	AppTitle string
+	Title    string
+	User     *auth.Principal
+	Nav      []navItem
+	Unread   int
+	HasInbox bool
+	Path     string // the current request URI, to return to after switching language
+	Active   string // the entity whose screens are shown, highlighted in the navigation
+	Flash    string
+	Error    string
+	Body     any
+}
+
+// T translates a catalogue key in the page's language: {{$.T "save"}}.
+func (f *frame) T(key string) string { return translate(f.Lang, key) }
+
+// navItem is one entity in the navigation.
+type navItem struct {
+	Name, Label, URL string
+	Count            int
+}
+
+// newFrame builds the frame of a page for r: language, user and the navigation of entities they may read.
+func (s *server) newFrame(r *http.Request, title string) *frame {
+	lang := language(s.cfg.Model, r)
+	f := &frame{Lang: lang, Langs: languages, AppTitle: s.cfg.Model.Localize(s.cfg.Model.App.Title, lang, s.cfg.Model.App.Name),
+		Title: title, User: auth.FromContext(r.Context()), Path: r.URL.RequestURI()}
+	if f.User != nil {
+		f.Nav = s.navigation(r.Context(), lang)
+		if si, err := s.schema(r.Context()); err == nil && si.has("Query", "unreadCount") {
+			f.HasInbox = true
+			if resp, err := s.gql(r.Context(), `{ unreadCount }`, nil); err == nil {
+				f.Unread = intOf(resp.Data["unreadCount"])
+			}
+		}
+	}
+	if c, err := r.Cookie("flash"); err == nil {
+		f.Flash = flashText(lang, c.Value)
+	}
+	return f
+}
+
+// navigation lists the entities the user may read, in model order.
+func (s *server) navigation(ctx context.Context, lang string) []navItem {
+	var out []navItem
+	for _, e := range s.cfg.Model.Entities {
+		if canRead(access(ctx, e.Name)) {
+			out = append(out, navItem{Name: e.Name, Label: s.entityLabel(e, lang), URL: entityURL(e)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return builtinLast(out[i].Name) < builtinLast(out[j].Name) })
+	return out
+}
+
+// builtinLast orders the model's own entities before the built-in User and Team.
+func builtinLast(name string) int {
+	if name == "User" || name == "Team" {
+		return 1
+	}
+	return 0
+}
+
+// render writes the named page (or, for an htmx request, the named partial when part is not "").
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, f *frame) {
+	s.renderTemplate(w, r, status, name, "layout", f)
+}
+
+// renderPart writes one partial template of a page (what htmx swaps in).
+func (s *server) renderPart(w http.ResponseWriter, r *http.Request, name, part string, f *frame) {
+	s.renderTemplate(w, r, http.StatusOK, name, part, f)
+}
+
+func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request, status int, name, tmpl string, f *frame) {
+	t := s.pages.byName[name]
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, tmpl, f); err != nil {
+		s.cfg.Log.ErrorContext(r.Context(), "render admin page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if f.Flash != "" {
+		http.SetCookie(w, &http.Cookie{Name: "flash", Path: "/", MaxAge: -1})
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Vary", "Cookie, HX-Request")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// fail renders an error page: not found (also for rows the user may not read, which do not exist for
+// them), forbidden, or a general error whose detail goes to the log only.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	f := s.newFrame(r, "")
+	switch status {
+	case http.StatusNotFound:
+		f.Error = f.T("not found")
+	case http.StatusForbidden:
+		f.Error = f.T("forbidden")
+		if es, ok := err.(gqlErrors); ok && len(es) > 0 {
+			f.Error += ": " + es[0].Message
+		}
+	default:
+		f.Error = f.T("error")
+		if err != nil {
+			s.cfg.Log.ErrorContext(r.Context(), "admin screen", "path", r.URL.Path, "err", err)
+		}
+	}
+	f.Title = f.Error
+	s.render(w, r, status, "error", f)
+}
+
+// flash messages survive one redirect in a cookie holding a catalogue key (never user text).
+func setFlash(w http.ResponseWriter, key string) {
+	http.SetCookie(w, &http.Cookie{Name: "flash", Value: url.QueryEscape(key), Path: "/", MaxAge: 60,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+func flashText(lang, v string) string {
+	key, err := url.QueryUnescape(v)
+	if err != nil || catalogue["en"][key] == "" {
+		return ""
+	}
+	return translate(lang, key)
+}
+
+// redirect answers a form post: a normal redirect, or for htmx an HX-Redirect header.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// entity resolves the {entity} of a path, or answers 404.
+func (s *server) entity(w http.ResponseWriter, r *http.Request) *metamodel.Entity {
+	e := s.cfg.Model.Entity(r.PathValue("entity"))
+	if e == nil {
+		s.fail(w, r, http.StatusNotFound, nil)
+	}
+	return e
+}
+
+// static assets, with their content hashes as ETags.
+type staticFile struct {
+	body        []byte
+	etag, ctype string
+}
+
+var statics = func() map[string]*staticFile {
+	out := map[string]*staticFile{}
+	entries, err := fs.ReadDir(views.Files, "static")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(views.Files, "static/"+e.Name())
+		if err != nil {
+			panic(err)
+		}
+		sum := sha256.Sum256(b)
+		ct := mime.TypeByExtension(path.Ext(e.Name()))
+		if ct == "" || strings.HasPrefix(e.Name(), "LICENSE") {
+			ct = "text/plain; charset=utf-8"
+		}
+		out[e.Name()] = &staticFile{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`, ctype: ct}
+	}
+	return out
+}()
+
+// assetVersion changes whenever any asset does, so pages can ask for /static/x?v=… and cache for long.
+var assetVersion = func() string {
+	h := sha256.New()
+	names := make([]string, 0, len(statics))
+	for n := range statics {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		h.Write([]byte(statics[n].etag))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6])
+}()
+
+func serveStatic(w http.ResponseWriter, r *http.Request) {
+	f := statics[r.PathValue("file")]
+	if f == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", f.ctype)
+	w.Header().Set("ETag", f.etag)
+	if r.URL.Query().Get("v") != "" {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	if r.Header.Get("If-None-Match") == f.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Write(f.body)
+}
+
+// serveFavicon answers the browser's automatic request with an empty icon, so it logs no 404.
+func serveFavicon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.WriteHeader(http.StatusNoContent)
+}

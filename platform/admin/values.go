@@ -1,0 +1,254 @@
+package admin
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// Values between the API and the screens: how a field's value is selected, shown and edited, and how
+// what a form sends becomes a GraphQL input value again.
+
+// cell is a value as a screen shows it. Templates print Text (escaped by html/template); nothing here is
+// ever trusted HTML.
+type cell struct {
+	Text  string
+	Color string // a palette colour for enum values and workflow states
+	Link  string // the related record, or a mailto:/tel:/http(s) link
+	Items []cell // the records of a to-many relation
+	Long  bool   // multi-line text: shown preserving line breaks
+	Empty bool
+}
+
+// palette are the colour names the stylesheet knows; other model colours are shown grey.
+var palette = map[string]bool{"red": true, "orange": true, "yellow": true, "green": true, "teal": true,
+	"blue": true, "purple": true, "pink": true, "gray": true, "grey": true, "cyan": true, "brown": true}
+
+func colorClass(c string) string {
+	c = strings.ToLower(c)
+	if c == "grey" {
+		return "gray"
+	}
+	if palette[c] {
+		return c
+	}
+	return "gray"
+}
+
+// selection is the GraphQL selection of a member: a field's name, or a relation's related record(s) with
+// what names them.
+func selection(m member) string {
+	if m.Field != nil {
+		return m.Field.GraphQLName()
+	}
+	t := m.Rel.Target
+	if m.Rel.Many() {
+		return m.Rel.GraphQLName() + "(first: 20) { totalCount edges { node { " + displaySelection(t) + " } } }"
+	}
+	return m.Rel.GraphQLName() + " { " + displaySelection(t) + " }"
+}
+
+// enumChoice is one choice of an enum field: its key, label and colour.
+type enumChoice struct{ Key, Label, Color string }
+
+// choices lists the values of an enum field (a workflow's state field lists the states).
+func (s *server) choices(f *metamodel.Field, lang string) []enumChoice {
+	var out []enumChoice
+	if f.StateOf != "" {
+		if w := s.cfg.Model.Workflow(f.StateOf); w != nil {
+			colors := map[string]string{}
+			if f.EnumRef != nil {
+				for _, v := range f.EnumRef.Values {
+					colors[v.Key] = v.Color
+				}
+			}
+			for _, st := range w.States {
+				c := st.Color
+				if c == "" {
+					c = colors[st.Name]
+				}
+				out = append(out, enumChoice{Key: st.Name, Label: s.cfg.Model.Localize(st.Label, lang, st.Name), Color: colorClass(c)})
+			}
+			return out
+		}
+	}
+	if f.EnumRef != nil {
+		for _, v := range f.EnumRef.Values {
+			out = append(out, enumChoice{Key: v.Key, Label: s.cfg.Model.Localize(v.Label, lang, v.Key), Color: colorClass(v.Color)})
+		}
+	}
+	return out
+}
+
+// cellOf renders member m of a node.
+func (s *server) cellOf(m member, n map[string]any, lang string) cell {
+	v := n[m.gqlName()]
+	if m.Rel != nil {
+		t := m.Rel.Target
+		if m.Rel.Many() {
+			var c cell
+			for _, rn := range nodes(v) {
+				c.Items = append(c.Items, cell{Text: s.displayOf(t, rn, lang), Link: recordURL(t, str(rn["id"]))})
+			}
+			c.Empty = len(c.Items) == 0
+			return c
+		}
+		rn, _ := v.(map[string]any)
+		if rn == nil {
+			return cell{Empty: true}
+		}
+		return cell{Text: s.displayOf(t, rn, lang), Link: recordURL(t, str(rn["id"]))}
+	}
+	if v == nil {
+		return cell{Empty: true}
+	}
+	f := m.Field
+	text := str(v)
+	switch f.Type {
+	case metamodel.TypeEnum:
+		for _, ch := range s.choices(f, lang) {
+			if ch.Key == text {
+				return cell{Text: ch.Label, Color: ch.Color}
+			}
+		}
+		return cell{Text: text, Color: "gray"}
+	case metamodel.TypeBool:
+		if v == true {
+			return cell{Text: translate(lang, "yes")}
+		}
+		return cell{Text: translate(lang, "no")}
+	case metamodel.TypeDate:
+		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
+			return cell{Text: t.Format("2006-01-02")}
+		}
+	case metamodel.TypeDateTime:
+		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
+			return cell{Text: t.In(time.Local).Format("2006-01-02 15:04")}
+		}
+	case metamodel.TypeDecimal:
+		if x, err := strconv.ParseFloat(text, 64); err == nil {
+			return cell{Text: strconv.FormatFloat(x, 'f', f.Scale, 64)}
+		}
+	case metamodel.TypeText:
+		return cell{Text: text, Long: true}
+	case metamodel.TypeJSON:
+		b, _ := json.MarshalIndent(v, "", "  ")
+		return cell{Text: string(b), Long: true}
+	case metamodel.TypeEmail:
+		return cell{Text: text, Link: "mailto:" + text}
+	case metamodel.TypeURL:
+		if strings.HasPrefix(text, "http://") || strings.HasPrefix(text, "https://") {
+			return cell{Text: text, Link: text}
+		}
+	}
+	return cell{Text: text}
+}
+
+// formValue renders a field's value as its form input expects it.
+func formValue(f *metamodel.Field, v any) string {
+	if v == nil {
+		return ""
+	}
+	text := str(v)
+	switch f.Type {
+	case metamodel.TypeDate:
+		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
+			return t.Format("2006-01-02")
+		}
+	case metamodel.TypeDateTime:
+		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
+			return t.In(time.Local).Format("2006-01-02T15:04")
+		}
+	case metamodel.TypeJSON:
+		b, _ := json.MarshalIndent(v, "", "  ")
+		return string(b)
+	}
+	return text
+}
+
+// inputValue parses what a form sent for field f into its GraphQL input value. An empty string is nil
+// (unset). A value that does not parse yields the rule to report at the field.
+func inputValue(f *metamodel.Field, raw string) (v any, rule string) {
+	if f.Type != metamodel.TypeText && f.Type != metamodel.TypeJSON {
+		raw = strings.TrimSpace(raw)
+	}
+	if raw == "" {
+		if f.Type == metamodel.TypeBool {
+			return false, ""
+		}
+		return nil, ""
+	}
+	switch f.Type {
+	case metamodel.TypeInt:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return nil, "number"
+		}
+		return n, ""
+	case metamodel.TypeFloat, metamodel.TypeDecimal:
+		x, err := strconv.ParseFloat(strings.ReplaceAll(raw, ",", ""), 64)
+		if err != nil {
+			return nil, "number"
+		}
+		return x, ""
+	case metamodel.TypeBool:
+		return raw == "true" || raw == "on", ""
+	case metamodel.TypeDate:
+		t, err := time.Parse("2006-01-02", raw)
+		if err != nil {
+			return nil, "date"
+		}
+		return t.Format(time.RFC3339), ""
+	case metamodel.TypeDateTime:
+		t, err := time.ParseInLocation("2006-01-02T15:04", raw, time.Local)
+		if err != nil {
+			if t, err = time.ParseInLocation("2006-01-02T15:04:05", raw, time.Local); err != nil {
+				return nil, "date"
+			}
+		}
+		return t.Format(time.RFC3339), ""
+	case metamodel.TypeJSON:
+		var x any
+		if err := json.Unmarshal([]byte(raw), &x); err != nil {
+			return nil, "json"
+		}
+		return x, ""
+	}
+	return raw, ""
+}
+
+// sameValue reports whether a parsed input value equals the stored one, so an edit sends only changes.
+func sameValue(f *metamodel.Field, stored any, parsed any) bool {
+	if stored == nil || parsed == nil {
+		return stored == nil && parsed == nil
+	}
+	switch f.Type {
+	case metamodel.TypeInt, metamodel.TypeFloat, metamodel.TypeDecimal:
+		a, err1 := strconv.ParseFloat(str(stored), 64)
+		b, err2 := strconv.ParseFloat(str(parsed), 64)
+		return err1 == nil && err2 == nil && a == b
+	case metamodel.TypeDate, metamodel.TypeDateTime:
+		a, err1 := time.Parse(time.RFC3339Nano, str(stored))
+		b, err2 := time.Parse(time.RFC3339Nano, str(parsed))
+		return err1 == nil && err2 == nil && a.Equal(b)
+	case metamodel.TypeJSON:
+		a, _ := json.Marshal(stored)
+		b, _ := json.Marshal(parsed)
+		var x, y any
+		json.Unmarshal(a, &x)
+		json.Unmarshal(b, &y)
+		a, _ = json.Marshal(x)
+		b, _ = json.Marshal(y)
+		return string(a) == string(b)
+	}
+	return str(stored) == str(parsed)
+}
+
+// recordURL is the detail screen of a record.
+func recordURL(e *metamodel.Entity, id string) string { return entityURL(e) + "/" + id }
+
+// entityURL is the list screen of an entity.
+func entityURL(e *metamodel.Entity) string { return "/e/" + e.Name }

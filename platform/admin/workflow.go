@@ -1,0 +1,120 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// Workflow actions: a transition run from the detail screen's buttons, and a kanban move, which runs
+// the transition leading to the target column (or, when the column field is a plain enum, updates it).
+// The API decides; the screens only offer what availableTransitions lists for the user.
+
+// transition runs the named transition with the optional comment, then shows the record again.
+func (s *server) transition(w http.ResponseWriter, r *http.Request) {
+	e := s.entity(w, r)
+	if e == nil {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.runTransition(r.Context(), e, id, r.PostForm.Get("transition"), r.PostForm.Get("comment")); err != nil {
+		s.showDetail(w, r, http.StatusConflict, refusalText(err))
+		return
+	}
+	setFlash(w, "saved")
+	redirect(w, r, recordURL(e, id))
+}
+
+// runTransition calls transition<Entity>(id, transition, comment).
+func (s *server) runTransition(ctx context.Context, e *metamodel.Entity, id, name, comment string) error {
+	vars := map[string]any{"id": id, "t": name}
+	if strings.TrimSpace(comment) != "" {
+		vars["c"] = comment
+	}
+	_, err := s.gql(ctx, "mutation($id: ID!, $t: String!, $c: String) { r: transition"+e.Name+"(id: $id, transition: $t, comment: $c) { id } }", vars)
+	return err
+}
+
+// refusalText is what the user is told when the API refused an action.
+func refusalText(err error) string {
+	if es, ok := err.(gqlErrors); ok {
+		return es.Error()
+	}
+	return err.Error()
+}
+
+// move serves a kanban drop: to is the target column's value. It answers 204, or 409 with the reason as
+// plain text (the script puts the card back and shows it).
+func (s *server) move(w http.ResponseWriter, r *http.Request) {
+	e := s.entity(w, r)
+	if e == nil {
+		return
+	}
+	if err := r.ParseForm(); err != nil || e.Views == nil || e.Views.Kanban == nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	id, to := r.PathValue("id"), r.PostForm.Get("to")
+	field := e.Field(e.Views.Kanban.GroupBy)
+	lang := language(s.cfg.Model, r)
+	refuse := func(msg string) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusConflict)
+		w.Write([]byte(msg))
+	}
+	si, err := s.schema(ctx)
+	if err != nil || field == nil {
+		refuse(translate(lang, "error"))
+		return
+	}
+	if s.cfg.Model.WorkflowOf(e.Name, field.Name) != nil && si.has(e.Name, "availableTransitions") {
+		resp, err := s.gql(ctx, "query($id: ID!) { l: "+e.QueryField()+"(where: {id: $id}) { edges { node { availableTransitions { name to comment } } } } }",
+			map[string]any{"id": id})
+		if err != nil {
+			refuse(refusalText(err))
+			return
+		}
+		ns := nodes(resp.Data["l"])
+		if len(ns) == 0 {
+			refuse(translate(lang, "not found"))
+			return
+		}
+		list, _ := ns[0]["availableTransitions"].([]any)
+		for _, v := range list {
+			t, _ := v.(map[string]any)
+			if str(t["to"]) != to {
+				continue
+			}
+			if str(t["comment"]) == metamodel.CommentRequired && strings.TrimSpace(r.PostForm.Get("comment")) == "" {
+				refuse(translate(lang, "comment required"))
+				return
+			}
+			if err := s.runTransition(ctx, e, id, str(t["name"]), r.PostForm.Get("comment")); err != nil {
+				refuse(refusalText(err))
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		refuse(translate(lang, "move refused"))
+		return
+	}
+	key := inputKey(si, e, member{Name: field.Name, Field: field}, false)
+	if key == "" {
+		refuse(translate(lang, "move refused"))
+		return
+	}
+	if _, err := s.gql(ctx, "mutation($id: ID!, $input: Update"+e.Name+"Input!) { r: update"+e.Name+"(id: $id, input: $input) { id } }",
+		map[string]any{"id": id, "input": map[string]any{key: to}}); err != nil {
+		refuse(refusalText(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

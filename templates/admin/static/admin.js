@@ -1,0 +1,169 @@
+// crmgen admin: the little behaviour htmx does not cover. Confirmation of deletes, "select all", the
+// relation picker (choose from the type-ahead list, keyboard included) and kanban moves (drag and drop,
+// or the arrow keys on a focused card). No inline handlers: the page's CSP allows only this file.
+(function () {
+  'use strict';
+
+  // Forms with data-confirm ask before they submit.
+  document.addEventListener('submit', function (ev) {
+    var msg = ev.target.getAttribute && ev.target.getAttribute('data-confirm');
+    if (msg && !window.confirm(msg)) ev.preventDefault();
+  }, true);
+
+  document.addEventListener('change', function (ev) {
+    var t = ev.target;
+    if (t.matches && t.matches('[data-select-all]')) {
+      var form = t.closest('form');
+      form.querySelectorAll('input[type=checkbox][name=id]').forEach(function (c) { c.checked = t.checked; });
+    }
+  });
+
+  // Relation picker: a hidden input with the id, a text box whose typing asks the server (htmx) for
+  // matching records, and a list of them to choose from.
+  function pickerOf(el) { return el.closest && el.closest('[data-picker]'); }
+  function closeList(p) {
+    var list = p.querySelector('.options');
+    list.innerHTML = '';
+    p.querySelector('[role=combobox]').setAttribute('aria-expanded', 'false');
+  }
+  function choose(p, btn) {
+    p.querySelector('input[type=hidden]').value = btn.getAttribute('data-id');
+    var box = p.querySelector('[role=combobox]');
+    box.value = btn.getAttribute('data-label');
+    box.setAttribute('data-chosen', box.value);
+    closeList(p);
+    box.focus();
+  }
+  document.addEventListener('click', function (ev) {
+    var btn = ev.target.closest && ev.target.closest('[data-picker] .options button');
+    if (btn) { ev.preventDefault(); choose(pickerOf(btn), btn); }
+  });
+  document.addEventListener('input', function (ev) {
+    var p = pickerOf(ev.target);
+    if (p && ev.target.getAttribute('role') === 'combobox') {
+      // Typing over a chosen record unchooses it; an empty box clears the relation.
+      if (ev.target.value !== ev.target.getAttribute('data-chosen')) p.querySelector('input[type=hidden]').value = '';
+    }
+  });
+  document.addEventListener('keydown', function (ev) {
+    var p = pickerOf(ev.target);
+    if (p) {
+      var buttons = Array.prototype.slice.call(p.querySelectorAll('.options button'));
+      var i = buttons.indexOf(ev.target);
+      if (ev.key === 'ArrowDown' && buttons.length) { ev.preventDefault(); buttons[Math.min(i + 1, buttons.length - 1)].focus(); }
+      else if (ev.key === 'ArrowUp' && i >= 0) { ev.preventDefault(); if (i === 0) p.querySelector('[role=combobox]').focus(); else buttons[i - 1].focus(); }
+      else if (ev.key === 'Escape') { closeList(p); p.querySelector('[role=combobox]').focus(); }
+      else if (ev.key === 'Enter' && ev.target.getAttribute('role') === 'combobox') {
+        ev.preventDefault(); // Enter in the box chooses the only match rather than submitting
+        if (buttons.length === 1) choose(p, buttons[0]);
+      }
+      return;
+    }
+    var card = ev.target.closest && ev.target.closest('.kcard');
+    if (card && (ev.key === 'ArrowRight' || ev.key === 'ArrowLeft')) {
+      var cols = Array.prototype.slice.call(document.querySelectorAll('.kanban .column'));
+      var at = cols.indexOf(card.closest('.column'));
+      for (var j = at + (ev.key === 'ArrowRight' ? 1 : -1); j >= 0 && j < cols.length; j += (ev.key === 'ArrowRight' ? 1 : -1)) {
+        if (allowed(card, cols[j].getAttribute('data-column'))) { ev.preventDefault(); move(card, cols[j]); break; }
+      }
+    }
+  });
+  document.addEventListener('htmx:afterSwap', function (ev) {
+    var p = pickerOf(ev.detail.target);
+    if (p) p.querySelector('[role=combobox]').setAttribute('aria-expanded', 'true');
+  });
+  document.addEventListener('focusout', function (ev) {
+    var p = pickerOf(ev.target);
+    if (p && !(ev.relatedTarget && p.contains(ev.relatedTarget))) {
+      setTimeout(function () { if (!p.contains(document.activeElement)) closeList(p); }, 150);
+    }
+  });
+
+  // Kanban: a card lists in data-moves the columns it may go to (a trailing "!" asks for a comment).
+  var dragged = null;
+  function allowed(card, key) {
+    var moves = (card.getAttribute('data-moves') || '').split(' ');
+    if (moves.indexOf(key) >= 0) return 'plain';
+    if (moves.indexOf(key + '!') >= 0) return 'comment';
+    return '';
+  }
+  function showError(msg) {
+    var el = document.getElementById('kanban-error');
+    if (!el) return;
+    el.textContent = msg;
+    el.hidden = !msg;
+  }
+  function askComment() {
+    var dlg = document.getElementById('move-comment');
+    return new Promise(function (resolve) {
+      var text = document.getElementById('move-comment-text');
+      text.value = '';
+      dlg.addEventListener('close', function onClose() {
+        dlg.removeEventListener('close', onClose);
+        resolve(dlg.returnValue === 'ok' && text.value.trim() ? text.value : null);
+      });
+      dlg.showModal();
+    });
+  }
+  function move(card, column) {
+    var key = column.getAttribute('data-column');
+    var kind = allowed(card, key);
+    if (!kind) { showError(document.querySelector('.kanban').getAttribute('data-refused')); return; }
+    var go = kind === 'comment' ? askComment() : Promise.resolve('');
+    go.then(function (comment) {
+      if (comment === null) return;
+      var body = new URLSearchParams({ to: key, comment: comment });
+      var url = document.querySelector('.kanban').getAttribute('data-move-url') + '/' + encodeURIComponent(card.getAttribute('data-id')) + '/move';
+      return fetch(url, { method: 'POST', body: body, credentials: 'same-origin', headers: { 'Accept': 'text/plain' } }).then(function (resp) {
+        if (resp.status === 204) {
+          var from = card.closest('.column');
+          column.querySelector('.cards-list').prepend(card);
+          bump(from, -1); bump(column, 1);
+          card.setAttribute('data-moves', ''); // its next moves depend on the new state: reload to see them
+          card.setAttribute('draggable', 'false');
+          card.classList.add('moved');
+          showError('');
+          card.focus();
+          return;
+        }
+        return resp.text().then(function (t) { showError(t); });
+      });
+    }).catch(function (e) { showError(String(e)); });
+  }
+  function bump(column, d) {
+    var c = column.querySelector('h2 .count');
+    if (c) c.textContent = String(parseInt(c.textContent, 10) + d);
+  }
+  document.addEventListener('dragstart', function (ev) {
+    var card = ev.target.closest && ev.target.closest('.kcard');
+    if (!card) return;
+    dragged = card;
+    if (ev.dataTransfer) { ev.dataTransfer.effectAllowed = 'move'; ev.dataTransfer.setData('text/plain', card.getAttribute('data-id')); }
+    document.querySelectorAll('.kanban .column').forEach(function (col) {
+      if (allowed(card, col.getAttribute('data-column'))) col.classList.add('can-drop');
+    });
+  });
+  document.addEventListener('dragend', function () {
+    dragged = null;
+    document.querySelectorAll('.kanban .column').forEach(function (col) { col.classList.remove('can-drop', 'over'); });
+  });
+  document.addEventListener('dragover', function (ev) {
+    var col = ev.target.closest && ev.target.closest('.kanban .column');
+    if (col && dragged && allowed(dragged, col.getAttribute('data-column'))) {
+      ev.preventDefault(); // only an allowed column accepts the drop
+      col.classList.add('over');
+    }
+  });
+  document.addEventListener('dragleave', function (ev) {
+    var col = ev.target.closest && ev.target.closest('.kanban .column');
+    if (col) col.classList.remove('over');
+  });
+  document.addEventListener('drop', function (ev) {
+    var col = ev.target.closest && ev.target.closest('.kanban .column');
+    if (!col || !dragged) return;
+    ev.preventDefault();
+    var card = dragged;
+    dragged = null;
+    if (card.closest('.column') !== col) move(card, col);
+  });
+})();
