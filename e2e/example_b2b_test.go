@@ -154,13 +154,17 @@ func b2bCreate(t *testing.T, s *apptest.Server, m *metamodel.Model) {
 	if at(t, ct, "isPrimary") != true || str(t, ct, "customer.name") != "E2E 昆山精密汽车部件有限公司" {
 		t.Errorf("created contact: %s", jsonString(ct))
 	}
-	o := create(t, s, m, "Opportunity", map[string]any{"name": "E2E 昆山精密2027年制动系统配套", "stage": "qualified", "amount": 880000,
+	o := create(t, s, m, "Opportunity", map[string]any{"name": "E2E 昆山精密2027年制动系统配套", "amount": 880000,
 		"expectedClose": day(0, 3, 0), "source": "exhibition", "customer": cid, "contact": ctid, "competitors": []string{r.borui, r.tianhong}},
 		"stage probability amount customer { id } contact { id } competitors(orderBy: {field: NAME}) { totalCount edges { node { id } } }")
 	oid := str(t, o, "id")
-	if str(t, o, "stage") != "qualified" || num(t, o, "probability") != 10 || num(t, o, "amount") != 880000 ||
+	if str(t, o, "stage") != "lead" || num(t, o, "probability") != 10 || num(t, o, "amount") != 880000 ||
 		str(t, o, "customer.id") != cid || str(t, o, "contact.id") != ctid || num(t, o, "competitors.totalCount") != 2 {
-		t.Errorf("created opportunity (probability defaults to 10): %s", jsonString(o))
+		t.Errorf("created opportunity (a lead, probability defaults to 10): %s", jsonString(o))
+	}
+	// The pipeline's first step sets the probability.
+	if q := advance(t, s, "Opportunity", oid, "qualify"); str(t, q, "stage") != "qualified" || num(t, q, "probability") != 25 {
+		t.Errorf("qualified opportunity: %s", jsonString(q))
 	}
 	// Back by id, and through the inverse lists.
 	n := node(t, s, "Customer", cid, `region { id } contacts { totalCount edges { node { id name } } }
@@ -236,9 +240,11 @@ func b2bLineTotal(t *testing.T, s *apptest.Server, m *metamodel.Model) {
 func b2bList(t *testing.T, s *apptest.Server, m *metamodel.Model) {
 	cust := b2bCustomer(t, s, m, "E2E 列表客户", lookup(t, s, m, "Region", map[string]any{"code": "SH"}))
 	for i := 0; i < 3; i++ { // equal amounts: ties are broken by id across page boundaries
-		createID(t, s, m, "Opportunity", map[string]any{"name": fmt.Sprintf("E2E 同额%d", i), "stage": "proposal", "amount": 500000, "customer": cust})
+		id := createID(t, s, m, "Opportunity", map[string]any{"name": fmt.Sprintf("E2E 同额%d", i), "amount": 500000,
+			"expectedClose": day(0, 2, 0), "customer": cust})
+		advance(t, s, "Opportunity", id, "qualify", "propose")
 	}
-	createID(t, s, m, "Opportunity", map[string]any{"name": "E2E 无金额", "stage": "proposal", "customer": cust})
+	advance(t, s, "Opportunity", createID(t, s, m, "Opportunity", map[string]any{"name": "E2E 无金额", "customer": cust}), "qualify")
 	all := query(t, s, `{ opportunities(first: 1000) { totalCount edges { node { id stage amount customer { region { code } } competitors { totalCount } } } } }`, nil)
 	type row struct {
 		id     string
@@ -357,9 +363,9 @@ func b2bUpdate(t *testing.T, s *apptest.Server, m *metamodel.Model) {
 	// Contract: a seeded one, at version 1.
 	title := fmt.Sprint(value(records(m, "Contract")[0], "title"))
 	ctr := lookup(t, s, m, "Contract", map[string]any{"title": title})
-	checkVersioned(t, s, "Contract", ctr, 1, map[string]any{"status": "signed"}, map[string]any{"title": "E2E 过期修改"}, map[string]any{"clearTerms": true, "clearOpportunity": true},
-		"title status terms opportunity { id }", func(d map[string]any) bool {
-			return str(t, d, "title") == title && str(t, d, "status") == "signed" && at(t, d, "terms") == nil && at(t, d, "opportunity") == nil
+	checkVersioned(t, s, "Contract", ctr, 1, map[string]any{"signedAt": day(0, 0, -2)}, map[string]any{"title": "E2E 过期修改"}, map[string]any{"clearTerms": true, "clearOpportunity": true},
+		"title signedAt terms opportunity { id }", func(d map[string]any) bool {
+			return str(t, d, "title") == title && at(t, d, "signedAt") != nil && at(t, d, "terms") == nil && at(t, d, "opportunity") == nil
 		})
 }
 

@@ -91,6 +91,25 @@ func create(t *testing.T, s *apptest.Server, m *metamodel.Model, name string, va
 	return at(t, d, "r").(map[string]any)
 }
 
+// advance runs transitions on a record of entity one after the other, as the server's user, and
+// returns the record after the last one (its stage or status and probability).
+func advance(t *testing.T, s *apptest.Server, entity, id string, transitions ...string) map[string]any {
+	t.Helper()
+	var out map[string]any
+	for _, tr := range transitions {
+		d := query(t, s, fmt.Sprintf(`mutation($id: ID!, $t: String!) { r: transition%s(id: $id, transition: $t) { id __typename } }`, entity),
+			map[string]any{"id": id, "t": tr})
+		out = at(t, d, "r").(map[string]any)
+	}
+	d := query(t, s, `query($id: ID!) { node(id: $id) { ... on Opportunity { stage probability } ... on Contract { status } } }`, map[string]any{"id": id})
+	if n, ok := d["node"].(map[string]any); ok {
+		for k, v := range n {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // createID is create returning only the new record's id.
 func createID(t *testing.T, s *apptest.Server, m *metamodel.Model, name string, vals map[string]any) string {
 	t.Helper()

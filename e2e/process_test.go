@@ -229,6 +229,16 @@ func TestProcessTransitions(t *testing.T) {
 		if tk = boss.run(id, "reopen", "customer called back"); tk["status"] != "assigned" {
 			t.Errorf("reopen from closed: %v", tk["status"])
 		}
+		// A role that may not see the state sees no buttons, no workflow history, and no state in a refusal.
+		auditor := proc{t, admin.As(t, "auditor", "auditor123")}
+		seen := query(t, auditor.s, `query($id: ID!) { node(id: $id) { ... on Ticket { status availableTransitions { name } workflowHistory { to } } } }`, map[string]any{"id": id})
+		if got := jsonString(seen["node"]); got != `{"availableTransitions":[],"status":null,"workflowHistory":[]}` {
+			t.Errorf("the auditor (status hidden) sees %s", got)
+		}
+		if e := auditor.refused(id, "close", "state"); strings.Contains(e.Message, "assigned") {
+			t.Errorf("a refusal shows the hidden state: %s", e.Message)
+		}
+
 		// A localized label.
 		d := query(t, agent1.s, `query($id: ID!) { node(id: $id) { ... on Ticket { availableTransitions(locale: "zh") { name toLabel } } } }`, map[string]any{"id": id})
 		if got := jsonString(at(t, d, "node.availableTransitions")); got != `[{"name":"escalate","toLabel":"待审批"}]` {

@@ -88,7 +88,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.seed, "seed", true, "load the model's demo data into an empty database")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure (serve over HTTPS)")
-	fs.DurationVar(&o.timerInterval, "timer-interval", envDuration("CRM_TIMER_INTERVAL", 15*time.Second), "how often workflow timers are checked (env CRM_TIMER_INTERVAL)")
+	fs.DurationVar(&o.timerInterval, "timer-interval", envDuration("CRM_TIMER_INTERVAL", 15*time.Second), "how often workflow timers are checked; 0 turns them off (env CRM_TIMER_INTERVAL)")
 	fs.StringVar(&o.instance, "instance", env("CRM_INSTANCE", defaultInstance()), "this instance's name, for timers claimed by instances sharing a database (env CRM_INSTANCE)")
 	o.delivery.flags(fs)
 	fs.Usage = func() {
@@ -132,7 +132,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		return err
 	}
 	engine := &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: log, Dispatcher: dispatcher,
-		Channels: o.delivery.channels(), Principal: sessions.Principal}
+		Channels: o.delivery.channels()}
 	process.Install(engine, rt)
 
 	start := time.Now()
@@ -197,7 +197,11 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	go func() { errc <- srv.Serve(ln) }()
 	jobs, stopJobs := context.WithCancel(context.Background())
 	defer stopJobs()
-	go engine.RunTimers(withLogger(jobs, log), o.instance, o.timerInterval)
+	if o.timerInterval > 0 {
+		go engine.RunTimers(withLogger(jobs, log), o.instance, o.timerInterval)
+	} else {
+		log.Warn("workflow timers are off (-timer-interval 0)")
+	}
 	if dispatcher != nil {
 		go dispatcher.Run(jobs, o.delivery.interval)
 		log.Info("delivering notifications", "channels", o.delivery.channels())

@@ -132,7 +132,16 @@ const (
 	noAuditKey
 	authorizedKey
 	noEffectsKey
+	loadingKey
 )
+
+// Loading marks ctx as loading a model's data: a snapshot of records whose automations have run already
+// (their effects are in the data), so they do not run again. Workflow states are still recorded and their
+// timers scheduled.
+func Loading(ctx context.Context) context.Context { return context.WithValue(ctx, loadingKey, true) }
+
+// IsLoading reports whether ctx loads a model's data.
+func IsLoading(ctx context.Context) bool { v, _ := ctx.Value(loadingKey).(bool); return v }
 
 // withoutEffects marks a mutation the platform runs as part of another one whose effects already run
 // (the update a soft delete becomes is a delete, not an update, to automations).

@@ -83,7 +83,7 @@ func (e *Engine) triggers(entity, event string) []*metamodel.Automation {
 // automate sets off the automations of a mutation: it loads the records as they are before an update or
 // delete, and returns what runs once the mutation has succeeded.
 func (e *Engine) automate(ctx context.Context, entity string, m ent.Mutation) (func(context.Context) error, error) {
-	if isQuiet(ctx) {
+	if isQuiet(ctx) || enforce.IsLoading(ctx) {
 		return nil, nil
 	}
 	var event string

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/outbox"
@@ -62,10 +63,8 @@ func (e *Engine) recipients(ctx context.Context, n *metamodel.Notify, rec map[st
 
 // canRead reports whether user may read record id of entity.
 func (e *Engine) canRead(ctx context.Context, user int, entity string, id int) (bool, error) {
-	if e.Principal == nil {
-		return true, nil
-	}
-	p, err := e.Principal(ctx, user)
+	// Read in the change's transaction: the user may have been created by it (demo data).
+	p, err := auth.LoadPrincipal(ctx, e.Backend.Conn(ctx), e.Dialect, user)
 	if err != nil {
 		return false, err
 	}

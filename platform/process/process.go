@@ -30,7 +30,6 @@ import (
 	"entgo.io/ent"
 
 	"github.com/crmgen/crmgen/metamodel"
-	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/outbox"
 	"github.com/crmgen/crmgen/platform/workflow"
@@ -68,15 +67,13 @@ type Engine struct {
 	// Channels are the delivery channels configured besides the in-app inbox (outbox.ChannelEmail,
 	// ChannelSMS, ChannelWebhook); notifications are queued only for these.
 	Channels []string
-	// Principal loads a user's principal, to check that a notification's recipients may read its record;
-	// nil sends to every recipient.
-	Principal func(ctx context.Context, userID int) (*auth.Principal, error)
 	// Dispatcher delivers the outbox; the engine shows and requeues its dead letters.
 	Dispatcher *outbox.Dispatcher
 	Log        *slog.Logger
 	// Now returns the current time; tests leave it nil.
 	Now func() time.Time
 
+	rt          *enforce.Runtime
 	workflows   map[string][]*metamodel.Workflow   // by entity
 	automations map[string][]*metamodel.Automation // by entity
 }
@@ -97,6 +94,7 @@ func Install(e *Engine, rt *enforce.Runtime) {
 		e.Log = slog.Default()
 	}
 	rt.Effects = e
+	e.rt = rt
 	current.Store(e)
 }
 

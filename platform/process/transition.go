@@ -79,6 +79,14 @@ func (e *Engine) Transition(ctx context.Context, entity string, id int, name, co
 		return &enforce.NotFoundError{Entity: entity}
 	}
 	if err := workflow.Check(e.Model, w, t, rec, p, canRead, comment); err != nil {
+		var se *workflow.StateError
+		if errors.As(err, &se) && p != nil {
+			if ok, verr := e.stateVisible(ctx, w, id); verr != nil {
+				return verr
+			} else if !ok {
+				se.Current = "" // the refusal must not show a state the user may not see
+			}
+		}
 		return err
 	}
 	return e.run(ctx, w, t, id, rec, p, comment)
@@ -148,6 +156,12 @@ func (e *Engine) Available(ctx context.Context, entity string, id int, locale st
 	}
 	out := []*TransitionView{}
 	for _, w := range ws {
+		if ok, err := e.stateVisible(ctx, w, id); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		for _, t := range workflow.Available(e.Model, w, rec, p, canRead) {
 			out = append(out, e.view(w, t, locale))
 		}
@@ -198,7 +212,16 @@ func (e *Engine) History(ctx context.Context, entity string, id int) ([]*StepVie
 	if err != nil {
 		return nil, err
 	}
+	visible := map[string]bool{}
+	for _, w := range e.workflows[entity] {
+		if visible[w.Name], err = e.stateVisible(ctx, w, id); err != nil {
+			return nil, err
+		}
+	}
 	for _, s := range steps {
+		if !visible[s.Workflow] {
+			continue
+		}
 		v := &StepView{Workflow: s.Workflow, To: s.To, Transition: s.Transition, At: s.At}
 		if s.From != "" {
 			from := s.From
@@ -215,6 +238,21 @@ func (e *Engine) History(ctx context.Context, entity string, id int) ([]*StepVie
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// stateVisible reports whether the principal of ctx may see w's state field on record id: a field hidden
+// from them keeps its workflow's buttons and history hidden too.
+func (e *Engine) stateVisible(ctx context.Context, w *metamodel.Workflow, id int) (bool, error) {
+	if e.rt == nil || principal(ctx) == nil {
+		return true, nil
+	}
+	if e.rt.Hidden(ctx, w.Entity, w.Field) {
+		return false, nil
+	}
+	if e.rt.PerRow(ctx, w.Entity, w.Field) {
+		return e.rt.VisibleOn(ctx, w.Entity, w.Field, id)
+	}
+	return true, nil
 }
 
 // IsRefusal reports whether err refuses a transition (as opposed to a failure of the system).

@@ -47,7 +47,7 @@ func Load(ctx context.Context, m *metamodel.Model, w Writer) (count int, err err
 	if m.Data == nil {
 		return 0, nil
 	}
-	txCtx, tx, err := w.OpenTx(enforce.System(ctx))
+	txCtx, tx, err := w.OpenTx(enforce.Loading(enforce.System(ctx)))
 	if err != nil {
 		return 0, err
 	}

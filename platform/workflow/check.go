@@ -28,6 +28,10 @@ type StateError struct {
 }
 
 func (e *StateError) Error() string {
+	if e.Current == "" {
+		return fmt.Sprintf("transition %q of workflow %q: the record is not in state %s", e.Transition, e.Workflow,
+			quoteList(e.From, "or"))
+	}
 	return fmt.Sprintf("transition %q of workflow %q: the record is in state %q, want %s", e.Transition, e.Workflow,
 		e.Current, quoteList(e.From, "or"))
 }
