@@ -361,3 +361,32 @@ func TestProcessAutomations(t *testing.T) {
 		}
 	})
 }
+
+// TestProcessDocumentChain ships goods only against a confirmed receipt: the guard reads the related
+// record (record.receipt.state), so the later document cannot move before the earlier one.
+func TestProcessDocumentChain(t *testing.T) {
+	onEachDB(t, processApp(t), func(t *testing.T, admin *apptest.Server) {
+		agent := admin.As(t, "agent1", "agent123")
+		rid := str(t, query(t, agent, `mutation { createReceipt(input: {number: "R-1"}) { id } }`, nil), "createReceipt.id")
+		did := str(t, query(t, agent, `mutation($r: ID!) { createDelivery(input: {number: "D-1", receiptID: $r}) { id state } }`,
+			map[string]any{"r": rid}), "createDelivery.id")
+		ship := `mutation($id: ID!) { transitionDelivery(id: $id, transition: "ship") { state } }`
+		if e := mustFail(t, agent, ship, map[string]any{"id": did}); e.Extensions["check"] != "guard" ||
+			!strings.Contains(e.Message, `record.receipt.state == "confirmed"`) {
+			t.Errorf("shipping against a draft receipt: %+v, want the guard refusal", e)
+		}
+		if e := mustFail(t, agent, `mutation($id: ID!) { transitionReceipt(id: $id, transition: "confirm") { state } }`,
+			map[string]any{"id": rid}); e.Extensions["check"] != "requires" || e.Extensions["field"] != "amount" {
+			t.Errorf("confirming a receipt without an amount: %+v", e)
+		}
+		query(t, agent, `mutation($id: ID!) { updateReceipt(id: $id, input: {amount: 120.5}) { id } }`, map[string]any{"id": rid})
+		query(t, agent, `mutation($id: ID!) { transitionReceipt(id: $id, transition: "confirm") { state } }`, map[string]any{"id": rid})
+		if got := str(t, query(t, agent, ship, map[string]any{"id": did}), "transitionDelivery.state"); got != "shipped" {
+			t.Errorf("delivery after the receipt was confirmed: %s", got)
+		}
+		// A delivery cannot exist without its receipt at all.
+		if e := mustFail(t, agent, `mutation { createDelivery(input: {number: "D-2"}) { id } }`, nil); !strings.Contains(e.Message, "receipt") {
+			t.Errorf("delivery without a receipt: %+v", e)
+		}
+	})
+}

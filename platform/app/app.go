@@ -133,6 +133,9 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	}
 	engine := &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: log, Dispatcher: dispatcher,
 		Channels: o.delivery.channels()}
+	if err := process.Compile(m); err != nil {
+		return fmt.Errorf("model expressions: %w", err)
+	}
 	process.Install(engine, rt)
 
 	start := time.Now()

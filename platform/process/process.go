@@ -31,6 +31,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/expr"
 	"github.com/crmgen/crmgen/platform/outbox"
 	"github.com/crmgen/crmgen/platform/workflow"
 )
@@ -153,4 +154,60 @@ func (e *Engine) Mutation(ctx context.Context, entity string, m ent.Mutation) (f
 		}
 		return nil
 	}, nil
+}
+
+// Compile compiles every expression of the model's workflows, automations and computed fields into a
+// program, once, so that the app fails at start rather than at the first transition if one does not
+// compile (it cannot after `crmgen validate`, unless the model was changed by hand).
+func Compile(m *metamodel.Model) error {
+	type site struct {
+		entity, what string
+		src          metamodel.Expr
+	}
+	var sites []site
+	add := func(entity, what string, x metamodel.Expr) {
+		if x.Src != "" {
+			sites = append(sites, site{entity, what, x})
+		}
+	}
+	actions := func(entity, what string, as []*metamodel.Action) {
+		for _, a := range as {
+			for _, s := range a.Set {
+				add(entity, what+" set "+s.Name, s.Value)
+			}
+			if a.Create != nil {
+				for _, v := range a.Create.Values {
+					add(entity, what+" create "+a.Create.Entity+"."+v.Name, v.Value)
+				}
+			}
+		}
+	}
+	for _, e := range m.Entities {
+		for _, f := range e.Fields {
+			add(e.Name, "computed field "+f.Name, f.Computed)
+		}
+	}
+	for _, w := range m.Workflows {
+		for _, t := range w.Transitions {
+			what := "workflow " + w.Name + " transition " + t.Name
+			add(w.Entity, what+" guard", t.Guard)
+			for _, s := range t.Set {
+				add(w.Entity, what+" set "+s.Name, s.Value)
+			}
+			actions(w.Entity, what, t.Do)
+		}
+		for i, tm := range w.Timers {
+			add(w.Entity, fmt.Sprintf("workflow %s timer %d", w.Name, i+1), tm.At)
+		}
+	}
+	for _, a := range m.Automations {
+		add(a.Entity, "automation "+a.Name+" when", a.When)
+		actions(a.Entity, "automation "+a.Name, a.Do)
+	}
+	for _, s := range sites {
+		if _, err := expr.Program(m, s.entity, s.src.Src); err != nil {
+			return fmt.Errorf("%s: %s: %w", s.what, s.src.Src, err)
+		}
+	}
+	return nil
 }
