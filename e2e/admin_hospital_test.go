@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"fmt"
-		"strconv"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,7 +90,9 @@ func TestAdminHospital(t *testing.T) {
 	t.Run("ListSearchFilterSort", func(t *testing.T) {
 		p.t = t
 		var names struct {
-			Patients struct{ Edges []struct{ Node struct{ Name, Grade string } } }
+			Patients struct {
+				Edges []struct{ Node struct{ Name, Grade string } }
+			}
 		}
 		api.GraphQL(t, `{ patients(first: 200, orderBy: {field: NAME}) { edges { node { name grade } } } }`, nil).Decode(t, &names)
 		target := names.Patients.Edges[len(names.Patients.Edges)/2].Node
@@ -208,7 +210,11 @@ func TestAdminHospital(t *testing.T) {
 	t.Run("Calendar", func(t *testing.T) {
 		p.t = t
 		var out struct {
-			Appointments struct{ Edges []struct{ Node struct{ Code, ScheduledAt string } } }
+			Appointments struct {
+				Edges []struct {
+					Node struct{ Code, ScheduledAt string }
+				}
+			}
 		}
 		api.GraphQL(t, `{ appointments(first: 1, orderBy: {field: SCHEDULED_AT}) { edges { node { code scheduledAt } } } }`, nil).Decode(t, &out)
 		ap := out.Appointments.Edges[0].Node
@@ -352,7 +358,9 @@ func checkKanban(t *testing.T, p *page, api *apptest.Server, e *metamodel.Entity
 	p.t = t
 	group := e.Field(e.Views.Kanban.GroupBy).GraphQLName()
 	valueOf := func(id string) string {
-		var out map[string]struct{ Edges []struct{ Node map[string]any } }
+		var out map[string]struct {
+			Edges []struct{ Node map[string]any }
+		}
 		api.GraphQL(t, fmt.Sprintf(`{ %s(where: {id: %q}) { edges { node { %s } } } }`, e.QueryField(), id, group), nil).Decode(t, &out)
 		return fmt.Sprint(out[e.QueryField()].Edges[0].Node[group])
 	}

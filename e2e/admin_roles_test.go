@@ -93,7 +93,9 @@ func TestAdminHospitalRoles(t *testing.T) {
 		}
 		// Searching by a hidden field finds nothing through it: the search box only uses visible fields.
 		var idc struct {
-			Patients struct{ Edges []struct{ Node struct{ IDCard string } } }
+			Patients struct {
+				Edges []struct{ Node struct{ IDCard string } }
+			}
 		}
 		admin.GraphQL(t, `{ patients(first: 1) { edges { node { idCard } } } }`, nil).Decode(t, &idc)
 		p.open("/e/Patient?q=" + idc.Patients.Edges[0].Node.IDCard)
@@ -145,7 +147,9 @@ func someID(t *testing.T, s *apptest.Server, field, where string) string {
 	if where != "" {
 		args = "(first: 1, where: " + where + ")"
 	}
-	var out map[string]struct{ Edges []struct{ Node struct{ ID string } } }
+	var out map[string]struct {
+		Edges []struct{ Node struct{ ID string } }
+	}
 	s.GraphQL(t, "{ "+field+args+" { edges { node { id } } } }", nil).Decode(t, &out)
 	if len(out[field].Edges) == 0 {
 		t.Fatalf("no %s %s", field, where)
