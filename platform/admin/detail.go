@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,7 +60,7 @@ type detailBody struct {
 }
 
 // detailQuery builds the selection of one record's screen.
-func (s *server) detailQuery(ctx context.Context, e *metamodel.Entity, si *schemaInfo) (query string, members []member, related []*metamodel.Relation) {
+func (s *server) detailQuery(ctx context.Context, e *metamodel.Entity, si *schemaInfo, lang string) (query string, members []member, related []*metamodel.Relation) {
 	a := access(ctx, e.Name)
 	var sel []string
 	for _, m := range detailMembers(e) {
@@ -88,12 +89,12 @@ func (s *server) detailQuery(ctx context.Context, e *metamodel.Entity, si *schem
 		sel = append(sel, "history { op at username changes { field old new } }")
 	}
 	if si.has(e.Name, "availableTransitions") {
-		sel = append(sel, "availableTransitions { name label to toLabel comment requires }")
+		sel = append(sel, `availableTransitions(locale: "`+lang+`") { name label to toLabel comment requires }`)
 	}
 	if si.has(e.Name, "workflowHistory") {
 		sel = append(sel, "workflowHistory { from to transition user at comment }")
 	}
-	query = "query($id: ID!) { list: " + e.QueryField() + "(where: {id: $id}, first: 1) { edges { node { id " + strings.Join(sel, " ") + " } } } }"
+	query = nodeQuery(e, "id "+strings.Join(sel, " "))
 	return query, members, related
 }
 
@@ -117,17 +118,29 @@ func (s *server) relatedColumns(ctx context.Context, r *metamodel.Relation) []me
 	return out
 }
 
+// nodeQuery reads one record of e by id through node(id:), not a filtered list: a single record's
+// screens show the sensitive fields the API leaves out of lists.
+func nodeQuery(e *metamodel.Entity, selection string) string {
+	return "query($id: ID!) { n: node(id: $id) { ... on " + e.Name + " { " + selection + " } } }"
+}
+
 // record reads one record for the screens; nil (and no error) when it does not exist for the user.
 func (s *server) record(ctx context.Context, e *metamodel.Entity, id, query string) (map[string]any, error) {
-	resp, err := s.gql(ctx, query, map[string]any{"id": id})
-	if err != nil {
-		return nil, err
-	}
-	ns := nodes(resp.Data["list"])
-	if len(ns) == 0 {
+	if _, err := strconv.ParseInt(id, 10, 64); err != nil {
 		return nil, nil
 	}
-	return ns[0], nil
+	resp, err := s.gql(ctx, query, map[string]any{"id": id})
+	if err != nil {
+		if es, ok := err.(gqlErrors); ok && es.hasCode("NOT_FOUND") {
+			return nil, nil
+		}
+		return nil, err
+	}
+	n, _ := resp.Data["n"].(map[string]any)
+	if n == nil || n["id"] == nil {
+		return nil, nil // absent, unreadable, or a record of another entity
+	}
+	return n, nil
 }
 
 func (s *server) detail(w http.ResponseWriter, r *http.Request) {
@@ -146,7 +159,8 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	query, members, related := s.detailQuery(ctx, e, si)
+	lang := language(s.cfg.Model, r)
+	query, members, related := s.detailQuery(ctx, e, si, lang)
 	n, err := s.record(ctx, e, r.PathValue("id"), query)
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
@@ -156,7 +170,6 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 		s.fail(w, r, http.StatusNotFound, nil)
 		return
 	}
-	lang := language(s.cfg.Model, r)
 	a := access(ctx, e.Name)
 	id := str(n["id"])
 	b := &detailBody{Entity: e.Name, Label: s.entityLabel(e, lang), ID: id, URL: recordURL(e, id),
@@ -297,8 +310,12 @@ func (s *server) stateLabel(e *metamodel.Entity, state, lang string) string {
 	return state
 }
 
-// transitionLabel is the label of a workflow transition of e.
+// transitionLabel is the label of a workflow transition of e, or of a step that was no transition:
+// "(created)", "(seeded)", "(timer)".
 func (s *server) transitionLabel(e *metamodel.Entity, name, lang string) string {
+	if strings.HasPrefix(name, "(") {
+		return translate(lang, strings.Trim(name, "()"))
+	}
 	for _, w := range s.cfg.Model.Workflows {
 		if w.Entity != e.Name {
 			continue

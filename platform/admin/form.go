@@ -133,7 +133,7 @@ func formSelection(e *metamodel.Entity, members []member) string {
 	if f := e.Field("version"); f != nil && f.System {
 		sel = append(sel, "version")
 	}
-	return "query($id: ID!) { list: " + e.QueryField() + "(where: {id: $id}, first: 1) { edges { node { " + strings.Join(sel, " ") + " } } } }"
+	return nodeQuery(e, strings.Join(sel, " "))
 }
 
 func allMembers(e *metamodel.Entity) []member {
@@ -534,7 +534,7 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request, isNew bool) 
 	}
 	in, errs := s.readInput(ctx, e, si, n, r.PostForm)
 	if len(errs) > 0 {
-		s.renderForm(w, r, http.StatusUnprocessableEntity, e, si, n, r.PostForm, errs, translate(lang, "please fix"), lang)
+		s.renderForm(w, r, http.StatusOK, e, si, n, r.PostForm, errs, translate(lang, "please fix"), lang)
 		return
 	}
 	var id string
@@ -588,11 +588,6 @@ func (s *server) formRefused(w http.ResponseWriter, r *http.Request, e *metamode
 	if len(top) > 0 {
 		msg = strings.Join(top, "; ")
 	}
-	status := http.StatusUnprocessableEntity
-	if es.hasCode("FORBIDDEN") {
-		status = http.StatusForbidden
-	} else if es.hasCode("CONFLICT") {
-		status = http.StatusConflict
-	}
-	s.renderForm(w, r, status, e, si, n, r.PostForm, errs, msg, lang)
+	// 200, not 422: the form is the answer, and browsers log every 4xx page as a console error.
+	s.renderForm(w, r, http.StatusOK, e, si, n, r.PostForm, errs, msg, lang)
 }

@@ -73,14 +73,22 @@ func (s *server) inboxItems(r *http.Request, unreadOnly bool, first int) []inbox
 		if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
 			at = t.In(time.Local).Format("2006-01-02 15:04")
 		}
-		link := str(m["link"])
-		if link != "" && localPath(link) != link {
-			link = "" // only links within the app are followed
-		}
-		out = append(out, inboxItem{ID: str(m["id"]), Title: str(m["title"]), Body: str(m["body"]), Link: link,
+		out = append(out, inboxItem{ID: str(m["id"]), Title: str(m["title"]), Body: str(m["body"]), Link: s.screenLink(str(m["link"])),
 			At: at, Unread: m["readAt"] == nil})
 	}
 	return out
+}
+
+// screenLink turns an inbox link ("/FollowUp/12", the record's path) into its screen ("/e/FollowUp/12");
+// links that are not paths within the app are dropped.
+func (s *server) screenLink(link string) string {
+	if link == "" || localPath(link) != link {
+		return ""
+	}
+	if parts := strings.Split(strings.TrimPrefix(link, "/"), "/"); len(parts) == 2 && s.cfg.Model.Entity(parts[0]) != nil {
+		return "/e/" + link[1:]
+	}
+	return link
 }
 
 // inbox shows every message of the user, newest first.

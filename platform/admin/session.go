@@ -47,7 +47,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		f := s.newFrame(r, "")
 		f.Title = f.T("sign in")
 		f.Body = loginBody{Username: username, Next: next}
-		status := http.StatusUnauthorized
+		status := http.StatusOK // the sign-in page with its message is the answer (a 401 page logs a console error)
 		var throttled *auth.ThrottledError
 		switch {
 		case errors.As(err, &throttled):

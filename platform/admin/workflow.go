@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -24,7 +25,7 @@ func (s *server) transition(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if err := s.runTransition(r.Context(), e, id, r.PostForm.Get("transition"), r.PostForm.Get("comment")); err != nil {
-		s.showDetail(w, r, http.StatusConflict, refusalText(err))
+		s.showDetail(w, r, http.StatusOK, refusalText(err))
 		return
 	}
 	setFlash(w, "saved")
@@ -49,8 +50,9 @@ func refusalText(err error) string {
 	return err.Error()
 }
 
-// move serves a kanban drop: to is the target column's value. It answers 204, or 409 with the reason as
-// plain text (the script puts the card back and shows it).
+// move serves a kanban drop: to is the target column's value. It answers 200 with {"ok": true}, or
+// {"ok": false, "error": reason} (the script leaves the card and shows the reason). A refusal is an
+// answer, not a failed request, so it does not show up as a console error.
 func (s *server) move(w http.ResponseWriter, r *http.Request) {
 	e := s.entity(w, r)
 	if e == nil {
@@ -64,11 +66,12 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 	id, to := r.PathValue("id"), r.PostForm.Get("to")
 	field := e.Field(e.Views.Kanban.GroupBy)
 	lang := language(s.cfg.Model, r)
-	refuse := func(msg string) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusConflict)
-		w.Write([]byte(msg))
+	answer := func(errMsg string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(map[string]any{"ok": errMsg == "", "error": errMsg})
 	}
+	refuse := answer
 	si, err := s.schema(ctx)
 	if err != nil || field == nil {
 		refuse(translate(lang, "error"))
@@ -100,7 +103,7 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 				refuse(refusalText(err))
 				return
 			}
-			w.WriteHeader(http.StatusNoContent)
+			answer("")
 			return
 		}
 		refuse(translate(lang, "move refused"))
@@ -116,5 +119,5 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 		refuse(refusalText(err))
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	answer("")
 }

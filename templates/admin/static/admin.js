@@ -114,8 +114,10 @@
       if (comment === null) return;
       var body = new URLSearchParams({ to: key, comment: comment });
       var url = document.querySelector('.kanban').getAttribute('data-move-url') + '/' + encodeURIComponent(card.getAttribute('data-id')) + '/move';
-      return fetch(url, { method: 'POST', body: body, credentials: 'same-origin', headers: { 'Accept': 'text/plain' } }).then(function (resp) {
-        if (resp.status === 204) {
+      return fetch(url, { method: 'POST', body: body, credentials: 'same-origin', headers: { 'Accept': 'application/json' } }).then(function (resp) {
+        return resp.json();
+      }).then(function (res) {
+        if (res.ok) {
           var from = card.closest('.column');
           column.querySelector('.cards-list').prepend(card);
           bump(from, -1); bump(column, 1);
@@ -126,7 +128,7 @@
           card.focus();
           return;
         }
-        return resp.text().then(function (t) { showError(t); });
+        showError(res.error);
       });
     }).catch(function (e) { showError(String(e)); });
   }
