@@ -22,15 +22,7 @@ func TestAdminHospitalRoles(t *testing.T) {
 		p := openBrowser(t, s)
 		p.signIn("liuyang", "doctor123")
 		// Navigation: only the entities the role may read.
-		nav := eval[[]string](p, `[...document.querySelectorAll('nav.side a[data-entity]')].map(a => a.dataset.entity)`)
-		for _, e := range []string{"Complaint", "Evaluation"} {
-			if contains(nav, e) {
-				t.Errorf("a physician's navigation lists %s: %v", e, nav)
-			}
-		}
-		if !contains(nav, "Patient") {
-			t.Errorf("a physician's navigation lacks Patient: %v", nav)
-		}
+		checkNav(t, p, a.Model, "physician")
 		// Rows: their own patients only, as the API counts them.
 		mine, all := adminCount(t, api, "patients", ""), adminCount(t, admin, "patients", "")
 		if mine == 0 || mine >= all {

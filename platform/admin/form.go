@@ -123,7 +123,7 @@ func mode(si *schemaInfo, e *metamodel.Entity, a *enforce.Access, m member, isNe
 
 // formSelection selects what an edit form shows of a record.
 func formSelection(e *metamodel.Entity, members []member) string {
-	sel := []string{"id"}
+	sel := []string{displaySelection(e)}
 	for _, m := range members {
 		sel = append(sel, selection(m))
 		if m.Rel != nil && m.Rel.Kind == metamodel.BelongsTo {
@@ -343,7 +343,11 @@ func (s *server) readInput(ctx context.Context, e *metamodel.Entity, si *schemaI
 		if m.Rel != nil {
 			id := strings.TrimSpace(posted.Get(m.Name))
 			if id == "" && m.Rel.Required {
-				errs[m.Name] = "required"
+				// On an edit, an empty required relation is one whose record the user may not read (the
+				// API shows it as null): it stays as it is, since it cannot be cleared anyway.
+				if isNew {
+					errs[m.Name] = "required"
+				}
 				continue
 			}
 			if isNew {
