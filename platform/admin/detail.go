@@ -246,20 +246,7 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 		b.Related = append(b.Related, s.relatedOf(ctx, e, rel, n, lang))
 	}
 	if list, ok := n["history"].([]any); ok {
-		for i := len(list) - 1; i >= 0; i-- { // newest first
-			h, _ := list[i].(map[string]any)
-			he := historyEntry{Op: translate(lang, opKey(str(h["op"]))), At: localTime(str(h["at"])), User: str(h["username"])}
-			changes, _ := h["changes"].([]any)
-			for _, cv := range changes {
-				c, _ := cv.(map[string]any)
-				field := str(c["field"])
-				if m, ok := memberOf(e, field); ok {
-					field = s.memberLabel(m, lang)
-				}
-				he.Changes = append(he.Changes, historyChange{Field: field, Old: auditValue(c["old"]), New: auditValue(c["new"])})
-			}
-			b.History = append(b.History, he)
-		}
+		b.History = s.historyOf(ctx, e, list, lang)
 	}
 	f := s.newFrame(r, b.Title)
 	f.Active = e.Name

@@ -18,17 +18,17 @@ import (
 // fields the user did not touch (or may not write) are never part of the write.
 
 type formField struct {
-	Name, Label, Help, ID string
-	Widget                string // text, textarea, number, checkbox, date, datetime, select, email, tel, url, json, rel, multi, static
-	Value, Display        string
-	Selected              map[string]bool
-	Options               []enumChoice
-	Required, Disabled    bool
-	MaxLen                int
-	Min, Max, Step        string
-	Error                 string
-	PickerURL             string
-	Static                cell // the value shown for a member the user may not write here
+	Name, Label, Help, ID  string
+	Widget                 string // text, textarea, number, checkbox, date, datetime, select, email, tel, url, json, rel, multi, static
+	Value, Display         string
+	Selected               map[string]bool
+	Options                []enumChoice
+	Required, Disabled     bool
+	MaxLen                 int
+	Min, Max, Step         string
+	Error                  string
+	PickerURL, Placeholder string
+	Static                 cell // the value shown for a member the user may not write here
 }
 
 type formSectionView struct {
@@ -231,7 +231,7 @@ func (s *server) widget(ff *formField, m member, n map[string]any, posted url.Va
 			return
 		}
 		ff.Widget, ff.Required = "rel", m.Rel.Required
-		ff.PickerURL = entityURL(t) + "/options"
+		ff.PickerURL, ff.Placeholder = entityURL(t)+"/options", translate(lang, "type to search")
 		switch {
 		case posted != nil:
 			ff.Value, ff.Display = posted.Get(m.Name), posted.Get("q."+m.Name)

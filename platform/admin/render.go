@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -134,9 +135,39 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request, status i
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Vary", "Cookie, HX-Request")
+	w.Header().Set("Vary", "Cookie, HX-Request, Accept-Encoding")
+	body := buf.Bytes()
+	if acceptsGzip(r) && len(body) > 1400 {
+		if z := gzipped(body); z != nil {
+			w.Header().Set("Content-Encoding", "gzip")
+			body = z
+		}
+	}
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
+}
+
+// acceptsGzip reports whether the client takes gzip-encoded responses.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(enc, "gzip") && strings.TrimSpace(q) != "q=0" {
+			return true
+		}
+	}
+	return false
+}
+
+// gzipped compresses b, or returns nil when that does not make it smaller.
+func gzipped(b []byte) []byte {
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
+	zw.Write(b)
+	zw.Close()
+	if z.Len() >= len(b) {
+		return nil
+	}
+	return z.Bytes()
 }
 
 // fail renders an error page: not found (also for rows the user may not read, which do not exist for
@@ -198,7 +229,7 @@ func (s *server) entity(w http.ResponseWriter, r *http.Request) *metamodel.Entit
 
 // static assets, with their content hashes as ETags.
 type staticFile struct {
-	body        []byte
+	body, gz    []byte // gz: the gzipped body, nil when compression does not pay
 	etag, ctype string
 }
 
@@ -218,7 +249,7 @@ var statics = func() map[string]*staticFile {
 		if ct == "" || strings.HasPrefix(e.Name(), "LICENSE") {
 			ct = "text/plain; charset=utf-8"
 		}
-		out[e.Name()] = &staticFile{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`, ctype: ct}
+		out[e.Name()] = &staticFile{body: b, gz: gzipped(b), etag: `"` + hex.EncodeToString(sum[:8]) + `"`, ctype: ct}
 	}
 	return out
 }()
@@ -250,8 +281,14 @@ func serveStatic(w http.ResponseWriter, r *http.Request) {
 	} else {
 		w.Header().Set("Cache-Control", "no-cache")
 	}
+	w.Header().Set("Vary", "Accept-Encoding")
 	if r.Header.Get("If-None-Match") == f.etag {
 		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if f.gz != nil && acceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(f.gz)
 		return
 	}
 	w.Write(f.body)

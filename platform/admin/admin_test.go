@@ -1,0 +1,148 @@
+package admin
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// The screens' pure parts and the pages served without a session. Everything that needs data is tested
+// against generated apps in a real browser (e2e/admin_*_test.go).
+
+const tinyModel = `
+app: {name: tiny, title: {zh: 小应用, en: Tiny app}, locales: [zh, en], defaultLocale: zh}
+entities:
+  Item:
+    label: {zh: 物品, en: Item}
+    fields:
+      name: {type: string, required: true, search: true}
+`
+
+func newTestHandler(t *testing.T) http.Handler {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(tinyModel), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := metamodel.Load(dir)
+	if err == nil {
+		m, err = metamodel.Build(m)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Handler(Config{Model: m, GraphQL: http.NotFoundHandler()})
+}
+
+func TestSignedOutVisitorsGoToSignIn(t *testing.T) {
+	h := newTestHandler(t)
+	for _, path := range []string{"/", "/e/Item", "/e/Item/12/edit"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login?next=") {
+			t.Errorf("GET %s: %d %s, want a redirect to the sign-in page", path, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+}
+
+func TestSignInPage(t *testing.T) {
+	h := newTestHandler(t)
+	for lang, want := range map[string]string{"zh": "登录", "en": "Sign in"} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/login?next=/e/Item", nil)
+		req.Header.Set("Accept-Language", lang)
+		h.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code != 200 || !strings.Contains(body, want) || !strings.Contains(body, `value="/e/Item"`) {
+			t.Errorf("sign-in page in %s: %d\n%s", lang, rec.Code, body)
+		}
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("no content security policy: %q", csp)
+		}
+	}
+}
+
+func TestStaticAssets(t *testing.T) {
+	h := newTestHandler(t)
+	req := httptest.NewRequest("GET", "/static/htmx.min.js?v="+assetVersion, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(rec.Header().Get("Cache-Control"), "immutable") {
+		t.Errorf("htmx: %d %v", rec.Code, rec.Header())
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/static/nope.js", nil))
+	if rec.Code != 404 {
+		t.Errorf("unknown asset: %d", rec.Code)
+	}
+}
+
+func TestPublic(t *testing.T) {
+	for path, want := range map[string]bool{"/": true, "/login": true, "/static/admin.css": true, "/e/Item/1": true,
+		"/metrics": false, "/graphqlx": false, "/debug/pprof": false} {
+		if got := Public(httptest.NewRequest("GET", path, nil)); got != want {
+			t.Errorf("Public(%s) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+func TestLocalPath(t *testing.T) {
+	for in, want := range map[string]string{"/e/Item?q=1": "/e/Item?q=1", "//evil.example": "/", "/\\evil": "/",
+		"https://evil.example": "/", "": "/", "/a\r\nSet-Cookie: x": "/"} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCSVSafe(t *testing.T) {
+	for in, want := range map[string]string{"=1+1": "'=1+1", "@SUM(A1)": "'@SUM(A1)", "-5": "'-5", "张三": "张三", "": ""} {
+		if got := csvSafe(in); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestInputValues(t *testing.T) {
+	loc := time.Local
+	time.Local = time.FixedZone("CST", 8*3600)
+	defer func() { time.Local = loc }()
+	cases := []struct {
+		typ  metamodel.FieldType
+		raw  string
+		want any
+		rule string
+	}{
+		{metamodel.TypeInt, "42", int64(42), ""},
+		{metamodel.TypeInt, "4.2", nil, "number"},
+		{metamodel.TypeDecimal, "1,234.50", 1234.5, ""},
+		{metamodel.TypeDate, "2026-03-01", "2026-03-01T00:00:00Z", ""},
+		{metamodel.TypeDateTime, "2026-03-01T09:30", "2026-03-01T09:30:00+08:00", ""},
+		{metamodel.TypeDateTime, "yesterday", nil, "date"},
+		{metamodel.TypeBool, "", false, ""},
+		{metamodel.TypeBool, "true", true, ""},
+		{metamodel.TypeString, "  ", nil, ""},
+		{metamodel.TypeJSON, `{"a": 1}`, map[string]any{"a": float64(1)}, ""},
+		{metamodel.TypeJSON, `{`, nil, "json"},
+	}
+	for _, c := range cases {
+		got, rule := inputValue(&metamodel.Field{Type: c.typ}, c.raw)
+		if rule != c.rule || str(got) != str(c.want) {
+			t.Errorf("inputValue(%s, %q) = %v, %q; want %v, %q", c.typ, c.raw, got, rule, c.want, c.rule)
+		}
+	}
+	// What the form shows of a stored value parses back to the same value.
+	f := &metamodel.Field{Type: metamodel.TypeDateTime}
+	stored := "2026-03-01T01:30:00Z"
+	back, _ := inputValue(f, formValue(f, stored))
+	if !sameValue(f, stored, back) {
+		t.Errorf("datetime round trip: %s → %q → %v", stored, formValue(f, stored), back)
+	}
+}

@@ -1,0 +1,104 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// historyOf renders a record's audit trail, newest first, in the words of the screens: field labels,
+// enum values by their labels, and related records by their names (looked up in one query, as the user:
+// a record they may not read stays a bare id).
+func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any, lang string) []historyEntry {
+	type ref struct {
+		target *metamodel.Entity
+		id     string
+	}
+	var refs []ref
+	seen := map[string]bool{}
+	for _, hv := range list {
+		changes, _ := dig(hv, "changes").([]any)
+		for _, cv := range changes {
+			c, _ := cv.(map[string]any)
+			m, ok := memberOf(e, str(c["field"]))
+			if !ok || m.Rel == nil || m.Rel.Kind != metamodel.BelongsTo {
+				continue
+			}
+			for _, v := range []any{c["old"], c["new"]} {
+				if id := str(v); id != "" && !seen[id] {
+					seen[id] = true
+					refs = append(refs, ref{m.Rel.Target, id})
+				}
+			}
+		}
+	}
+	names := map[string]string{}
+	if len(refs) > 0 && len(refs) <= 100 {
+		var q strings.Builder
+		q.WriteString("{")
+		for i, r := range refs {
+			fmt.Fprintf(&q, " r%d: node(id: %q) { ... on %s { %s } }", i, r.id, r.target.Name, displaySelection(r.target))
+		}
+		q.WriteString(" }")
+		if resp, _ := s.gql(ctx, q.String(), nil); resp != nil {
+			for i, r := range refs {
+				if n, ok := resp.Data[fmt.Sprintf("r%d", i)].(map[string]any); ok && n["id"] != nil {
+					names[r.id] = s.displayOf(r.target, n, lang)
+				}
+			}
+		}
+	}
+	show := func(m member, known bool, v any) string {
+		if !known || v == nil {
+			return auditValue(v)
+		}
+		switch {
+		case m.Rel != nil && m.Rel.Kind == metamodel.BelongsTo:
+			if name := names[str(v)]; name != "" {
+				return name
+			}
+			return "#" + str(v)
+		case m.Field != nil && m.Field.Type == metamodel.TypeEnum:
+			for _, ch := range s.choices(m.Field, lang) {
+				if ch.Key == str(v) {
+					return ch.Label
+				}
+			}
+		case m.Field != nil && m.Field.Type == metamodel.TypeBool:
+			if b, ok := v.(bool); ok {
+				if b {
+					return translate(lang, "yes")
+				}
+				return translate(lang, "no")
+			}
+		case m.Field != nil && m.Field.Type == metamodel.TypeDate:
+			if t := auditValue(v); len(t) >= 10 {
+				return t[:10]
+			}
+		case m.Field != nil && m.Field.Type == metamodel.TypeJSON:
+			b, _ := json.Marshal(v)
+			return string(b)
+		}
+		return auditValue(v)
+	}
+	var out []historyEntry
+	for i := len(list) - 1; i >= 0; i-- {
+		h, _ := list[i].(map[string]any)
+		he := historyEntry{Op: translate(lang, opKey(str(h["op"]))), At: localTime(str(h["at"])), User: str(h["username"])}
+		changes, _ := h["changes"].([]any)
+		for _, cv := range changes {
+			c, _ := cv.(map[string]any)
+			field := str(c["field"])
+			m, known := memberOf(e, field)
+			if known {
+				field = s.memberLabel(m, lang)
+			}
+			he.Changes = append(he.Changes, historyChange{Field: field, Old: show(m, known, c["old"]), New: show(m, known, c["new"])})
+		}
+		out = append(out, he)
+	}
+	return out
+}
