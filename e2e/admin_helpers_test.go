@@ -223,3 +223,15 @@ func (p *page) fetchText(path string) (int, string) {
 	}](p, fmt.Sprintf(`fetch(%s, {credentials: 'same-origin'}).then(async r => ({status: r.status, body: await r.text()}))`, jsString(path)))
 	return out.Status, out.Body
 }
+
+// fetchPost posts a form body to a path of the app from the page (same origin, with its cookies) and
+// returns the status and body.
+func (p *page) fetchPost(path, body string) (int, string) {
+	p.t.Helper()
+	out := eval[struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	}](p, fmt.Sprintf(`fetch(%s, {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: %s}).then(async r => ({status: r.status, body: await r.text()}))`,
+		jsString(path), jsString(body)))
+	return out.Status, out.Body
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/crmgen/crmgen/internal/apptest"
 )
@@ -43,8 +44,11 @@ func TestAdminHospitalWorkflow(t *testing.T) {
 		p.open(path + "/edit")
 		p.do(chromedp.Click(chromedp.CSS("#f-physician-q")), chromedp.SendKeys(chromedp.CSS("#f-physician-q"), "刘洋"))
 		p.waitFor(`(b => b.length === 1 && b[0].innerText.includes('刘洋'))(document.querySelectorAll('#f-physician-list button'))`)
-		p.do(chromedp.Click(chromedp.CSS("#f-physician-list button")))
-		p.waitFor(`document.querySelector('#f-physician').value !== ''`)
+		// Chosen by keyboard: down into the list, Enter on the match.
+		p.do(chromedp.SendKeys(chromedp.CSS("#f-physician-q"), kb.ArrowDown))
+		p.waitFor(`document.activeElement === document.querySelector('#f-physician-list button')`)
+		p.do(chromedp.SendKeys(chromedp.CSS("#f-physician-list button"), kb.Enter))
+		p.waitFor(`document.querySelector('#f-physician').value !== '' && document.activeElement.id === 'f-physician-q'`)
 		if p.count("select#f-status, input#f-status") != 0 {
 			t.Errorf("the form offers the workflow's state field as an input")
 		}
@@ -95,9 +99,28 @@ func TestAdminHospitalWorkflow(t *testing.T) {
 		if got := p.text("#state"); got != "Done" {
 			t.Errorf("state after complete %q", got)
 		}
-		// A physician may not send it back: that is the department head's.
+		// A physician may not send it back: that is the department head's. Forcing it shows the API's
+		// refusal on the record's screen, and changes nothing.
 		if p.count(`[data-transition="reopen"]`) != 0 {
 			t.Errorf("a physician is offered reopen")
+		}
+		_, body := p.fetchPost(path+"/transition", "transition=reopen&comment=x")
+		if !strings.Contains(body, `id="action-error"`) {
+			t.Errorf("a refused transition shows no error")
+		}
+		if got := state(); got != "done" {
+			t.Errorf("a refused reopen changed the state to %s", got)
+		}
+		// The inbox: the message opened above is read now; mark the rest read.
+		p.open("/inbox")
+		if p.count(".messages li") == 0 {
+			t.Errorf("the inbox page lists no messages")
+		}
+		if p.count(".messages li.unread") > 0 {
+			p.submit(`form[action="/inbox/read"] input[name=all] ~ button`)
+		}
+		if n := p.count(".messages li.unread"); n != 0 || p.text("#inbox-link .badge") != "" {
+			t.Errorf("after mark all read: %d unread, badge %q", n, p.text("#inbox-link .badge"))
 		}
 		p.noErrors()
 	})
