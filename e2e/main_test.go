@@ -24,7 +24,7 @@ var (
 )
 
 // built returns the app generated from modelDir, building it once per test binary.
-func built(t *testing.T, modelDir, name string) *apptest.App {
+func built(t testing.TB, modelDir, name string) *apptest.App {
 	t.Helper()
 	appsMu.Lock()
 	defer appsMu.Unlock()
