@@ -121,10 +121,18 @@ func mode(si *schemaInfo, e *metamodel.Entity, a *enforce.Access, m member, isNe
 	return modeEdit
 }
 
+// maxLinked bounds the records a many-to-many input shows and edits.
+const maxLinked = 1000
+
 // formSelection selects what an edit form shows of a record.
 func formSelection(e *metamodel.Entity, members []member) string {
 	sel := []string{displaySelection(e)}
 	for _, m := range members {
+		if m.Rel != nil && m.Rel.Kind == metamodel.ManyToMany {
+			// Every linked record, not a page of them: an edit removes what the form no longer selects.
+			sel = append(sel, m.Rel.GraphQLName()+"(first: "+strconv.Itoa(maxLinked)+") { edges { node { "+displaySelection(m.Rel.Target)+" } } }")
+			continue
+		}
 		sel = append(sel, selection(m))
 		if m.Rel != nil && m.Rel.Kind == metamodel.BelongsTo {
 			sel = append(sel, m.Rel.GraphQLFKName())
@@ -199,9 +207,19 @@ func (s *server) buildForm(ctx context.Context, e *metamodel.Entity, si *schemaI
 				if ff.Widget != "multi" {
 					continue
 				}
+				listed := map[string]bool{}
 				if resp != nil {
 					for _, nd := range nodes(resp.Data["r"+strconv.Itoa(idx)]) {
+						listed[str(nd["id"])] = true
 						ff.Options = append(ff.Options, enumChoice{Key: str(nd["id"]), Label: s.displayOf(rels[idx].Target, nd, lang)})
+					}
+				}
+				// Linked records beyond the first choices stay choices (and selected), so saving keeps them.
+				if n != nil {
+					for _, nd := range nodes(n[rels[idx].GraphQLName()]) {
+						if id := str(nd["id"]); !listed[id] {
+							ff.Options = append(ff.Options, enumChoice{Key: id, Label: s.displayOf(rels[idx].Target, nd, lang)})
+						}
 					}
 				}
 				idx++
@@ -387,7 +405,7 @@ func (s *server) readInput(ctx context.Context, e *metamodel.Entity, si *schemaI
 			}
 			continue
 		}
-		if sameValue(f, n[f.GraphQLName()], v) {
+		if sameValue(f, n[f.GraphQLName()], v) || (f.Type == metamodel.TypeBool && v == false && n[f.GraphQLName()] == nil) {
 			continue
 		}
 		if v == nil {

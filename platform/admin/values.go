@@ -174,6 +174,8 @@ func formValue(f *metamodel.Field, v any) string {
 func inputValue(f *metamodel.Field, raw string) (v any, rule string) {
 	if f.Type != metamodel.TypeText && f.Type != metamodel.TypeJSON {
 		raw = strings.TrimSpace(raw)
+	} else {
+		raw = strings.ReplaceAll(raw, "\r\n", "\n") // browsers send a textarea's line breaks as CRLF
 	}
 	if raw == "" {
 		if f.Type == metamodel.TypeBool {
