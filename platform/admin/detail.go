@@ -54,6 +54,7 @@ type detailBody struct {
 	History                       []historyEntry
 	State                         *cell
 	Transitions                   []transitionButton
+	Blocked                       []transitionButton // the user's transitions that wait for fields to be set
 	Timeline                      []workflowStep
 	CanEdit, CanDelete            bool
 	Error                         string
@@ -220,20 +221,13 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	if list, ok := n["availableTransitions"].([]any); ok {
+		available := map[string]bool{}
 		for _, v := range list {
 			t, _ := v.(map[string]any)
-			tb := transitionButton{Name: str(t["name"]), Label: str(t["label"]), To: str(t["toLabel"]), Comment: str(t["comment"])}
-			if reqs, ok := t["requires"].([]any); ok {
-				for _, rq := range reqs {
-					name := str(rq)
-					if m, ok := memberOf(e, name); ok {
-						name = s.memberLabel(m, lang)
-					}
-					tb.Requires = append(tb.Requires, name)
-				}
-			}
-			b.Transitions = append(b.Transitions, tb)
+			available[str(t["name"])] = true
+			b.Transitions = append(b.Transitions, transitionButton{Name: str(t["name"]), Label: str(t["label"]), To: str(t["toLabel"]), Comment: str(t["comment"])})
 		}
+		b.Blocked = s.blockedTransitions(ctx, e, n, available, lang)
 	}
 	if list, ok := n["workflowHistory"].([]any); ok {
 		for _, v := range list {
