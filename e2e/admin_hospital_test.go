@@ -263,6 +263,22 @@ func TestAdminHospital(t *testing.T) {
 		}
 	})
 
+	t.Run("DeleteRefused", func(t *testing.T) {
+		p.t = t
+		// A department still referenced by visits (restrict) cannot go: the record says why.
+		id := someID(t, api, "teams", `{name: "心内科"}`)
+		before := adminCount(t, api, "teams", "")
+		p.open("/e/Team/" + id)
+		p.confirmAll()
+		p.submit("#delete")
+		if p.text("#action-error") == "" {
+			t.Errorf("a refused delete shows no reason: %s", p.text("main"))
+		}
+		if n := adminCount(t, api, "teams", ""); n != before {
+			t.Errorf("teams %d → %d", before, n)
+		}
+	})
+
 	t.Run("ExportCSV", func(t *testing.T) {
 		p.t = t
 		p.open("/e/Patient")

@@ -146,6 +146,10 @@ func (s *server) deleteOne(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.gql(r.Context(), "mutation($id: ID!) { delete"+e.Name+"(id: $id) }", map[string]any{"id": r.PathValue("id")}); err != nil {
+		if es, ok := err.(gqlErrors); ok && !es.hasCode("NOT_FOUND") && !es.hasCode("FORBIDDEN") {
+			s.showDetail(w, r, http.StatusOK, refusalText(err)) // e.g. still referenced: say why, on the record
+			return
+		}
 		s.writeRefusal(w, r, err)
 		return
 	}
@@ -165,7 +169,7 @@ func (s *server) writeRefusal(w http.ResponseWriter, r *http.Request, err error)
 		f := s.newFrame(r, "")
 		f.Error = es.Error()
 		f.Title = f.T("error")
-		s.render(w, r, http.StatusConflict, "error", f)
+		s.render(w, r, http.StatusOK, "error", f) // a refusal explained, not a failed page load
 	default:
 		s.fail(w, r, http.StatusInternalServerError, err)
 	}
