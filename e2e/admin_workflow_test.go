@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -158,6 +159,21 @@ func TestAdminHospitalWorkflow(t *testing.T) {
 		p := openBrowser(t, s)
 		p.signIn("admin", "admin123")
 		checkKanban(t, p, admin, a.Model.Entity("FollowUp"))
+		// A move whose transition needs a comment asks for it, and the comment lands in the timeline.
+		p.open("/e/FollowUp/kanban")
+		card := eval[string](p, `[...document.querySelectorAll('.kcard')].find(c => c.dataset.moves.split(' ').includes('assigned!'))?.dataset.id ?? ''`)
+		if card == "" {
+			t.Fatalf("no follow-up card may be sent back with a comment")
+		}
+		dragTo(p, card, "assigned")
+		p.waitFor(`document.querySelector('#move-comment').open`)
+		p.fill("#move-comment-text", "看板退回：请补充随访结果")
+		p.do(chromedp.Click(chromedp.CSS(`#move-comment button[value="ok"]`)))
+		p.waitFor(fmt.Sprintf(`document.querySelector('.column[data-column="assigned"] .kcard[data-id=%q]')`, card))
+		p.open("/e/FollowUp/" + card)
+		if tl := p.text("#timeline"); !strings.Contains(tl, "看板退回") {
+			t.Errorf("the kanban comment is not in the timeline: %q", tl)
+		}
 		p.noErrors()
 	})
 }
