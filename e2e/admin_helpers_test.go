@@ -22,8 +22,12 @@ import (
 // adminApp returns the example app the admin tests drive, built once per test binary and shared with
 // the other example tests. CRMGEN_ADMIN_MODEL_<NAME> (hospital, b2b_sales) points at another model
 // directory for trying the screens on a variant of an example; it is built separately.
+//
+// The apps the test starts afterwards run in the examples' time zone (TZ=Asia/Shanghai, as a hospital in
+// Hangzhou would run them), so screens and screenshots show the demo data's local times.
 func adminApp(t *testing.T, name string) *apptest.App {
 	t.Helper()
+	t.Setenv("TZ", "Asia/Shanghai")
 	if dir := os.Getenv("CRMGEN_ADMIN_MODEL_" + strings.ReplaceAll(name, "-", "_")); dir != "" {
 		return built(t, dir, name+"-admin")
 	}

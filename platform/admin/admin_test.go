@@ -123,7 +123,7 @@ func TestInputValues(t *testing.T) {
 		{metamodel.TypeInt, "42", int64(42), ""},
 		{metamodel.TypeInt, "4.2", nil, "number"},
 		{metamodel.TypeDecimal, "1,234.50", 1234.5, ""},
-		{metamodel.TypeDate, "2026-03-01", "2026-03-01T00:00:00Z", ""},
+		{metamodel.TypeDate, "2026-03-01", "2026-03-01T00:00:00+08:00", ""},
 		{metamodel.TypeDateTime, "2026-03-01T09:30", "2026-03-01T09:30:00+08:00", ""},
 		{metamodel.TypeDateTime, "yesterday", nil, "date"},
 		{metamodel.TypeBool, "", false, ""},

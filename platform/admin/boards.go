@@ -181,10 +181,7 @@ func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := language(s.cfg.Model, r)
-	loc := time.Local
-	if dateField.Type == metamodel.TypeDate {
-		loc = time.UTC
-	}
+	loc := time.Local // dates are stored as the server's local midnight
 	now := time.Now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	anchor := today

@@ -196,10 +196,7 @@ func filterWhere(lq *listQuery, m member, q url.Values) []any {
 		}
 	case metamodel.TypeDate, metamodel.TypeDateTime:
 		var out []any
-		loc := time.Local
-		if m.Field.Type == metamodel.TypeDate {
-			loc = time.UTC
-		}
+		loc := time.Local // dates are stored as the server's local midnight
 		if t, err := time.ParseInLocation("2006-01-02", q.Get(key+".from"), loc); err == nil {
 			out = append(out, map[string]any{name + "GTE": t.Format(time.RFC3339)})
 		}

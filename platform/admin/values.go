@@ -5,6 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// Times are shown and entered in the server's zone (time.Local, from the TZ environment variable:
+	// TZ=Asia/Shanghai), the zone the API reads dates and zone-less times in; the zone database is
+	// embedded so that works on hosts without one.
+	_ "time/tzdata"
 
 	"github.com/crmgen/crmgen/metamodel"
 )
@@ -122,7 +126,7 @@ func (s *server) cellOf(m member, n map[string]any, lang string) cell {
 		return cell{Text: translate(lang, "no")}
 	case metamodel.TypeDate:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return cell{Text: t.Format("2006-01-02")}
+			return cell{Text: t.In(time.Local).Format("2006-01-02")}
 		}
 	case metamodel.TypeDateTime:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
@@ -156,7 +160,7 @@ func formValue(f *metamodel.Field, v any) string {
 	switch f.Type {
 	case metamodel.TypeDate:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return t.Format("2006-01-02")
+			return t.In(time.Local).Format("2006-01-02")
 		}
 	case metamodel.TypeDateTime:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
@@ -199,7 +203,8 @@ func inputValue(f *metamodel.Field, raw string) (v any, rule string) {
 	case metamodel.TypeBool:
 		return raw == "true" || raw == "on", ""
 	case metamodel.TypeDate:
-		t, err := time.Parse("2006-01-02", raw)
+		// A date is the server's local midnight, as the API stores dates it is given without a time.
+		t, err := time.ParseInLocation("2006-01-02", raw, time.Local)
 		if err != nil {
 			return nil, "date"
 		}
