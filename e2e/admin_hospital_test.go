@@ -174,7 +174,14 @@ func TestAdminHospital(t *testing.T) {
 		p.do(chromedp.Click(chromedp.CSS("#edit")))
 		p.waitFor(`document.querySelector('#f-phone')`)
 		p.fill("#f-phone", "13700002222")
+		tag := eval[string](p, `(o => (o.selected = true, o.textContent.trim()))(document.querySelector('#f-tags option:not(:checked)'))`)
 		p.submit("#save")
+		if got := p.fieldValue("tags"); !strings.Contains(got, tag) {
+			t.Errorf("tags after edit %q, want %s among them", got, tag)
+		}
+		if h := p.text("#history"); !strings.Contains(h, "+"+tag) {
+			t.Errorf("history does not name the added tag %s: %q", tag, h)
+		}
 		if got := p.fieldValue("phone"); got != "13700002222" {
 			t.Errorf("phone after edit: %q", got)
 		}

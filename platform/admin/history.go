@@ -24,13 +24,15 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 		for _, cv := range changes {
 			c, _ := cv.(map[string]any)
 			m, ok := memberOf(e, str(c["field"]))
-			if !ok || m.Rel == nil || m.Rel.Kind != metamodel.BelongsTo {
+			if !ok || m.Rel == nil {
 				continue
 			}
 			for _, v := range []any{c["old"], c["new"]} {
-				if id := str(v); id != "" && !seen[id] {
-					seen[id] = true
-					refs = append(refs, ref{m.Rel.Target, id})
+				for _, id := range linkedIDs(v) {
+					if !seen[id] {
+						seen[id] = true
+						refs = append(refs, ref{m.Rel.Target, id})
+					}
 				}
 			}
 		}
@@ -55,12 +57,27 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 		if !known || v == nil {
 			return auditValue(v)
 		}
+		name := func(id string) string {
+			if n := names[id]; n != "" {
+				return n
+			}
+			return "#" + id
+		}
 		switch {
 		case m.Rel != nil && m.Rel.Kind == metamodel.BelongsTo:
-			if name := names[str(v)]; name != "" {
-				return name
+			return name(str(v))
+		case m.Rel != nil:
+			// Many-to-many changes are {"added": [ids], "removed": [ids]}.
+			var parts []string
+			for _, k := range []struct{ key, sign string }{{"added", "+"}, {"removed", "−"}} {
+				list, _ := dig(v, k.key).([]any)
+				for _, id := range list {
+					parts = append(parts, k.sign+name(str(id)))
+				}
 			}
-			return "#" + str(v)
+			if len(parts) > 0 {
+				return strings.Join(parts, ", ")
+			}
 		case m.Field != nil && m.Field.Type == metamodel.TypeEnum:
 			for _, ch := range s.choices(m.Field, lang) {
 				if ch.Key == str(v) {
@@ -101,4 +118,23 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 		out = append(out, he)
 	}
 	return out
+}
+
+// linkedIDs are the record ids an audit value of a relation names: the id of a to-one relation, or the
+// added and removed ids of a many-to-many change.
+func linkedIDs(v any) []string {
+	if m, ok := v.(map[string]any); ok {
+		var out []string
+		for _, k := range []string{"added", "removed"} {
+			list, _ := m[k].([]any)
+			for _, id := range list {
+				out = append(out, str(id))
+			}
+		}
+		return out
+	}
+	if id := str(v); id != "" {
+		return []string{id}
+	}
+	return nil
 }
