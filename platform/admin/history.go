@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -29,7 +30,7 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 			}
 			for _, v := range []any{c["old"], c["new"]} {
 				for _, id := range linkedIDs(v) {
-					if !seen[id] {
+					if _, err := strconv.ParseInt(id, 10, 64); err == nil && !seen[id] { // ids go into the query text
 						seen[id] = true
 						refs = append(refs, ref{m.Rel.Target, id})
 					}
