@@ -108,6 +108,9 @@ func TestAdminHospital(t *testing.T) {
 		want := adminCount(t, api, "patients", `{grade: A}`)
 		eval[bool](p, `(() => { const s = document.querySelector('#f-grade'); s.value = 'A'; s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`)
 		p.waitFor(fmt.Sprintf(`document.querySelector('#total')?.innerText === '%d' && location.search.includes('f.grade=A')`, want))
+		if href := eval[string](p, `document.querySelector('#export').getAttribute('href')`); !strings.Contains(href, "f.grade=A") {
+			t.Errorf("the export link does not follow the filter: %s", href)
+		}
 		// Sort by name: rows come in the API's order, and the column says so.
 		p.open("/e/Patient")
 		p.do(chromedp.Click(chromedp.CSS(`thead a[data-sort="name"]`)))
@@ -121,6 +124,9 @@ func TestAdminHospital(t *testing.T) {
 		if strings.Join(got, ",") != strings.Join(wantNames, ",") {
 			t.Errorf("sorted by name:\n got %v\nwant %v", got, wantNames)
 		}
+		// Filtering keeps the chosen order.
+		eval[bool](p, `(() => { const s = document.querySelector('#f-grade'); s.value = 'B'; s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`)
+		p.waitFor(`location.search.includes('f.grade=B') && location.search.includes('sort=name') && document.querySelector('th[aria-sort="ascending"] a[data-sort="name"]')`)
 	})
 
 	var created string

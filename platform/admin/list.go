@@ -49,13 +49,14 @@ type listBody struct {
 	Total, From, To        int
 	FirstURL, PrevURL      string
 	NextURL, LastURL       string
-	Q                      string
+	Q, Sort                string
 	Filters                []listFilter
 	CanCreate, CanDelete   bool
 	CanExport              bool
 	ExportURL, Query       string
 	HasKanban, HasCalendar bool
 	HasTree                bool
+	Partial                bool // rendering only the results, for htmx
 }
 
 // listQuery is a list request resolved against the model and the user's access.
@@ -259,7 +260,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := resp.Data["list"]
-	b := &listBody{Entity: e.Name, Label: f.Title, URL: entityURL(e), Q: q.Get("q"), Query: r.URL.RawQuery}
+	b := &listBody{Entity: e.Name, Label: f.Title, URL: entityURL(e), Q: q.Get("q"), Sort: q.Get("sort"), Query: r.URL.RawQuery}
 	b.Total = intOf(dig(conn, "totalCount"))
 	for _, nd := range nodes(conn) {
 		row := listRow{ID: str(nd["id"]), URL: recordURL(e, str(nd["id"]))}
@@ -295,6 +296,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	b.HasTree = treeParent(e) != nil
 	f.Body = b
 	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true" {
+		b.Partial = true
 		s.renderPart(w, r, "list", "results", f)
 		return
 	}
