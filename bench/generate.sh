@@ -53,6 +53,15 @@ PY
 	echo "${rows[-1]}"
 done
 
+# The sections other scripts own (between their <!-- name: … --> and <!-- /name --> markers) are kept.
+KEEP=$(python3 -c '
+import re, sys
+try:
+    text = open("BENCHMARKS.md").read()
+except FileNotFoundError:
+    sys.exit()
+print("\n\n".join(m.group(0) for m in re.finditer(r"<!-- ([a-z-]+): .*?<!-- /\1 -->", text, re.S)))
+')
 {
 	echo "# Benchmarks"
 	echo
@@ -87,6 +96,10 @@ done
 	if [[ -f bench/graphql.md ]]; then
 		echo
 		cat bench/graphql.md
+	fi
+	if [[ -n "$KEEP" ]]; then
+		echo
+		echo "$KEEP"
 	fi
 } >BENCHMARKS.md
 echo "wrote BENCHMARKS.md"

@@ -107,7 +107,7 @@ func startApp(ctx context.Context, m *metamodel.Model, bin, db, addr string, std
 		return fmt.Errorf("%s did not become ready at %s", filepath.Base(bin), url)
 	}
 	fmt.Fprintf(stdout, "\n%s is running at %s\n", m.Localize(m.App.Title, m.App.DefaultLocale, m.App.Name), url)
-	fmt.Fprintf(stdout, "  GraphQL   %s/graphql\n  GraphiQL  %s/graphiql\n  database  %s\n", url, url, db)
+	fmt.Fprintf(stdout, "  admin     %s/ (sign in with a demo login)\n  GraphQL   %s/graphql\n  GraphiQL  %s/graphiql\n  database  %s\n", url, url, url, db)
 	if logins := demoLogins(m); logins != "" {
 		fmt.Fprintf(stdout, "Demo logins (username / password):\n%s", logins)
 	}
