@@ -88,6 +88,16 @@ func crmSchema(m *metamodel.Model) string {
 	}
 	b.WriteString("}\n")
 	b.WriteString(historySchema)
+	var trash []string
+	for _, e := range m.Entities {
+		if e.Has(metamodel.TraitSoftDelete) {
+			trash = append(trash, fmt.Sprintf("  \"\"\"Deleted records of %s that you may restore (those you may delete).\"\"\"\n  %s(after: Cursor, first: Int, before: Cursor, last: Int, where: %sWhereInput): %sConnection!\n",
+				e.Name, deletedField(e), e.Name, e.Name))
+		}
+	}
+	if len(trash) > 0 {
+		b.WriteString("\nextend type Query {\n" + strings.Join(trash, "") + "}\n")
+	}
 	for _, e := range m.Entities {
 		comp := computedFields(e)
 		flow := len(m.WorkflowsOf(e.Name)) > 0
@@ -199,6 +209,9 @@ const processMutations = `  """Mark one of your notifications read."""
   """Send a dead letter again (superusers only)."""
   requeueMessage(id: ID!): Boolean!
 `
+
+// deletedField is the query listing a soft-delete entity's deleted records ("deletedComplaints").
+func deletedField(e *metamodel.Entity) string { return "deleted" + metamodel.Pascal(e.QueryField()) }
 
 // computedFields lists the entity's fields computed at read time.
 func computedFields(e *metamodel.Entity) []*metamodel.Field {
@@ -367,6 +380,26 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		f.Func().Params(q.Clone()).Id(goName(e.QueryField())).Params(params...).
 			Params(jen.Op("*").Qual(entPkg, n+"Connection"), jen.Error()).Block(
 			jen.Return(jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call().Dot("Paginate").Call(opts...)),
+		)
+	}
+
+	for _, e := range m.Entities {
+		if !e.Has(metamodel.TraitSoftDelete) {
+			continue
+		}
+		n := e.Name
+		params := []jen.Code{ctx.Clone(), jen.Id("after").Add(cursor.Clone()), jen.Id("first").Op("*").Int(),
+			jen.Id("before").Add(cursor.Clone()), jen.Id("last").Op("*").Int(), jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput")}
+		f.Commentf("%s lists the deleted %s records the caller may restore.", goName(deletedField(e)), n)
+		f.Func().Params(q.Clone()).Id(goName(deletedField(e))).Params(params...).
+			Params(jen.Op("*").Qual(entPkg, n+"Connection"), jen.Error()).Block(
+			jen.List(jen.Id("p"), jen.Err()).Op(":=").Qual(pkgEnforce, "Installed").Call().Dot("Restorable").Call(jen.Id("ctx"), jen.Lit(n)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Id("ctx").Op("=").Qual(pkgEnforce, "IncludeDeleted").Call(jen.Id("ctx")),
+			jen.Id("query").Op(":=").Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call().Dot("Where").Call(jen.Qual(entPkg+"/"+e.Package(), "DeletedAtNotNil").Call()),
+			jen.If(jen.Id("p").Op("!=").Nil()).Block(jen.Id("query").Dot("Where").Call(jen.Qual(entPkg+"/predicate", n).Call(jen.Id("p")))),
+			jen.Return(jen.Id("query").Dot("Paginate").Call(jen.Id("ctx"), jen.Id("after"), jen.Id("first"), jen.Id("before"), jen.Id("last"),
+				jen.Qual(entPkg, "With"+n+"Filter").Call(jen.Id("where").Dot("Filter")))),
 		)
 	}
 

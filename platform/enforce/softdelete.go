@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
 )
 
@@ -106,4 +107,22 @@ func hiddenWithParent(e *metamodel.Entity) func(*sql.Selector) {
 			s.Where(sql.Or(sql.IsNull(s.C(r.FKColumn())), sql.NotIn(s.C(r.FKColumn()), deleted)))
 		}
 	}
+}
+
+// Restorable returns the predicate limiting soft-deleted records of entity to those the principal of ctx
+// may restore (restoring needs the right to delete them), nil for all of them, or a ForbiddenError when
+// they may restore none. Lists of deleted records (the admin's trash) apply it.
+func (rt *Runtime) Restorable(ctx context.Context, entity string) (func(*sql.Selector), error) {
+	e := rt.Model.Entity(entity)
+	if e == nil || !e.Has(metamodel.TraitSoftDelete) {
+		return nil, &ForbiddenError{Entity: entity, Action: "restore"}
+	}
+	a := rt.AccessOf(ctx, entity)
+	if a.All {
+		return nil, nil
+	}
+	if len(a.Delete) == 0 {
+		return nil, &ForbiddenError{Entity: entity, Action: "restore"}
+	}
+	return rt.scopePredicate(auth.FromContext(ctx), e, a.Delete), nil
 }

@@ -11,6 +11,8 @@ import (
 	expr "github.com/crmgen/crmgen/platform/expr"
 	gqltype "github.com/crmgen/crmgen/platform/gqltype"
 	ent "small/ent"
+	account "small/ent/account"
+	predicate "small/ent/predicate"
 )
 
 // Resolver is the root resolver; it holds the ent client used outside a transaction.
@@ -82,6 +84,20 @@ func (r *queryResolver) Teams(ctx context.Context, after *entgql.Cursor[int], fi
 // Users lists User records as a Relay connection.
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
 	return r.ent(ctx).User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
+}
+
+// DeletedAccounts lists the deleted Account records the caller may restore.
+func (r *queryResolver) DeletedAccounts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AccountWhereInput) (*ent.AccountConnection, error) {
+	p, err := enforce.Installed().Restorable(ctx, "Account")
+	if err != nil {
+		return nil, err
+	}
+	ctx = enforce.IncludeDeleted(ctx)
+	query := r.ent(ctx).Account.Query().Where(account.DeletedAtNotNil())
+	if p != nil {
+		query.Where(predicate.Account(p))
+	}
+	return query.Paginate(ctx, after, first, before, last, ent.WithAccountFilter(where.Filter))
 }
 
 // CreateAccount creates a Account.
