@@ -43,6 +43,9 @@ func TestAdminEveryScreen(t *testing.T) {
 				if treeOf(e) {
 					screens = append(screens, "/e/"+e.Name+"/tree")
 				}
+				if e.Has(metamodel.TraitSoftDelete) {
+					screens = append(screens, "/e/"+e.Name+"/deleted")
+				}
 				var id string
 				if adminCount(t, admin, e.QueryField(), "") > 0 {
 					id = someID(t, admin, e.QueryField(), "")

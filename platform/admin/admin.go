@@ -59,6 +59,8 @@ func Handler(cfg Config) http.Handler {
 	signedIn("GET /e/{entity}/kanban", s.kanban)
 	signedIn("GET /e/{entity}/calendar", s.calendar)
 	signedIn("GET /e/{entity}/tree", s.tree)
+	signedIn("GET /e/{entity}/deleted", s.trash)
+	signedIn("POST /e/{entity}/{id}/restore", s.restore)
 	signedIn("GET /e/{entity}/{id}", s.detail)
 	signedIn("GET /e/{entity}/{id}/edit", s.editForm)
 	signedIn("POST /e/{entity}/{id}/edit", s.update)

@@ -56,6 +56,7 @@ type listBody struct {
 	ExportURL, Query       string
 	HasKanban, HasCalendar bool
 	HasTree                bool
+	HasTrash               bool // deleted records the user may restore can be listed
 	Partial                bool // rendering only the results, for htmx
 }
 
@@ -288,6 +289,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	b.CanCreate = (lq.a.All || lq.a.Create) && si.has("Mutation", "create"+e.Name)
 	b.CanDelete = (lq.a.All || len(lq.a.Delete) > 0) && si.has("Mutation", "delete"+e.Name)
 	b.CanExport = lq.a.All || lq.a.Export
+	b.HasTrash = b.CanDelete && e.Has(metamodel.TraitSoftDelete) && si.has("Query", deletedField(e))
 	b.ExportURL = b.URL + "/export.csv?" + withParams(q, nil, "after", "before", "last", "o")
 	if v := e.Views; v != nil {
 		b.HasKanban = v.Kanban != nil
