@@ -14,6 +14,7 @@ import (
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/process"
 )
 
 // The GraphQL side of the enforcement point. Rows are filtered by the ent interceptor; what GraphQL adds
@@ -174,10 +175,15 @@ func deniedField(ctx context.Context, fc *graphql.FieldContext) error {
 	return nil
 }
 
-// forgetDenials drops an operation's refusals once its response is written.
+// forgetDenials gives an operation its caches — readability answers, and for a query the records the
+// process engine loads — and drops its refusals once its response is written.
 func forgetDenials(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	rh := next(enforce.WithRowCache(ctx))
 	oc := graphql.GetOperationContext(ctx)
+	ctx = enforce.WithRowCache(ctx)
+	if oc.Operation != nil && oc.Operation.Operation == ast.Query {
+		ctx = process.WithLoadCache(ctx) // a query writes nothing: records loaded for one row serve the next
+	}
+	rh := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		r := rh(ctx)
 		if r == nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -17,7 +19,7 @@ import (
 // the system: callers decide what the user may see. A record that does not exist is nil, nil.
 func (e *Engine) load(ctx context.Context, entity string, id int) (map[string]any, error) {
 	sys := enforce.System(ctx)
-	obj, err := e.Backend.Get(sys, entity, id)
+	obj, err := e.get(sys, entity, id)
 	if err != nil {
 		if enforce.IsNotFound(err) {
 			return nil, nil
@@ -38,7 +40,7 @@ func (e *Engine) load(ctx context.Context, entity string, id int) (map[string]an
 		if !ok {
 			continue
 		}
-		rel, err := e.Backend.Get(sys, r.Target.Name, int(rid))
+		rel, err := e.get(sys, r.Target.Name, int(rid))
 		if err != nil {
 			if enforce.IsNotFound(err) {
 				rec[r.Name] = nil
@@ -54,6 +56,44 @@ func (e *Engine) load(ctx context.Context, entity string, id int) (map[string]an
 		rec[r.Name] = nested
 	}
 	return rec, nil
+}
+
+type loadCacheKey struct{}
+
+// loadCache remembers the records a read-only operation has loaded: a list showing each row's
+// transitions loads the same related records (a physician, a customer) for many rows.
+type loadCache struct {
+	mu   sync.Mutex
+	objs map[string]any
+}
+
+// WithLoadCache makes the records loaded in ctx shared for its lifetime. Use it only around work that
+// writes nothing (a GraphQL query): a write would leave the cache stale.
+func WithLoadCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, loadCacheKey{}, &loadCache{objs: map[string]any{}})
+}
+
+// get returns a record through the operation's load cache, if any.
+func (e *Engine) get(ctx context.Context, entity string, id int) (any, error) {
+	c, _ := ctx.Value(loadCacheKey{}).(*loadCache)
+	if c == nil {
+		return e.Backend.Get(ctx, entity, id)
+	}
+	key := entity + ":" + strconv.Itoa(id)
+	c.mu.Lock()
+	obj, ok := c.objs[key]
+	c.mu.Unlock()
+	if ok {
+		return obj, nil
+	}
+	obj, err := e.Backend.Get(ctx, entity, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.objs[key] = obj
+	c.mu.Unlock()
+	return obj, nil
 }
 
 // storable turns values evaluated by expressions (keyed by field or relation name) into what

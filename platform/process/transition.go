@@ -146,7 +146,7 @@ func (e *Engine) Available(ctx context.Context, entity string, id int, locale st
 		return nil, nil
 	}
 	p := auth.FromContext(ctx)
-	canRead, err := e.Backend.Exists(ctx, entity, id)
+	canRead, err := e.readable(ctx, entity, id)
 	if err != nil || !canRead {
 		return []*TransitionView{}, err
 	}
@@ -205,7 +205,7 @@ func (e *Engine) History(ctx context.Context, entity string, id int) ([]*StepVie
 	if len(e.workflows[entity]) == 0 {
 		return out, nil
 	}
-	if ok, err := e.Backend.Exists(ctx, entity, id); err != nil || !ok {
+	if ok, err := e.readable(ctx, entity, id); err != nil || !ok {
 		return out, err
 	}
 	steps, err := workflow.History(ctx, e.Backend.Conn(ctx), e.Dialect, entity, id)
@@ -238,6 +238,15 @@ func (e *Engine) History(ctx context.Context, entity string, id int) ([]*StepVie
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// readable reports whether the principal of ctx may read record id, through the request's cache of such
+// answers when there is one.
+func (e *Engine) readable(ctx context.Context, entity string, id int) (bool, error) {
+	if e.rt != nil {
+		return e.rt.Readable(ctx, entity, id)
+	}
+	return e.Backend.Exists(ctx, entity, id)
 }
 
 // stateVisible reports whether the principal of ctx may see w's state field on record id: a field hidden
