@@ -92,7 +92,7 @@ func crmSchema(m *metamodel.Model) string {
 	for _, e := range m.Entities {
 		if e.Has(metamodel.TraitSoftDelete) {
 			trash = append(trash, fmt.Sprintf("  \"\"\"Deleted records of %s that you may restore (those you may delete).\"\"\"\n  %s(after: Cursor, first: Int, before: Cursor, last: Int, where: %sWhereInput): %sConnection!\n",
-				e.Name, deletedField(e), e.Name, e.Name))
+				e.Name, e.DeletedQueryField(), e.Name, e.Name))
 		}
 	}
 	if len(trash) > 0 {
@@ -209,9 +209,6 @@ const processMutations = `  """Mark one of your notifications read."""
   """Send a dead letter again (superusers only)."""
   requeueMessage(id: ID!): Boolean!
 `
-
-// deletedField is the query listing a soft-delete entity's deleted records ("deletedComplaints").
-func deletedField(e *metamodel.Entity) string { return "deleted" + metamodel.Pascal(e.QueryField()) }
 
 // computedFields lists the entity's fields computed at read time.
 func computedFields(e *metamodel.Entity) []*metamodel.Field {
@@ -390,8 +387,8 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		n := e.Name
 		params := []jen.Code{ctx.Clone(), jen.Id("after").Add(cursor.Clone()), jen.Id("first").Op("*").Int(),
 			jen.Id("before").Add(cursor.Clone()), jen.Id("last").Op("*").Int(), jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput")}
-		f.Commentf("%s lists the deleted %s records the caller may restore.", goName(deletedField(e)), n)
-		f.Func().Params(q.Clone()).Id(goName(deletedField(e))).Params(params...).
+		f.Commentf("%s lists the deleted %s records the caller may restore.", goName(e.DeletedQueryField()), n)
+		f.Func().Params(q.Clone()).Id(goName(e.DeletedQueryField())).Params(params...).
 			Params(jen.Op("*").Qual(entPkg, n+"Connection"), jen.Error()).Block(
 			jen.List(jen.Id("p"), jen.Err()).Op(":=").Qual(pkgEnforce, "Installed").Call().Dot("Restorable").Call(jen.Id("ctx"), jen.Lit(n)),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),

@@ -86,6 +86,9 @@ func (f *Field) Column() string { return Snake(f.Name) }
 // EntName is the ent edge name of a relation end (snake_case, see Field.EntName).
 func (r *Relation) EntName() string { return Snake(r.Name) }
 
+// DeletedQueryField is the query listing a soft-delete entity's deleted records ("deletedComplaints").
+func (e *Entity) DeletedQueryField() string { return "deleted" + Pascal(e.QueryField()) }
+
 // FKField is the model-level name of the foreign-key edge field of a belongsTo relation ("department" →
 // "departmentID", GraphQL field "departmentID", ent field "department_id", column "department_id").
 func (r *Relation) FKField() string { return r.Name + "ID" }

@@ -64,10 +64,7 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 			cardMembers = append(cardMembers, m)
 		}
 	}
-	sel := []string{displaySelection(e)}
-	for _, m := range cardMembers {
-		sel = append(sel, selection(m))
-	}
+	sel := append([]string{displaySelection(e)}, selections(cardMembers)...)
 	wf := s.cfg.Model.WorkflowOf(e.Name, group.Name) != nil && lq.si.has(e.Name, "availableTransitions")
 	if wf {
 		sel = append(sel, "availableTransitions { to comment }")

@@ -80,10 +80,7 @@ func (s *server) detailQuery(ctx context.Context, e *metamodel.Entity, si *schem
 		}
 		related = append(related, r)
 		cols := s.relatedColumns(ctx, r)
-		csel := []string{displaySelection(r.Target)}
-		for _, m := range cols {
-			csel = append(csel, selection(m))
-		}
+		csel := append([]string{displaySelection(r.Target)}, selections(cols)...)
 		sel = append(sel, r.GraphQLName()+"(first: 10) { totalCount edges { node { "+strings.Join(csel, " ")+" } } }")
 	}
 	if si.has(e.Name, "history") {
@@ -259,11 +256,8 @@ func (s *server) relatedOf(ctx context.Context, e *metamodel.Entity, rel *metamo
 		rl.Columns = append(rl.Columns, s.memberLabel(m, lang))
 	}
 	for _, rn := range nodes(conn) {
-		row := listRow{ID: str(rn["id"]), URL: recordURL(t, str(rn["id"]))}
-		row.Cells = append(row.Cells, cell{Text: s.displayOf(t, rn, lang), Link: row.URL})
-		for _, m := range cols {
-			row.Cells = append(row.Cells, s.cellOf(m, rn, lang))
-		}
+		row := s.rowOf(t, cols, rn, lang)
+		row.Cells = append([]cell{{Text: s.displayOf(t, rn, lang), Link: row.URL}}, row.Cells...)
 		rl.Rows = append(rl.Rows, row)
 	}
 	if inv := rel.InverseRel; inv != nil && filterable(member{Name: inv.Name, Rel: inv}) {

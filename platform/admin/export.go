@@ -43,10 +43,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) {
 		}
 		cols = append(cols, m)
 	}
-	sel := make([]string, len(cols))
-	for i, m := range cols {
-		sel[i] = selection(m)
-	}
+	sel := selections(cols)
 	query := "query($first: Int, $after: Cursor, $where: " + e.Name + "WhereInput, $orderBy: [" + e.Name + "Order!]) { " +
 		"list: " + e.QueryField() + "(first: $first, after: $after, where: $where, orderBy: $orderBy) { " +
 		"pageInfo { hasNextPage endCursor } edges { node { id " + strings.Join(sel, " ") + " } } } }"

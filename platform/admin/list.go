@@ -244,10 +244,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	default:
 		vars["first"] = n
 	}
-	sel := make([]string, 0, len(lq.columns))
-	for _, m := range lq.columns {
-		sel = append(sel, selection(m))
-	}
+	sel := selections(lq.columns)
 	query := "query($first: Int, $after: Cursor, $last: Int, $before: Cursor, $where: " + e.Name + "WhereInput, $orderBy: [" + e.Name + "Order!]) { " +
 		"list: " + e.QueryField() + "(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: $orderBy) { " +
 		"totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { id " + strings.Join(sel, " ") + " } } } }"
@@ -264,11 +261,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	b := &listBody{Entity: e.Name, Label: f.Title, URL: entityURL(e), Q: q.Get("q"), Sort: q.Get("sort"), Query: r.URL.RawQuery}
 	b.Total = intOf(dig(conn, "totalCount"))
 	for _, nd := range nodes(conn) {
-		row := listRow{ID: str(nd["id"]), URL: recordURL(e, str(nd["id"]))}
-		for _, m := range lq.columns {
-			row.Cells = append(row.Cells, s.cellOf(m, nd, f.Lang))
-		}
-		b.Rows = append(b.Rows, row)
+		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, nd, f.Lang))
 	}
 	s.fillPaging(b, q, conn, n)
 	for _, m := range lq.columns {
@@ -289,7 +282,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	b.CanCreate = (lq.a.All || lq.a.Create) && si.has("Mutation", "create"+e.Name)
 	b.CanDelete = (lq.a.All || len(lq.a.Delete) > 0) && si.has("Mutation", "delete"+e.Name)
 	b.CanExport = lq.a.All || lq.a.Export
-	b.HasTrash = b.CanDelete && e.Has(metamodel.TraitSoftDelete) && si.has("Query", deletedField(e))
+	b.HasTrash = b.CanDelete && e.Has(metamodel.TraitSoftDelete) && si.has("Query", e.DeletedQueryField())
 	b.ExportURL = b.URL + "/export.csv?" + withParams(q, nil, "after", "before", "last", "o")
 	if v := e.Views; v != nil {
 		b.HasKanban = v.Kanban != nil
@@ -304,6 +297,15 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	b.Filters = s.filterControls(ctx, lq, q, f.Lang)
 	s.render(w, r, http.StatusOK, "list", f)
+}
+
+// rowOf is a record's row in a table of columns: its id, its link and a cell per column.
+func (s *server) rowOf(e *metamodel.Entity, columns []member, nd map[string]any, lang string) listRow {
+	row := listRow{ID: str(nd["id"]), URL: recordURL(e, str(nd["id"]))}
+	for _, m := range columns {
+		row.Cells = append(row.Cells, s.cellOf(m, nd, lang))
+	}
+	return row
 }
 
 // fillPaging sets the range shown and the links to the first, previous, next and last pages.

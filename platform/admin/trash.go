@@ -19,9 +19,6 @@ type trashBody struct {
 // trashLimit bounds the deleted records one screen shows (the newest ones).
 const trashLimit = 100
 
-// deletedField is the API's list of deleted records of e ("deletedComplaints").
-func deletedField(e *metamodel.Entity) string { return "deleted" + metamodel.Pascal(e.QueryField()) }
-
 // trash serves the deleted records of a soft-delete entity that the user may restore (the API limits
 // them to the user's delete scope), newest first, each with a restore button.
 func (s *server) trash(w http.ResponseWriter, r *http.Request) {
@@ -35,18 +32,15 @@ func (s *server) trash(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	if !e.Has(metamodel.TraitSoftDelete) || !lq.si.has("Query", deletedField(e)) {
+	if !e.Has(metamodel.TraitSoftDelete) || !lq.si.has("Query", e.DeletedQueryField()) {
 		s.fail(w, r, http.StatusNotFound, nil)
 		return
 	}
 	lang := language(s.cfg.Model, r)
 	f := s.newFrame(r, s.entityLabel(e, lang)+" · "+translate(lang, "deleted records"))
 	f.Active = e.Name
-	sel := make([]string, 0, len(lq.columns))
-	for _, m := range lq.columns {
-		sel = append(sel, selection(m))
-	}
-	query := "query($last: Int) { list: " + deletedField(e) + "(last: $last) { totalCount edges { node { id deletedAt " +
+	sel := selections(lq.columns)
+	query := "query($last: Int) { list: " + e.DeletedQueryField() + "(last: $last) { totalCount edges { node { id deletedAt " +
 		strings.Join(sel, " ") + " } } } }"
 	resp, err := s.gql(ctx, query, map[string]any{"last": trashLimit})
 	if err != nil {
@@ -58,13 +52,8 @@ func (s *server) trash(w http.ResponseWriter, r *http.Request) {
 	b.Total = intOf(dig(conn, "totalCount"))
 	ns := nodes(conn)
 	for i := len(ns) - 1; i >= 0; i-- { // newest first
-		nd := ns[i]
-		row := listRow{ID: str(nd["id"]), URL: recordURL(e, str(nd["id"]))}
-		for _, m := range lq.columns {
-			row.Cells = append(row.Cells, s.cellOf(m, nd, lang))
-		}
-		b.Rows = append(b.Rows, row)
-		b.Deleted = append(b.Deleted, localTime(str(nd["deletedAt"])))
+		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, ns[i], lang))
+		b.Deleted = append(b.Deleted, localTime(str(ns[i]["deletedAt"])))
 	}
 	for _, m := range lq.columns {
 		b.Columns = append(b.Columns, listColumn{Name: m.Name, Label: s.memberLabel(m, lang)})

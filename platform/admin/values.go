@@ -42,6 +42,15 @@ func colorClass(c string) string {
 	return "gray"
 }
 
+// selections are the GraphQL selections of members, in order.
+func selections(ms []member) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = selection(m)
+	}
+	return out
+}
+
 // selection is the GraphQL selection of a member: a field's name, or a relation's related record(s) with
 // what names them.
 func selection(m member) string {

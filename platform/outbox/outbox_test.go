@@ -3,12 +3,12 @@ package outbox_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/crmgen/crmgen/internal/dbtest"
 	"github.com/crmgen/crmgen/internal/pgtest"
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/outbox"
@@ -19,24 +19,14 @@ func TestMain(m *testing.M) {
 	m.Run()
 }
 
-// dsns names the databases every test runs on.
-var dsns = map[string]func(t *testing.T) string{
-	"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "o.db") },
-	"postgres": func(t *testing.T) string { return pgtest.DSN(t) },
-}
-
 // onEachDB runs f on a migrated database of each dialect; dsn lets f open more handles to it.
 func onEachDB(t *testing.T, f func(t *testing.T, db *database.DB, dsn string)) {
-	for _, name := range []string{"sqlite", "postgres"} {
-		t.Run(name, func(t *testing.T) {
-			dsn := dsns[name](t)
-			db := open(t, dsn)
-			if err := outbox.Migrate(context.Background(), db.SQL, db.Dialect); err != nil {
-				t.Fatal(err)
-			}
-			f(t, db, dsn)
-		})
-	}
+	dbtest.Each(t, func(t *testing.T, db *database.DB, dsn string) {
+		if err := outbox.Migrate(context.Background(), db.SQL, db.Dialect); err != nil {
+			t.Fatal(err)
+		}
+		f(t, db, dsn)
+	})
 }
 
 func open(t *testing.T, dsn string) *database.DB {

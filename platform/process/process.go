@@ -122,9 +122,6 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
-// Workflows returns the workflows of entity.
-func (e *Engine) Workflows(entity string) []*metamodel.Workflow { return e.workflows[entity] }
-
 // Mutation implements enforce.Effects: it keeps workflow state fields to transitions and sets off the
 // automations of the change.
 func (e *Engine) Mutation(ctx context.Context, entity string, m ent.Mutation) (func(context.Context) error, error) {

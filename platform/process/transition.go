@@ -61,10 +61,7 @@ func (e *Engine) Transition(ctx context.Context, entity string, id int, name, co
 	if err != nil {
 		return err
 	}
-	p := auth.FromContext(ctx)
-	if enforce.IsSystem(ctx) {
-		p = nil
-	}
+	p := principal(ctx)
 	canRead := true
 	if p != nil {
 		if canRead, err = e.Backend.Exists(ctx, entity, id); err != nil {
@@ -262,13 +259,4 @@ func (e *Engine) stateVisible(ctx context.Context, w *metamodel.Workflow, id int
 		return e.rt.VisibleOn(ctx, w.Entity, w.Field, id)
 	}
 	return true, nil
-}
-
-// IsRefusal reports whether err refuses a transition (as opposed to a failure of the system).
-func IsRefusal(err error) bool {
-	var (
-		sc *StateConflictError
-		ut *UnknownTransitionError
-	)
-	return workflow.IsRefusal(err) || errors.As(err, &sc) || errors.As(err, &ut)
 }

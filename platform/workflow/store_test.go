@@ -3,41 +3,26 @@ package workflow_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/crmgen/crmgen/internal/pgtest"
+	"github.com/crmgen/crmgen/internal/dbtest"
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/workflow"
 )
 
 // eachDB runs f on a fresh SQLite database and a fresh Postgres database, with the tables created.
 func eachDB(t *testing.T, f func(t *testing.T, db *database.DB, dsn string)) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "w.db") }},
-		{"postgres", func(t *testing.T) string { return pgtest.DSN(t) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dsn := tc.dsn(t)
-			db, err := database.Open(dsn)
-			if err != nil {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, dsn string) {
+		ddl := append(workflow.HistoryDDL(db.Dialect), workflow.TimersDDL(db.Dialect)...)
+		for _, s := range append(ddl, ddl...) { // twice: the DDL is idempotent
+			if _, err := db.SQL.ExecContext(context.Background(), s); err != nil {
 				t.Fatal(err)
 			}
-			defer db.Close()
-			ddl := append(workflow.HistoryDDL(db.Dialect), workflow.TimersDDL(db.Dialect)...)
-			for _, s := range append(ddl, ddl...) { // twice: the DDL is idempotent
-				if _, err := db.SQL.ExecContext(context.Background(), s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			f(t, db, dsn)
-		})
-	}
+		}
+		f(t, db, dsn)
+	})
 }
 
 func TestHistory(t *testing.T) {
