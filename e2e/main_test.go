@@ -14,6 +14,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	apptest.StopDetached()
 	pgtest.Stop()
 	os.Exit(code)
 }

@@ -20,12 +20,53 @@ type pmFilter struct {
 	want   []*pmRow
 	refuse bool // hidden for u: must be refused with FORBIDDEN_FIELD
 	mixed  bool // hidden on some rows u reads only: refused, or exactly want
+	// eval is the filter's value on a row u reads, in SQL's three-valued logic, on the row as u sees it
+	// (a value u may not see on the row is null): want is where it is pmTrue. Combined with and, or and
+	// not it predicts the answer of any nesting of filters (the fuzz target's oracle).
+	eval func(r *pmRow) pmTri
+}
+
+// pmTri is a truth value of SQL's three-valued logic.
+type pmTri int8
+
+const (
+	pmUnknown pmTri = iota
+	pmFalse
+	pmTrue
+)
+
+func pmBool(b bool) pmTri {
+	if b {
+		return pmTrue
+	}
+	return pmFalse
 }
 
 // filters checks where arguments on every field (equality, or GTE for numbers and times) and relation
 // (foreign key, has<Rel>, has<Rel>With) with values taken from readable and unreadable rows: each selects
 // exactly the readable rows that match, and on a member the user may not see it is refused.
 func (mx *pmMatrix) filters(t *testing.T, rep *pmReport, s *apptest.Server, u *pmUser, p *pmPlan) {
+	fs := mx.filterCases(u, p)
+	// The filters that must work run together; the others one by one, as a refused one fails the request.
+	var batch []pmFilter
+	for _, f := range fs {
+		if f.refuse {
+			mx.count("filter refused (FORBIDDEN_FIELD)")
+		} else {
+			mx.count("filter answered")
+		}
+		if f.refuse || f.mixed {
+			mx.oneFilter(t, rep, s, p, f)
+		} else {
+			batch = append(batch, f)
+		}
+	}
+	mx.batchFilters(t, rep, s, p, batch)
+}
+
+// filterCases are the where arguments filters checks for u on p's entity, each with the rows it must
+// select.
+func (mx *pmMatrix) filterCases(u *pmUser, p *pmPlan) []pmFilter {
 	w := mx.w
 	rows := w.rows[p.e.Name]
 	var fs []pmFilter
@@ -91,18 +132,22 @@ func (mx *pmMatrix) filters(t *testing.T, rep *pmReport, s *apptest.Server, u *p
 		}
 		hidden, mix := w.unsearchable(u, p.e.Name, f.Name), mixed(f.Name)
 		for _, v := range values {
-			want := selectRows(func(r *pmRow) bool {
-				if !w.shown(u, r, f.Name, true) {
-					return false
+			eval := func(r *pmRow) pmTri {
+				if !w.shown(u, r, f.Name, true) || r.vals[g] == nil {
+					return pmUnknown
 				}
 				if op == g {
-					return jsonString(r.vals[g]) == jsonString(v)
+					return pmBool(jsonString(r.vals[g]) == jsonString(v))
 				}
 				c, ok := pmCompare(f, r.vals[g], v)
-				return ok && c >= 0
-			})
+				if !ok {
+					return pmUnknown
+				}
+				return pmBool(c >= 0)
+			}
+			want := selectRows(func(r *pmRow) bool { return eval(r) == pmTrue })
 			fs = append(fs, pmFilter{what: fmt.Sprintf("where {%s: %s}", op, jsonString(v)), where: map[string]any{op: v},
-				member: f.Name, want: want, refuse: hidden, mixed: mix})
+				member: f.Name, want: want, refuse: hidden, mixed: mix, eval: eval})
 			if hidden {
 				break
 			}
@@ -142,50 +187,60 @@ func (mx *pmMatrix) filters(t *testing.T, rep *pmReport, s *apptest.Server, u *p
 				}
 			}
 		}
-		selectRelated := func(target *pmRow) []*pmRow {
-			return selectRows(func(r *pmRow) bool {
+		// relatedTo is a relation filter's value: true when a related row u may read (target, if given)
+		// is related to r and r shows the relation. EXISTS is never unknown.
+		relatedTo := func(target *pmRow) func(r *pmRow) pmTri {
+			return func(r *pmRow) pmTri {
 				if !w.shown(u, r, member, false) {
-					return false
+					return pmFalse
 				}
 				for _, x := range related(r) {
 					if w.readable(u, x) && (target == nil || x == target) {
-						return true
+						return pmTrue
 					}
 				}
-				return false
-			})
+				return pmFalse
+			}
+		}
+		// fkIs is a foreign key's equality: unknown where u sees the key as null (unset, a row u may not
+		// read, or the relation hidden on r).
+		fkIs := func(target *pmRow) func(r *pmRow) pmTri {
+			return func(r *pmRow) pmTri {
+				x := r.refs[rel.Name]
+				if x == nil || !w.readable(u, x) || !w.shown(u, r, member, false) {
+					return pmUnknown
+				}
+				return pmBool(x == target)
+			}
+		}
+		selectRelated := func(target *pmRow) []*pmRow {
+			eval := relatedTo(target)
+			return selectRows(func(r *pmRow) bool { return eval(r) == pmTrue })
 		}
 		has := "has" + metamodel.Pascal(rel.GraphQLName())
 		if p.where[has] {
 			fs = append(fs, pmFilter{what: fmt.Sprintf("where {%s: true}", has), where: map[string]any{has: true},
-				member: member, want: selectRelated(nil), refuse: hidden, mixed: mix})
+				member: member, want: selectRelated(nil), refuse: hidden, mixed: mix, eval: relatedTo(nil)})
 		}
 		for _, target := range targets {
 			if rel.Kind == metamodel.BelongsTo && p.where[rel.GraphQLFKName()] {
 				fs = append(fs, pmFilter{what: fmt.Sprintf("where {%s: <%s>}", rel.GraphQLFKName(), target.label),
-					where: map[string]any{rel.GraphQLFKName(): target.id}, member: member, want: selectRelated(target), refuse: hidden, mixed: mix})
+					where: map[string]any{rel.GraphQLFKName(): target.id}, member: member, want: selectRelated(target), refuse: hidden, mixed: mix,
+					eval: fkIs(target)})
 			}
 			if p.where[has+"With"] {
 				fs = append(fs, pmFilter{what: fmt.Sprintf("where {%sWith: {id: <%s>}}", has, target.label),
 					where: map[string]any{has + "With": []any{map[string]any{"id": target.id}}}, member: member,
-					want: selectRelated(target), refuse: hidden, mixed: mix})
+					want: selectRelated(target), refuse: hidden, mixed: mix, eval: relatedTo(target)})
 			}
 		}
 	}
-	// The filters that must work run together; the others one by one, as a refused one fails the request.
-	var batch []pmFilter
-	for _, f := range fs {
-		if f.refuse {
-			mx.count("filter refused (FORBIDDEN_FIELD)")
-		} else {
-			mx.count("filter answered")
-		}
-		if f.refuse || f.mixed {
-			mx.oneFilter(t, rep, s, p, f)
-		} else {
-			batch = append(batch, f)
-		}
-	}
+	return fs
+}
+
+// batchFilters runs filters that must be answered, many per request (each under its own alias, with its
+// where argument in a variable).
+func (mx *pmMatrix) batchFilters(t *testing.T, rep *pmReport, s *apptest.Server, p *pmPlan, batch []pmFilter) {
 	const chunk = 25
 	for lo := 0; lo < len(batch); lo += chunk {
 		part := batch[lo:min(lo+chunk, len(batch))]

@@ -176,6 +176,7 @@ var pmCheckKinds = []string{
 	"related row readable", "related row unreadable (null)", "relation hidden (null)",
 	"nested list narrowed to readable rows",
 	"filter answered", "filter refused (FORBIDDEN_FIELD)", "sort answered", "sort refused (FORBIDDEN_FIELD)",
+	"filter form answered", "filter form refused (FORBIDDEN_FIELD)", "sort form answered", "sort form refused (FORBIDDEN_FIELD)",
 	"update allowed", "update FORBIDDEN", "update NOT_FOUND", "delete allowed", "delete FORBIDDEN", "delete NOT_FOUND",
 	"create allowed", "create FORBIDDEN", "create of a hidden field refused (readonly)", "create with an unreadable related row refused (exists)",
 	"write allowed", "write of a readonly or hidden field refused (readonly)", "write of an unreadable related row refused (exists)",
@@ -221,6 +222,7 @@ func permissionMatrix(t *testing.T, s *apptest.Server, m *metamodel.Model, opt p
 					mx.reads(t, rep, us, u, p)
 					mx.filters(t, rep, us, u, p)
 					mx.orders(t, rep, us, u, p)
+					mx.forms(t, rep, us, u, p)
 					mx.rowWrites(t, rep, us, u, p)
 					mx.creates(t, rep, us, u, p)
 					mx.fieldWrites(t, rep, us, u, p)

@@ -24,9 +24,6 @@ var (
 	entSingular = gen.Funcs["singular"].(func(string) string)
 )
 
-// modulePath is the Go module path (and binary name) of the generated application.
-func modulePath(m *metamodel.Model) string { return m.App.Name }
-
 type goModRequire struct {
 	Path, Version string
 	Indirect      bool
@@ -40,7 +37,7 @@ type goModData struct {
 // appFiles emits the application shell: go.mod and go.sum (crmgen's own requirements, so the app builds
 // with exactly the versions crmgen was tested with), main.go, the embedded model and the typed backend.
 func appFiles(m *metamodel.Model, opts Options) (Files, error) {
-	mod := modulePath(m)
+	mod := opts.module(m)
 	files := Files{}
 
 	gm, err := modfile.Parse("go.mod", crmgen.GoMod, nil)
@@ -79,13 +76,13 @@ func appFiles(m *metamodel.Model, opts Options) (Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode model: %w", err)
 	}
-	files["model.json"] = append(js, '\n')
+	files["backend/model.json"] = append(js, '\n')
 
 	src, err := render(backend(m, mod))
 	if err != nil {
 		return nil, fmt.Errorf("emit backend: %w", err)
 	}
-	files["backend.go"] = src
+	files["backend/backend.go"] = src
 	return files, nil
 }
 
@@ -94,12 +91,21 @@ func appFiles(m *metamodel.Model, opts Options) (Files, error) {
 // into ent's typed setters, which only generated code can name).
 func backend(m *metamodel.Model, mod string) *jen.File {
 	entPkg := mod + "/ent"
-	f := jen.NewFile("main")
+	f := jen.NewFile("backend")
 	f.HeaderComment(generatedHeader)
+	f.PackageComment("Package backend is the typed half of the application that the platform drives: the embedded model, and\n" +
+		"the ent client and GraphQL schema generated from it. The app's main serves it; tests of the platform\n" +
+		"open it directly (internal/fixture).")
+	f.Anon("embed")
 	ctx := jen.Id("ctx").Qual(pkgContext, "Context")
 
-	f.Comment("open builds the application's backend over a database driver.")
-	f.Func().Id("open").Params(jen.Id("drv").Qual(pkgDialect, "Driver")).Qual(pkgApp, "Backend").Block(
+	f.Comment("Model is the resolved model, as metamodel.Marshal wrote it.")
+	f.Comment("")
+	f.Comment("//go:embed model.json")
+	f.Var().Id("Model").Index().Byte()
+
+	f.Comment("Open builds the application's backend over a database driver.")
+	f.Func().Id("Open").Params(jen.Id("drv").Qual(pkgDialect, "Driver")).Qual(pkgApp, "Backend").Block(
 		jen.Return(jen.Op("&").Id("backend").Values(jen.Dict{
 			jen.Id("client"): jen.Qual(entPkg, "NewClient").Call(jen.Qual(entPkg, "Driver").Call(jen.Id("drv"))),
 		})),

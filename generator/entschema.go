@@ -33,7 +33,7 @@ func entSchemaFiles(m *metamodel.Model) (Files, error) {
 	for _, e := range m.Entities {
 		f := jen.NewFile("schema")
 		f.HeaderComment(generatedHeader)
-		emitEntity(f, e, starts[e.Name])
+		emitEntity(f, e, starts[e.Name], m.Restrictable(e))
 		src, err := render(f)
 		if err != nil {
 			return nil, fmt.Errorf("emit ent schema %q: %w", e.Name, err)
@@ -69,7 +69,9 @@ func incrementStarts(m *metamodel.Model) map[string]int {
 	return out
 }
 
-func emitEntity(f *jen.File, e *metamodel.Entity, start int) {
+// emitEntity emits the schema of e; guarded are its members some reader may be refused (their filters are
+// checked per reader).
+func emitEntity(f *jen.File, e *metamodel.Entity, start int, guarded map[string]bool) {
 	name := e.Name
 	f.Commentf("%s holds the schema of the %s entity (%s).", name, name, labelComment(e.Label))
 	f.Type().Id(name).Struct(jen.Qual(pkgEnt, "Schema"))
@@ -80,11 +82,11 @@ func emitEntity(f *jen.File, e *metamodel.Entity, start int) {
 		if fd.Computed.Src != "" && !fd.Stored {
 			continue // resolved at read time by the GraphQL layer, not stored
 		}
-		fields = append(fields, entField(fd))
+		fields = append(fields, entField(fd, guarded[fd.Name]))
 	}
 	for _, r := range e.Relations {
 		if r.Kind == metamodel.BelongsTo {
-			fields = append(fields, fkField(r))
+			fields = append(fields, fkField(r, guarded[r.Name]))
 		}
 	}
 	f.Commentf("Fields of %s.", name)
@@ -136,8 +138,12 @@ func emitEntity(f *jen.File, e *metamodel.Entity, start int) {
 	)
 }
 
-// entField emits one ent field builder chain.
-func entField(fd *metamodel.Field) jen.Code {
+// guard is the annotation of a field whose predicates the platform checks per reader (see
+// enforce.Guard and templates/ent).
+var guard = jen.Qual(pkgEnforce, "Guard").Values(jen.Dict{jen.Id("Guarded"): jen.True()})
+
+// entField emits one ent field builder chain; a guarded field's predicates are checked per reader.
+func entField(fd *metamodel.Field, guarded bool) jen.Code {
 	n := fd.EntName()
 	var c *jen.Statement
 	switch fd.Type {
@@ -222,6 +228,9 @@ func entField(fd *metamodel.Field) jen.Code {
 	} else if !fd.Secret {
 		ann = append(ann, jen.Qual(pkgEntGQL, "OrderField").Call(jen.Lit(strings.ToUpper(fd.Column()))))
 	}
+	if guarded {
+		ann = append(ann, guard.Clone())
+	}
 	if len(ann) > 0 {
 		c = c.Dot("Annotations").Call(ann...)
 	}
@@ -271,11 +280,15 @@ func entDefault(fd *metamodel.Field) jen.Code {
 	return nil
 }
 
-// fkField emits the edge field holding a belongsTo relation's foreign key.
-func fkField(r *metamodel.Relation) jen.Code {
+// fkField emits the edge field holding a belongsTo relation's foreign key; a guarded one's predicates are
+// checked per reader.
+func fkField(r *metamodel.Relation, guarded bool) jen.Code {
 	c := jen.Qual(pkgField, "Int").Call(jen.Lit(r.FKColumn()))
 	if !r.Required {
 		c = c.Dot("Optional").Call().Dot("Nillable").Call()
+	}
+	if guarded {
+		c = c.Dot("Annotations").Call(guard.Clone())
 	}
 	// The owner relation is an input too: the platform stamps the creator when it is not given, and
 	// those who may update a record may hand it over.

@@ -64,6 +64,17 @@ type Options struct {
 	CrmgenDir string
 	// Step, if set, is told each step's name and duration as it finishes.
 	Step func(name string, d time.Duration)
+	// Module is the Go module path of the application's packages; empty means the app's name. A fixture
+	// committed inside another module (internal/fixture) sets it to its place there.
+	Module string
+}
+
+// module is the Go module path of the generated application.
+func (o Options) module(m *metamodel.Model) string {
+	if o.Module != "" {
+		return o.Module
+	}
+	return m.App.Name
 }
 
 // Manifest records the inputs and outputs of a generation, so a second run can skip unchanged work and
@@ -109,7 +120,7 @@ func Generate(ctx context.Context, m *metamodel.Model, opts Options) (*Result, e
 		}
 	}
 
-	derived, err := derive(ctx, m, inputs, step)
+	derived, err := derive(ctx, m, opts.module(m), inputs, step)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +135,8 @@ func plan(m *metamodel.Model, opts Options) (Files, error) {
 	files := Files{}
 	emitters := []func(*metamodel.Model, Options) (Files, error){
 		func(m *metamodel.Model, _ Options) (Files, error) { return entSchemaFiles(m) },
-		func(m *metamodel.Model, _ Options) (Files, error) { return graphqlFiles(m) },
+		func(m *metamodel.Model, opts Options) (Files, error) { return graphqlFiles(m, opts.module(m)) },
+		func(m *metamodel.Model, _ Options) (Files, error) { return orderGuardFiles(m) },
 		appFiles,
 	}
 	for _, emit := range emitters {

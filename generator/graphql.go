@@ -22,9 +22,8 @@ const (
 // graphqlFiles emits gqlgen's configuration, the hand-written part of the GraphQL schema (mutations,
 // computed fields, scalars) and the resolvers. entgql writes the rest of the schema (types, connections,
 // where-inputs, mutation inputs) from the ent schemas.
-func graphqlFiles(m *metamodel.Model) (Files, error) {
+func graphqlFiles(m *metamodel.Model, mod string) (Files, error) {
 	files := Files{}
-	mod := modulePath(m)
 	yml, err := crmtemplates.Render("gqlgen.yml", map[string]any{"Module": mod})
 	if err != nil {
 		return nil, err
@@ -390,7 +389,7 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		f.Commentf("%s lists the deleted %s records the caller may restore.", goName(e.DeletedQueryField()), n)
 		f.Func().Params(q.Clone()).Id(goName(e.DeletedQueryField())).Params(params...).
 			Params(jen.Op("*").Qual(entPkg, n+"Connection"), jen.Error()).Block(
-			jen.List(jen.Id("p"), jen.Err()).Op(":=").Qual(pkgEnforce, "Installed").Call().Dot("Restorable").Call(jen.Id("ctx"), jen.Lit(n)),
+			jen.List(jen.Id("p"), jen.Err()).Op(":=").Qual(pkgEnforce, "FromContext").Call(jen.Id("ctx")).Dot("Restorable").Call(jen.Id("ctx"), jen.Lit(n)),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 			jen.Id("ctx").Op("=").Qual(pkgEnforce, "IncludeDeleted").Call(jen.Id("ctx")),
 			jen.Id("query").Op(":=").Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call().Dot("Where").Call(jen.Qual(entPkg+"/"+e.Package(), "DeletedAtNotNil").Call()),

@@ -39,42 +39,18 @@ func nullableHidden(m *metamodel.Model) func(*gen.Graph, *ast.Schema) error {
 	}
 }
 
-// hiddenGraphQLNames lists the GraphQL fields of e that can answer null for some reader: fields and
-// relations some role hides (with their foreign keys), sensitive fields, which lists leave out, and, in a
-// model with roles, every belongsTo relation and its foreign key, since the related row may be one the
-// reader cannot read.
+// hiddenGraphQLNames lists the GraphQL fields of e that can answer null for some reader: the members
+// metamodel.Restrictable names, with the foreign keys of their relations.
 func hiddenGraphQLNames(m *metamodel.Model, e *metamodel.Entity) map[string]bool {
 	out := map[string]bool{}
-	if len(m.Roles) > 0 {
-		for _, r := range e.Relations {
-			if r.Kind == metamodel.BelongsTo {
-				out[r.GraphQLName()] = true
-				out[r.GraphQLFKName()] = true
-			}
-		}
-	}
-	for _, f := range e.Fields {
-		if f.Sensitive {
+	for name := range m.Restrictable(e) {
+		if f := e.Field(name); f != nil {
 			out[f.GraphQLName()] = true
 		}
-	}
-	for _, r := range m.Roles {
-		p := r.Permissions[e.Name]
-		if p == nil {
-			continue
-		}
-		for name, rule := range p.Fields {
-			if rule != metamodel.AccessHidden {
-				continue
-			}
-			if f := e.Field(name); f != nil {
-				out[f.GraphQLName()] = true
-			}
-			if rel := e.Relation(name); rel != nil {
-				out[rel.GraphQLName()] = true
-				if rel.Kind == metamodel.BelongsTo {
-					out[rel.GraphQLFKName()] = true
-				}
+		if rel := e.Relation(name); rel != nil {
+			out[rel.GraphQLName()] = true
+			if rel.Kind == metamodel.BelongsTo {
+				out[rel.GraphQLFKName()] = true
 			}
 		}
 	}

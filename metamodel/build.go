@@ -49,6 +49,7 @@ func Build(m *Model) (*Model, error) {
 	b.indexesAndViews()
 	b.roles()
 	b.computedFields()
+	b.computedReads()
 	b.workflows()
 	b.automations()
 	b.reports()

@@ -120,6 +120,7 @@ func (m *Model) link() error {
 	if m.envs == nil {
 		m.envs = newEnvCache()
 	}
+	m.restrict = &restrictCache{}
 	m.enumByName = map[string]*Enum{}
 	for _, e := range m.Enums {
 		m.enumByName[e.Name] = e

@@ -52,6 +52,8 @@ type Model struct {
 	texts []textLoc      // localized texts with the positions of their locale keys
 	built bool
 	envs  *envCache
+	// restrict holds Restrictable's answers, computed on first use.
+	restrict *restrictCache
 
 	enumByName     map[string]*Enum
 	entityByName   map[string]*Entity

@@ -13,6 +13,13 @@ import (
 //go:embed app/*.tmpl
 var appFS embed.FS
 
+// EntEnforce holds the templates crmgen adds to ent's code generation (ent/enforce.tmpl): the context of
+// every query in its SQL selector, guarded field predicates and reader-scoped relation filters, all
+// decided by platform/enforce when the query is built.
+//
+//go:embed ent/enforce.tmpl
+var EntEnforce string
+
 // Starter is the model `crmgen init` writes: starter/model.yaml, a template over {"Name": app name}.
 //
 //go:embed starter/model.yaml

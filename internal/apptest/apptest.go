@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -111,7 +112,57 @@ var readyLine = regexp.MustCompile(`is ready at (http://[0-9.:\[\]a-z]+)`)
 // waits until it serves. The server is stopped when the test ends; its log is printed if the test failed.
 func (a *App) Start(tb testing.TB, db string, args ...string) *Server {
 	tb.Helper()
+	s, logs := a.start(tb, db, args...)
+	tb.Cleanup(func() {
+		s.Stop()
+		if tb.Failed() {
+			tb.Logf("server log (%s):\n%s", filepath.Base(a.Bin), tail(logs.String(), 8000))
+		}
+	})
+	return s
+}
+
+var detached struct {
+	mu      sync.Mutex
+	servers []*Server
+	dirs    []string
+}
+
+// StartDetached runs the application like Start, on a SQLite database of its own, for the rest of the
+// test process rather than one test: a fuzz target serves every input from one server. StopDetached
+// stops it (TestMain calls it); the server also dies with the test process.
+func (a *App) StartDetached(tb testing.TB, args ...string) *Server {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "crmgen-detached-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, _ := a.start(tb, filepath.Join(dir, "app.db"), args...)
+	detached.mu.Lock()
+	detached.servers = append(detached.servers, s)
+	detached.dirs = append(detached.dirs, dir)
+	detached.mu.Unlock()
+	return s
+}
+
+// StopDetached stops the servers StartDetached started and removes their databases.
+func StopDetached() {
+	detached.mu.Lock()
+	defer detached.mu.Unlock()
+	for _, s := range detached.servers {
+		s.Stop()
+	}
+	for _, d := range detached.dirs {
+		os.RemoveAll(d)
+	}
+	detached.servers, detached.dirs = nil, nil
+}
+
+func (a *App) start(tb testing.TB, db string, args ...string) (*Server, *syncBuffer) {
+	tb.Helper()
 	cmd := exec.Command(a.Bin, append([]string{"--db", db, "--addr", "127.0.0.1:0"}, args...)...)
+	// A server never outlives the test process, even when a test binary is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
 	stdout, err := cmd.StdoutPipe()
@@ -143,13 +194,7 @@ func (a *App) Start(tb testing.TB, db string, args ...string) *Server {
 		cmd.Process.Kill()
 		tb.Fatalf("%s was not ready after 3 minutes:\n%s", filepath.Base(a.Bin), logs.String())
 	}
-	tb.Cleanup(func() {
-		s.Stop()
-		if tb.Failed() {
-			tb.Logf("server log (%s):\n%s", filepath.Base(a.Bin), tail(logs.String(), 8000))
-		}
-	})
-	return s
+	return s, logs
 }
 
 // Stop stops the server gracefully (SIGTERM), killing it after 20 s.

@@ -143,7 +143,7 @@ func SetUserPassword(ctx context.Context, userID int, password string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	rt := enforce.Installed()
+	rt := enforce.FromContext(ctx)
 	if rt == nil {
 		return false, errNoService
 	}

@@ -52,7 +52,7 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	if !canRead(lq.a) {
+	if !lq.a.MayRead() {
 		s.fail(w, r, http.StatusForbidden, nil)
 		return
 	}
@@ -60,7 +60,7 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 	group := e.Field(kv.GroupBy)
 	var cardMembers []member
 	for _, name := range kv.Card {
-		if m, ok := memberOf(e, name); ok && !hidden(lq.a, m.Name) && !masked(lq.a, m) && name != e.Display {
+		if m, ok := memberOf(e, name); ok && lq.a.Lists(m.Name) && name != e.Display {
 			cardMembers = append(cardMembers, m)
 		}
 	}
@@ -69,7 +69,7 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 	if wf {
 		sel = append(sel, "availableTransitions { to comment }")
 	}
-	canUpdate := !wf && (lq.a.All || len(lq.a.Update) > 0) && !(!lq.a.All && lq.a.Readonly[group.Name]) &&
+	canUpdate := !wf && lq.a.MayUpdate() && lq.a.Writable(group.Name) &&
 		inputKey(lq.si, e, member{Name: group.Name, Field: group}, false) != ""
 	choices := s.choices(group, lang)
 	// One operation, a connection per column, each with its own where variable.
@@ -173,7 +173,7 @@ func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := access(ctx, e.Name)
-	if !canRead(a) || hidden(a, dateField.Name) {
+	if !a.MayRead() || !a.Shows(dateField.Name) {
 		s.fail(w, r, http.StatusForbidden, nil)
 		return
 	}
@@ -202,7 +202,7 @@ func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
 	}
 	titleMember := member{Name: e.Display, Field: e.Field(e.Display)}
 	if t := e.Views.Calendar.Title; t != "" {
-		if m, ok := memberOf(e, t); ok && !hidden(a, t) {
+		if m, ok := memberOf(e, t); ok && a.Shows(t) {
 			titleMember = m
 		}
 	}
@@ -293,7 +293,7 @@ func (s *server) tree(w http.ResponseWriter, r *http.Request) {
 	parent := treeParent(e)
 	ctx := r.Context()
 	a := access(ctx, e.Name)
-	if parent == nil || !canRead(a) {
+	if parent == nil || !a.MayRead() {
 		s.fail(w, r, http.StatusNotFound, nil)
 		return
 	}
@@ -366,7 +366,7 @@ func (s *server) options(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, f := range fields {
 			key := f.GraphQLName() + "ContainsFold"
-			if seen[key] || !si.has(e.Name+"WhereInput", key) || hidden(a, f.Name) || masked(a, member{Name: f.Name, Field: f}) || perRow(a, f.Name) {
+			if seen[key] || !si.has(e.Name+"WhereInput", key) || !a.Sortable(f.Name) {
 				continue
 			}
 			seen[key] = true

@@ -65,7 +65,7 @@ func (s *server) detailQuery(ctx context.Context, e *metamodel.Entity, si *schem
 	a := access(ctx, e.Name)
 	var sel []string
 	for _, m := range detailMembers(e) {
-		if hidden(a, m.Name) || (m.Field != nil && !si.has(e.Name, m.Field.GraphQLName())) {
+		if !a.Shows(m.Name) || (m.Field != nil && !si.has(e.Name, m.Field.GraphQLName())) {
 			continue
 		}
 		if m.Field != nil && (m.Field.Name == "deletedAt" || m.Field.Name == "version") {
@@ -75,7 +75,7 @@ func (s *server) detailQuery(ctx context.Context, e *metamodel.Entity, si *schem
 		sel = append(sel, selection(m))
 	}
 	for _, r := range relatedLists(e) {
-		if hidden(a, r.Name) || !canRead(access(ctx, r.To)) || !si.has(e.Name, r.GraphQLName()) {
+		if !a.Shows(r.Name) || !access(ctx, r.To).MayRead() || !si.has(e.Name, r.GraphQLName()) {
 			continue
 		}
 		related = append(related, r)
@@ -105,7 +105,7 @@ func (s *server) relatedColumns(ctx context.Context, r *metamodel.Relation) []me
 		if len(out) == 4 {
 			break
 		}
-		if m.Name == r.Target.Display || (r.InverseRel != nil && m.Name == r.InverseRel.Name) || hidden(ta, m.Name) || masked(ta, m) {
+		if m.Name == r.Target.Display || (r.InverseRel != nil && m.Name == r.InverseRel.Name) || !ta.Lists(m.Name) {
 			continue
 		}
 		if m.Rel != nil && m.Rel.Many() {
@@ -172,8 +172,8 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 	id := str(n["id"])
 	b := &detailBody{Entity: e.Name, Label: s.entityLabel(e, lang), ID: id, URL: recordURL(e, id),
 		Title: s.displayOf(e, n, lang), Error: errMsg}
-	b.CanEdit = (a.All || len(a.Update) > 0) && si.has("Mutation", "update"+e.Name)
-	b.CanDelete = (a.All || len(a.Delete) > 0) && si.has("Mutation", "delete"+e.Name)
+	b.CanEdit = a.MayUpdate() && si.has("Mutation", "update"+e.Name)
+	b.CanDelete = a.MayDelete() && si.has("Mutation", "delete"+e.Name)
 
 	byName := map[string]member{}
 	for _, m := range members {
@@ -263,7 +263,7 @@ func (s *server) relatedOf(ctx context.Context, e *metamodel.Entity, rel *metamo
 	if inv := rel.InverseRel; inv != nil && filterable(member{Name: inv.Name, Rel: inv}) {
 		rl.SeeAllURL = entityURL(t) + "?f." + inv.Name + "=" + urlQueryEscape(str(n["id"]))
 		ta := access(ctx, t.Name)
-		if inv.Kind == metamodel.BelongsTo && (ta.All || ta.Create) {
+		if inv.Kind == metamodel.BelongsTo && ta.MayCreate() {
 			rl.NewURL = entityURL(t) + "/new?" + inv.Name + "=" + urlQueryEscape(str(n["id"]))
 		}
 	}

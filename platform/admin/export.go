@@ -27,14 +27,14 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	if !lq.a.All && !lq.a.Export {
+	if !lq.a.MayExport() {
 		s.fail(w, r, http.StatusForbidden, nil)
 		return
 	}
 	lang := language(s.cfg.Model, r)
 	var cols []member
 	for _, m := range detailMembers(e) {
-		if hidden(lq.a, m.Name) || masked(lq.a, m) || (m.Rel != nil && m.Rel.Many()) ||
+		if !lq.a.Lists(m.Name) || (m.Rel != nil && m.Rel.Many()) ||
 			(m.Field != nil && m.Field.Type == metamodel.TypeJSON) {
 			continue
 		}

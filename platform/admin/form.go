@@ -109,10 +109,10 @@ func clearKey(si *schemaInfo, e *metamodel.Entity, m member) string {
 
 // mode decides how member m appears on the form for access a.
 func mode(si *schemaInfo, e *metamodel.Entity, a *enforce.Access, m member, isNew bool) formMode {
-	if hidden(a, m.Name) {
+	if !a.Shows(m.Name) {
 		return modeSkip
 	}
-	if inputKey(si, e, m, isNew) == "" || (!isNew && !a.All && a.Readonly[m.Name]) {
+	if inputKey(si, e, m, isNew) == "" || (!isNew && !a.Writable(m.Name)) {
 		if isNew {
 			return modeSkip
 		}

@@ -88,7 +88,7 @@ func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Va
 	}
 	lq := &listQuery{e: e, a: access(ctx, e.Name), si: si, where: map[string]any{}}
 	for _, m := range listColumns(e) {
-		if !hidden(lq.a, m.Name) && !masked(lq.a, m) {
+		if lq.a.Lists(m.Name) {
 			lq.columns = append(lq.columns, m)
 		}
 	}
@@ -97,7 +97,7 @@ func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Va
 		var or []any
 		for _, f := range searchFields(e) {
 			key := f.GraphQLName() + "ContainsFold"
-			if si.has(whereType, key) && !hidden(lq.a, f.Name) && !masked(lq.a, member{Name: f.Name, Field: f}) && !perRow(lq.a, f.Name) {
+			if si.has(whereType, key) && lq.a.Sortable(f.Name) {
 				or = append(or, map[string]any{key: text})
 			}
 		}
@@ -142,7 +142,7 @@ func orderField(f *metamodel.Field) string { return strings.ToUpper(f.Column()) 
 
 // sortable reports whether the list may order by m for this user.
 func (lq *listQuery) sortable(m member) bool {
-	if m.Field == nil || hidden(lq.a, m.Name) || masked(lq.a, m) || perRow(lq.a, m.Name) {
+	if m.Field == nil || !lq.a.Sortable(m.Name) {
 		return false
 	}
 	for _, v := range lq.si.enums[lq.e.Name+"OrderField"] {
@@ -157,7 +157,7 @@ func (lq *listQuery) sortable(m member) bool {
 func (s *server) visibleFilters(lq *listQuery) []member {
 	var out []member
 	for _, m := range listFilters(lq.e) {
-		if hidden(lq.a, m.Name) || masked(lq.a, m) || perRow(lq.a, m.Name) {
+		if !lq.a.Sortable(m.Name) {
 			continue
 		}
 		out = append(out, m)
@@ -223,7 +223,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	if !canRead(lq.a) {
+	if !lq.a.MayRead() {
 		s.fail(w, r, http.StatusForbidden, nil)
 		return
 	}
@@ -279,9 +279,9 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		b.Columns = append(b.Columns, col)
 	}
 	si := lq.si
-	b.CanCreate = (lq.a.All || lq.a.Create) && si.has("Mutation", "create"+e.Name)
-	b.CanDelete = (lq.a.All || len(lq.a.Delete) > 0) && si.has("Mutation", "delete"+e.Name)
-	b.CanExport = lq.a.All || lq.a.Export
+	b.CanCreate = lq.a.MayCreate() && si.has("Mutation", "create"+e.Name)
+	b.CanDelete = lq.a.MayDelete() && si.has("Mutation", "delete"+e.Name)
+	b.CanExport = lq.a.MayExport()
 	b.HasTrash = b.CanDelete && e.Has(metamodel.TraitSoftDelete) && si.has("Query", e.DeletedQueryField())
 	b.ExportURL = b.URL + "/export.csv?" + withParams(q, nil, "after", "before", "last", "o")
 	if v := e.Views; v != nil {
@@ -357,7 +357,7 @@ func (s *server) filterControls(ctx context.Context, lq *listQuery, q url.Values
 		lf := listFilter{Name: m.Name, Label: s.memberLabel(m, lang), Value: q.Get("f." + m.Name)}
 		switch {
 		case m.Rel != nil:
-			if !canRead(access(ctx, m.Rel.To)) {
+			if !access(ctx, m.Rel.To).MayRead() {
 				continue
 			}
 			lf.Kind = "rel"

@@ -52,30 +52,15 @@ func (s *server) entityLabel(e *metamodel.Entity, lang string) string {
 	return s.cfg.Model.Localize(e.Label, lang, e.Name)
 }
 
-// access is what the principal of ctx may do with entity. Without an installed enforcement runtime (unit
+// access is what the principal of ctx may do with entity. Without an enforcement runtime in ctx (unit
 // tests of the screens alone) everything is offered; the API still decides.
 func access(ctx context.Context, entity string) *enforce.Access {
-	rt := enforce.Installed()
+	rt := enforce.FromContext(ctx)
 	if rt == nil {
 		return &enforce.Access{All: true}
 	}
 	return rt.AccessOf(ctx, entity)
 }
-
-// canRead reports whether the access lets the user read any row.
-func canRead(a *enforce.Access) bool { return a.All || len(a.Read) > 0 }
-
-// hidden reports whether the member is hidden from the user everywhere.
-func hidden(a *enforce.Access, name string) bool { return !a.All && a.Hidden[name] }
-
-// masked reports whether the member is a sensitive field the user sees only on a record's detail (left
-// out of lists, search, filters, sorting and exports).
-func masked(a *enforce.Access, m member) bool {
-	return m.Field != nil && m.Field.Sensitive && !a.All && !a.Visible[m.Name]
-}
-
-// perRow reports whether the member is visible on some rows only, which rules out filtering and sorting.
-func perRow(a *enforce.Access, name string) bool { return !a.All && a.PerRow[name] != nil }
 
 // listColumns are the members of e's list: views.list.columns, else the display field and the next
 // scalar fields and belongsTo relations, up to seven.

@@ -96,7 +96,7 @@ func (s *server) newFrame(r *http.Request, title string) *frame {
 func (s *server) navigation(ctx context.Context, lang string) []navItem {
 	var out []navItem
 	for _, e := range s.cfg.Model.Entities {
-		if canRead(access(ctx, e.Name)) {
+		if access(ctx, e.Name).MayRead() {
 			out = append(out, navItem{Name: e.Name, Label: s.entityLabel(e, lang), URL: entityURL(e)})
 		}
 	}

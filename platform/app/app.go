@@ -123,8 +123,10 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	}
 	defer db.Close()
 	b := g.Open(db.Driver)
-	rt := &enforce.Runtime{Model: m, Dialect: db.Dialect, Backend: b}
-	enforce.Install(rt)
+	rt := enforce.New(m, db.Dialect, b)
+	// Every operation of this app runs in a context that carries its rules: requests, data loading and
+	// the jobs below. A context without them may do nothing (see enforce.NewContext).
+	ctx = enforce.NewContext(ctx, rt)
 	sessions := auth.New(db.SQL, db.Dialect, auth.Config{SecureCookies: o.secureCookies})
 	account.Install(sessions)
 	dispatcher, err := o.delivery.dispatcher(db.SQL, db.Dialect)
@@ -190,7 +192,9 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	srv := &http.Server{
 		Handler:           withLogging(log, sessions.Middleware(mux, public)),
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return withLogger(context.Background(), log) },
+		BaseContext: func(net.Listener) context.Context {
+			return withLogger(enforce.NewContext(context.Background(), rt), log)
+		},
 	}
 	url := "http://" + ln.Addr().String()
 	log.Info("listening", "url", url, "graphql", url+"/graphql", "graphiql", url+"/graphiql")
@@ -198,7 +202,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	jobs, stopJobs := context.WithCancel(context.Background())
+	jobs, stopJobs := context.WithCancel(enforce.NewContext(context.Background(), rt))
 	defer stopJobs()
 	if o.timerInterval > 0 {
 		go engine.RunTimers(withLogger(jobs, log), o.instance, o.timerInterval)

@@ -16,8 +16,10 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/enforce/gqlenforce"
 	"github.com/crmgen/crmgen/platform/process"
 	"github.com/crmgen/crmgen/platform/workflow"
 )
@@ -38,14 +40,17 @@ func graphqlHandler(rt *enforce.Runtime, b Backend) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	// No cache of parsed queries: the request guard rewrites a request's filters for its reader (see
-	// scopeFilters), so a parsed document is never shared between requests.
+	// Parsed and validated documents are shared between requests: nothing about a reader is decided on
+	// them (platform/enforce decides on the values that reach the database).
+	srv.SetQueryCache(coercingCache{lru.New[*ast.QueryDocument](1000)})
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(operationLimits{maxDepth: maxDepth, maxComplexity: maxComplexity})
-	srv.Use(requestGuard{rt: rt})
-	srv.AroundFields(hideFields(rt))
-	srv.AroundOperations(forgetDenials)
+	srv.Use(signInGuard{})
+	if len(rt.Model.Roles) > 0 || restrictsAny(rt.Model) {
+		srv.AroundFields(gqlenforce.Fields(rt))
+	}
+	srv.AroundOperations(operationCaches)
 	srv.Use(entgql.Transactioner{TxOpener: b, SkipTxFunc: onlySessionFields})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -53,6 +58,17 @@ func graphqlHandler(rt *enforce.Runtime, b Backend) *handler.Server {
 		return errors.New("internal server error")
 	})
 	return srv
+}
+
+// restrictsAny reports whether some member of the model can be refused to some reader: only then do
+// response fields need a decision each.
+func restrictsAny(m *metamodel.Model) bool {
+	for _, e := range m.Entities {
+		if len(m.Restrictable(e)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // sessionFields are the mutations of the auth service, which keeps its own tables through its own
@@ -89,7 +105,11 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	var fe *enforce.ForbiddenError
 	var ne *enforce.NotFoundError
 	var te *auth.ThrottledError
+	var de *enforce.FieldDeniedError
 	switch {
+	case errors.As(err, &de):
+		gerr.Message = de.Error()
+		gerr.Extensions = map[string]any{"code": "FORBIDDEN_FIELD", "field": de.Field}
 	case errors.As(err, &fe):
 		gerr.Message = fe.Error()
 		gerr.Extensions = map[string]any{"code": "FORBIDDEN"}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -41,7 +42,11 @@ func Open(dsn string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		// Keep every connection the pool opens: a new Postgres connection costs a process fork and ~30 ms
+		// of server CPU, which database/sql would otherwise pay again whenever more than 2 requests overlap.
 		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(20)
+		db.SetConnMaxIdleTime(10 * time.Minute)
 		return &DB{Driver: countingDriver{entsql.OpenDB(dialect.Postgres, db)}, Dialect: dialect.Postgres, SQL: db}, nil
 	}
 	db, err := driver.Open(sqliteDSN(dsn), func(c *sqlite3.Conn) error {

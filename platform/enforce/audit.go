@@ -152,30 +152,6 @@ func (rt *Runtime) writeAudit(ctx context.Context, info *entityInfo, m ent.Mutat
 	return nil
 }
 
-// History returns the history of one record as the principal of ctx may see it: the caller has read the
-// record through the client (so it is readable), and changes of fields hidden from the principal are left
-// out.
-func (rt *Runtime) History(ctx context.Context, q audit.Querier, entity string, id int) ([]audit.Entry, error) {
-	entries, err := audit.History(ctx, q, rt.Dialect, entity, id)
-	if err != nil {
-		return nil, err
-	}
-	for i := range entries {
-		kept := entries[i].Changes[:0]
-		for _, c := range entries[i].Changes {
-			visible, err := rt.VisibleOn(ctx, entity, c.Field, id)
-			if err != nil {
-				return nil, err
-			}
-			if visible {
-				kept = append(kept, c)
-			}
-		}
-		entries[i].Changes = kept
-	}
-	return entries, nil
-}
-
 // jsonValue turns a field value into what the history stores: pointers dereferenced, enums as their key,
 // JSON documents decoded.
 func jsonValue(v any) any {

@@ -117,24 +117,32 @@ func (rt *Runtime) authorizeWrites(info *entityInfo, a *Access, m ent.Mutation) 
 // stampOwner makes the creator the owner of a new record of an entity with the owner trait, unless the
 // mutation names an owner. When the entity's "own" is another User relation (ownerField: physician) and
 // the creator reads the entity only as "own", that relation is stamped too: a physician who registers a
-// patient is its physician, and would otherwise lose sight of the record they just created.
-func (rt *Runtime) stampOwner(ctx context.Context, info *entityInfo, m ent.Mutation) error {
+// patient is its physician, and would otherwise lose sight of the record they just created. It returns
+// the owner relations the mutation set to another user, which checkHandover checks once the record exists.
+func (rt *Runtime) stampOwner(ctx context.Context, info *entityInfo, m ent.Mutation) ([]*metamodel.Relation, error) {
 	p := auth.FromContext(ctx)
 	if p == nil {
-		return nil
+		return nil, nil
 	}
-	stamp := func(r *metamodel.Relation) error {
+	var handover []*metamodel.Relation
+	stamp := func(r *metamodel.Relation, set bool) error {
 		if r == nil || r.Kind != metamodel.BelongsTo || r.To != "User" {
 			return nil
 		}
-		if _, set := m.Field(r.FKColumn()); set {
+		if v, given := m.Field(r.FKColumn()); given {
+			if id, _ := v.(int); id != p.ID {
+				handover = append(handover, r)
+			}
+			return nil
+		}
+		if !set {
 			return nil
 		}
 		return m.SetField(r.FKColumn(), p.ID)
 	}
 	if info.e.Has(metamodel.TraitOwner) {
-		if err := stamp(info.e.Relation("owner")); err != nil {
-			return err
+		if err := stamp(info.e.Relation("owner"), true); err != nil {
+			return nil, err
 		}
 	}
 	if of := info.e.OwnerField; of != "" && of != "owner" {
@@ -143,11 +151,42 @@ func (rt *Runtime) stampOwner(ctx context.Context, info *entityInfo, m ent.Mutat
 		for _, s := range a.Read {
 			onlyOwn = onlyOwn && s.Kind == metamodel.ScopeOwn
 		}
-		if onlyOwn {
-			return stamp(info.e.Relation(of))
+		if err := stamp(info.e.Relation(of), onlyOwn); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return handover, nil
+}
+
+// checkHandover lets a creator make another user the owner of a new record (owner, or the entity's
+// ownerField) only when their roles would let them hand the record over: the record, as created, must be
+// within their update scope. A physician who may update only their own patients cannot register a
+// patient as another physician's; a department head who updates the team's patients can.
+func (rt *Runtime) checkHandover(ctx context.Context, info *entityInfo, m ent.Mutation, handover []*metamodel.Relation) error {
+	if len(handover) == 0 {
+		return nil
+	}
+	a := rt.AccessOf(ctx, info.e.Name)
+	if a.All || rowsAll(a.Update) {
+		return nil
+	}
+	ok := false
+	if len(a.Update) > 0 {
+		id, _ := m.(interface{ ID() (int, bool) }).ID()
+		var err error
+		if ok, err = rt.Backend.Exists(ctx, info.e.Name, id, rt.scopePredicate(auth.FromContext(ctx), info.e, a.Update)); err != nil {
+			return err
+		}
+	}
+	if ok {
+		return nil
+	}
+	errs := make([]*FieldError, len(handover))
+	for i, r := range handover {
+		errs[i] = &FieldError{Entity: info.e.Name, Field: r.Name, Rule: RuleOwner,
+			Msg: "must be you: your roles may not hand records over to other users"}
+	}
+	return &ValidationError{Fields: errs}
 }
 
 // CanUpdate reports, as an error, whether the principal of ctx may update the record id of entity: nil,

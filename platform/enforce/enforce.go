@@ -4,13 +4,15 @@
 // soft delete, and the role-based row and field rules that build on them — cannot be bypassed.
 //
 // The generated schemas call Hook and Interceptor with their entity's name when the ent runtime
-// initializes; the closures look the rules up in the model Install provides, at the time they run.
+// initializes; the closures, and the guarded predicates of the generated where-functions, look the rules
+// up in the Runtime that the operation's context carries (NewContext). A context without one may do
+// nothing: every path into the database starts from a context the app gave its runtime.
 package enforce
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -62,11 +64,10 @@ type entityInfo struct {
 	hiddenWithParent func(*sql.Selector)
 }
 
-var current atomic.Pointer[Runtime]
-
-// Install makes rt the rules every hook and interceptor applies. The app calls it once at start, before
-// opening the ent client.
-func Install(rt *Runtime) {
+// New returns the runtime of model m over backend b on a database of dialect. Effects may be set before
+// the runtime is used.
+func New(m *metamodel.Model, dialect string, b Backend) *Runtime {
+	rt := &Runtime{Model: m, Dialect: dialect, Backend: b}
 	rt.entities = map[string]*entityInfo{}
 	for _, e := range rt.Model.Entities {
 		info := &entityInfo{e: e, fields: map[string]*metamodel.Field{}, fks: map[string]*metamodel.Relation{},
@@ -88,8 +89,25 @@ func Install(rt *Runtime) {
 		info.hiddenWithParent = hiddenWithParent(e)
 		rt.entities[e.Name] = info
 	}
-	current.Store(rt)
+	return rt
 }
+
+type runtimeCtxKey struct{}
+
+// NewContext returns ctx carrying rt: the rules every hook, interceptor and guarded predicate applies to
+// what runs in ctx.
+func NewContext(ctx context.Context, rt *Runtime) context.Context {
+	return context.WithValue(ctx, runtimeCtxKey{}, rt)
+}
+
+// FromContext returns the runtime ctx carries, or nil.
+func FromContext(ctx context.Context) *Runtime {
+	rt, _ := ctx.Value(runtimeCtxKey{}).(*Runtime)
+	return rt
+}
+
+// errNoRuntime refuses an operation whose context carries no runtime: it could only run without rules.
+var errNoRuntime = errors.New("enforce: no runtime in the operation's context (start it from a context the app made with enforce.NewContext)")
 
 // Member returns the model field or relation behind a GraphQL field of entity ("regionID" → "region").
 func (rt *Runtime) Member(entity, graphqlName string) (string, bool) {
@@ -110,9 +128,6 @@ func (rt *Runtime) MemberByColumn(entity, column string) (string, bool) {
 	name, ok := info.cols[column]
 	return name, ok
 }
-
-// Installed returns the installed runtime, or nil.
-func Installed() *Runtime { return current.Load() }
 
 func (rt *Runtime) entity(name string) (*entityInfo, error) {
 	info := rt.entities[name]

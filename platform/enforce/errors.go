@@ -33,6 +33,7 @@ const (
 	RuleType      = "type"
 	RuleCycle     = "cycle"
 	RuleWorkflow  = "workflow" // a workflow state field written other than through a transition
+	RuleOwner     = "owner"    // a record created for another user by someone who may not hand it over
 )
 
 // FieldError is one violated rule of one field or relation.

@@ -26,15 +26,20 @@ type (
 func Hook(entity string) ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			rt := current.Load()
+			rt := FromContext(ctx)
 			if rt == nil {
-				return next.Mutate(ctx, m)
+				return nil, errNoRuntime
 			}
 			info, err := rt.entity(entity)
 			if err != nil {
 				return nil, err
 			}
-			return rt.mutate(ctx, info, m, next)
+			ctx, slot := withRefusalSlot(ctx)
+			v, err := rt.mutate(ctx, info, m, next)
+			if refusal := slot.refused(); refusal != nil {
+				return nil, refusal // a predicate of the mutation was refused (see Filter)
+			}
+			return v, err
 		})
 	}
 }
@@ -90,7 +95,8 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		}
 		return v, rt.writeAudit(ctx, info, m, pending)
 	case m.Op().Is(ent.OpCreate):
-		if err := rt.stampOwner(ctx, info, m); err != nil {
+		handover, err := rt.stampOwner(ctx, info, m)
+		if err != nil {
 			return nil, err
 		}
 		bySystem, err := rt.applyDefaults(ctx, info, m)
@@ -103,6 +109,9 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		v, err := next.Mutate(ctx, m)
 		if err != nil {
 			return nil, translate(err, info, false)
+		}
+		if err := rt.checkHandover(ctx, info, m, handover); err != nil {
+			return nil, err
 		}
 		if record {
 			err = rt.writeAudit(ctx, info, m, afterCreateAudit(info, m))

@@ -27,13 +27,16 @@ type Access struct {
 	Readonly map[string]bool
 	// Visible sensitive fields: a role's `visible` rule shows a sensitive field in lists, search and exports.
 	Visible map[string]bool
+	// Masked fields are left out of lists, search and exports (a single record's detail shows them):
+	// sensitive fields without a visible rule, and computed fields that read one.
+	Masked map[string]bool
 	// PerRow holds the fields one reading role hides and another, reading fewer rows, shows: they are
 	// visible only on the rows within the scopes listed (the union of the showing roles' read scopes).
 	PerRow map[string][]*metamodel.Scope
 }
 
 // none is the access of someone who may do nothing.
-var none = &Access{Hidden: map[string]bool{}, Readonly: map[string]bool{}, Visible: map[string]bool{}}
+var none = &Access{Hidden: map[string]bool{}, Readonly: map[string]bool{}, Visible: map[string]bool{}, Masked: map[string]bool{}}
 
 type accessKey struct{ roles, entity string }
 
@@ -74,12 +77,21 @@ func (rt *Runtime) access(roles []string, entity string) *Access {
 }
 
 func (rt *Runtime) computeAccess(roles []string, entity string) *Access {
+	return rt.accessRules(roles, entity, true)
+}
+
+// baseAccess is computeAccess without the restrictions computed fields inherit.
+func (rt *Runtime) baseAccess(roles []string, entity string) *Access {
+	return rt.accessRules(roles, entity, false)
+}
+
+func (rt *Runtime) accessRules(roles []string, entity string, computed bool) *Access {
 	m := rt.Model
 	if len(m.Roles) == 0 {
 		return &Access{All: true} // a model without roles: every signed-in user may do everything
 	}
 	a := &Access{Hidden: map[string]bool{}, Readonly: map[string]bool{}, Visible: map[string]bool{},
-		PerRow: map[string][]*metamodel.Scope{}}
+		Masked: map[string]bool{}, PerRow: map[string][]*metamodel.Scope{}}
 	var readers, updaters []*metamodel.Permission
 	for _, name := range roles {
 		r := m.Role(name)
@@ -141,7 +153,54 @@ func (rt *Runtime) computeAccess(roles []string, entity string) *Access {
 			a.Readonly[name] = true
 		}
 	}
+	if e := m.Entity(entity); e != nil {
+		for _, f := range e.Fields {
+			if f.Sensitive && !a.Visible[f.Name] {
+				a.Masked[f.Name] = true
+			}
+		}
+		if computed {
+			rt.restrictComputed(roles, e, a)
+		}
+	}
 	return a
+}
+
+// restrictComputed makes every computed field of e at least as restricted as what it reads: hidden when
+// a member it reads is hidden or shown on some rows only (here or through a relation), masked when one is
+// masked. Without it, `computed: record.ssn` would show what the field rule hides.
+func (rt *Runtime) restrictComputed(roles []string, e *metamodel.Entity, a *Access) {
+	others := map[string]*Access{e.Name: a}
+	accessOf := func(entity string) *Access {
+		if x, ok := others[entity]; ok {
+			return x
+		}
+		// One level through a relation: the related entity's own rules, without its computed fields
+		// (an expression reads a related record's stored fields only).
+		x := rt.baseAccess(roles, entity)
+		others[entity] = x
+		return x
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, f := range e.Fields {
+			if f.Computed.IsZero() || a.Hidden[f.Name] {
+				continue
+			}
+			for _, r := range rt.Model.ExprReads(e, f.Computed) {
+				x := accessOf(r.Entity)
+				if x.All {
+					continue
+				}
+				switch {
+				case x.Hidden[r.Member] || x.PerRow[r.Member] != nil:
+					a.Hidden[f.Name], changed = true, true
+				case x.Masked[r.Member] && !a.Masked[f.Name]:
+					a.Masked[f.Name], changed = true, true
+				}
+			}
+		}
+	}
 }
 
 func granted(s *metamodel.Scope) bool {
@@ -191,7 +250,8 @@ func (rt *Runtime) Hidden(ctx context.Context, entity, field string) bool {
 }
 
 // PerRow reports whether field of entity is visible to the principal of ctx on some rows only (their
-// roles disagree about it); VisibleOn then decides per row. Such a field cannot be filtered or sorted on.
+// roles disagree about it); VisibleOn then decides per row. Filters on it match on those rows only, and
+// rows cannot be sorted by it.
 func (rt *Runtime) PerRow(ctx context.Context, entity, field string) bool {
 	a := rt.AccessOf(ctx, entity)
 	return !a.All && a.PerRow[field] != nil
@@ -297,12 +357,8 @@ func (rt *Runtime) Masked(ctx context.Context, entity, field string) bool {
 	if e == nil {
 		return false
 	}
-	f := e.Field(field)
-	if f == nil || !f.Sensitive {
-		return false
-	}
 	a := rt.AccessOf(ctx, entity)
-	return !a.All && !a.Visible[field]
+	return !a.All && a.Masked[field]
 }
 
 // rowsAll reports whether scopes cover every row.
@@ -363,4 +419,35 @@ func (rt *Runtime) scopePredicate(p *auth.Principal, e *metamodel.Entity, scopes
 		}
 		s.Where(sql.Or(preds...))
 	}
+}
+
+// The questions every path asks of an Access, answered once here: the API's filters and sorts, the
+// response's fields, and the admin screens' columns, filters, forms and buttons.
+
+// MayRead reports whether any row may be read.
+func (a *Access) MayRead() bool { return a.All || len(a.Read) > 0 }
+
+// MayCreate, MayUpdate, MayDelete and MayExport report whether the verb is granted on some rows.
+func (a *Access) MayCreate() bool { return a.All || a.Create }
+func (a *Access) MayUpdate() bool { return a.All || len(a.Update) > 0 }
+func (a *Access) MayDelete() bool { return a.All || len(a.Delete) > 0 }
+func (a *Access) MayExport() bool { return a.All || a.Export }
+
+// Shows reports whether a member (field or relation) is shown at all: on a single record's detail, and on
+// every row of a list unless Lists says otherwise.
+func (a *Access) Shows(member string) bool { return a.All || !a.Hidden[member] }
+
+// Lists reports whether a member is shown in lists, search, filters and exports: shown, and not a masked
+// sensitive field (or a computed one that reads it). Filtering on a member needs it.
+func (a *Access) Lists(member string) bool { return a.All || (!a.Hidden[member] && !a.Masked[member]) }
+
+// Sortable reports whether rows may be sorted by a member: listed, and shown on every readable row (the
+// order of rows would tell the value on the others).
+func (a *Access) Sortable(member string) bool {
+	return a.All || (a.Lists(member) && a.PerRow[member] == nil)
+}
+
+// Writable reports whether an update may set a member.
+func (a *Access) Writable(member string) bool {
+	return a.All || (!a.Hidden[member] && !a.Readonly[member])
 }

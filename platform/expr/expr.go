@@ -70,9 +70,9 @@ func Eval(m *metamodel.Model, entity, src string, record, old map[string]any) (a
 
 // Computed evaluates the computed field entity.field of obj, an ent entity struct.
 func Computed(ctx context.Context, entity, field string, obj any) (any, error) {
-	rt := enforce.Installed()
+	rt := enforce.FromContext(ctx)
 	if rt == nil {
-		return nil, fmt.Errorf("expr: no model installed")
+		return nil, fmt.Errorf("expr: no enforcement runtime in the context")
 	}
 	e := rt.Model.Entity(entity)
 	if e == nil || e.Field(field) == nil {

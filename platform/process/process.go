@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"entgo.io/ent"
@@ -79,9 +78,8 @@ type Engine struct {
 	automations map[string][]*metamodel.Automation // by entity
 }
 
-var current atomic.Pointer[Engine]
-
-// Install indexes e's model, makes e the effects of rt and the engine the GraphQL resolvers use.
+// Install indexes e's model and makes e the effects of rt: the engine that the operations of contexts
+// carrying rt (enforce.NewContext) run, and that FromContext finds.
 func Install(e *Engine, rt *enforce.Runtime) {
 	e.workflows = map[string][]*metamodel.Workflow{}
 	e.automations = map[string][]*metamodel.Automation{}
@@ -96,11 +94,17 @@ func Install(e *Engine, rt *enforce.Runtime) {
 	}
 	rt.Effects = e
 	e.rt = rt
-	current.Store(e)
 }
 
-// Installed returns the installed engine, or nil.
-func Installed() *Engine { return current.Load() }
+// FromContext returns the engine of the enforcement runtime ctx carries, or nil.
+func FromContext(ctx context.Context) *Engine {
+	rt := enforce.FromContext(ctx)
+	if rt == nil {
+		return nil
+	}
+	e, _ := rt.Effects.(*Engine)
+	return e
+}
 
 // Migrate creates the tables of workflow history, timers, outbox and inbox.
 func Migrate(ctx context.Context, db *stdsql.DB, dialect string) error {

@@ -239,7 +239,7 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("first generation: write %d, %d unchanged, %d removed; want %d, 0, 0", n, unchanged, removed, len(first))
 	}
 	for _, p := range []string{"ent/schema/lead.go", "ent/schema/source.go", "ent/source/source.go", "main.go", "go.mod",
-		"go.sum", "backend.go", "graph/ent.graphqls", "graph/generated.go", generator.ManifestPath} {
+		"go.sum", "backend/backend.go", "graph/ent.graphqls", "graph/generated.go", generator.ManifestPath} {
 		if _, ok := first[p]; !ok {
 			t.Errorf("first generation wrote no %s", p)
 		}
@@ -339,7 +339,7 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("generate reported write %d, %d unchanged, %d removed; the directory shows %d rewritten, %d added, %d unchanged, %d removed",
 			n, unchanged, removed, len(rewritten), len(added), len(kept)-1, len(gone))
 	}
-	for _, p := range []string{"ent/schema/lead.go", "graph/ent.graphqls", "model.json", generator.ManifestPath} {
+	for _, p := range []string{"ent/schema/lead.go", "graph/ent.graphqls", "backend/model.json", generator.ManifestPath} {
 		if !contains(rewritten, p) {
 			t.Errorf("%s was not rewritten", p)
 		}

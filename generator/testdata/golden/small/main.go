@@ -5,17 +5,14 @@
 package main
 
 import (
-	_ "embed"
 	"os"
 
 	"github.com/crmgen/crmgen/platform/app"
 
+	"small/backend"
 	_ "small/ent/runtime"
 )
 
-//go:embed model.json
-var model []byte
-
 func main() {
-	os.Exit(app.Main(os.Args[1:], app.Generated{Model: model, Open: open}))
+	os.Exit(app.Main(os.Args[1:], app.Generated{Model: backend.Model, Open: backend.Open}))
 }

@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/enforce/gqlenforce"
 )
 
 // history reads a record's audit history as the caller may see it.
 func (r *Resolver) history(ctx context.Context, entity string, id int) ([]*AuditEntry, error) {
-	entries, err := enforce.Installed().History(ctx, r.ent(ctx), entity, id)
+	entries, err := enforce.FromContext(ctx).History(ctx, r.ent(ctx), entity, id, gqlenforce.InList(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ func (r *Resolver) transition(ctx context.Context, entity string, id int, name s
 	if comment != nil {
 		c = *comment
 	}
-	return process.Installed().Transition(ctx, entity, id, name, c)
+	return process.FromContext(ctx).Transition(ctx, entity, id, name, c)
 }
 
 func (r *Resolver) availableTransitions(ctx context.Context, entity string, id int, locale *string) ([]*process.TransitionView, error) {
@@ -22,39 +22,39 @@ func (r *Resolver) availableTransitions(ctx context.Context, entity string, id i
 	if locale != nil {
 		l = *locale
 	}
-	return process.Installed().Available(ctx, entity, id, l)
+	return process.FromContext(ctx).Available(ctx, entity, id, l)
 }
 
 func (r *Resolver) workflowHistory(ctx context.Context, entity string, id int) ([]*process.StepView, error) {
-	return process.Installed().History(ctx, entity, id)
+	return process.FromContext(ctx).History(ctx, entity, id)
 }
 
 // Inbox lists the signed-in user's notifications.
 func (r *queryResolver) Inbox(ctx context.Context, unreadOnly *bool, first *int) ([]*process.InboxView, error) {
-	return process.Installed().Inbox(ctx, unreadOnly != nil && *unreadOnly, first)
+	return process.FromContext(ctx).Inbox(ctx, unreadOnly != nil && *unreadOnly, first)
 }
 
 // UnreadCount counts the signed-in user's unread notifications.
 func (r *queryResolver) UnreadCount(ctx context.Context) (int, error) {
-	return process.Installed().UnreadCount(ctx)
+	return process.FromContext(ctx).UnreadCount(ctx)
 }
 
 // DeadLetters lists the messages whose delivery failed for good.
 func (r *queryResolver) DeadLetters(ctx context.Context) ([]*process.DeadLetterView, error) {
-	return process.Installed().DeadLetters(ctx)
+	return process.FromContext(ctx).DeadLetters(ctx)
 }
 
 // MarkRead marks one of the signed-in user's notifications read.
 func (r *mutationResolver) MarkRead(ctx context.Context, id int) (bool, error) {
-	return process.Installed().MarkRead(ctx, id)
+	return process.FromContext(ctx).MarkRead(ctx, id)
 }
 
 // MarkAllRead marks all of the signed-in user's notifications read.
 func (r *mutationResolver) MarkAllRead(ctx context.Context) (int, error) {
-	return process.Installed().MarkAllRead(ctx)
+	return process.FromContext(ctx).MarkAllRead(ctx)
 }
 
 // RequeueMessage sends a dead letter again.
 func (r *mutationResolver) RequeueMessage(ctx context.Context, id int) (bool, error) {
-	return process.Installed().Requeue(ctx, id)
+	return process.FromContext(ctx).Requeue(ctx, id)
 }

@@ -88,7 +88,7 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], fi
 
 // DeletedAccounts lists the deleted Account records the caller may restore.
 func (r *queryResolver) DeletedAccounts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.AccountWhereInput) (*ent.AccountConnection, error) {
-	p, err := enforce.Installed().Restorable(ctx, "Account")
+	p, err := enforce.FromContext(ctx).Restorable(ctx, "Account")
 	if err != nil {
 		return nil, err
 	}

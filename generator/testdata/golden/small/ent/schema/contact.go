@@ -21,7 +21,7 @@ type Contact struct {
 func (Contact) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").Comment("Name").Annotations(entgql.OrderField("NAME")),
-		field.Int("account_id"),
+		field.Int("account_id").Annotations(enforce.Guard{Guarded: true}),
 		field.Int("manager_id").Optional().Nillable(),
 	}
 }

@@ -1,0 +1,47 @@
+package generator
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// entgql's field collection loads a to-one edge with one query, which each GraphQL field of the edge
+// replaces: with two aliases of one relation selecting different fields (a: customer { name } b: customer
+// { nick }), the second alias's query wins and the first answers empty values (ent's own limit, see
+// ent/ent#2755 for the to-many case, which entgql solved with named edges). patchCollection makes every
+// alias of a to-one edge collect into the same query, so it loads the union of the fields they select
+// (or every column, once any alias needs every column).
+var toOneEdge = regexp.MustCompile(`(?m)^(\t+)query = \(&(\w+)Client\{config: _q\.config\}\)\.Query\(\)\n(\t+)\)\n(\t+)if err := query\.collectField\(([^\n]*)\); err != nil \{\n\t+return err\n\t+\}\n(\t+)_q\.with(\w+) = query\n`)
+
+// patchCollection rewrites ent/gql_collection.go; it fails if entgql's output no longer has the shape it
+// expects (a version change must revisit it).
+func patchCollection(src []byte) ([]byte, error) {
+	n := 0
+	out := toOneEdge.ReplaceAllFunc(src, func(m []byte) []byte {
+		n++
+		g := toOneEdge.FindSubmatch(m)
+		ind, client, close, callInd, args, setInd, edge := g[1], g[2], g[3], g[4], g[5], g[6], g[7]
+		return fmt.Appendf(nil, "%squery = (&%sClient{config: _q.config}).Query()\n%s)\n"+
+			"%s// Every alias of this to-one edge loads into one query (crmgen: see generator/entgqlpatch.go).\n"+
+			"%sall := false\n"+
+			"%sif prev := _q.with%s; prev != nil {\n%s\tquery, all = prev, len(prev.ctx.Fields) == 0\n%s}\n"+
+			"%sif err := query.collectField(%s); err != nil {\n%s\treturn err\n%s}\n"+
+			"%sif all {\n%s\tquery.ctx.Fields = nil\n%s}\n"+
+			"%s_q.with%s = query\n",
+			ind, client, close,
+			callInd,
+			callInd,
+			callInd, edge, callInd, callInd,
+			callInd, args, callInd, callInd,
+			callInd, callInd, callInd,
+			setInd, edge)
+	})
+	if n == 0 && toOneCandidates.Match(src) {
+		return nil, fmt.Errorf("patch ent/gql_collection.go: entgql's to-one edge collection has changed shape")
+	}
+	return out, nil
+}
+
+// toOneCandidates finds a to-one edge collection, to tell "no to-one edges" from "a shape the patch does
+// not know".
+var toOneCandidates = regexp.MustCompile(`_q\.with\w+ = query\n`)

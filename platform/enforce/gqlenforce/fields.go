@@ -1,0 +1,118 @@
+// Package gqlenforce applies platform/enforce's read decisions to the fields of a GraphQL response. Rows
+// are narrowed by the ent interceptor, and filters and sort keys are checked where they reach the
+// database (enforce.Filter, enforce.Sort); what only the GraphQL layer knows is which field of which row
+// a response is about to show, and whether that row is one of a list.
+package gqlenforce
+
+import (
+	"context"
+	"reflect"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/enforce"
+)
+
+// Fields answers null for a field the reader may not see: hidden by their roles; sensitive without a role
+// that makes it visible, in a list; shown on some rows only, on the other rows; a foreign key or a
+// required relation to a row they may not read. The generator made every such field nullable
+// (metamodel.Restrictable), so null tells nothing about the value.
+func Fields(rt *enforce.Runtime) graphql.FieldMiddleware {
+	return func(ctx context.Context, next graphql.Resolver) (any, error) {
+		fc := graphql.GetFieldContext(ctx)
+		if fc == nil || fc.Object == "" || fc.Field.Field == nil {
+			return next(ctx)
+		}
+		member, ok := rt.Member(fc.Object, fc.Field.Name)
+		if !ok {
+			return next(ctx)
+		}
+		if rt.Hidden(ctx, fc.Object, member) || (rt.Masked(ctx, fc.Object, member) && inList(fc)) {
+			return nil, nil
+		}
+		if rt.PerRow(ctx, fc.Object, member) {
+			id, ok := rowID(fc)
+			if !ok {
+				return nil, nil
+			}
+			if visible, err := rt.VisibleOn(ctx, fc.Object, member, id); err != nil || !visible {
+				return nil, err
+			}
+		}
+		v, err := next(ctx)
+		if err != nil {
+			// A required relation whose row the reader may not read: absent, not an error.
+			if rel := rt.Model.Entity(fc.Object).Relation(member); rel != nil && rel.Kind == metamodel.BelongsTo && enforce.IsNotFound(err) {
+				return nil, nil
+			}
+			return v, err
+		}
+		if v == nil {
+			return v, nil
+		}
+		// A foreign key names a row: it is shown only if that row may be read.
+		if rel := rt.Model.Entity(fc.Object).Relation(member); rel != nil && rel.Kind == metamodel.BelongsTo && fc.Field.Name == rel.GraphQLFKName() {
+			id, ok := intValue(v)
+			if !ok {
+				return v, nil
+			}
+			if readable, err := rt.Readable(ctx, rel.To, id); err != nil || !readable {
+				return nil, err
+			}
+		}
+		return v, nil
+	}
+}
+
+// rowID is the id of the record whose field is being resolved.
+func rowID(fc *graphql.FieldContext) (int, bool) {
+	if fc.Parent == nil || fc.Parent.Result == nil {
+		return 0, false
+	}
+	rv := reflect.ValueOf(fc.Parent.Result)
+	for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
+		if rv.IsNil() {
+			return 0, false
+		}
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return 0, false
+	}
+	f := rv.FieldByName("ID")
+	if !f.IsValid() || !f.CanInt() {
+		return 0, false
+	}
+	return int(f.Int()), true
+}
+
+func intValue(v any) (int, bool) {
+	switch x := v.(type) {
+	case int:
+		return x, true
+	case *int:
+		if x != nil {
+			return *x, true
+		}
+	}
+	return 0, false
+}
+
+// inList reports whether a field is resolved for a row of a list (a connection's edges or a list field),
+// where sensitive fields are left out.
+func inList(fc *graphql.FieldContext) bool {
+	for p := fc.Parent; p != nil; p = p.Parent {
+		if p.Index != nil || (p.Field.Field != nil && p.Field.Name == "edges") {
+			return true
+		}
+	}
+	return false
+}
+
+// InList reports whether the field being resolved in ctx belongs to a row of a list: a resolver that
+// shows record data (a record's history) leaves out there what lists leave out.
+func InList(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && inList(fc)
+}
