@@ -175,7 +175,7 @@ func (l *loader) index(e *Entity, n *yaml.Node) *Index {
 			x.Unique = l.boolean(v, what+" unique")
 		}
 	})
-	if n.Kind == yaml.MappingNode && len(x.Fields) == 0 {
+	if n.Kind == yaml.MappingNode && len(x.Fields) == 0 && !l.m.failed(x, "fields") {
 		l.errorf(x.Pos, "%s has no fields", what)
 		return nil
 	}

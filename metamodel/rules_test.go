@@ -73,6 +73,80 @@ entities:
 `, []string{
 		"m.yaml:5:26: unknown key \"color\" in relation \"Patient.doctor\" (want one of label, to, kind, inverse, required, unique, onDelete)",
 	}},
+	{"decoding and validation errors in one run", `
+app: {name: t}
+enums:
+  Grade: {values: [A, B]}
+entities:
+  Region:
+    fields: {name: string}
+  Customer:
+    fields:
+      name:  {type: string, requird: true}
+      grade: {type: enum, enum: CustomerGrade}
+    relations:
+      region: {to: SalesRegion, kind: belongsTo}
+`, []string{
+		"m.yaml:9:29: unknown key \"requird\" in field \"Customer.name\" (did you mean \"required\"?)",
+		"m.yaml:10:33: unknown enum \"CustomerGrade\" for field \"Customer.grade\" (did you mean \"Grade\"?)",
+		"m.yaml:12:20: unknown entity \"SalesRegion\" for relation \"Customer.region\" (did you mean \"Region\"?)",
+	}},
+	{"a misspelt key is read as the key it means", `
+app: {name: t}
+entities:
+  Lead:
+    fileds:
+      name: {tpye: string}
+    views:
+      list: {columns: [name]}
+`, []string{
+		"m.yaml:4:5: unknown key \"fileds\" in entity \"Lead\" (did you mean \"fields\"?)",
+		"m.yaml:5:14: unknown key \"tpye\" in field \"Lead.name\" (did you mean \"type\"?)",
+	}},
+	{"a misspelt key written next to the right one is dropped", `
+app: {name: t}
+entities:
+  Lead:
+    fields:
+      name: {type: string, tpye: int}
+`, []string{
+		"m.yaml:5:28: unknown key \"tpye\" in field \"Lead.name\" (did you mean \"type\"?)",
+	}},
+	{"a value of the wrong type is not also reported missing", `
+app: {name: t}
+entities:
+  Lead:
+    fields:
+      grade: {type: enum, enum: [Grade]}
+automations:
+  welcome: {entity: Lead, on: create, do: [hello]}
+`, []string{
+		"m.yaml:5:33: field \"Lead.grade\" enum: want a string, got a list",
+		"m.yaml:7:44: automation \"welcome\" do[0]: want {create: …}, {notify: …} or {set: …}, got \"hello\"",
+	}},
+	{"declarations that are not a mapping stop before validation", `
+app: {name: t}
+entities:
+  Lead:
+    fields: [name, phone]
+    views:
+      list: {columns: [name, phone]}
+`, []string{
+		"m.yaml:4:13: entity \"Lead\" fields: want a mapping, got a list",
+	}},
+	{"a name suggested by its words", `
+app: {name: t}
+entities:
+  Region:
+    fields: {name: string}
+  Customer:
+    relations:
+      region: {to: SalesRegion}
+      area: {to: RegionArea}
+`, []string{
+		"m.yaml:7:20: unknown entity \"SalesRegion\" for relation \"Customer.region\" (did you mean \"Region\"?)",
+		"m.yaml:8:18: unknown entity \"RegionArea\" for relation \"Customer.area\" (did you mean \"Region\"?)",
+	}},
 	{"yaml syntax error", `
 app: {name: t
 entities: {}
@@ -769,6 +843,7 @@ reports:
     entity: Deal
     measures: ["sum amount"]
 `, []string{
+		"m.yaml:4:13: unknown entity \"Deal\" for report \"r\"",
 		"m.yaml:5:16: invalid measure \"sum amount\" (want count, count(f), sum(f), avg(f), min(f) or max(f))",
 	}},
 	{"rfm report", `

@@ -130,9 +130,9 @@ entities:
 			`sub/lead.yaml:5:33: unknown enum "Grade" for field "Lead.grade"`,
 		},
 	}, {
-		// Problems found while decoding stop before the model is built, so the unknown field type is only
-		// reported once the unknown key is fixed.
-		name: "decode before build",
+		// Problems found while decoding do not stop the model from being validated: the unknown key and the
+		// unknown field type come in one run.
+		name: "decode and build in one run",
 		files: map[string]string{"model.yaml": `app: {name: t}
 entities:
   Lead:
@@ -140,7 +140,10 @@ entities:
     fields:
       nme: {type: strng}
 `},
-		want: []string{`model.yaml:4:5: unknown key "felds" in entity "Lead" (did you mean "fields"?)`},
+		want: []string{
+			`model.yaml:4:5: unknown key "felds" in entity "Lead" (did you mean "fields"?)`,
+			`model.yaml:6:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)`,
+		},
 	}, {
 		name: "single file",
 		files: map[string]string{"crm.yaml": `app: {name: t}
