@@ -269,26 +269,6 @@ func (l *loader) strList(n *yaml.Node, what string, x any, key string, one bool)
 	return out
 }
 
-// text reads a label, help or message: a plain string or a map of locale to string.
-func (l *loader) text(n *yaml.Node, what string) Text {
-	n = deref(n)
-	if n.Kind == yaml.ScalarNode && !isNull(n) {
-		return Text{"": n.Value}
-	}
-	t := Text{}
-	loc := textLoc{text: t, keys: map[string]Pos{}}
-	if n.Kind != yaml.MappingNode {
-		l.errorf(l.at(n), "%s: want a string or a map of locale to string, got %s", what, describe(n))
-		return t
-	}
-	l.mapping(n, what, nil, func(locale string, k, v *yaml.Node) {
-		t[locale] = l.str(v, what+"."+locale)
-		loc.keys[locale] = l.at(k)
-	})
-	l.m.texts = append(l.m.texts, loc)
-	return t
-}
-
 // expr reads a CEL expression; its position is that of its first character.
 func (l *loader) expr(n *yaml.Node, what string) Expr {
 	n = deref(n)

@@ -147,6 +147,58 @@ entities:
 		"m.yaml:7:20: unknown entity \"SalesRegion\" for relation \"Customer.region\" (did you mean \"Region\"?)",
 		"m.yaml:8:18: unknown entity \"RegionArea\" for relation \"Customer.area\" (did you mean \"Region\"?)",
 	}},
+	// Labels, help and messages that YAML cut at a comma.
+	{"a label cut at a comma is shown quoted", `
+app: {name: t, locales: [zh, en]}
+entities:
+  Customer:
+    label: {zh: 文本, en: a text, with a comma}
+    fields: {name: string}
+`, []string{
+		`m.yaml:4:25: entity "Customer" label.en: the text is cut at a comma, because YAML splits {…} at every comma; quote it: label: {zh: 文本, en: "a text, with a comma"}`,
+	}},
+	{"texts cut at several commas, in help, messages and nested mappings", `
+app: {name: t, locales: [zh, en]}
+enums:
+  Grade:
+    values:
+      - {key: A, label: {zh: 甲, en: first, best, top}}
+entities:
+  Customer:
+    fields:
+      name: {type: string, help: {name, as on the licence}}
+workflows:
+  Flow:
+    entity: Customer
+    initial: open
+    states: {open: {}, done: {final: true}}
+    transitions:
+      close: {from: open, to: done, notify: {field: owner, message: {zh: 已关闭, en: "closed, at last", fr: fermé, enfin}}}
+`, []string{
+		`m.yaml:5:37: enum "Grade" value label.en: the text is cut at a comma, because YAML splits {…} at every comma; quote it: label: {zh: 甲, en: "first, best, top"}`,
+		`m.yaml:9:35: field "Customer.name" help: the text is cut at a comma, because YAML splits {…} at every comma; quote it: help: "name, as on the licence"`,
+		`m.yaml:16:106: transition "Flow.close" notify message.fr: the text is cut at a comma, because YAML splits {…} at every comma; quote it: message: {zh: 已关闭, en: "closed, at last", fr: "fermé, enfin"}`,
+	}},
+	{"a text key that is not a locale", `
+app: {name: t, locales: [zh, en]}
+entities:
+  Customer:
+    label:
+      zh: 客户
+      Customer name:
+    fields: {name: string}
+`, []string{
+		`m.yaml:6:7: entity "Customer" label: "Customer name" is not a locale, and has no text (write a locale and its text, as in en: "Customer name")`,
+	}},
+	{"a locale with no text", `
+app: {name: t, locales: [zh, en]}
+entities:
+  Customer:
+    label: {zh: 客户, en: }
+    fields: {name: string}
+`, []string{
+		`m.yaml:4:25: entity "Customer" label.en: want a string, got null`,
+	}},
 	{"yaml syntax error", `
 app: {name: t
 entities: {}
