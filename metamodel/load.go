@@ -17,8 +17,7 @@ import (
 )
 
 // Sections are the top-level keys of a model file.
-var Sections = []string{"app", "enums", "entities", "roles", "workflows", "automations", "reports",
-	"dashboards", "data"}
+var Sections = objectKeys("file")
 
 // source is one model file: its name relative to the model directory, and its content.
 type source struct {
