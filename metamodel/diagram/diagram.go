@@ -135,7 +135,7 @@ func fieldNote(m *metamodel.Model, f *metamodel.Field, locale string) string {
 // words are the diagrams' own words in the languages of the admin screens; other locales get English.
 var words = map[string]map[string]string{
 	"zh": {"required": "必填", "computed": "计算", "state of": "流程状态", "after %s": "%s后", "at %s": "于 %s",
-		"notify": "通知", "run": "执行"},
+		"notify": "通知", "run": "执行", "timer": "定时"},
 }
 
 // word translates one of the diagrams' own words into locale.
@@ -191,8 +191,8 @@ func Workflow(m *metamodel.Model, w *metamodel.Workflow, locale string) string {
 	return b.String()
 }
 
-// timerText says when a timer fires and what it does: "after 72h: notify deptHead", "at record.dueAt -
-// duration("24h"): run assign".
+// timerText says when a timer fires and what it does: "timer after 72h: notify deptHead", "timer at
+// record.dueAt - duration('24h'): run assign".
 func timerText(m *metamodel.Model, w *metamodel.Workflow, tm *metamodel.Timer, locale string) string {
 	when := fmt.Sprintf(word(locale, "after %s"), tm.After)
 	if tm.After == "" {
@@ -217,7 +217,7 @@ func timerText(m *metamodel.Model, w *metamodel.Workflow, tm *metamodel.Timer, l
 		}
 		does = append(does, word(locale, "run")+" "+name)
 	}
-	return "⏱ " + when + ": " + strings.Join(does, " · ")
+	return word(locale, "timer") + " " + when + ": " + strings.Join(does, " · ")
 }
 
 // stateID is the Mermaid id of a state: prefixed, so that no state name can be a keyword of the syntax
