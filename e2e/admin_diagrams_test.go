@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -24,7 +25,8 @@ func TestAdminDiagrams(t *testing.T) {
 		t.Fatal("the administrator's navigation has no link to the diagrams")
 	}
 	p.do(chromedp.Click(chromedp.CSS("#nav-diagrams")))
-	p.waitFor(`document.body.dataset.diagrams === 'done' || document.body.dataset.diagrams === 'failed'`)
+	// Mermaid lays out the ER diagram and four workflows in the browser: seconds, or more on a busy machine.
+	p.waitWithin(2*time.Minute, `document.body.dataset.diagrams === 'done' || document.body.dataset.diagrams === 'failed'`)
 	if state := eval[string](p, `document.body.dataset.diagrams`); state != "done" {
 		t.Fatalf("Mermaid did not draw the diagrams: %q", p.text("#diagrams-status"))
 	}
