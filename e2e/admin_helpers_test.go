@@ -101,7 +101,14 @@ func eval[T any](p *page, js string) T {
 // being replaced (the condition evaluated in a document that is going away) are retried.
 func (p *page) waitFor(js string) {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	p.waitWithin(15*time.Second, js)
+}
+
+// waitWithin is waitFor with another limit, for work the browser does itself (drawing diagrams), which
+// takes longer on a busy machine.
+func (p *page) waitWithin(limit time.Duration, js string) {
+	p.t.Helper()
+	deadline := time.Now().Add(limit)
 	var last error
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
@@ -114,7 +121,7 @@ func (p *page) waitFor(js string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	browsertest.Screenshot(p.t, p.ctx, "failed-"+p.t.Name())
-	p.t.Fatalf("waiting for %s: not true after 15s (last error %v, at %s)", js, last, p.location())
+	p.t.Fatalf("waiting for %s: not true after %s (last error %v, at %s)", js, limit, last, p.location())
 }
 
 // text returns the trimmed text of the first element matching a CSS selector ("" if there is none).

@@ -16,12 +16,21 @@ type builder struct {
 // traits and defaults, derives the inverse side of every relation, creates workflow state fields, flattens
 // role inheritance, type-checks every expression and checks every reference. It reports all errors as an
 // ErrorList; warnings go to m.Warnings. On success the model is linked and must not be modified afterwards.
+//
+// A model that Load reported errors for is validated too, and its list starts from Load's errors, so
+// callers get every problem of a model in one run by calling Build whenever Load returned a model. Build
+// leaves out what follows from a problem Load reported (a value at the same position, or a key whose value
+// did not decode reported as missing). When a file was not valid YAML, or declarations were not a mapping,
+// Build reports Load's errors alone: what they declare is missing, and every use of it would be reported.
 func Build(m *Model) (*Model, error) {
 	if m == nil {
 		return nil, ErrorList{{Msg: "no model to build"}}
 	}
 	if m.built {
 		return m, nil
+	}
+	if m.incomplete {
+		return m, m.loadErrs
 	}
 	if m.src == nil {
 		m.src = map[any]srcPos{}
@@ -61,8 +70,11 @@ func Build(m *Model) (*Model, error) {
 	sort.SliceStable(m.Automations, func(i, j int) bool { return m.Automations[i].Name < m.Automations[j].Name })
 	sort.SliceStable(m.Reports, func(i, j int) bool { return m.Reports[i].Name < m.Reports[j].Name })
 	sort.SliceStable(m.Dashboards, func(i, j int) bool { return m.Dashboards[i].Name < m.Dashboards[j].Name })
-	errs := b.sorted()
+	errs := b.afterLoad(b.sorted())
 	m.Warnings = b.warns
+	if len(m.loadErrs) > 0 {
+		m.Warnings = nil // the model is not usable; its errors come first
+	}
 	if len(errs) > 0 {
 		return m, errs
 	}
@@ -71,6 +83,34 @@ func Build(m *Model) (*Model, error) {
 	}
 	m.built = true
 	return m, nil
+}
+
+// missingf reports that element x has nothing under key, unless Load already reported a problem in the
+// value written there.
+func (b *builder) missingf(x any, key string, pos Pos, format string, args ...any) {
+	if !b.m.failed(x, key) {
+		b.errorf(pos, format, args...)
+	}
+}
+
+// afterLoad returns Load's errors with Build's errors, leaving out those at a position Load already
+// reported: they are about a value that did not decode (its zero value, or a half-decoded list item).
+func (b *builder) afterLoad(errs ErrorList) ErrorList {
+	if len(b.m.loadErrs) == 0 {
+		return errs
+	}
+	at := map[Pos]bool{}
+	for _, e := range b.m.loadErrs {
+		at[e.Pos] = true
+	}
+	all := append(ErrorList{}, b.m.loadErrs...)
+	for _, e := range errs {
+		if !at[e.Pos] {
+			all = append(all, e)
+		}
+	}
+	all.Sort()
+	return all
 }
 
 // reindex builds the lookup maps without failing on dangling names (Build reports those with positions).
@@ -145,7 +185,7 @@ func (b *builder) app() {
 	if _, ok := b.m.Sections["app"]; !ok {
 		b.errorf(b.firstPos(), "the model has no app section (add app: {name: ...})")
 	} else if a.Name == "" {
-		b.errorf(a.Pos, "app has no name (add name: a lowerCamel or kebab-case name)")
+		b.missingf(a, "name", a.Pos, "app has no name (add name: a lowerCamel or kebab-case name)")
 	} else if !appNameRE.MatchString(a.Name) {
 		b.errorf(b.m.posOf(a, "name", a.Pos), "app name %q must be lowerCamel or kebab-case (rename to %q)",
 			a.Name, kebab(a.Name))
@@ -295,7 +335,7 @@ func (b *builder) stateFields() {
 	for _, w := range b.m.Workflows {
 		e := b.entity(w.Entity)
 		if w.Entity == "" {
-			b.errorf(w.Pos, "workflow %q has no entity", w.Name)
+			b.missingf(w, "entity", w.Pos, "workflow %q has no entity", w.Name)
 			continue
 		}
 		if e == nil {
@@ -324,7 +364,7 @@ func (b *builder) stateFields() {
 		}
 		byField[w.Entity+"."+w.Field] = w
 		if len(w.States) == 0 {
-			b.errorf(w.Pos, "workflow %q has no states", w.Name)
+			b.missingf(w, "states", w.Pos, "workflow %q has no states", w.Name)
 			continue
 		}
 		var keys []string
@@ -332,7 +372,7 @@ func (b *builder) stateFields() {
 			keys = append(keys, s.Name)
 		}
 		if w.Initial == "" {
-			b.errorf(w.Pos, "workflow %q has no initial state (want one of %s)", w.Name, strings.Join(keys, ", "))
+			b.missingf(w, "initial", w.Pos, "workflow %q has no initial state (want one of %s)", w.Name, strings.Join(keys, ", "))
 		} else if !contains(keys, w.Initial) {
 			b.errorf(b.m.posOf(w, "initial", w.Pos), "unknown initial state %q of workflow %q%s", w.Initial, w.Name,
 				hint(w.Initial, keys))

@@ -2,7 +2,7 @@ package metamodel
 
 import "gopkg.in/yaml.v3"
 
-var appKeys = []string{"name", "title", "locales", "defaultLocale"}
+var appKeys = objectKeys("app")
 
 func (l *loader) app(k, v *yaml.Node) {
 	if p, ok := l.first["section app"]; ok {
@@ -27,8 +27,8 @@ func (l *loader) app(k, v *yaml.Node) {
 	})
 }
 
-var enumKeys = []string{"label", "values"}
-var enumValueKeys = []string{"key", "label", "color"}
+var enumKeys = objectKeys("enum")
+var enumValueKeys = objectKeys("enumValue")
 
 func (l *loader) enums(n *yaml.Node) {
 	l.named(n, "enum", "enums", func(s string) string { return s }, func(name string, k, v *yaml.Node) {

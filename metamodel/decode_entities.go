@@ -4,13 +4,13 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var entityKeys = []string{"label", "display", "traits", "ownerField", "fields", "relations", "indexes", "views"}
-
-var fieldKeys = []string{"label", "help", "type", "required", "unique", "default", "min", "max", "minLen",
-	"maxLen", "pattern", "precision", "scale", "enum", "readonly", "immutable", "sensitive", "search", "index",
-	"autoNumber", "computed", "stored"}
-
-var relationKeys = []string{"label", "to", "kind", "inverse", "required", "unique", "onDelete"}
+var (
+	entityKeys   = objectKeys("entity")
+	fieldKeys    = objectKeys("field")
+	relationKeys = objectKeys("relation")
+	indexKeys    = objectKeys("index")
+	viewKeys     = objectKeys("views")
+)
 
 func (l *loader) entities(n *yaml.Node) {
 	l.named(n, "entity", "entities", func(s string) string { return s }, func(name string, k, v *yaml.Node) {
@@ -161,8 +161,6 @@ func (l *loader) relation(e *Entity, name string, k, v *yaml.Node) *Relation {
 	return r
 }
 
-var indexKeys = []string{"fields", "unique"}
-
 func (l *loader) index(e *Entity, n *yaml.Node) *Index {
 	x := &Index{Pos: l.at(n)}
 	what := "index of entity " + quote(e.Name)
@@ -175,7 +173,7 @@ func (l *loader) index(e *Entity, n *yaml.Node) *Index {
 			x.Unique = l.boolean(v, what+" unique")
 		}
 	})
-	if n.Kind == yaml.MappingNode && len(x.Fields) == 0 {
+	if n.Kind == yaml.MappingNode && len(x.Fields) == 0 && !l.m.failed(x, "fields") {
 		l.errorf(x.Pos, "%s has no fields", what)
 		return nil
 	}
@@ -184,8 +182,6 @@ func (l *loader) index(e *Entity, n *yaml.Node) *Index {
 	}
 	return x
 }
-
-var viewKeys = []string{"list", "form", "kanban", "calendar"}
 
 func (l *loader) views(e *Entity, k, n *yaml.Node) *Views {
 	vs := &Views{Pos: l.at(k)}
@@ -196,7 +192,7 @@ func (l *loader) views(e *Entity, k, n *yaml.Node) *Views {
 		case "list":
 			lv := &ListView{Pos: l.at(k)}
 			vs.List = lv
-			l.mapping(v, w, []string{"columns", "filters", "sort", "pageSize"}, func(key string, k, v *yaml.Node) {
+			l.mapping(v, w, objectKeys("listView"), func(key string, k, v *yaml.Node) {
 				l.mark(lv, key, v)
 				switch key {
 				case "columns":
@@ -212,11 +208,11 @@ func (l *loader) views(e *Entity, k, n *yaml.Node) *Views {
 		case "form":
 			fv := &FormView{Pos: l.at(k)}
 			vs.Form = fv
-			l.mapping(v, w, []string{"sections"}, func(key string, k, v *yaml.Node) {
+			l.mapping(v, w, objectKeys("formView"), func(key string, k, v *yaml.Node) {
 				l.list(v, w+" sections", func(i int, it *yaml.Node) {
 					s := &FormSection{Pos: l.at(it)}
 					fv.Sections = append(fv.Sections, s)
-					l.mapping(it, w+" section", []string{"label", "fields"}, func(key string, k, v *yaml.Node) {
+					l.mapping(it, w+" section", objectKeys("formSection"), func(key string, k, v *yaml.Node) {
 						l.mark(s, key, v)
 						switch key {
 						case "label":
@@ -230,7 +226,7 @@ func (l *loader) views(e *Entity, k, n *yaml.Node) *Views {
 		case "kanban":
 			kv := &KanbanView{Pos: l.at(k)}
 			vs.Kanban = kv
-			l.mapping(v, w, []string{"groupBy", "card"}, func(key string, k, v *yaml.Node) {
+			l.mapping(v, w, objectKeys("kanbanView"), func(key string, k, v *yaml.Node) {
 				l.mark(kv, key, v)
 				switch key {
 				case "groupBy":
@@ -245,7 +241,7 @@ func (l *loader) views(e *Entity, k, n *yaml.Node) *Views {
 		case "calendar":
 			cv := &CalendarView{Pos: l.at(k)}
 			vs.Calendar = cv
-			l.mapping(v, w, []string{"date", "title"}, func(key string, k, v *yaml.Node) {
+			l.mapping(v, w, objectKeys("calendarView"), func(key string, k, v *yaml.Node) {
 				l.mark(cv, key, v)
 				switch key {
 				case "date":

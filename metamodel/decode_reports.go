@@ -6,9 +6,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var reportKeys = []string{"label", "kind", "entity", "groupBy", "measures", "where", "chart", "events", "buckets",
-	"transactions", "minSupport", "minConfidence"}
-var dashboardKeys = []string{"label", "roles", "reports"}
+var (
+	reportKeys    = objectKeys("report")
+	dashboardKeys = objectKeys("dashboard")
+)
 
 var measureRE = regexp.MustCompile(`^\s*([A-Za-z]+)\s*(?:\(\s*([A-Za-z_][A-Za-z0-9_]*)?\s*\))?\s*$`)
 
@@ -33,7 +34,7 @@ func (l *loader) reports(n *yaml.Node) {
 					if it.Kind == yaml.ScalarNode {
 						g.Field = l.str(it, w)
 					} else {
-						l.mapping(it, w, []string{"field", "bucket"}, func(key string, k, v *yaml.Node) {
+						l.mapping(it, w, objectKeys("groupBy"), func(key string, k, v *yaml.Node) {
 							l.mark(g, key, v)
 							switch key {
 							case "field":
@@ -72,7 +73,7 @@ func (l *loader) reports(n *yaml.Node) {
 			case "events":
 				ev := &Events{Pos: l.at(k)}
 				r.Events = ev
-				l.mapping(v, w, []string{"entity", "by", "date", "amount"}, func(key string, k, v *yaml.Node) {
+				l.mapping(v, w, objectKeys("events"), func(key string, k, v *yaml.Node) {
 					l.mark(ev, key, v)
 					switch key {
 					case "entity":
@@ -94,7 +95,7 @@ func (l *loader) reports(n *yaml.Node) {
 			case "transactions":
 				tx := &Transactions{Pos: l.at(k)}
 				r.Transactions = tx
-				l.mapping(v, w, []string{"entity", "basket", "item"}, func(key string, k, v *yaml.Node) {
+				l.mapping(v, w, objectKeys("transactions"), func(key string, k, v *yaml.Node) {
 					l.mark(tx, key, v)
 					switch key {
 					case "entity":

@@ -2,9 +2,10 @@ package metamodel
 
 import "gopkg.in/yaml.v3"
 
-var roleKeys = []string{"label", "superuser", "inherits", "permissions"}
-
-var permissionKeys = []string{"read", "update", "delete", "create", "export", "import", "fields"}
+var (
+	roleKeys       = objectKeys("role")
+	permissionKeys = objectKeys("permission")
+)
 
 var scopeWords = []string{string(ScopeNone), string(ScopeOwn), string(ScopeTeam), string(ScopeAll)}
 
@@ -105,7 +106,7 @@ func (l *loader) scope(n *yaml.Node, what string) *Scope {
 		return nil
 	}
 	s.Kind = ScopeField
-	l.mapping(n, what, []string{"field", "equals", "subteams"}, func(key string, k, v *yaml.Node) {
+	l.mapping(n, what, objectKeys("fieldScope"), func(key string, k, v *yaml.Node) {
 		l.mark(s, key, v)
 		switch key {
 		case "field":

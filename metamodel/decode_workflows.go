@@ -6,14 +6,16 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var workflowKeys = []string{"label", "entity", "field", "initial", "states", "transitions", "timers"}
-var stateKeys = []string{"label", "final", "color"}
-var transitionKeys = []string{"label", "from", "to", "roles", "requires", "guard", "comment", "set", "do",
-	"notify", "create"}
-var timerKeys = []string{"state", "after", "at", "notify", "transition"}
-var notifyKeys = []string{"roles", "users", "field", "message", "channels"}
-var actionKeys = []string{"create", "notify", "set"}
-var automationKeys = []string{"label", "entity", "on", "when", "do"}
+var (
+	workflowKeys   = objectKeys("workflow")
+	stateKeys      = objectKeys("state")
+	transitionKeys = objectKeys("transition")
+	timerKeys      = objectKeys("timer")
+	notifyKeys     = objectKeys("notify")
+	actionKeys     = objectKeys("action")
+	createKeys     = objectKeys("create")
+	automationKeys = objectKeys("automation")
+)
 
 func (l *loader) workflows(n *yaml.Node) {
 	l.named(n, "workflow", "workflows", func(s string) string { return s }, func(name string, k, v *yaml.Node) {
@@ -178,7 +180,7 @@ func (l *loader) actions(n *yaml.Node, what string) []*Action {
 
 func (l *loader) create(n *yaml.Node, what string) *CreateAction {
 	c := &CreateAction{Pos: l.at(n)}
-	l.mapping(n, what, []string{"entity", "values"}, func(key string, k, v *yaml.Node) {
+	l.mapping(n, what, createKeys, func(key string, k, v *yaml.Node) {
 		l.mark(c, key, v)
 		switch key {
 		case "entity":

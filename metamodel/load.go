@@ -17,8 +17,7 @@ import (
 )
 
 // Sections are the top-level keys of a model file.
-var Sections = []string{"app", "enums", "entities", "roles", "workflows", "automations", "reports",
-	"dashboards", "data"}
+var Sections = objectKeys("file")
 
 // source is one model file: its name relative to the model directory, and its content.
 type source struct {
@@ -29,7 +28,9 @@ type source struct {
 // Load reads a model: a directory (every *.yaml and *.yml file in it, recursively, in sorted order, merged)
 // or a single file. Positions are relative to the directory (for a single file: its base name). Unknown
 // keys and names declared twice are errors. Load reports every error it finds as an ErrorList and returns
-// the (possibly partial) model with it; references stay names until Build.
+// the (possibly partial) model with it; references stay names until Build. Decoding goes on past a problem
+// (a misspelt key is read as the key it most likely means, a value of the wrong type is left out), so
+// Build can validate what was decoded and report Load's errors together with its own.
 func Load(path string) (*Model, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -83,7 +84,7 @@ func Load(path string) (*Model, error) {
 
 // loadSources decodes and merges model files given in order.
 func loadSources(srcs []source) (*Model, error) {
-	m := &Model{Sections: map[string]Pos{}, src: map[any]srcPos{}}
+	m := &Model{Sections: map[string]Pos{}, src: map[any]srcPos{}, broken: map[Pos]bool{}}
 	l := &loader{m: m, first: map[string]Pos{}}
 	for _, s := range srcs {
 		l.file = s.name
@@ -104,7 +105,8 @@ func loadSources(srcs []source) (*Model, error) {
 		}
 	}
 	if len(l.errs) > 0 {
-		return m, l.sorted()
+		m.loadErrs = l.sorted()
+		return m, m.loadErrs
 	}
 	return m, nil
 }
@@ -130,6 +132,7 @@ func (l *loader) yamlError(err error) {
 		msg = te.Errors[0]
 	}
 	l.errorf(Pos{File: l.file, Line: line, Col: 1}, "invalid YAML: %s", msg)
+	l.m.incomplete = true
 }
 
 // document decodes the top-level sections of one YAML document.

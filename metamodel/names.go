@@ -246,9 +246,43 @@ func closest(s string, candidates []string) string {
 	n := len([]rune(s))
 	limit := max(1, min(3, n/3))
 	if best == "" || bestD > limit || bestD >= n {
-		return ""
+		return closestByWords(s, candidates)
 	}
 	return best
+}
+
+// closestByWords returns the candidate whose words begin or end the words of s, or the other way round
+// ("CustomerGrade" → "Grade", "Region" → "SalesRegion"): a name written with a prefix or suffix too many
+// or too few is far in edit distance but plainly meant. The longest such candidate wins; "" when none.
+func closestByWords(s string, candidates []string) string {
+	best := ""
+	for _, c := range candidates {
+		if c == s || !wordAffix(s, c) && !wordAffix(c, s) {
+			continue
+		}
+		if len(c) > len(best) || len(c) == len(best) && c < best {
+			best = c
+		}
+	}
+	return best
+}
+
+// wordAffix reports whether the words of short begin or end the words of long, compared without case,
+// and short is at least three letters (so "to" is not found in every name that starts with it).
+func wordAffix(long, short string) bool {
+	lw, sw := words(long), words(short)
+	if len(sw) == 0 || len(sw) >= len(lw) || len([]rune(short)) < 3 {
+		return false
+	}
+	same := func(off int) bool {
+		for i, w := range sw {
+			if !strings.EqualFold(w, lw[off+i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return same(0) || same(len(lw)-len(sw))
 }
 
 // hint returns " (did you mean "x"?)" when a candidate is close, else " (want one of a, b, c)" for short

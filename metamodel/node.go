@@ -34,6 +34,13 @@ func (m *Model) hasKey(x any, key string) bool {
 	return ok
 }
 
+// failed reports whether key was written in element x but Load reported a problem in its value. Build
+// does not report such a value as missing or empty: the problem already reported is the one to fix.
+func (m *Model) failed(x any, key string) bool {
+	p, ok := m.src[x][key]
+	return ok && m.broken[p]
+}
+
 // loader decodes yaml.v3 node trees into a Model, one file at a time, keeping every position.
 type loader struct {
 	diags
@@ -128,21 +135,43 @@ func (l *loader) pairs(n *yaml.Node, what string, keys []string, dups bool, fn f
 		key := k.Value
 		if keys != nil && !contains(keys, key) {
 			l.errorf(l.at(k), "unknown key %q in %s%s", key, what, hint(key, keys))
-			continue
+			// A misspelt key is decoded as the key it most likely means, unless that one is written too:
+			// dropping `fileds` would report every use of its fields as unknown.
+			key = closest(key, keys)
+			if key == "" || hasKeyNode(n, key) {
+				continue
+			}
 		}
 		if p, ok := seen[key]; ok && dups {
 			l.errorf(l.at(k), "key %q is declared twice in %s (first at %s)", key, what, p)
 			continue
 		}
 		seen[key] = l.at(k)
+		before := len(l.errs)
 		fn(key, k, v)
+		if len(l.errs) > before {
+			l.m.broken[l.at(v)] = true
+		}
 	}
+}
+
+// hasKeyNode reports whether mapping node n has the key.
+func hasKeyNode(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := deref(n.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+			return true
+		}
+	}
+	return false
 }
 
 // named walks a mapping of named declarations (entities, fields, states, …). A name declared twice, in this
 // mapping or in another file, is an error naming both places. qual is the qualified name for messages
 // and duplicate detection (e.g. "Patient.name").
 func (l *loader) named(n *yaml.Node, kind, what string, qual func(string) string, fn func(name string, k, v *yaml.Node)) {
+	if n := deref(n); !isNull(n) && n.Kind != yaml.MappingNode {
+		l.m.incomplete = true
+	}
 	l.pairs(n, what, nil, false, func(name string, k, v *yaml.Node) {
 		q := qual(name)
 		id := kind + " " + q
@@ -238,26 +267,6 @@ func (l *loader) strList(n *yaml.Node, what string, x any, key string, one bool)
 		out = append(out, s)
 	})
 	return out
-}
-
-// text reads a label, help or message: a plain string or a map of locale to string.
-func (l *loader) text(n *yaml.Node, what string) Text {
-	n = deref(n)
-	if n.Kind == yaml.ScalarNode && !isNull(n) {
-		return Text{"": n.Value}
-	}
-	t := Text{}
-	loc := textLoc{text: t, keys: map[string]Pos{}}
-	if n.Kind != yaml.MappingNode {
-		l.errorf(l.at(n), "%s: want a string or a map of locale to string, got %s", what, describe(n))
-		return t
-	}
-	l.mapping(n, what, nil, func(locale string, k, v *yaml.Node) {
-		t[locale] = l.str(v, what+"."+locale)
-		loc.keys[locale] = l.at(k)
-	})
-	l.m.texts = append(l.m.texts, loc)
-	return t
 }
 
 // expr reads a CEL expression; its position is that of its first character.

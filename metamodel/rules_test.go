@@ -73,6 +73,132 @@ entities:
 `, []string{
 		"m.yaml:5:26: unknown key \"color\" in relation \"Patient.doctor\" (want one of label, to, kind, inverse, required, unique, onDelete)",
 	}},
+	{"decoding and validation errors in one run", `
+app: {name: t}
+enums:
+  Grade: {values: [A, B]}
+entities:
+  Region:
+    fields: {name: string}
+  Customer:
+    fields:
+      name:  {type: string, requird: true}
+      grade: {type: enum, enum: CustomerGrade}
+    relations:
+      region: {to: SalesRegion, kind: belongsTo}
+`, []string{
+		"m.yaml:9:29: unknown key \"requird\" in field \"Customer.name\" (did you mean \"required\"?)",
+		"m.yaml:10:33: unknown enum \"CustomerGrade\" for field \"Customer.grade\" (did you mean \"Grade\"?)",
+		"m.yaml:12:20: unknown entity \"SalesRegion\" for relation \"Customer.region\" (did you mean \"Region\"?)",
+	}},
+	{"a misspelt key is read as the key it means", `
+app: {name: t}
+entities:
+  Lead:
+    fileds:
+      name: {tpye: string}
+    views:
+      list: {columns: [name]}
+`, []string{
+		"m.yaml:4:5: unknown key \"fileds\" in entity \"Lead\" (did you mean \"fields\"?)",
+		"m.yaml:5:14: unknown key \"tpye\" in field \"Lead.name\" (did you mean \"type\"?)",
+	}},
+	{"a misspelt key written next to the right one is dropped", `
+app: {name: t}
+entities:
+  Lead:
+    fields:
+      name: {type: string, tpye: int}
+`, []string{
+		"m.yaml:5:28: unknown key \"tpye\" in field \"Lead.name\" (did you mean \"type\"?)",
+	}},
+	{"a value of the wrong type is not also reported missing", `
+app: {name: t}
+entities:
+  Lead:
+    fields:
+      grade: {type: enum, enum: [Grade]}
+automations:
+  welcome: {entity: Lead, on: create, do: [hello]}
+`, []string{
+		"m.yaml:5:33: field \"Lead.grade\" enum: want a string, got a list",
+		"m.yaml:7:44: automation \"welcome\" do[0]: want {create: …}, {notify: …} or {set: …}, got \"hello\"",
+	}},
+	{"declarations that are not a mapping stop before validation", `
+app: {name: t}
+entities:
+  Lead:
+    fields: [name, phone]
+    views:
+      list: {columns: [name, phone]}
+`, []string{
+		"m.yaml:4:13: entity \"Lead\" fields: want a mapping, got a list",
+	}},
+	{"a name suggested by its words", `
+app: {name: t}
+entities:
+  Region:
+    fields: {name: string}
+  Customer:
+    relations:
+      region: {to: SalesRegion}
+      area: {to: RegionArea}
+`, []string{
+		"m.yaml:7:20: unknown entity \"SalesRegion\" for relation \"Customer.region\" (did you mean \"Region\"?)",
+		"m.yaml:8:18: unknown entity \"RegionArea\" for relation \"Customer.area\" (did you mean \"Region\"?)",
+	}},
+	// Labels, help and messages that YAML cut at a comma.
+	{"a label cut at a comma is shown quoted", `
+app: {name: t, locales: [zh, en]}
+entities:
+  Customer:
+    label: {zh: 文本, en: a text, with a comma}
+    fields: {name: string}
+`, []string{
+		`m.yaml:4:25: entity "Customer" label.en: the text is cut at a comma, because YAML splits {…} at every comma; quote it: label: {zh: 文本, en: "a text, with a comma"}`,
+	}},
+	{"texts cut at several commas, in help, messages and nested mappings", `
+app: {name: t, locales: [zh, en]}
+enums:
+  Grade:
+    values:
+      - {key: A, label: {zh: 甲, en: first, best, top}}
+entities:
+  Customer:
+    fields:
+      name: {type: string, help: {name, as on the licence}}
+workflows:
+  Flow:
+    entity: Customer
+    initial: open
+    states: {open: {}, done: {final: true}}
+    transitions:
+      close: {from: open, to: done, notify: {field: owner, message: {zh: 已关闭, en: "closed, at last", fr: fermé, enfin}}}
+`, []string{
+		`m.yaml:5:37: enum "Grade" value label.en: the text is cut at a comma, because YAML splits {…} at every comma; quote it: label: {zh: 甲, en: "first, best, top"}`,
+		`m.yaml:9:35: field "Customer.name" help: the text is cut at a comma, because YAML splits {…} at every comma; quote it: help: "name, as on the licence"`,
+		`m.yaml:16:106: transition "Flow.close" notify message.fr: the text is cut at a comma, because YAML splits {…} at every comma; quote it: message: {zh: 已关闭, en: "closed, at last", fr: "fermé, enfin"}`,
+	}},
+	{"a text key that is not a locale", `
+app: {name: t, locales: [zh, en]}
+entities:
+  Customer:
+    label:
+      zh: 客户
+      Customer name:
+    fields: {name: string}
+`, []string{
+		`m.yaml:6:7: entity "Customer" label: "Customer name" is not a locale, and has no text (write a locale and its text, as in en: "Customer name")`,
+	}},
+	{"a locale with no text", `
+app: {name: t, locales: [zh, en]}
+entities:
+  Customer:
+    label: {zh: 客户, en: }
+    fields: {name: string}
+`, []string{
+		`m.yaml:4:25: entity "Customer" label.en: want a string, got null`,
+	}},
 	{"yaml syntax error", `
 app: {name: t
 entities: {}
@@ -769,6 +895,7 @@ reports:
     entity: Deal
     measures: ["sum amount"]
 `, []string{
+		"m.yaml:4:13: unknown entity \"Deal\" for report \"r\"",
 		"m.yaml:5:16: invalid measure \"sum amount\" (want count, count(f), sum(f), avg(f), min(f) or max(f))",
 	}},
 	{"rfm report", `

@@ -51,7 +51,17 @@ type Model struct {
 	src   map[any]srcPos // positions of keys and list items inside an element, by element pointer
 	texts []textLoc      // localized texts with the positions of their locale keys
 	built bool
-	envs  *envCache
+
+	// loadErrs are the problems Load found; Build validates what was decoded anyway and reports these
+	// with its own, so one run shows every problem.
+	loadErrs ErrorList
+	// broken holds the positions of values whose decoding reported a problem (see failed).
+	broken map[Pos]bool
+	// incomplete is set when a file was not valid YAML or a mapping of declarations (entities, fields,
+	// states, …) was not a mapping: the names it declares are missing, so validating the rest would report
+	// each use of them as unknown, and Build reports Load's errors alone.
+	incomplete bool
+	envs       *envCache
 	// restrict holds Restrictable's answers, computed on first use.
 	restrict *restrictCache
 

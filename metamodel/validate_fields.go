@@ -95,7 +95,7 @@ func (b *builder) names() {
 func (b *builder) enums() {
 	for _, e := range b.m.Enums {
 		if len(e.Values) == 0 {
-			b.errorf(e.Pos, "enum %q has no values", e.Name)
+			b.missingf(e, "values", e.Pos, "enum %q has no values", e.Name)
 		}
 		for _, v := range e.Values {
 			switch {
@@ -201,7 +201,7 @@ func (b *builder) field(e *Entity, f *Field) {
 	if f.Type == TypeEnum {
 		switch {
 		case f.Enum == "":
-			b.errorf(f.Pos, "field %q has type enum but no enum (add enum: <EnumName>)", q)
+			b.missingf(f, "enum", f.Pos, "field %q has type enum but no enum (add enum: <EnumName>)", q)
 		case b.enum(f.Enum) == nil:
 			var names []string
 			for _, en := range b.m.Enums {

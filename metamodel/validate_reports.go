@@ -63,7 +63,7 @@ func (b *builder) reports() {
 		if contains(keys, "entity") {
 			e = b.m.Entity(r.Entity)
 			if r.Entity == "" {
-				b.errorf(r.Pos, "%s has no entity", what)
+				b.missingf(r, "entity", r.Pos, "%s has no entity", what)
 			} else if e == nil {
 				b.errorf(b.m.posOf(r, "entity", r.Pos), "unknown entity %q for %s%s", r.Entity, what, didYouMean(r.Entity, b.entityNames()))
 			}
@@ -149,7 +149,7 @@ func (b *builder) aggregate(r *Report, e *Entity) {
 func (b *builder) events(r *Report, e *Entity) {
 	ev := r.Events
 	if ev == nil {
-		b.errorf(r.Pos, "report %q of kind %s has no events (add events: {entity, by, date%s})", r.Name, r.Kind,
+		b.missingf(r, "events", r.Pos, "report %q of kind %s has no events (add events: {entity, by, date%s})", r.Name, r.Kind,
 			map[bool]string{true: ", amount", false: ""}[r.Kind == ReportRFM])
 		return
 	}
@@ -222,7 +222,7 @@ func (b *builder) association(r *Report) {
 		b.errorf(b.m.posOf(r, "minConfidence", r.Pos), "minConfidence %v is out of range (want more than 0 and at most 1)", r.MinConfidence)
 	}
 	if tx == nil {
-		b.errorf(r.Pos, "report %q of kind associationRules has no transactions (add transactions: {entity, basket, item})", r.Name)
+		b.missingf(r, "transactions", r.Pos, "report %q of kind associationRules has no transactions (add transactions: {entity, basket, item})", r.Name)
 		return
 	}
 	e := b.m.Entity(tx.Entity)
@@ -269,7 +269,7 @@ func (b *builder) dashboards() {
 			}
 		}
 		if len(d.Reports) == 0 {
-			b.errorf(d.Pos, "dashboard %q has no reports", d.Name)
+			b.missingf(d, "reports", d.Pos, "dashboard %q has no reports", d.Name)
 		}
 		for i, r := range d.Reports {
 			if b.m.Report(r) == nil {

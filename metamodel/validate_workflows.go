@@ -226,7 +226,7 @@ func (b *builder) workflows() {
 		for _, t := range w.Transitions {
 			what := "transition " + quote(w.Name+"."+t.Name)
 			if len(t.From) == 0 {
-				b.errorf(t.Pos, "%s has no from state", what)
+				b.missingf(t, "from", t.Pos, "%s has no from state", what)
 			}
 			for i, f := range t.From {
 				if state(t, "from."+itoa(i), t.Pos, f, "from of "+what) && states[t.To] != nil {
@@ -234,7 +234,7 @@ func (b *builder) workflows() {
 				}
 			}
 			if t.To == "" {
-				b.errorf(t.Pos, "%s has no to state", what)
+				b.missingf(t, "to", t.Pos, "%s has no to state", what)
 			} else {
 				state(t, "to", t.Pos, t.To, "to of "+what)
 			}
@@ -287,13 +287,16 @@ func (b *builder) workflows() {
 func (b *builder) timer(w *Workflow, e *Entity, tm *Timer, state func(x any, key string, def Pos, s, what string) bool) {
 	what := "timer of workflow " + quote(w.Name)
 	if tm.State == "" {
-		b.errorf(tm.Pos, "%s has no state", what)
+		b.missingf(tm, "state", tm.Pos, "%s has no state", what)
 	} else {
 		state(tm, "state", tm.Pos, tm.State, what)
 	}
 	switch {
 	case tm.After == "" && tm.At.IsZero():
-		b.errorf(tm.Pos, "%s needs after (a duration such as 72h) or at (a timestamp expression)", what)
+		if b.m.failed(tm, "at") {
+			break
+		}
+		b.missingf(tm, "after", tm.Pos, "%s needs after (a duration such as 72h) or at (a timestamp expression)", what)
 	case tm.After != "" && !tm.At.IsZero():
 		b.errorf(b.m.posOf(tm, "at", tm.Pos), "%s has both after and at (keep one)", what)
 	case tm.After != "":
@@ -336,7 +339,7 @@ func (b *builder) automations() {
 		what := "automation " + quote(a.Name)
 		e := b.m.Entity(a.Entity)
 		if a.Entity == "" {
-			b.errorf(a.Pos, "%s has no entity", what)
+			b.missingf(a, "entity", a.Pos, "%s has no entity", what)
 			continue
 		}
 		if e == nil {
@@ -344,7 +347,7 @@ func (b *builder) automations() {
 			continue
 		}
 		if len(a.On) == 0 {
-			b.errorf(a.Pos, "%s has no trigger (add on: create, update, delete or transition:<name>)", what)
+			b.missingf(a, "on", a.Pos, "%s has no trigger (add on: create, update, delete or transition:<name>)", what)
 		}
 		var transitions []string
 		for _, w := range b.m.Workflows {
@@ -377,7 +380,7 @@ func (b *builder) automations() {
 		}
 		b.expr(e, a.When, cel.BoolType)
 		if len(a.Do) == 0 {
-			b.errorf(a.Pos, "%s has no actions (add do: [...])", what)
+			b.missingf(a, "do", a.Pos, "%s has no actions (add do: [...])", what)
 		}
 		b.actions(e, a.Do, what)
 	}

@@ -49,6 +49,7 @@ func Handler(cfg Config) http.Handler {
 	signedIn := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(h)) }
 	signedIn("GET /{$}", s.home)
 	signedIn("GET /inbox", s.inbox)
+	signedIn("GET /diagrams", s.diagrams)
 	signedIn("POST /inbox/read", s.markRead)
 	signedIn("GET /e/{entity}", s.list)
 	signedIn("GET /e/{entity}/export.csv", s.export)
@@ -77,7 +78,8 @@ func Handler(cfg Config) http.Handler {
 func Public(r *http.Request) bool {
 	p := r.URL.Path
 	switch {
-	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read":
+	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read",
+		p == "/diagrams":
 		return true
 	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"):
 		return true

@@ -56,6 +56,7 @@ type frame struct {
 	Nav      []navItem
 	Unread   int
 	HasInbox bool
+	Diagrams bool   // the user may see the model's diagrams (a superuser): the navigation links to them
 	Path     string // the current request URI, to return to after switching language
 	Active   string // the entity whose screens are shown, highlighted in the navigation
 	Flash    string
@@ -79,6 +80,7 @@ func (s *server) newFrame(r *http.Request, title string) *frame {
 		Title: title, User: auth.FromContext(r.Context()), Path: r.URL.RequestURI()}
 	if f.User != nil {
 		f.Nav = s.navigation(r.Context(), lang)
+		f.Diagrams = mayDesign(s.cfg.Model, f.User)
 		if si, err := s.schema(r.Context()); err == nil && si.has("Query", "unreadCount") {
 			f.HasInbox = true
 			if resp, err := s.gql(r.Context(), `{ unreadCount }`, nil); err == nil {

@@ -133,12 +133,7 @@ func (s *server) blockedTransitions(ctx context.Context, e *metamodel.Entity, n 
 	if p == nil {
 		return nil
 	}
-	superuser := false
-	for _, r := range p.Roles {
-		if role := s.cfg.Model.Role(r); role != nil && role.Superuser {
-			superuser = true
-		}
-	}
+	superuser := isSuperuser(s.cfg.Model, p)
 	var out []transitionButton
 	for _, w := range s.cfg.Model.Workflows {
 		f := e.Field(w.Field)

@@ -76,7 +76,7 @@ enums, roles, workflows and reports in YAML; crmgen validates the model and gene
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newValidate(), newGenerate(), newRun(), newInit(), newVersion())
+	root.AddCommand(newValidate(), newGenerate(), newRun(), newInit(), newVersion(), newSchema(), newGraph())
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

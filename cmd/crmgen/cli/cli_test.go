@@ -19,6 +19,7 @@ import (
 
 	"github.com/crmgen/crmgen/cmd/crmgen/cli"
 	"github.com/crmgen/crmgen/generator"
+	"github.com/crmgen/crmgen/metamodel"
 )
 
 // result is what one in-process run of crmgen did.
@@ -130,9 +131,9 @@ entities:
 			`sub/lead.yaml:5:33: unknown enum "Grade" for field "Lead.grade"`,
 		},
 	}, {
-		// Problems found while decoding stop before the model is built, so the unknown field type is only
-		// reported once the unknown key is fixed.
-		name: "decode before build",
+		// Problems found while decoding do not stop the model from being validated: the unknown key and the
+		// unknown field type come in one run.
+		name: "decode and build in one run",
 		files: map[string]string{"model.yaml": `app: {name: t}
 entities:
   Lead:
@@ -140,7 +141,10 @@ entities:
     fields:
       nme: {type: strng}
 `},
-		want: []string{`model.yaml:4:5: unknown key "felds" in entity "Lead" (did you mean "fields"?)`},
+		want: []string{
+			`model.yaml:4:5: unknown key "felds" in entity "Lead" (did you mean "fields"?)`,
+			`model.yaml:6:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)`,
+		},
 	}, {
 		name: "single file",
 		files: map[string]string{"crm.yaml": `app: {name: t}
@@ -432,6 +436,9 @@ func TestInit(t *testing.T) {
 			if want := "wrote " + path + "\nnext: crmgen validate " + dir + " && crmgen run " + dir + "\n"; r.stdout != want {
 				t.Errorf("stdout %q, want %q", r.stdout, want)
 			}
+			if b, err := os.ReadFile(filepath.Join(dir, "crmgen.schema.json")); err != nil || !bytes.Equal(b, metamodel.JSONSchema()) {
+				t.Errorf("init wrote no crmgen.schema.json for the modeline of model.yaml (%v)", err)
+			}
 			r = run(t, 0, "validate", dir)
 			if want := dir + `: valid model "` + c.app + `": 4 entities, 1 enums, 0 roles, 0 workflows` + "\n"; r.stdout != want {
 				t.Errorf("validate: stdout %q, want %q", r.stdout, want)
@@ -499,6 +506,19 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// TestSchema expects crmgen schema to print the JSON Schema of the model format, as committed in
+// metamodel/crmgen.schema.json for the examples' modelines.
+func TestSchema(t *testing.T) {
+	r := run(t, 0, "schema")
+	if r.stdout != string(metamodel.JSONSchema()) || r.stderr != "" {
+		t.Errorf("crmgen schema: stdout is not metamodel.JSONSchema() (%d bytes), stderr %q", len(r.stdout), r.stderr)
+	}
+	if !strings.Contains(r.stdout, `"$schema": "https://json-schema.org/draft/2020-12/schema"`) {
+		t.Errorf("crmgen schema does not declare draft 2020-12:\n%.300s", r.stdout)
+	}
+	run(t, 2, "schema", "extra")
+}
+
 // TestHelp expects the help of crmgen and of every command it lists to have examples of that command.
 // Cobra's help command is not crmgen's.
 func TestHelp(t *testing.T) {
@@ -517,7 +537,7 @@ func TestHelp(t *testing.T) {
 			cmds = append(cmds, f[0])
 		}
 	}
-	if diff := cmp.Diff([]string{"completion", "generate", "init", "run", "validate", "version"}, cmds); diff != "" {
+	if diff := cmp.Diff([]string{"completion", "generate", "graph", "init", "run", "schema", "validate", "version"}, cmds); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
 	}
 	for _, c := range cmds {

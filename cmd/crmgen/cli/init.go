@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/templates"
 )
 
@@ -20,7 +21,8 @@ func newInit() *cobra.Command {
 		Use:   "init <dir>",
 		Short: "Write a small, valid starter model into a new directory",
 		Long: `init creates dir with model.yaml: two entities, an enum, a relation and demo data. The app name
-is derived from the directory name. init refuses to overwrite an existing model.yaml.`,
+is derived from the directory name. init refuses to overwrite an existing model.yaml. It also writes
+crmgen.schema.json, the JSON Schema of the model format that model.yaml's first line points editors to.`,
 		Example: `  crmgen init mycrm && crmgen run mycrm`,
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -41,6 +43,9 @@ is derived from the directory name. init refuses to overwrite an existing model.
 				return err
 			}
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, metamodel.SchemaFile), metamodel.JSONSchema(), 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\nnext: crmgen validate %s && crmgen run %s\n", path, dir, dir)

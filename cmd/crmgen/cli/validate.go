@@ -41,7 +41,9 @@ func loadModel(path string, w io.Writer) (*metamodel.Model, error) {
 		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
 	m, err := metamodel.Load(path)
-	if err == nil {
+	if m != nil {
+		// Build validates what Load decoded even after Load's errors and reports both, so one run
+		// shows every problem.
 		m, err = metamodel.Build(m)
 	}
 	base := modelBase(path)
