@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crmgen/crmgen/internal/apptest"
 	"github.com/crmgen/crmgen/internal/pgtest"
@@ -294,13 +295,19 @@ func checkInternal(t *testing.T, s *apptest.Server, r *apptest.Response, what st
 	if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(id) || !strings.Contains(e.Message, id) {
 		t.Fatalf("%s: %+v, want extensions.requestId (16 hex digits) named in the message", what, e)
 	}
-	var logged bool
-	for _, line := range strings.Split(s.Logs(), "\n") {
-		if strings.Contains(line, id) && engineText.MatchString(line) {
-			logged = true
+	// The server writes the line before it answers; it reaches the test through a pipe, soon after.
+	logged := func() bool {
+		for _, line := range strings.Split(s.Logs(), "\n") {
+			if strings.Contains(line, "request="+id) && engineText.MatchString(line) {
+				return true
+			}
 		}
+		return false
 	}
-	if !logged {
-		t.Errorf("%s: the log has no line with request id %s and the database's error:\n%s", what, id, s.Logs())
+	for deadline := time.Now().Add(5 * time.Second); !logged() && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !logged() {
+		t.Errorf("%s: the log has no line with request=%s and the database's error", what, id)
 	}
 }

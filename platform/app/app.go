@@ -137,7 +137,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	if o.logFormat == "json" {
 		h = slog.NewJSONHandler(stderr, nil)
 	}
-	log := slog.New(h)
+	log := slog.New(withRequestIDs(h))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

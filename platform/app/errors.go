@@ -62,7 +62,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	var ie *internalError
 	if errors.As(err, &ie) {
 		id := requestid.From(ctx)
-		logger(ctx).ErrorContext(ctx, "graphql request failed", "request", id, "path", gerr.Path.String(), "err", ie.cause)
+		logger(ctx).ErrorContext(ctx, "graphql request failed", "path", gerr.Path.String(), "err", ie.cause)
 		return &gqlerror.Error{Message: internalMessage(id), Path: gerr.Path, Locations: gerr.Locations,
 			Extensions: map[string]any{"code": "INTERNAL", "requestId": id}}
 	}
@@ -224,7 +224,6 @@ func (t loggedTx) Commit() error {
 
 // hidden logs err with the request's id and returns an error that says only that.
 func hidden(ctx context.Context, what string, err error) error {
-	id := requestid.From(ctx)
-	logger(ctx).ErrorContext(ctx, what, "request", id, "err", err)
-	return errors.New(internalMessage(id))
+	logger(ctx).ErrorContext(ctx, what, "err", err)
+	return errors.New(internalMessage(requestid.From(ctx)))
 }

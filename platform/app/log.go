@@ -9,6 +9,28 @@ import (
 	"github.com/crmgen/crmgen/platform/requestid"
 )
 
+// withRequestIDs makes every log record written with a request's context (slog's …Context methods, as
+// the screens and the GraphQL error presenter use) carry the request's id, which what users are told of
+// a failure quotes.
+func withRequestIDs(h slog.Handler) slog.Handler { return requestIDHandler{h} }
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := requestid.From(ctx); id != "" {
+		r.AddAttrs(slog.String("request", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
 type loggerKey struct{}
 
 func withLogger(ctx context.Context, log *slog.Logger) context.Context {
