@@ -102,8 +102,9 @@ func explain(err error) (string, map[string]any, bool) {
 	case errors.As(err, &ne):
 		return ne.Error(), map[string]any{"code": "NOT_FOUND"}, true
 	case errors.As(err, &te):
-		return "too many failed sign-ins; try again later",
-			map[string]any{"code": "THROTTLED", "retryAfterSeconds": int(te.RetryAfter.Seconds() + 0.999)}, true
+		secs := int(te.RetryAfter.Seconds() + 0.999)
+		return fmt.Sprintf("too many wrong passwords; try again in %d seconds", secs),
+			map[string]any{"code": "THROTTLED", "retryAfterSeconds": secs}, true
 	case errors.Is(err, auth.ErrWeakPassword):
 		return auth.ErrWeakPassword.Error(), map[string]any{"code": "VALIDATION", "field": "password", "rule": "minLen"}, true
 	case errors.Is(err, auth.ErrTokenName):
