@@ -95,10 +95,9 @@ func TestSignInThrottlingAndCrossSite(t *testing.T) {
 	if e.Extensions["code"] != "THROTTLED" || e.Extensions["retryAfterSeconds"] == nil {
 		t.Errorf("sixth attempt, right password: %+v, want THROTTLED with retryAfterSeconds", e)
 	}
-	// The failures also count against the client's address: from there, signing in as anyone waits too.
-	if e := mustFail(t, s, `mutation { login(username: "admin", password: "admin123") { token } }`, nil); e.Extensions["code"] != "THROTTLED" {
-		t.Errorf("another user from the throttled address: %+v, want THROTTLED", e)
-	}
+	// The lockout is of bob at this address only: another user from here signs in (five failures are far
+	// below the address's own limit; see TestSecurityLockoutPerUserAndAddress).
+	query(t, s, `mutation { login(username: "admin", password: "admin123") { token } }`, nil)
 }
 
 func TestCrossSiteWritesRefused(t *testing.T) {

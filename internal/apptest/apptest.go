@@ -268,7 +268,8 @@ func (s *Server) GraphQL(tb testing.TB, query string, vars map[string]any, heade
 	return &r
 }
 
-// Statements returns the number of SQL statements the server has sent (from /metrics).
+// Statements returns the number of SQL statements the server has sent (from /metrics, which the main port
+// shows to superusers only: sign in as one).
 func (s *Server) Statements(tb testing.TB) int64 {
 	tb.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.URL+"/metrics", nil)

@@ -41,8 +41,8 @@ func Login(ctx context.Context, username, password string) (string, int, error) 
 	return token, p.ID, nil
 }
 
-// Logout ends the session the request was authenticated with. Signing out with an API token does not
-// revoke the token (use RevokeAPIToken).
+// Logout ends the credential the request was authenticated with: its session, or the API token it came
+// with, which is revoked.
 func Logout(ctx context.Context) (bool, error) {
 	s, err := service()
 	if err != nil {
@@ -67,9 +67,11 @@ func Me(ctx context.Context) (int, bool) {
 	return p.ID, true
 }
 
-// CreateAPIToken creates a personal API token for the signed-in user; the plaintext is returned once.
+// CreateAPIToken creates a personal API token for the signed-in user; the plaintext is returned once. It
+// needs an interactive session (see [auth.Interactive]): a token cannot make more tokens, which would
+// outlive its own revocation.
 func CreateAPIToken(ctx context.Context, name string) (string, auth.APIToken, error) {
-	s, p, err := signedIn(ctx)
+	s, p, err := interactive(ctx)
 	if err != nil {
 		return "", auth.APIToken{}, err
 	}
@@ -122,24 +124,42 @@ func signedIn(ctx context.Context) (*auth.Service, *auth.Principal, error) {
 	return s, p, nil
 }
 
-// ChangePassword changes the signed-in user's password, given the current one; all their sessions end.
-func ChangePassword(ctx context.Context, oldPassword, newPassword string) (bool, error) {
+// interactive is signedIn for the operations that mint credentials: they need a session, not an API
+// token.
+func interactive(ctx context.Context) (*auth.Service, *auth.Principal, error) {
 	s, p, err := signedIn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !auth.Interactive(ctx) {
+		return nil, nil, auth.ErrInteractiveRequired
+	}
+	return s, p, nil
+}
+
+// ChangePassword changes the signed-in user's password, given the current one, from an interactive
+// session. Checking the current password is throttled like a sign-in from the request's address. The
+// user's other sessions end and their API tokens are revoked; the session that made the change goes on,
+// since whoever holds it has just shown the current password.
+func ChangePassword(ctx context.Context, oldPassword, newPassword string) (bool, error) {
+	s, p, err := interactive(ctx)
 	if err != nil {
 		return false, err
 	}
-	if err := s.CheckPassword(ctx, p.ID, oldPassword); err != nil {
+	if err := s.CheckPassword(ctx, p.ID, oldPassword, auth.ClientFromContext(ctx).IP); err != nil {
 		return false, err
 	}
-	if err := s.SetPassword(ctx, p.ID, newPassword); err != nil {
+	if err := s.SetPassword(ctx, p.ID, newPassword, auth.TokenFromContext(ctx)); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
-// SetUserPassword sets another user's password; the caller must be allowed to update that user.
+// SetUserPassword sets a user's password, from an interactive session; the caller must be allowed to
+// update that user. All of the user's sessions end and their API tokens are revoked, except the caller's
+// own session when they set their own password.
 func SetUserPassword(ctx context.Context, userID int, password string) (bool, error) {
-	s, _, err := signedIn(ctx)
+	s, p, err := interactive(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -150,7 +170,11 @@ func SetUserPassword(ctx context.Context, userID int, password string) (bool, er
 	if err := rt.CanUpdate(ctx, "User", userID); err != nil {
 		return false, err
 	}
-	if err := s.SetPassword(ctx, userID, password); err != nil {
+	keep := ""
+	if userID == p.ID {
+		keep = auth.TokenFromContext(ctx)
+	}
+	if err := s.SetPassword(ctx, userID, password, keep); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -100,13 +100,12 @@ func (s *server) bulkDelete(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	ids := r.PostForm["id"]
 	back := entityURL(e)
-	if next := r.PostForm.Get("next"); strings.HasPrefix(next, back) {
+	if next := localPath(r.PostForm.Get("next")); strings.HasPrefix(next, back) {
 		back = next
 	}
 	if len(ids) == 0 {
@@ -132,7 +131,7 @@ func (s *server) bulkDelete(w http.ResponseWriter, r *http.Request) {
 		s.writeRefusal(w, r, err)
 		return
 	}
-	setFlash(w, "deleted n")
+	s.setFlash(w, r, "deleted n")
 	redirect(w, r, back)
 }
 
@@ -144,13 +143,13 @@ func (s *server) deleteOne(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.gql(r.Context(), "mutation($id: ID!) { delete"+e.Name+"(id: $id) }", map[string]any{"id": r.PathValue("id")}); err != nil {
 		if es, ok := err.(gqlErrors); ok && !es.hasCode("NOT_FOUND") && !es.hasCode("FORBIDDEN") {
-			s.showDetail(w, r, http.StatusOK, refusalText(err)) // e.g. still referenced: say why, on the record
+			s.showDetail(w, r, http.StatusOK, s.refusalText(r, err)) // e.g. still referenced: say why, on the record
 			return
 		}
 		s.writeRefusal(w, r, err)
 		return
 	}
-	setFlash(w, "deleted n")
+	s.setFlash(w, r, "deleted n")
 	redirect(w, r, entityURL(e))
 }
 

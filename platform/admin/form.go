@@ -533,9 +533,7 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request, isNew bool) 
 		return
 	}
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<20)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	si, err := s.schema(ctx)
@@ -577,7 +575,7 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request, isNew bool) 
 			}
 		}
 	}
-	setFlash(w, "saved")
+	s.setFlash(w, r, "saved")
 	redirect(w, r, recordURL(e, id))
 }
 

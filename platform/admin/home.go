@@ -106,8 +106,7 @@ func (s *server) inbox(w http.ResponseWriter, r *http.Request) {
 // markRead marks one message (id) or all of them (all=1) read, then returns to the inbox or follows the
 // message's link (open=1).
 func (s *server) markRead(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	var err error
@@ -120,5 +119,5 @@ func (s *server) markRead(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	redirect(w, r, localPath(r.PostForm.Get("next")))
+	redirect(w, r, r.PostForm.Get("next"))
 }

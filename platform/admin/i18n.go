@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -32,7 +33,7 @@ var catalogue = map[string]map[string]string{
 		"restored": "恢复", "seeded": "初始化", "field": "字段", "old value": "原值", "new value": "新值",
 		"by": "操作人", "at": "时间", "saved": "已保存", "deleted n": "已删除", "deleted records": "已删除的记录", "deleted at": "删除时间", "restore": "恢复",
 		"restored n": "已恢复", "no deleted records": "没有可恢复的记录", "not found": "记录不存在或无权查看",
-		"forbidden": "无权执行此操作", "error": "出错了", "please fix": "请修正标出的错误后再保存",
+		"forbidden": "无权执行此操作", "error": "出错了", "request": "请求编号", "please fix": "请修正标出的错误后再保存",
 		"required": "必填", "type to search": "输入以搜索", "no match": "无匹配记录", "remove": "移除",
 		"month": "月", "week": "周", "today": "今天", "previous": "上一个", "next": "下一个",
 		"move refused": "无法移动到该列", "moved": "已移动", "language": "语言", "menu": "菜单",
@@ -64,7 +65,7 @@ var catalogue = map[string]map[string]string{
 		"restored": "restored", "seeded": "seeded", "field": "Field", "old value": "Old", "new value": "New",
 		"by": "By", "at": "At", "saved": "Saved", "deleted n": "Deleted", "deleted records": "Deleted records", "deleted at": "Deleted at", "restore": "Restore",
 		"restored n": "Restored", "no deleted records": "Nothing to restore", "not found": "Not found, or not yours to see",
-		"forbidden": "You may not do this", "error": "Something went wrong", "please fix": "Please fix the marked fields and save again",
+		"forbidden": "You may not do this", "error": "Something went wrong", "request": "request", "please fix": "Please fix the marked fields and save again",
 		"required": "required", "type to search": "Type to search", "no match": "No match", "remove": "Remove",
 		"month": "Month", "week": "Week", "today": "Today", "previous": "Previous", "next": "Next",
 		"move refused": "The card cannot move there", "moved": "Moved", "language": "Language", "menu": "Menu",
@@ -89,6 +90,15 @@ func translate(lang, key string) string {
 		return s
 	}
 	return key
+}
+
+// errorText is what a screen says of a failure whose detail went to the log: that something went
+// wrong, and the id of the request, which finds the log's lines of it.
+func errorText(lang, id string) string {
+	if id == "" {
+		return translate(lang, "error")
+	}
+	return fmt.Sprintf("%s (%s %s)", translate(lang, "error"), translate(lang, "request"), id)
 }
 
 // langCookie is the cookie that keeps the user's choice of language.
@@ -127,17 +137,8 @@ func supported(lang string) bool {
 func (s *server) setLanguage(w http.ResponseWriter, r *http.Request) {
 	l := r.URL.Query().Get("l")
 	if supported(l) {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+		s.setCookie(w, r, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 			SameSite: http.SameSiteLaxMode, HttpOnly: true})
 	}
-	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
-}
-
-// localPath returns p if it is a path on this site, else "/", so a redirect target taken from a request
-// cannot send the user elsewhere ("//evil.example" and "/\evil" are refused too).
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
-		return "/"
-	}
-	return p
+	redirect(w, r, r.URL.Query().Get("next"))
 }

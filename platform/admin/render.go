@@ -17,6 +17,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/requestid"
 	views "github.com/crmgen/crmgen/templates/admin"
 )
 
@@ -133,7 +134,7 @@ func (s *server) renderTemplate(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	if f.Flash != "" {
-		http.SetCookie(w, &http.Cookie{Name: "flash", Path: "/", MaxAge: -1})
+		s.setCookie(w, r, &http.Cookie{Name: "flash", Path: "/", MaxAge: -1})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -185,7 +186,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, status int, err er
 			f.Error += ": " + es[0].Message
 		}
 	default:
-		f.Error = f.T("error")
+		f.Error = errorText(f.Lang, requestid.From(r.Context()))
 		if err != nil {
 			s.cfg.Log.ErrorContext(r.Context(), "admin screen", "path", r.URL.Path, "err", err)
 		}
@@ -194,28 +195,12 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, status int, err er
 	s.render(w, r, status, "error", f)
 }
 
-// flash messages survive one redirect in a cookie holding a catalogue key (never user text).
-func setFlash(w http.ResponseWriter, key string) {
-	http.SetCookie(w, &http.Cookie{Name: "flash", Value: url.QueryEscape(key), Path: "/", MaxAge: 60,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode})
-}
-
 func flashText(lang, v string) string {
 	key, err := url.QueryUnescape(v)
 	if err != nil || catalogue["en"][key] == "" {
 		return ""
 	}
 	return translate(lang, key)
-}
-
-// redirect answers a form post: a normal redirect, or for htmx an HX-Redirect header.
-func redirect(w http.ResponseWriter, r *http.Request, to string) {
-	if r.Header.Get("HX-Request") == "true" {
-		w.Header().Set("HX-Redirect", to)
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

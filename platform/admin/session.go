@@ -18,7 +18,7 @@ type loginBody struct {
 func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.URL.Query().Get("next"))
 	if auth.FromContext(r.Context()) != nil {
-		http.Redirect(w, r, next, http.StatusSeeOther)
+		redirect(w, r, next)
 		return
 	}
 	f := s.newFrame(r, "")
@@ -31,18 +31,14 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {
 // same messages, which never tell whether a username exists), sets the session cookie and redirects.
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	username, password := r.PostForm.Get("username"), r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"))
 	ctx := r.Context()
-	client := auth.ClientFromContext(ctx)
-	if client.IP == "" {
-		client.IP = auth.RemoteIP(r)
-	}
-	token, _, err := s.cfg.Sessions.Login(ctx, username, password, client.IP, r.UserAgent())
+	client := s.cfg.Sessions.ClientOf(r)
+	token, _, err := s.cfg.Sessions.Login(ctx, username, password, client.IP, client.UserAgent)
 	if err != nil {
 		f := s.newFrame(r, "")
 		f.Title = f.T("sign in")
@@ -72,8 +68,8 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Log.ErrorContext(ctx, "end previous session", "err", err)
 		}
 	}
-	s.cfg.Sessions.SetSessionCookie(w, token)
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	s.cfg.Sessions.SetSessionCookie(w, r, token)
+	redirect(w, r, next)
 }
 
 // logout ends the session the request came with; a POST, so that no link or image can sign anyone out.
@@ -83,6 +79,6 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Log.ErrorContext(r.Context(), "sign out", "err", err)
 		}
 	}
-	s.cfg.Sessions.ClearSessionCookie(w)
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	s.cfg.Sessions.ClearSessionCookie(w, r)
+	redirect(w, r, "/login")
 }

@@ -72,6 +72,6 @@ func (s *server) restore(w http.ResponseWriter, r *http.Request) {
 		s.writeRefusal(w, r, err)
 		return
 	}
-	setFlash(w, "restored n")
+	s.setFlash(w, r, "restored n")
 	redirect(w, r, entityURL(e)+"/deleted")
 }

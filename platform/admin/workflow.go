@@ -9,6 +9,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/requestid"
 )
 
 // Workflow actions: a transition run from the detail screen's buttons, and a kanban move, which runs
@@ -21,16 +22,15 @@ func (s *server) transition(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	id := r.PathValue("id")
 	if err := s.runTransition(r.Context(), e, id, r.PostForm.Get("transition"), r.PostForm.Get("comment")); err != nil {
-		s.showDetail(w, r, http.StatusOK, refusalText(err))
+		s.showDetail(w, r, http.StatusOK, s.refusalText(r, err))
 		return
 	}
-	setFlash(w, "saved")
+	s.setFlash(w, r, "saved")
 	redirect(w, r, recordURL(e, id))
 }
 
@@ -44,12 +44,15 @@ func (s *server) runTransition(ctx context.Context, e *metamodel.Entity, id, nam
 	return err
 }
 
-// refusalText is what the user is told when the API refused an action.
-func refusalText(err error) string {
+// refusalText is what the user is told when the API refused an action. The API's own messages are
+// written for users; anything else (a response that could not be read) goes to the log, and the user
+// is told of an error and the request's id, which finds it there.
+func (s *server) refusalText(r *http.Request, err error) string {
 	if es, ok := err.(gqlErrors); ok {
 		return es.Error()
 	}
-	return err.Error()
+	s.cfg.Log.ErrorContext(r.Context(), "admin action", "path", r.URL.Path, "err", err)
+	return errorText(language(s.cfg.Model, r), requestid.From(r.Context()))
 }
 
 // move serves a kanban drop: to is the target column's value. It answers 200 with {"ok": true}, or
@@ -60,8 +63,11 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		return
 	}
-	if err := r.ParseForm(); err != nil || e.Views == nil || e.Views.Kanban == nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+	if !parseForm(w, r) {
+		return
+	}
+	if e.Views == nil || e.Views.Kanban == nil {
+		http.Error(w, "this list has no board", http.StatusBadRequest)
 		return
 	}
 	ctx := r.Context()
@@ -83,7 +89,7 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 		resp, err := s.gql(ctx, "query($id: ID!) { l: "+e.QueryField()+"(where: {id: $id}) { edges { node { availableTransitions { name to comment } } } } }",
 			map[string]any{"id": id})
 		if err != nil {
-			refuse(refusalText(err))
+			refuse(s.refusalText(r, err))
 			return
 		}
 		ns := nodes(resp.Data["l"])
@@ -102,7 +108,7 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if err := s.runTransition(ctx, e, id, str(t["name"]), r.PostForm.Get("comment")); err != nil {
-				refuse(refusalText(err))
+				refuse(s.refusalText(r, err))
 				return
 			}
 			answer("")
@@ -118,7 +124,7 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.gql(ctx, "mutation($id: ID!, $input: Update"+e.Name+"Input!) { r: update"+e.Name+"(id: $id, input: $input) { id } }",
 		map[string]any{"id": id, "input": map[string]any{key: to}}); err != nil {
-		refuse(refusalText(err))
+		refuse(s.refusalText(r, err))
 		return
 	}
 	answer("")

@@ -72,6 +72,20 @@ type options struct {
 	delivery            delivery
 	timerInterval       time.Duration
 	instance            string
+	// What one request may cost, and whom to believe about where it comes from.
+	maxGraphQLBody, maxFormBody byteSize
+	maxGraphQLFields            int
+	metricsAddr                 string
+	trustedProxies              string
+}
+
+// envFlags are the flags that an environment variable sets when the command line does not.
+var envFlags = map[string]string{
+	"max-graphql-body":   "CRM_MAX_GRAPHQL_BODY",
+	"max-form-body":      "CRM_MAX_FORM_BODY",
+	"max-graphql-fields": "CRM_MAX_GRAPHQL_FIELDS",
+	"metrics-addr":       "CRM_METRICS_ADDR",
+	"trusted-proxy":      "CRM_TRUSTED_PROXIES",
 }
 
 func run(args []string, g Generated, stdout, stderr io.Writer) int {
@@ -87,7 +101,13 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.BoolVar(&o.seed, "seed", true, "load the model's demo data into an empty database")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure (serve over HTTPS)")
+	fs.BoolVar(&o.secureCookies, "secure-cookies", false, "mark cookies Secure on every request (without it, on requests that came over HTTPS)")
+	o.maxGraphQLBody, o.maxFormBody = defaultMaxGraphQLBody, defaultMaxFormBody
+	fs.Var(&o.maxGraphQLBody, "max-graphql-body", "largest GraphQL request body, such as 1MiB; larger ones get 413 (env CRM_MAX_GRAPHQL_BODY)")
+	fs.Var(&o.maxFormBody, "max-form-body", "largest body of any other request (the admin's forms), such as 4MiB (env CRM_MAX_FORM_BODY)")
+	fs.IntVar(&o.maxGraphQLFields, "max-graphql-fields", defaultMaxFields, "most fields one GraphQL request may select, aliases and fragment spreads counted (env CRM_MAX_GRAPHQL_FIELDS)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "also serve /metrics, without sign-in, on this address (a private network for Prometheus); on the main port only superusers see it (env CRM_METRICS_ADDR)")
+	fs.StringVar(&o.trustedProxies, "trusted-proxy", "", "reverse proxies to believe, as IP addresses or CIDR prefixes separated by commas: their X-Forwarded-For names the client (for throttling) and X-Forwarded-Proto: https makes cookies Secure (env CRM_TRUSTED_PROXIES)")
 	fs.DurationVar(&o.timerInterval, "timer-interval", envDuration("CRM_TIMER_INTERVAL", 15*time.Second), "how often workflow timers are checked; 0 turns them off (env CRM_TIMER_INTERVAL)")
 	fs.StringVar(&o.instance, "instance", env("CRM_INSTANCE", defaultInstance()), "this instance's name, for timers claimed by instances sharing a database (env CRM_INSTANCE)")
 	o.delivery.flags(fs)
@@ -95,17 +115,29 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nServes the %s CRM: GraphQL at /graphql, GraphiQL at /graphiql.\n\nFlags:\n", m.App.Name, m.App.Name)
 		fs.PrintDefaults()
 	}
+	for name, variable := range envFlags {
+		if v, ok := os.LookupEnv(variable); ok {
+			if err := fs.Set(name, v); err != nil {
+				fmt.Fprintf(stderr, "%s=%q: %v\n", variable, v, err)
+				return 2
+			}
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
+	if o.maxGraphQLFields <= 0 {
+		fmt.Fprintln(stderr, "--max-graphql-fields: want a positive number")
+		return 2
+	}
 	var h slog.Handler = slog.NewTextHandler(stderr, nil)
 	if o.logFormat == "json" {
 		h = slog.NewJSONHandler(stderr, nil)
 	}
-	log := slog.New(h)
+	log := slog.New(withRequestIDs(h))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -127,7 +159,11 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	// Every operation of this app runs in a context that carries its rules: requests, data loading and
 	// the jobs below. A context without them may do nothing (see enforce.NewContext).
 	ctx = enforce.NewContext(ctx, rt)
-	sessions := auth.New(db.SQL, db.Dialect, auth.Config{SecureCookies: o.secureCookies})
+	proxies, err := auth.ParseTrustedProxies(o.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	sessions := auth.New(db.SQL, db.Dialect, auth.Config{SecureCookies: o.secureCookies, TrustedProxies: proxies})
 	account.Install(sessions)
 	dispatcher, err := o.delivery.dispatcher(db.SQL, db.Dialect)
 	if err != nil {
@@ -167,7 +203,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	}
 
 	mux := http.NewServeMux()
-	gql := graphqlHandler(rt, b)
+	gql := graphqlHandler(rt, b, o.maxGraphQLFields)
 	mux.Handle("/graphql", gql)
 	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log}))
 	mux.Handle("/auth/login", sessions.LoginHandler())
@@ -175,7 +211,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("/graphiql", gi)
 	mux.Handle("/graphiql/", gi)
-	mux.HandleFunc("/metrics", metricsHandler)
+	mux.Handle("/metrics", superusersOnly(m, metricsHandler))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.SQL.PingContext(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
@@ -190,11 +226,22 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           withLogging(log, sessions.Middleware(mux, public)),
+		Handler:           withLogging(log, limitBodies(int64(o.maxGraphQLBody), int64(o.maxFormBody), sessions.Middleware(mux, public))),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context {
 			return withLogger(enforce.NewContext(context.Background(), rt), log)
 		},
+	}
+	var metricsSrv *http.Server
+	if o.metricsAddr != "" {
+		mln, err := net.Listen("tcp", o.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		metricsSrv = &http.Server{Handler: metricsOnly(), ReadHeaderTimeout: 10 * time.Second}
+		go metricsSrv.Serve(mln)
+		log.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
 	}
 	url := "http://" + ln.Addr().String()
 	log.Info("listening", "url", url, "graphql", url+"/graphql", "graphiql", url+"/graphiql")
@@ -221,5 +268,8 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	log.Info("shutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(shutdown)
+	}
 	return srv.Shutdown(shutdown)
 }

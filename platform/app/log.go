@@ -5,7 +5,31 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/crmgen/crmgen/platform/requestid"
 )
+
+// withRequestIDs makes every log record written with a request's context (slog's …Context methods, as
+// the screens and the GraphQL error presenter use) carry the request's id, which what users are told of
+// a failure quotes.
+func withRequestIDs(h slog.Handler) slog.Handler { return requestIDHandler{h} }
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := requestid.From(ctx); id != "" {
+		r.AddAttrs(slog.String("request", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
 
 type loggerKey struct{}
 
@@ -41,11 +65,14 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// withLogging logs one structured line per request and bounds its duration.
+// withLogging names every request (a request id in the context and the X-Request-Id response header,
+// which messages of failures quote), logs one structured line per request and bounds its duration.
 func withLogging(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		id := requestid.New()
+		w.Header().Set(requestid.Header, id)
+		ctx, cancel := context.WithTimeout(requestid.With(r.Context(), id), requestTimeout)
 		defer cancel()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))
@@ -54,6 +81,6 @@ func withLogging(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		requests.Add(1)
 		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"bytes", rec.bytes, "took", time.Since(start).Round(time.Microsecond))
+			"bytes", rec.bytes, "took", time.Since(start).Round(time.Microsecond), "request", id)
 	})
 }

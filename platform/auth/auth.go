@@ -19,7 +19,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"time"
@@ -72,10 +71,13 @@ func FromContext(ctx context.Context) *Principal {
 }
 
 // Client describes where a request comes from; [Service.Login] throttles by IP and records both on the
-// session.
+// session. See [Service.ClientOf].
 type Client struct {
 	IP        string
 	UserAgent string
+	// Secure is true when the request came over HTTPS: to this server, or to a trusted proxy that says
+	// so. Cookies set in answer to it are marked Secure.
+	Secure bool
 }
 
 // TokenFromContext returns the session or API token the request was authenticated with ("" if none), so
@@ -83,6 +85,13 @@ type Client struct {
 func TokenFromContext(ctx context.Context) string {
 	t, _ := ctx.Value(tokenKey).(string)
 	return t
+}
+
+// Interactive reports whether the request of ctx was authenticated with a session (a browser's cookie, or
+// the Bearer token of a login), not with a personal API token. Minting credentials — API tokens,
+// passwords — needs one, so that a leaked API token cannot make itself more or longer-lived access.
+func Interactive(ctx context.Context) bool {
+	return wellFormed(TokenFromContext(ctx), sessionPrefix)
 }
 
 // WithClient returns a copy of ctx that carries c. [Service.Middleware] does this for every request, so
@@ -111,10 +120,16 @@ var (
 	ErrInvalidToken = errors.New("invalid or expired token")
 	// ErrNotFound reports an API token or user that does not exist (or is not the caller's).
 	ErrNotFound = errors.New("not found")
+	// ErrInteractiveRequired refuses to mint a credential (an API token, a password) for a request
+	// authenticated with an API token.
+	ErrInteractiveRequired = errors.New("an API token cannot create API tokens or change passwords: sign in with your password")
+	// ErrTokenName refuses an API token name that is empty, too long or not text.
+	ErrTokenName = errors.New("name: want 1 to 100 characters of text")
 )
 
-// ThrottledError refuses a sign-in while the username or the client IP is locked out after too many
-// failures, even when the password is right. errors.Is(err, ErrThrottled) holds.
+// ThrottledError refuses a password check (a sign-in, a password change) while the pair of username and
+// client address, or the address, is locked out after too many failures, even when the password is right.
+// errors.Is(err, ErrThrottled) holds.
 type ThrottledError struct {
 	RetryAfter time.Duration // how long the lockout still lasts
 }
@@ -133,39 +148,49 @@ type Config struct {
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after sign-in, however active it is.
 	AbsoluteTimeout time.Duration
-	// MaxFailures failed sign-ins for one username, or from one IP, within FailureWindow lock that
-	// username or IP out for Lockout. IPv6 addresses count per /64 network.
-	MaxFailures   int
-	FailureWindow time.Duration
-	Lockout       time.Duration
+	// MaxFailures failed password checks for one username from one client address within FailureWindow
+	// lock that pair out for Lockout: the guesser is slowed, while the user signs in from anywhere else
+	// (a lockout per username would let anyone lock anyone out). MaxAddressFailures failures from one
+	// address, whatever the usernames, lock the address out, which stops one address from spraying
+	// guesses over many accounts; it is much higher, since many users may share an address behind NAT.
+	// IPv6 addresses count per /64 network.
+	MaxFailures        int
+	MaxAddressFailures int
+	FailureWindow      time.Duration
+	Lockout            time.Duration
 	// CookieName names the session cookie.
 	CookieName string
-	// SecureCookies marks the session cookie Secure (sent over HTTPS only). Turn it on whenever the app is
-	// served over HTTPS; it is off by default because the app listens on plain HTTP on 127.0.0.1.
+	// SecureCookies marks every session cookie Secure (sent over HTTPS only), whatever the request came
+	// over. Without it a cookie is Secure when its request came over HTTPS (see [Client].Secure).
 	SecureCookies bool
+	// TrustedProxies are the networks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto
+	// headers are believed: for a request from one of them, the client is the last address in
+	// X-Forwarded-For that is not a trusted proxy, and the request came over HTTPS when the first
+	// X-Forwarded-Proto says so. From anyone else these headers are the client's own word and ignored.
+	TrustedProxies []netip.Prefix
 	// TrustedOrigins are origins ("https://crm.example.com") allowed to send cross-origin, cookie- or
 	// un-authenticated unsafe requests; by default none is.
 	TrustedOrigins []string
-	// ClientIP returns the IP a request comes from. The default is the host of RemoteAddr; behind a
-	// reverse proxy, read the address the proxy reports (and only from the proxy), or every client
-	// shares the proxy's IP and its throttling.
+	// ClientIP, when set, returns the IP a request comes from, in place of the host of RemoteAddr or
+	// the address TrustedProxies report.
 	ClientIP func(r *http.Request) string
 	// Now is the clock; time.Now when nil. Tests replace it.
 	Now func() time.Time
 }
 
-// DefaultConfig returns the defaults: sessions end after 2 hours idle or 12 hours in all; 5 failed
-// sign-ins within 15 minutes lock the username or IP out for 15 minutes; the cookie is "crm_session".
+// DefaultConfig returns the defaults: sessions end after 2 hours idle or 12 hours in all; within 15
+// minutes, 5 failed password checks of one username from one address lock that pair out, and 100 from one
+// address lock the address out, for 15 minutes; the cookie is "crm_session".
 func DefaultConfig() Config {
 	return Config{
-		IdleTimeout:     2 * time.Hour,
-		AbsoluteTimeout: 12 * time.Hour,
-		MaxFailures:     5,
-		FailureWindow:   15 * time.Minute,
-		Lockout:         15 * time.Minute,
-		CookieName:      "crm_session",
-		ClientIP:        RemoteIP,
-		Now:             time.Now,
+		IdleTimeout:        2 * time.Hour,
+		AbsoluteTimeout:    12 * time.Hour,
+		MaxFailures:        5,
+		MaxAddressFailures: 100,
+		FailureWindow:      15 * time.Minute,
+		Lockout:            15 * time.Minute,
+		CookieName:         "crm_session",
+		Now:                time.Now,
 	}
 }
 
@@ -180,6 +205,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxFailures <= 0 {
 		c.MaxFailures = d.MaxFailures
 	}
+	if c.MaxAddressFailures <= 0 {
+		c.MaxAddressFailures = d.MaxAddressFailures
+	}
 	if c.FailureWindow <= 0 {
 		c.FailureWindow = d.FailureWindow
 	}
@@ -189,22 +217,10 @@ func (c Config) withDefaults() Config {
 	if c.CookieName == "" {
 		c.CookieName = d.CookieName
 	}
-	if c.ClientIP == nil {
-		c.ClientIP = d.ClientIP
-	}
 	if c.Now == nil {
 		c.Now = d.Now
 	}
 	return c
-}
-
-// RemoteIP is the default [Config.ClientIP]: the host part of r.RemoteAddr.
-func RemoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // Service signs users in and authenticates requests. It is safe for concurrent use.
@@ -246,17 +262,17 @@ func (s *Service) Config() Config { return s.cfg }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
 
-// ipSubject is the throttling key of a client IP: the address itself, or its /64 network for IPv6,
+// addressKey is the throttling key of a client IP: the address itself, or its /64 network for IPv6,
 // since one host commonly holds a whole /64.
-func ipSubject(ip string) string {
+func addressKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
-		return "ip:" + clean(ip, 64)
+		return clean(ip, 64)
 	}
 	a = a.Unmap()
 	if a.Is6() {
 		p, _ := a.WithZone("").Prefix(64)
-		return "ip:" + p.String()
+		return p.String()
 	}
-	return "ip:" + a.String()
+	return a.String()
 }

@@ -28,7 +28,7 @@ import (
 // neither Origin nor Sec-Fetch-Site and pass. [Config.TrustedOrigins] lists origins allowed anyway.
 func (s *Service) Middleware(next http.Handler, public func(*http.Request) bool) http.Handler {
 	return s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := WithClient(r.Context(), Client{IP: s.cfg.ClientIP(r), UserAgent: r.UserAgent()})
+		ctx := WithClient(r.Context(), s.ClientOf(r))
 		r = r.WithContext(ctx)
 		token, fromCookie := s.credential(r)
 		if token != "" {
@@ -38,7 +38,7 @@ func (s *Service) Middleware(next http.Handler, public func(*http.Request) bool)
 				r = r.WithContext(WithPrincipal(context.WithValue(ctx, tokenKey, token), p))
 			case errors.Is(err, ErrInvalidToken):
 				if fromCookie {
-					s.ClearSessionCookie(w)
+					s.ClearSessionCookie(w, r)
 				}
 			default:
 				slog.ErrorContext(ctx, "authenticate", "err", err)
@@ -93,30 +93,32 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(token), true
 }
 
-// SetSessionCookie sends the session token as the session cookie: HttpOnly (scripts cannot read it),
-// SameSite=Lax, Path=/, Secure when [Config.SecureCookies], and expiring with the session's absolute
-// timeout.
-func (s *Service) SetSessionCookie(w http.ResponseWriter, token string) {
+// SetSessionCookie sends the session token as the session cookie in answer to r: HttpOnly (scripts
+// cannot read it), SameSite=Lax, Path=/, expiring with the session's absolute timeout, and Secure when r
+// came over HTTPS or [Config.SecureCookies] is set (see [Service.SecureRequest]), so a session begun over
+// HTTPS never travels over plain HTTP.
+func (s *Service) SetSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     s.cfg.CookieName,
 		Value:    token,
 		Path:     "/",
 		MaxAge:   int(s.cfg.AbsoluteTimeout / time.Second),
 		HttpOnly: true,
-		Secure:   s.cfg.SecureCookies,
+		Secure:   s.SecureRequest(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 }
 
-// ClearSessionCookie tells the browser to drop the session cookie.
-func (s *Service) ClearSessionCookie(w http.ResponseWriter) {
+// ClearSessionCookie tells the browser to drop the session cookie (with the attributes it was set with,
+// or a browser may keep it).
+func (s *Service) ClearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     s.cfg.CookieName,
 		Value:    "",
 		Path:     "/",
 		MaxAge:   -1,
 		HttpOnly: true,
-		Secure:   s.cfg.SecureCookies,
+		Secure:   s.SecureRequest(r),
 		SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -143,7 +145,8 @@ func (s *Service) LoginHandler() http.Handler {
 			return
 		}
 		ctx := r.Context()
-		token, p, err := s.Login(ctx, username, password, s.cfg.ClientIP(r), r.UserAgent())
+		client := s.ClientOf(r)
+		token, p, err := s.Login(ctx, username, password, client.IP, client.UserAgent)
 		var throttled *ThrottledError
 		switch {
 		case errors.As(err, &throttled):
@@ -167,13 +170,13 @@ func (s *Service) LoginHandler() http.Handler {
 				slog.ErrorContext(ctx, "end previous session", "err", err)
 			}
 		}
-		s.SetSessionCookie(w, token)
+		s.SetSessionCookie(w, r, token)
 		writeJSON(w, http.StatusOK, map[string]any{"token": token, "user": p})
 	}))
 }
 
-// LogoutHandler ends the session of the request (its Bearer session token or its cookie), clears the
-// cookie and answers 204. It accepts POST only, so that a link cannot sign anyone out.
+// LogoutHandler ends the credential of the request (its session, from the cookie or a Bearer token, or
+// the Bearer API token it came with; see [Service.Logout]), clears the cookie and answers 204. It accepts POST only, so that a link cannot sign anyone out.
 func (s *Service) LogoutHandler() http.Handler {
 	return s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -187,7 +190,7 @@ func (s *Service) LogoutHandler() http.Handler {
 			writeError(w, http.StatusInternalServerError, "sign-out failed")
 			return
 		}
-		s.ClearSessionCookie(w)
+		s.ClearSessionCookie(w, r)
 		w.WriteHeader(http.StatusNoContent)
 	}))
 }

@@ -214,8 +214,8 @@ func TestLoginAndLogoutHandlers(t *testing.T) {
 			}
 		}
 
-		// Throttled: 429 with Retry-After in seconds. (The two failures above count for 192.0.2.7.)
-		for range 3 {
+		// Throttled: 429 with Retry-After in seconds.
+		for range 5 {
 			e.do(h, request{method: "POST", path: "/auth/login", header: form, body: "username=bob&password=nope"})
 		}
 		e.clock.Advance(90 * time.Second)
@@ -247,7 +247,7 @@ func TestSecureCookies(t *testing.T) {
 	},
 		func(t *testing.T, e *env) {
 			w := httptest.NewRecorder()
-			e.svc.SetSessionCookie(w, "crms_x")
+			e.svc.SetSessionCookie(w, httptest.NewRequest("POST", "http://crm.example.com/auth/login", nil), "crms_x")
 			c := responseCookie(w.Result(), "__Host-crm")
 			if c == nil || !c.Secure || c.MaxAge != 3600 || !c.HttpOnly {
 				t.Errorf("cookie %+v: want Secure, HttpOnly, Max-Age=3600", c)

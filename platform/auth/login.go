@@ -44,71 +44,26 @@ func HashPassword(password string) (string, error) {
 // (to send back as a cookie or a Bearer token) and the principal.
 //
 // It fails with ErrInvalidCredentials for an unknown username and a wrong password alike, taking as long
-// in both cases; with a *ThrottledError (errors.Is ErrThrottled) while the username or the IP is locked
-// out, whether or not the password is right; and with ErrInactive for a deactivated account whose password
-// was right. ip and userAgent describe the client (see [Client]); ip may be empty when unknown, in which
-// case all such clients share one throttle.
+// in both cases; with a *ThrottledError (errors.Is ErrThrottled) while the pair of username and address,
+// or the address, is locked out (see [Config.MaxFailures]), whether or not the password is right; and with
+// ErrInactive for a deactivated account whose password was right. ip and userAgent describe the client
+// (see [Client]); ip may be empty when unknown, in which case all such clients share one throttle.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (string, *Principal, error) {
-	now := s.now()
-	subjects := [2]string{"user:" + clean(username, maxUsername), ipSubject(ip)}
-	if until, err := s.lockedUntil(ctx, subjects[:], now); err != nil {
-		return "", nil, err
-	} else if until.After(now) {
-		return "", nil, &ThrottledError{RetryAfter: until.Sub(now)}
-	}
-
-	// Record the attempt before checking the password, so that guesses sent in parallel count against
-	// each other: of a burst, at most MaxFailures get their password checked.
-	ids, err := s.recordAttempt(ctx, subjects, now)
+	var u *loginUser
+	err := s.guess(ctx, username, ip, func() (bool, error) {
+		var err error
+		if u, err = s.userForLogin(ctx, username); err != nil {
+			return false, err
+		}
+		hash := dummyHash()
+		if u != nil && u.hash != "" {
+			hash = []byte(u.hash)
+		}
+		ok := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+		return ok && u != nil && u.hash != "" && len(password) <= maxPassword, nil
+	})
 	if err != nil {
 		return "", nil, err
-	}
-	var counts [2]int
-	for i, sub := range subjects {
-		until, n, err := s.failures(ctx, sub, now)
-		if err != nil {
-			s.forgetAttempt(ctx, ids)
-			return "", nil, err
-		}
-		if until.After(now) { // locked meanwhile
-			s.forgetAttempt(ctx, ids)
-			return "", nil, &ThrottledError{RetryAfter: until.Sub(now)}
-		}
-		if n > s.cfg.MaxFailures {
-			// Earlier attempts of a burst are still being checked; if they fail, they lock the subject
-			// out. This one was no failure: forget it, and ask to come back shortly.
-			s.forgetAttempt(ctx, ids)
-			return "", nil, &ThrottledError{RetryAfter: time.Second}
-		}
-		counts[i] = n
-	}
-
-	u, err := s.userForLogin(ctx, username)
-	if err != nil {
-		s.forgetAttempt(ctx, ids)
-		return "", nil, err
-	}
-	hash := dummyHash()
-	if u != nil && u.hash != "" {
-		hash = []byte(u.hash)
-	}
-	ok := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
-	if !ok || u == nil || u.hash == "" || len(password) > maxPassword {
-		for i, n := range counts {
-			if n >= s.cfg.MaxFailures {
-				if err := s.lock(ctx, subjects[i], now.Add(s.cfg.Lockout)); err != nil {
-					return "", nil, err
-				}
-			}
-		}
-		return "", nil, ErrInvalidCredentials
-	}
-
-	// The password was right: this attempt is no failure, and the username's earlier failures are
-	// forgiven. The IP's are not, or signing in to one's own account would reset the counter of
-	// guesses at others'.
-	if _, err := s.exec(ctx, `DELETE FROM crm_login_failures WHERE subject = ? OR id = ?`, subjects[0], ids[1]); err != nil {
-		return "", nil, fmt.Errorf("sign in: %w", err)
 	}
 	if !u.active {
 		return "", nil, ErrInactive
@@ -117,6 +72,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if err != nil {
 		return "", nil, err
 	}
+	now := s.now()
 	token := newToken(sessionPrefix)
 	_, err = s.exec(ctx, `INSERT INTO crm_sessions (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -125,6 +81,78 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		return "", nil, fmt.Errorf("start session: %w", err)
 	}
 	return token, p, nil
+}
+
+// throttleSubjects are the keys a guess at username's password from ip counts against: the pair, and
+// the address alone ([Config.MaxFailures] and [Config.MaxAddressFailures]).
+func throttleSubjects(username, ip string) [2]string {
+	addr := addressKey(ip)
+	return [2]string{"pair:" + addr + "|" + clean(username, maxUsername), "ip:" + addr}
+}
+
+// guess runs check, one guess at username's password from ip, under the throttle. It returns nil when
+// check found the password right, ErrInvalidCredentials when it did not, and a *ThrottledError without
+// calling check while the pair or the address is locked out. Sign-ins and password changes share it, so
+// guesses through either count against both.
+func (s *Service) guess(ctx context.Context, username, ip string, check func() (bool, error)) error {
+	now := s.now()
+	subjects := throttleSubjects(username, ip)
+	limits := [2]int{s.cfg.MaxFailures, s.cfg.MaxAddressFailures}
+	if until, err := s.lockedUntil(ctx, subjects[:], now); err != nil {
+		return err
+	} else if until.After(now) {
+		return &ThrottledError{RetryAfter: until.Sub(now)}
+	}
+
+	// Record the attempt before checking the password, so that guesses sent in parallel count against
+	// each other: of a burst, at most the limit get their password checked.
+	ids, err := s.recordAttempt(ctx, subjects, now)
+	if err != nil {
+		return err
+	}
+	var counts [2]int
+	for i, sub := range subjects {
+		until, n, err := s.failures(ctx, sub, now)
+		if err != nil {
+			s.forgetAttempt(ctx, ids)
+			return err
+		}
+		if until.After(now) { // locked meanwhile
+			s.forgetAttempt(ctx, ids)
+			return &ThrottledError{RetryAfter: until.Sub(now)}
+		}
+		if n > limits[i] {
+			// Earlier attempts of a burst are still being checked; if they fail, they lock the subject
+			// out. This one was no failure: forget it, and ask to come back shortly.
+			s.forgetAttempt(ctx, ids)
+			return &ThrottledError{RetryAfter: time.Second}
+		}
+		counts[i] = n
+	}
+
+	ok, err := check()
+	if err != nil {
+		s.forgetAttempt(ctx, ids)
+		return err
+	}
+	if !ok {
+		for i, n := range counts {
+			if n >= limits[i] {
+				if err := s.lock(ctx, subjects[i], now.Add(s.cfg.Lockout)); err != nil {
+					return err
+				}
+			}
+		}
+		return ErrInvalidCredentials
+	}
+
+	// The password was right: this attempt is no failure, and the pair's earlier failures are forgiven.
+	// The address's are not, or signing in to one's own account would reset the count of guesses at
+	// others'.
+	if _, err := s.exec(ctx, `DELETE FROM crm_login_failures WHERE subject = ? OR id = ?`, subjects[0], ids[1]); err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	return nil
 }
 
 // lockedUntil returns the end of the latest lockout of any of subjects, or the zero time.

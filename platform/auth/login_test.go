@@ -106,33 +106,50 @@ func TestLoginInactiveUser(t *testing.T) {
 	})
 }
 
-func TestThrottlePerUsername(t *testing.T) {
+// Guesses are slowed per pair of username and client address: the attacker's address is locked out of
+// the account, the real user elsewhere is not (a lockout per username alone would let anyone lock anyone
+// out), and nor is anyone else at the attacker's address.
+func TestThrottlePerUsernameAndAddress(t *testing.T) {
 	eachDB(t, nil, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		// Five failures from five addresses: the username is locked, not the addresses.
-		for i, ip := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "198.51.100.5"} {
-			if err := e.fail("alice", ip); !errors.Is(err, auth.ErrInvalidCredentials) {
+		for i := range 5 {
+			if err := e.fail("alice", "198.51.100.1"); !errors.Is(err, auth.ErrInvalidCredentials) {
 				t.Fatalf("failure %d: %v, want ErrInvalidCredentials", i+1, err)
 			}
 			e.clock.Advance(time.Minute)
 		}
-		_, _, err := e.svc.Login(ctx, "alice", "alice-pw", "198.51.100.99", "")
+		_, _, err := e.svc.Login(ctx, "alice", "alice-pw", "198.51.100.1", "")
 		checkThrottled(t, err, 15*time.Minute-time.Minute)
-		if _, _, err := e.svc.Login(ctx, "bob", "bob-pw", "198.51.100.1", ""); err != nil {
-			t.Errorf("another user from a failing address: %v", err)
-		}
+		e.login("alice", "198.51.100.2") // the real user, from another address
+		e.login("bob", "198.51.100.1")   // another user, from the attacker's address
+		// The real user's success elsewhere does not unlock the attacker's address.
+		_, _, err = e.svc.Login(ctx, "alice", "alice-pw", "198.51.100.1", "")
+		checkThrottled(t, err, 15*time.Minute-time.Minute)
 
 		e.clock.Advance(14*time.Minute - time.Second)
-		_, _, err = e.svc.Login(ctx, "alice", "alice-pw", "198.51.100.99", "")
+		_, _, err = e.svc.Login(ctx, "alice", "alice-pw", "198.51.100.1", "")
 		checkThrottled(t, err, time.Second)
 		e.clock.Advance(time.Second)
-		e.login("alice", "198.51.100.99")
+		e.login("alice", "198.51.100.1")
+
+		// Failures spread over many addresses lock none of them, and never the user.
+		for i := range 20 {
+			if err := e.fail("nora", fmt.Sprintf("198.51.100.%d", 10+i)); !errors.Is(err, auth.ErrInvalidCredentials) {
+				t.Fatalf("failure from address %d: %v, want ErrInvalidCredentials", i, err)
+			}
+		}
+		e.login("nora", "198.51.100.10")
+		e.login("nora", "198.51.100.99")
 
 		// After a lockout the count starts again.
-		for range 4 {
-			e.fail("alice", "198.51.100.7")
+		for range 5 {
+			e.fail("dave", "198.51.100.40")
 		}
-		e.login("alice", "198.51.100.8")
+		e.clock.Advance(15 * time.Minute)
+		for range 4 {
+			e.fail("dave", "198.51.100.40")
+		}
+		e.login("dave", "198.51.100.40")
 
 		// Unknown usernames are throttled alike, so a lockout does not tell them apart.
 		for range 5 {
@@ -140,18 +157,27 @@ func TestThrottlePerUsername(t *testing.T) {
 				t.Fatalf("unknown user: %v", err)
 			}
 		}
-		_, _, err = e.svc.Login(ctx, "ghost", "x", "198.51.100.21", "")
+		_, _, err = e.svc.Login(ctx, "ghost", "x", "198.51.100.20", "")
 		checkThrottled(t, err, 15*time.Minute)
 	})
 }
 
-func TestThrottlePerIP(t *testing.T) {
+// One address guessing at many usernames (password spraying) meets the address's own limit, much
+// higher than a pair's, so that many people behind one NAT are not locked out by each other's typos.
+func TestThrottlePerAddress(t *testing.T) {
 	eachDB(t, nil, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		for _, u := range []string{"alice", "bob", "nora", "dave", "alice"} {
-			if err := e.fail(u, "203.0.113.9"); !errors.Is(err, auth.ErrInvalidCredentials) {
-				t.Fatalf("failure of %s: %v", u, err)
+		if got := e.svc.Config().MaxAddressFailures; got != 100 {
+			t.Errorf("default MaxAddressFailures = %d, want 100", got)
+		}
+		for i := range 99 {
+			if err := e.fail(fmt.Sprint("user", i), "203.0.113.9"); !errors.Is(err, auth.ErrInvalidCredentials) {
+				t.Fatalf("failure %d: %v", i+1, err)
 			}
+		}
+		e.login("bob", "203.0.113.9") // 99 failures: still open
+		if err := e.fail("user99", "203.0.113.9"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("failure 100: %v", err)
 		}
 		_, _, err := e.svc.Login(ctx, "bob", "bob-pw", "203.0.113.9", "")
 		checkThrottled(t, err, 15*time.Minute)
@@ -159,37 +185,48 @@ func TestThrottlePerIP(t *testing.T) {
 
 		e.clock.Advance(15 * time.Minute)
 		e.login("bob", "203.0.113.9")
-
-		// IPv6 counts per /64.
-		for _, ip := range []string{"2001:db8:1:1::1", "2001:db8:1:1::2", "2001:db8:1:1::3", "2001:db8:1:1::4", "2001:db8:1:1::5"} {
-			e.fail("nora", ip)
-			e.fail("bob", ip) // spread over two usernames, to lock only the network
-		}
-		_, _, err = e.svc.Login(ctx, "dave", "dave-pw", "2001:db8:1:1:abcd::1", "")
-		checkThrottled(t, err, 15*time.Minute)
-		e.login("dave", "2001:db8:1:2::1")
 	})
 }
 
-func TestSuccessClearsOnlyTheUsernamesFailures(t *testing.T) {
+// IPv6 counts per /64, whichever address of it a guess comes from: one host commonly holds a whole /64.
+func TestThrottlePerIPv6Network(t *testing.T) {
+	eachDB(t, func(c *auth.Config) { c.MaxAddressFailures = 10 }, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		for i := range 10 {
+			e.fail(fmt.Sprint("user", i), fmt.Sprintf("2001:db8:1:1::%x", i+1))
+		}
+		_, _, err := e.svc.Login(ctx, "dave", "dave-pw", "2001:db8:1:1:abcd::1", "")
+		checkThrottled(t, err, 15*time.Minute)
+		e.login("dave", "2001:db8:1:2::1")
+		// The pair counts per /64 too: rotating addresses within it gains nothing.
+		for i := range 5 {
+			e.fail("nora", fmt.Sprintf("2001:db8:2:2::%x", i+1))
+		}
+		_, _, err = e.svc.Login(ctx, "nora", "nora-pw", "2001:db8:2:2::99", "")
+		checkThrottled(t, err, 15*time.Minute)
+	})
+}
+
+func TestSuccessClearsOnlyThePairsFailures(t *testing.T) {
 	eachDB(t, nil, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		for range 4 {
 			e.fail("alice", "192.0.2.50")
 		}
-		e.login("alice", "192.0.2.51")
+		e.login("alice", "192.0.2.50")
 		for range 4 {
-			e.fail("alice", "192.0.2.52")
+			e.fail("alice", "192.0.2.50")
 		}
-		e.login("alice", "192.0.2.53") // 8 failures in the window, but a success in between
+		e.login("alice", "192.0.2.50") // 8 failures in the window, but a success in between
 
-		// An attacker signing in to their own account does not reset the count of their guesses.
-		for _, u := range []string{"bob", "nora", "dave", "bob"} {
-			e.fail(u, "192.0.2.60")
+		// An attacker signing in to their own account does not reset the count of their guesses at
+		// others', nor the address's.
+		for range 4 {
+			e.fail("bob", "192.0.2.60")
 		}
 		e.login("alice", "192.0.2.60")
-		e.fail("nora", "192.0.2.60")
-		_, _, err := e.svc.Login(ctx, "alice", "alice-pw", "192.0.2.60", "")
+		e.fail("bob", "192.0.2.60")
+		_, _, err := e.svc.Login(ctx, "bob", "bob-pw", "192.0.2.60", "")
 		checkThrottled(t, err, 15*time.Minute)
 
 		// Failures age out of the window: four, then a window later five more before the lockout.
@@ -198,17 +235,17 @@ func TestSuccessClearsOnlyTheUsernamesFailures(t *testing.T) {
 		}
 		e.clock.Advance(15*time.Minute + time.Second)
 		for i := range 5 {
-			if err := e.fail("zed", "192.0.2.71"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			if err := e.fail("zed", "192.0.2.70"); !errors.Is(err, auth.ErrInvalidCredentials) {
 				t.Fatalf("failure %d after the window: %v, want ErrInvalidCredentials", i+1, err)
 			}
 		}
-		_, _, err = e.svc.Login(ctx, "zed", "x", "192.0.2.72", "")
+		_, _, err = e.svc.Login(ctx, "zed", "x", "192.0.2.70", "")
 		checkThrottled(t, err, 15*time.Minute)
 	})
 }
 
 // A burst of parallel guesses gets no more passwords checked than sequential ones would: however the
-// attempts interleave, at most MaxFailures wrong passwords are checked before the username is locked.
+// attempts interleave, at most MaxFailures wrong passwords are checked before the pair is locked.
 // (Attempts in flight count, so a burst may be locked out after fewer.)
 func TestConcurrentGuessesAreThrottled(t *testing.T) {
 	eachDB(t, nil, func(t *testing.T, e *env) {
@@ -218,11 +255,11 @@ func TestConcurrentGuessesAreThrottled(t *testing.T) {
 			checked, refused int
 			wg               sync.WaitGroup
 		)
-		for i := range 20 {
+		for range 20 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _, err := e.svc.Login(ctx, "bob", "guess", fmt.Sprintf("10.1.0.%d", i+1), "")
+				_, _, err := e.svc.Login(ctx, "bob", "guess", "10.1.0.1", "")
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -241,8 +278,8 @@ func TestConcurrentGuessesAreThrottled(t *testing.T) {
 		}
 		// Refused attempts were no failures: what is left of the five may come next, then the lockout.
 		locked := false
-		for i := range 10 {
-			err := e.fail("bob", fmt.Sprintf("10.2.0.%d", i+1))
+		for range 10 {
+			err := e.fail("bob", "10.1.0.1")
 			if errors.Is(err, auth.ErrThrottled) {
 				locked = true
 				break
@@ -255,7 +292,7 @@ func TestConcurrentGuessesAreThrottled(t *testing.T) {
 		if !locked || checked > 5 {
 			t.Errorf("%d wrong passwords were checked before the lockout (locked: %v), want at most 5", checked, locked)
 		}
-		if _, _, err := e.svc.Login(ctx, "bob", "bob-pw", "10.3.0.1", ""); !errors.Is(err, auth.ErrThrottled) {
+		if _, _, err := e.svc.Login(ctx, "bob", "bob-pw", "10.1.0.1", ""); !errors.Is(err, auth.ErrThrottled) {
 			t.Errorf("right password after the lockout: %v, want ErrThrottled", err)
 		}
 	})

@@ -96,20 +96,26 @@ func (s *Service) authenticateAPIToken(ctx context.Context, token string) (*Prin
 	return p, nil
 }
 
-// Logout ends the session of token. Ending an unknown or already ended session is no error; an API token
-// is left alone (revoke it with [Service.RevokeAPIToken]).
+// Logout ends the credential token, on every instance: a session ends, and an API token is revoked, as
+// signing out with it means. Ending an unknown or already ended credential is no error.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	if !wellFormed(token, sessionPrefix) {
-		return nil
+	var err error
+	switch {
+	case wellFormed(token, sessionPrefix):
+		_, err = s.exec(ctx, `DELETE FROM crm_sessions WHERE token_hash = ?`, hashToken(token))
+	case wellFormed(token, apiPrefix):
+		_, err = s.exec(ctx, `UPDATE crm_api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE token_hash = ?`,
+			ms(s.now()), hashToken(token))
 	}
-	if _, err := s.exec(ctx, `DELETE FROM crm_sessions WHERE token_hash = ?`, hashToken(token)); err != nil {
+	if err != nil {
 		return fmt.Errorf("sign out: %w", err)
 	}
 	return nil
 }
 
-// EndSessions ends every session of a user, on every instance: call it when a password changes or an
-// account is disabled or deleted. API tokens stay (a disabled user's are refused while disabled).
+// EndSessions ends every session of a user, on every instance: call it when an account is disabled or
+// deleted ([Service.SetPassword] ends them itself). API tokens stay (a disabled user's are refused while
+// disabled).
 func (s *Service) EndSessions(ctx context.Context, userID int) error {
 	if _, err := s.exec(ctx, `DELETE FROM crm_sessions WHERE user_id = ?`, userID); err != nil {
 		return fmt.Errorf("end sessions of user %d: %w", userID, err)
@@ -135,7 +141,7 @@ const maxTokenName = 100
 func (s *Service) CreateAPIToken(ctx context.Context, userID int, name string) (plaintext string, id int, err error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > maxTokenName || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
-		return "", 0, fmt.Errorf("create api token: name: want 1 to %d characters of text", maxTokenName)
+		return "", 0, ErrTokenName
 	}
 	if _, err := s.Principal(ctx, userID); err != nil {
 		return "", 0, fmt.Errorf("create api token: %w", err)

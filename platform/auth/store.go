@@ -41,9 +41,9 @@ var schema = []string{
 		revoked_at   BIGINT
 	)`,
 	`CREATE INDEX IF NOT EXISTS crm_api_tokens_user_id ON crm_api_tokens (user_id)`,
-	// One row per sign-in attempt and subject ("user:<username>", "ip:<address>"), written before the
-	// password is checked and deleted when it was right, so concurrent guesses count too. A lockout's
-	// locked_until also ends the counting of the failures before it.
+	// One row per password check and subject ("pair:<address>|<username>", "ip:<address>"), written
+	// before the password is checked and deleted when it was right, so concurrent guesses count too. A
+	// lockout's locked_until also ends the counting of the failures before it.
 	`CREATE TABLE IF NOT EXISTS crm_login_failures (
 		id           {{id}},
 		subject      VARCHAR(400) NOT NULL,
