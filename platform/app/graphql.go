@@ -75,7 +75,5 @@ func onlySessionFields(op *ast.OperationDefinition) bool {
 	return true
 }
 
-
-
 // requestTimeout bounds the work of one GraphQL request.
 const requestTimeout = 30 * time.Second
