@@ -1,25 +1,27 @@
 // Package account gives generated GraphQL resolvers the signed-in user's own operations — sign in, sign
-// out, who am I, personal API tokens — over the auth service the app installs at start.
+// out, who am I, personal API tokens — over the auth service the request's context carries
+// (NewContext; the app gives it to every request).
 package account
 
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
 )
 
-var svc atomic.Pointer[auth.Service]
+type serviceCtxKey struct{}
 
-// Install makes s the service the operations use.
-func Install(s *auth.Service) { svc.Store(s) }
+// NewContext returns ctx carrying s, the auth service the operations of requests in ctx use.
+func NewContext(ctx context.Context, s *auth.Service) context.Context {
+	return context.WithValue(ctx, serviceCtxKey{}, s)
+}
 
 var errNoService = errors.New("account: sign-in is not configured")
 
-func service() (*auth.Service, error) {
-	s := svc.Load()
+func serviceOf(ctx context.Context) (*auth.Service, error) {
+	s, _ := ctx.Value(serviceCtxKey{}).(*auth.Service)
 	if s == nil {
 		return nil, errNoService
 	}
@@ -29,7 +31,7 @@ func service() (*auth.Service, error) {
 // Login signs a user in and returns a session token and the user's id. The client's address (for
 // throttling) comes from the request, through auth's middleware.
 func Login(ctx context.Context, username, password string) (string, int, error) {
-	s, err := service()
+	s, err := serviceOf(ctx)
 	if err != nil {
 		return "", 0, err
 	}
@@ -44,7 +46,7 @@ func Login(ctx context.Context, username, password string) (string, int, error) 
 // Logout ends the credential the request was authenticated with: its session, or the API token it came
 // with, which is revoked.
 func Logout(ctx context.Context) (bool, error) {
-	s, err := service()
+	s, err := serviceOf(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -113,7 +115,7 @@ func APITokens(ctx context.Context) ([]auth.APIToken, error) {
 }
 
 func signedIn(ctx context.Context) (*auth.Service, *auth.Principal, error) {
-	s, err := service()
+	s, err := serviceOf(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -23,12 +23,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/crmgen/crmgen/metamodel"
-	"github.com/crmgen/crmgen/platform/account"
 	"github.com/crmgen/crmgen/platform/admin"
-	"github.com/crmgen/crmgen/platform/audit"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
-	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/graphiql"
 	"github.com/crmgen/crmgen/platform/process"
 	"github.com/crmgen/crmgen/platform/seed"
@@ -154,46 +151,26 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		return err
 	}
 	defer db.Close()
-	b := g.Open(db.Driver)
-	rt := enforce.New(m, db.Dialect, b)
-	// Every operation of this app runs in a context that carries its rules: requests, data loading and
-	// the jobs below. A context without them may do nothing (see enforce.NewContext).
-	ctx = enforce.NewContext(ctx, rt)
 	proxies, err := auth.ParseTrustedProxies(o.trustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxy: %w", err)
 	}
-	sessions := auth.New(db.SQL, db.Dialect, auth.Config{SecureCookies: o.secureCookies, TrustedProxies: proxies})
-	account.Install(sessions)
 	dispatcher, err := o.delivery.dispatcher(db.SQL, db.Dialect)
 	if err != nil {
 		return err
 	}
-	engine := &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: log, Dispatcher: dispatcher,
-		Channels: o.delivery.channels()}
-	if err := process.Compile(m); err != nil {
-		return fmt.Errorf("model expressions: %w", err)
-	}
-	process.Install(engine, rt)
-
 	start := time.Now()
-	for _, ddl := range []string{enforce.SequencesDDL, audit.DDL(db.Dialect), audit.IndexDDL} {
-		if _, err := db.SQL.ExecContext(ctx, ddl); err != nil {
-			return fmt.Errorf("create platform tables: %w", err)
-		}
-	}
-	if err := sessions.Migrate(ctx); err != nil {
-		return fmt.Errorf("create session tables: %w", err)
-	}
-	if err := process.Migrate(ctx, db.SQL, db.Dialect); err != nil {
+	p, err := NewPlatform(ctx, m, db, g.Open, PlatformConfig{
+		Auth:       auth.Config{SecureCookies: o.secureCookies, TrustedProxies: proxies},
+		Dispatcher: dispatcher, Channels: o.delivery.channels(), Log: log,
+	})
+	if err != nil {
 		return err
 	}
-	if err := b.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
+	rt, b, sessions, engine := p.Runtime, p.Backend, p.Sessions, p.Engine
 	log.Info("database ready", "dialect", db.Dialect, "took", time.Since(start).Round(time.Millisecond))
 	if o.seed {
-		n, err := seed.LoadIfEmpty(ctx, m, b)
+		n, err := p.Seed(ctx)
 		if err != nil {
 			return fmt.Errorf("load data: %w", err)
 		}
@@ -229,7 +206,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		Handler:           withLogging(log, limitBodies(int64(o.maxGraphQLBody), int64(o.maxFormBody), sessions.Middleware(mux, public))),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context {
-			return withLogger(enforce.NewContext(context.Background(), rt), log)
+			return withLogger(p.Context(context.Background()), log)
 		},
 	}
 	var metricsSrv *http.Server
@@ -249,7 +226,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	jobs, stopJobs := context.WithCancel(enforce.NewContext(context.Background(), rt))
+	jobs, stopJobs := context.WithCancel(p.Context(context.Background()))
 	defer stopJobs()
 	if o.timerInterval > 0 {
 		go engine.RunTimers(withLogger(jobs, log), o.instance, o.timerInterval)

@@ -2,8 +2,10 @@ package enforce
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
@@ -159,9 +161,11 @@ func (rt *Runtime) stampOwner(ctx context.Context, info *entityInfo, m ent.Mutat
 }
 
 // checkHandover lets a creator make another user the owner of a new record (owner, or the entity's
-// ownerField) only when their roles would let them hand the record over: the record, as created, must be
-// within their update scope. A physician who may update only their own patients cannot register a
-// patient as another physician's; a department head who updates the team's patients can.
+// ownerField) only when their roles would let them hand the record over: the record, as it is about to be
+// created, must be within their update scope. A physician who may update only their own patients cannot
+// register a patient as another physician's; a department head who updates the team's patients can. It
+// runs before the insert, so a refusal writes nothing, with or without a transaction: the update scope's
+// one predicate (scopePredicate) is evaluated on the new record's keys, as a one-row table.
 func (rt *Runtime) checkHandover(ctx context.Context, info *entityInfo, m ent.Mutation, handover []*metamodel.Relation) error {
 	if len(handover) == 0 {
 		return nil
@@ -172,9 +176,8 @@ func (rt *Runtime) checkHandover(ctx context.Context, info *entityInfo, m ent.Mu
 	}
 	ok := false
 	if len(a.Update) > 0 {
-		id, _ := m.(interface{ ID() (int, bool) }).ID()
 		var err error
-		if ok, err = rt.Backend.Exists(ctx, info.e.Name, id, rt.scopePredicate(auth.FromContext(ctx), info.e, a.Update)); err != nil {
+		if ok, err = rt.newRowIn(ctx, info, m, a.Update); err != nil {
 			return err
 		}
 	}
@@ -187,6 +190,44 @@ func (rt *Runtime) checkHandover(ctx context.Context, info *entityInfo, m ent.Mu
 			Msg: "must be you: your roles may not hand records over to other users"}
 	}
 	return &ValidationError{Fields: errs}
+}
+
+// newRowIn reports whether the record a create mutation is about to insert is within scopes, judged on
+// its foreign keys (what every row scope looks at).
+func (rt *Runtime) newRowIn(ctx context.Context, info *entityInfo, m ent.Mutation, scopes []*metamodel.Scope) (bool, error) {
+	q, ok := m.(querier)
+	if !ok {
+		return false, fmt.Errorf("enforce: the %s mutation cannot run queries", info.e.Name)
+	}
+	b := sql.Dialect(rt.Dialect)
+	row := b.Select()
+	for _, r := range info.e.Relations {
+		if r.Kind != metamodel.BelongsTo {
+			continue
+		}
+		var v any
+		if x, set := m.Field(r.FKColumn()); set {
+			v = x
+		}
+		row.AppendSelectExprAs(sql.ExprFunc(func(b *sql.Builder) {
+			b.WriteString("CAST(").Arg(v).WriteString(" AS BIGINT)")
+		}), r.FKColumn())
+	}
+	// The one-row table takes the entity's table name (WITH shadows the real table), so the predicate's
+	// column references read the new row.
+	with := sql.Dialect(rt.Dialect).With(info.e.Table()).As(row)
+	t := b.Select().From(b.Table(info.e.Table())).Prefix(with)
+	t.AppendSelectExpr(sql.Expr("1"))
+	if p := rt.scopePredicate(auth.FromContext(ctx), info.e, scopes); p != nil {
+		p(t)
+	}
+	query, args := t.Query()
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	return rows.Next(), rows.Err()
 }
 
 // CanUpdate reports, as an error, whether the principal of ctx may update the record id of entity: nil,

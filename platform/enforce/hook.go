@@ -106,12 +106,12 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		if err := rt.validate(ctx, info, m, true, bySystem); err != nil {
 			return nil, err
 		}
+		if err := rt.checkHandover(ctx, info, m, handover); err != nil {
+			return nil, err
+		}
 		v, err := next.Mutate(ctx, m)
 		if err != nil {
 			return nil, translate(err, info, false)
-		}
-		if err := rt.checkHandover(ctx, info, m, handover); err != nil {
-			return nil, err
 		}
 		if record {
 			err = rt.writeAudit(ctx, info, m, afterCreateAudit(info, m))

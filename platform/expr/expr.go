@@ -19,7 +19,10 @@ import (
 	"github.com/crmgen/crmgen/platform/enforce"
 )
 
+// progKey names a compiled expression: the same text means different things in different models (a test
+// process runs several), so the model is part of the key.
 type progKey struct {
+	m           *metamodel.Model
 	entity, src string
 }
 
@@ -27,7 +30,7 @@ var programs sync.Map // progKey → cel.Program
 
 // Program returns the compiled program of src about records of entity.
 func Program(m *metamodel.Model, entity string, src string) (cel.Program, error) {
-	key := progKey{entity, src}
+	key := progKey{m, entity, src}
 	if p, ok := programs.Load(key); ok {
 		return p.(cel.Program), nil
 	}

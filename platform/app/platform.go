@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/account"
+	"github.com/crmgen/crmgen/platform/audit"
+	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/database"
+	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/outbox"
+	"github.com/crmgen/crmgen/platform/process"
+	"github.com/crmgen/crmgen/platform/seed"
+)
+
+// Platform is what one generated application runs on over one database: its model's rules (enforce),
+// its processes (workflows, automations, timers, notifications), sign-in, and the typed backend. Every
+// value is its own — nothing is installed process-wide — so one process can run several (tests do). The
+// app's server builds one; tests of the platform build one over the fixture app (internal/fixture).
+type Platform struct {
+	Model    *metamodel.Model
+	DB       *database.DB
+	Backend  Backend
+	Runtime  *enforce.Runtime
+	Engine   *process.Engine
+	Sessions *auth.Service
+}
+
+// PlatformConfig configures what NewPlatform builds beyond the model and the database.
+type PlatformConfig struct {
+	Auth       auth.Config
+	Dispatcher *outbox.Dispatcher // nil: notifications stay in the inbox and outbox
+	Channels   []string
+	Log        *slog.Logger
+}
+
+// NewPlatform builds the platform of model m over db, with the backend open makes, and creates or
+// updates the database's tables (the platform's own, then the model's).
+func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open func(dialect.Driver) Backend, cfg PlatformConfig) (*Platform, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	b := open(db.Driver)
+	p := &Platform{Model: m, DB: db, Backend: b, Runtime: enforce.New(m, db.Dialect, b),
+		Sessions: auth.New(db.SQL, db.Dialect, cfg.Auth)}
+	if err := process.Compile(m); err != nil {
+		return nil, fmt.Errorf("model expressions: %w", err)
+	}
+	p.Engine = &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: cfg.Log,
+		Dispatcher: cfg.Dispatcher, Channels: cfg.Channels}
+	process.Install(p.Engine, p.Runtime)
+
+	ctx = p.Context(ctx)
+	for _, ddl := range []string{enforce.SequencesDDL, audit.DDL(db.Dialect), audit.IndexDDL} {
+		if _, err := db.SQL.ExecContext(ctx, ddl); err != nil {
+			return nil, fmt.Errorf("create platform tables: %w", err)
+		}
+	}
+	if err := p.Sessions.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("create session tables: %w", err)
+	}
+	if err := process.Migrate(ctx, db.SQL, db.Dialect); err != nil {
+		return nil, err
+	}
+	if err := b.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return p, nil
+}
+
+// Context returns ctx carrying the platform: what runs in it — requests, data loading, jobs — obeys the
+// model's rules and reaches sign-in. A context without them may do nothing (see enforce.NewContext).
+func (p *Platform) Context(ctx context.Context) context.Context {
+	return account.NewContext(enforce.NewContext(ctx, p.Runtime), p.Sessions)
+}
+
+// Seed loads the model's data into an empty database and returns how many records it loaded.
+func (p *Platform) Seed(ctx context.Context) (int, error) {
+	return seed.LoadIfEmpty(p.Context(ctx), p.Model, p.Backend)
+}
