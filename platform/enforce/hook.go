@@ -60,7 +60,7 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 }
 
 // apply runs an authorized mutation with the platform's rules: owner stamping, defaults, validation,
-// soft delete, optimistic locking and the audit trail.
+// stored computed fields, soft delete, optimistic locking and the audit trail.
 func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, next ent.Mutator) (ent.Value, error) {
 	e := info.e
 	record := !auditOff(ctx)
@@ -100,6 +100,9 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		if err := rt.validate(ctx, info, m, true, bySystem); err != nil {
 			return nil, err
 		}
+		if err := rt.compute(ctx, info, m); err != nil {
+			return nil, err
+		}
 		v, err := next.Mutate(ctx, m)
 		if err != nil {
 			return nil, translate(err, info, false)
@@ -111,6 +114,9 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 	}
 	// update, update one
 	if err := rt.validate(ctx, info, m, false, nil); err != nil {
+		return nil, err
+	}
+	if err := rt.compute(ctx, info, m); err != nil {
 		return nil, err
 	}
 	if e.Has(metamodel.TraitSoftDelete) && !includesDeleted(ctx) {

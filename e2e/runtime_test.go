@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/crmgen/crmgen/internal/apptest"
+)
+
+// runtimeApp is the app of testdata/runtime: the runtime's rules on every write path (see the model's
+// header).
+func runtimeApp(t *testing.T) *apptest.App { return built(t, "e2e/testdata/runtime", "runtime") }
+
+const billFields = `id number amount paidAmount outstanding vendorCity size status
+	workflowHistory { from to transition user }
+	history { op username changes { field old new } }`
+
+// billByNumber reads the bill numbered number as s sees it.
+func billByNumber(t *testing.T, s *apptest.Server, number string) map[string]any {
+	t.Helper()
+	d := query(t, s, `query($n: String!) { bills(first: 5, where: {number: $n}) { edges { node { `+billFields+` } } } }`, map[string]any{"n": number})
+	edges := list(t, d, "bills.edges")
+	if len(edges) != 1 {
+		t.Fatalf("bill %s: %d found", number, len(edges))
+	}
+	return at(t, edges[0], "node").(map[string]any)
+}
+
+// idOf returns the id of the one record of a connection query field matching where, as s sees it.
+func idOf(t *testing.T, s *apptest.Server, field, where string) string {
+	t.Helper()
+	d := query(t, s, "{ "+field+"(where: "+where+") { edges { node { id } } } }", nil)
+	return str(t, d, field+".edges.0.node.id")
+}
+
+// text renders a JSON value for comparison: numbers without exponents (ids are large), null as "null".
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case string:
+		return x
+	}
+	return jsonString(v)
+}
+
+// TestStoredComputedFields checks that a stored computed field is computed on every write of its record:
+// data loading, create and update through the API (also over a related record, and cleared when an input
+// is cleared), a transition's `set` and an automation's `set`.
+func TestStoredComputedFields(t *testing.T) {
+	onEachDB(t, runtimeApp(t), func(t *testing.T, admin *apptest.Server) {
+		clerk := admin.As(t, "clerk1", "clerk123")
+		want := func(what string, b map[string]any, outstanding, city, size any) {
+			t.Helper()
+			got := []string{text(b["outstanding"]), text(b["vendorCity"]), text(b["size"])}
+			if w := []string{text(outstanding), text(city), text(size)}; !slices.Equal(got, w) {
+				t.Errorf("%s: outstanding, vendorCity, size = %v, want %v", what, got, w)
+			}
+		}
+		want("seeded B-1", billByNumber(t, admin, "B-1"), 70.0, "Hangzhou", "small")
+		want("seeded B-2", billByNumber(t, admin, "B-2"), 0.0, nil, "small")
+
+		c := at(t, query(t, clerk, `mutation { createBill(input: {number: "C-1", amount: 250.5, paidAmount: 50}) { `+billFields+` } }`, nil),
+			"createBill").(map[string]any)
+		want("created", c, 200.5, nil, "small")
+		update := func(input map[string]any) map[string]any {
+			t.Helper()
+			d := query(t, clerk, `mutation($id: ID!, $in: UpdateBillInput!) { updateBill(id: $id, input: $in) { `+billFields+` } }`,
+				map[string]any{"id": c["id"], "in": input})
+			return at(t, d, "updateBill").(map[string]any)
+		}
+		vendor := idOf(t, admin, "vendors", `{name: "Acme"}`)
+		want("paid in part, with a vendor", update(map[string]any{"paidAmount": 100, "vendorID": vendor}), 150.5, "Hangzhou", "small")
+		want("amount raised", update(map[string]any{"amount": 1250.5}), 1150.5, "Hangzhou", "large")
+		want("vendor cleared", update(map[string]any{"clearVendor": true}), 1150.5, nil, "large")
+		want("amount cleared", update(map[string]any{"clearAmount": true}), nil, nil, nil)
+		want("amount set again", update(map[string]any{"amount": 400}), 300.0, nil, "small")
+
+		// The transition pay sets paidAmount to the amount.
+		d := query(t, clerk, `mutation($id: ID!) { transitionBill(id: $id, transition: "pay") { `+billFields+` } }`, map[string]any{"id": c["id"]})
+		paid := at(t, d, "transitionBill").(map[string]any)
+		want("paid by the transition", paid, 0.0, nil, "small")
+		if paid["status"] != "paid" {
+			t.Errorf("status after pay: %v", paid["status"])
+		}
+		// The automation deposit sets paidAmount of a large bill to a tenth of it.
+		big := at(t, query(t, clerk, `mutation { createBill(input: {number: "C-2", amount: 2000}) { id } }`, nil), "createBill.id")
+		b := billByNumber(t, clerk, "C-2")
+		want("deposit by the automation", b, 1800.0, nil, "large")
+		if text(b["paidAmount"]) != "200" || b["id"] != big {
+			t.Errorf("automation's set: paidAmount %v, want 200", b["paidAmount"])
+		}
+		// The history shows the computed value changing with its inputs.
+		hist := list(t, paid, "history")
+		last := at(t, hist[len(hist)-1], "changes")
+		if s := jsonString(last); !strings.Contains(s, `{"field":"outstanding","new":0,"old":300}`) {
+			t.Errorf("history of the transition's update: %s, want outstanding 300 → 0", s)
+		}
+	})
+}
