@@ -102,3 +102,31 @@ func TestStoredComputedFields(t *testing.T) {
 		}
 	})
 }
+
+// TestTransitionRefusalOfUnreadableAndMissingRecords runs a transition on a record the user may not read
+// and on an id no record has: the answers are the same, so they tell nothing about the other record.
+func TestTransitionRefusalOfUnreadableAndMissingRecords(t *testing.T) {
+	onEachDB(t, runtimeApp(t), func(t *testing.T, admin *apptest.Server) {
+		clerk1, clerk2 := admin.As(t, "clerk1", "clerk123"), admin.As(t, "clerk2", "clerk123")
+		id := str(t, query(t, clerk1, `mutation { createBill(input: {number: "T-1", amount: 5}) { id } }`, nil), "createBill.id")
+		n, err := strconv.Atoi(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing := strconv.Itoa(n + 1000)
+		refusal := func(s *apptest.Server, id string) (string, apptest.Error) {
+			t.Helper()
+			e := mustFail(t, s, `mutation($id: ID!) { transitionBill(id: $id, transition: "pay") { id } }`, map[string]any{"id": id})
+			return jsonString(map[string]any{"message": e.Message, "extensions": e.Extensions}), e
+		}
+		unreadable, e := refusal(clerk2, id)
+		gone, _ := refusal(clerk2, missing)
+		goneToOwner, _ := refusal(clerk1, missing)
+		if unreadable != gone || gone != goneToOwner {
+			t.Errorf("refusals differ:\n unreadable record: %s\n missing record:    %s\n missing, to the owner: %s", unreadable, gone, goneToOwner)
+		}
+		if e.Extensions["code"] != "NOT_FOUND" || e.Extensions["check"] != "read" || strings.Contains(e.Message, id) {
+			t.Errorf("refusal %s, want NOT_FOUND on the read check, without the id", unreadable)
+		}
+	})
+}
