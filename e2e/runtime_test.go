@@ -130,3 +130,24 @@ func TestTransitionRefusalOfUnreadableAndMissingRecords(t *testing.T) {
 		}
 	})
 }
+
+// TestAutomationCycleCountsOnlyAutomationsThatRun creates a task whose automation creates a follow-up
+// task: the automation's `when` does not hold for the follow-up, so it does not run again and there is
+// no cycle.
+func TestAutomationCycleCountsOnlyAutomationsThatRun(t *testing.T) {
+	onEachDB(t, runtimeApp(t), func(t *testing.T, admin *apptest.Server) {
+		clerk := admin.As(t, "clerk1", "clerk123")
+		r := clerk.GraphQL(t, `mutation { createTask(input: {name: "Checkup"}) { id } }`, nil)
+		if len(r.Errors) > 0 {
+			t.Fatalf("creating a task whose automation creates a follow-up: %+v", r.Errors)
+		}
+		d := query(t, admin, `{ tasks(orderBy: [{field: NAME}]) { edges { node { name kind } } } }`, nil)
+		var got []string
+		for _, e := range list(t, d, "tasks.edges") {
+			got = append(got, str(t, e, "node.name")+"/"+str(t, e, "node.kind"))
+		}
+		if want := []string{"Checkup/visit", "Follow up: Checkup/followUp"}; !slices.Equal(got, want) {
+			t.Errorf("tasks %v, want %v", got, want)
+		}
+	})
+}
