@@ -151,3 +151,47 @@ func TestAutomationCycleCountsOnlyAutomationsThatRun(t *testing.T) {
 		}
 	})
 }
+
+// TestUniqueViolationsNameTheirFields writes values another record holds already: a unique field is named,
+// a composite unique index names all its fields, and nothing else about the other record (which this user
+// may not read) is told: not its id, not its other values.
+func TestUniqueViolationsNameTheirFields(t *testing.T) {
+	onEachDB(t, runtimeApp(t), func(t *testing.T, admin *apptest.Server) {
+		clerk2 := admin.As(t, "clerk2", "clerk123")
+		other := idOf(t, admin, "patients", `{name: "Zhang San"}`)
+		before := count(t, admin, "patients", "")
+		fields := func(e apptest.Error) []string {
+			var out []string
+			for _, f := range e.Extensions["fields"].([]any) {
+				out = append(out, str(t, f, "field")+":"+str(t, f, "rule"))
+			}
+			return out
+		}
+		leaks := func(e apptest.Error, secrets ...string) {
+			t.Helper()
+			s := jsonString(e)
+			for _, x := range append(secrets, other, "Key (") {
+				if strings.Contains(s, x) {
+					t.Errorf("the refusal tells %q about the other record: %s", x, s)
+				}
+			}
+		}
+
+		e := mustFail(t, clerk2, `mutation { createPatient(input: {name: "Li Si", idCard: "110101199003078888"}) { id } }`, nil)
+		if got := fields(e); e.Extensions["code"] != "VALIDATION" || !slices.Equal(got, []string{"idCard:unique"}) || !strings.Contains(e.Message, "idCard") {
+			t.Errorf("duplicate idCard: %+v (fields %v), want idCard named as unique", e, got)
+		}
+		leaks(e, "Zhang San", "13900000001")
+
+		e = mustFail(t, clerk2, `mutation { createPatient(input: {name: "Zhang San", phone: "13900000001"}) { id } }`, nil)
+		if got := fields(e); !slices.Equal(got, []string{"name:unique", "phone:unique"}) ||
+			!strings.Contains(e.Message, "name") || !strings.Contains(e.Message, "phone") {
+			t.Errorf("duplicate name and phone: %+v (fields %v), want both named as unique together", e, got)
+		}
+		leaks(e, "110101199003078888")
+
+		if n := count(t, admin, "patients", ""); n != before {
+			t.Errorf("%d patients after the refusals, want %d", n, before)
+		}
+	})
+}
