@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/crmgen/crmgen/internal/apptest"
+	"github.com/crmgen/crmgen/platform/audit"
+	"github.com/crmgen/crmgen/platform/database"
 )
 
 // runtimeApp is the app of testdata/runtime: the runtime's rules on every write path (see the model's
@@ -192,6 +195,66 @@ func TestUniqueViolationsNameTheirFields(t *testing.T) {
 
 		if n := count(t, admin, "patients", ""); n != before {
 			t.Errorf("%d patients after the refusals, want %d", n, before)
+		}
+	})
+}
+
+// TestAuditOfDeletes deletes records for good: the deleted record's history keeps its last values, and
+// each record that referred to it through an onDelete: setNull relation records the null, by the user
+// who deleted, with its stored computed fields recomputed.
+func TestAuditOfDeletes(t *testing.T) {
+	onEachDSN(t, runtimeApp(t), func(t *testing.T, admin *apptest.Server, dsn string) {
+		boss := admin.As(t, "boss", "manager123")
+		vendor := idOf(t, admin, "vendors", `{name: "Acme"}`)
+		team := idOf(t, admin, "teams", `{name: "North"}`)
+		patient := idOf(t, admin, "patients", `{name: "Zhang San"}`)
+		query(t, boss, `mutation($id: ID!) { deleteVendor(id: $id) }`, map[string]any{"id": vendor})
+		query(t, boss, `mutation($id: ID!) { deleteTeam(id: $id) }`, map[string]any{"id": team})
+
+		lastChange := func(what string, hist []any, field, old string) {
+			t.Helper()
+			if len(hist) == 0 {
+				t.Fatalf("%s: no history", what)
+			}
+			e := hist[len(hist)-1]
+			var got []string
+			for _, c := range list(t, e, "changes") {
+				got = append(got, str(t, c, "field")+":"+text(at(t, c, "old"))+"→"+text(at(t, c, "new")))
+			}
+			if at(t, e, "op") != "update" || at(t, e, "username") != "boss" || !slices.Contains(got, field+":"+old+"→null") {
+				t.Errorf("%s: last history entry %s, want an update by boss with %s: %s → null", what, jsonString(e), field, old)
+			}
+		}
+		b := billByNumber(t, admin, "B-1")
+		lastChange("bill B-1", list(t, b, "history"), "vendor", vendor)
+		if b["vendorCity"] != nil {
+			t.Errorf("bill B-1's vendorCity %v after its vendor was deleted, want null", b["vendorCity"])
+		}
+		p := query(t, admin, `query($id: ID!) { node(id: $id) { ... on Patient { history { op username changes { field old new } } } } }`,
+			map[string]any{"id": patient})
+		lastChange("patient", list(t, p, "node.history"), "department", team)
+
+		// The deleted vendor's own history is in the database only: no record is left to ask.
+		db, err := database.Open(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		id, _ := strconv.Atoi(vendor)
+		entries, err := audit.History(context.Background(), db.SQL, db.Dialect, "Vendor", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) == 0 {
+			t.Fatal("the deleted vendor has no history")
+		}
+		last := entries[len(entries)-1]
+		var got []string
+		for _, c := range last.Changes {
+			got = append(got, c.Field+":"+text(c.Old)+"→"+text(c.New))
+		}
+		if last.Op != audit.OpDelete || last.Username != "boss" || !slices.Contains(got, "name:Acme→null") || !slices.Contains(got, "city:Hangzhou→null") {
+			t.Errorf("the vendor's delete entry: %s by %s with %v, want its name and city as old values", last.Op, last.Username, got)
 		}
 	})
 }

@@ -69,21 +69,29 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		if err := rt.checkRestrict(ctx, info, m); err != nil {
 			return nil, err
 		}
+		soft := e.Has(metamodel.TraitSoftDelete) && !hardDeletes(ctx)
 		var pending *pendingAudit
 		if record {
 			var err error
 			if pending, err = rt.beforeAudit(ctx, info, m, audit.OpDelete); err != nil {
 				return nil, err
 			}
+			if !soft {
+				if err := rt.lastValues(ctx, info, pending); err != nil {
+					return nil, err
+				}
+			}
 		}
 		var (
 			v   ent.Value
 			err error
 		)
-		if e.Has(metamodel.TraitSoftDelete) && !hardDeletes(ctx) {
+		if soft {
 			v, err = rt.softDelete(ctx, m)
-		} else if v, err = next.Mutate(ctx, m); err != nil {
-			err = translate(err, info, true)
+		} else if err = rt.nullReferences(ctx, info, m); err == nil {
+			if v, err = next.Mutate(ctx, m); err != nil {
+				err = translate(err, info, true)
+			}
 		}
 		if err != nil {
 			return nil, err
