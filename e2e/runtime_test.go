@@ -2,12 +2,16 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crmgen/crmgen/internal/apptest"
+	"github.com/crmgen/crmgen/internal/pgtest"
 	"github.com/crmgen/crmgen/platform/audit"
 	"github.com/crmgen/crmgen/platform/database"
 )
@@ -257,4 +261,102 @@ func TestAuditOfDeletes(t *testing.T) {
 			t.Errorf("the vendor's delete entry: %s by %s with %v, want its name and city as old values", last.Op, last.Username, got)
 		}
 	})
+}
+
+// TestTimerStepsAndSeededHistory lets timers fire: one that only notifies and one whose transition its
+// guard refuses leave the workflow history as it was, a timer transition that runs is a step; records
+// loaded with the model's data are seeded (not created) in the workflow history, the audit history and
+// the admin's timeline and history, in both languages.
+func TestTimerStepsAndSeededHistory(t *testing.T) {
+	a := runtimeApp(t)
+	each := func(t *testing.T, admin *apptest.Server) {
+		clerk, boss := proc{t, admin.As(t, "clerk1", "clerk123")}, proc{t, admin.As(t, "boss", "manager123")}
+		due := stamp(time.Now().Add(time.Second))
+		create := func(input string) string {
+			return str(t, query(t, clerk.s, `mutation($due: Time) { createBill(input: {dueAt: $due, `+input+`}) { id } }`, map[string]any{"due": due}),
+				"createBill.id")
+		}
+		unpaid := create(`number: "D-1", amount: 100`)
+		settled := create(`number: "D-2", amount: 50, paidAmount: 50`)
+		reminded := func() bool {
+			for _, it := range list(t, query(t, boss.s, `{ inbox(first: 50) { title link } }`, nil), "inbox") {
+				if str(t, it, "title") == "Bill due" && strings.HasSuffix(str(t, it, "link"), "/"+unpaid) {
+					return true
+				}
+			}
+			return false
+		}
+		closed := func() bool { return billByNumber(t, boss.s, "D-2")["status"] == "closed" }
+		if !waitFor(20*time.Second, func() bool { return reminded() && closed() }) {
+			t.Fatalf("the timers did not fire: reminded %v, D-2 closed %v", reminded(), closed())
+		}
+		time.Sleep(time.Second) // several more timer rounds
+		if got, want := steps(t, billByNumber(t, boss.s, "D-1")), []string{">open:(created)@clerk1"}; !slices.Equal(got, want) {
+			t.Errorf("D-1 (reminded, settle refused) history %v, want %v", got, want)
+		}
+		if got, want := steps(t, billByNumber(t, boss.s, "D-2")), []string{">open:(created)@clerk1", "open>closed:settle@system"}; !slices.Equal(got, want) {
+			t.Errorf("D-2 (settled by its timer, id %s) history %v, want %v", settled, got, want)
+		}
+
+		for number, state := range map[string]string{"B-1": "open", "B-2": "paid"} {
+			b := billByNumber(t, admin, number)
+			if got, want := steps(t, b), []string{">" + state + ":(seeded)@system"}; !slices.Equal(got, want) {
+				t.Errorf("seeded %s: workflow history %v, want %v", number, got, want)
+			}
+			if h := list(t, b, "history"); len(h) == 0 || at(t, h[0], "op") != "seed" {
+				t.Errorf("seeded %s: audit history %s, want it to start with a seed", number, jsonString(h))
+			}
+		}
+		id := str(t, billByNumber(t, admin, "B-1"), "id")
+		for _, l := range []struct{ lang, seeded, created string }{{"zh", "初始化", "创建"}, {"en", "seeded", "created"}} {
+			code, body := fetchPage(t, admin, "/e/Bill/"+id, l.lang)
+			if code != http.StatusOK {
+				t.Fatalf("%s: detail of B-1: %d", l.lang, code)
+			}
+			for _, part := range []string{"timeline", "history"} {
+				s := between(body, `id="`+part+`"`, "</ol>")
+				if !strings.Contains(s, l.seeded) || strings.Contains(s, l.created) {
+					t.Errorf("%s: the %s of a seeded record says %q, want %q and not %q", l.lang, part, s, l.seeded, l.created)
+				}
+			}
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		each(t, a.Start(t, apptest.SQLitePath(t), fastTimers...).As(t, "admin", "admin123"))
+	})
+	t.Run("postgres", func(t *testing.T) { each(t, a.Start(t, pgtest.DSN(t), fastTimers...).As(t, "admin", "admin123")) })
+}
+
+// fetchPage GETs a path of the app as s's user, in lang (Accept-Language; "" for none), and returns the
+// status and body.
+func fetchPage(t *testing.T, s *apptest.Server, path, lang string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	if s.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+	}
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return r.StatusCode, string(b)
+}
+
+// between returns the part of page from the first from up to the next to after it, "" when from is
+// absent: enough to look for words in one section of a page.
+func between(page, from, to string) string {
+	start := strings.Index(page, from)
+	if start < 0 {
+		return ""
+	}
+	rest := page[start:]
+	if end := strings.Index(rest, to); end >= 0 {
+		return rest[:end]
+	}
+	return rest
 }

@@ -39,7 +39,7 @@ func (rt *Runtime) beforeAudit(ctx context.Context, info *entityInfo, m ent.Muta
 		return nil, err
 	}
 	p.ids = ids
-	if op != audit.OpUpdate {
+	if op != audit.OpUpdate && op != audit.OpSeed {
 		return p, nil
 	}
 	one := m.Op().Is(ent.OpUpdateOne)
@@ -119,13 +119,16 @@ func (info *entityInfo) valuesOf(obj any) []audit.Change {
 	return out
 }
 
-// afterCreateAudit describes a created record.
-func afterCreateAudit(info *entityInfo, m ent.Mutation) *pendingAudit {
+// afterCreateAudit describes a created record: created, or seeded when ctx loads the model's data.
+func afterCreateAudit(ctx context.Context, info *entityInfo, m ent.Mutation) *pendingAudit {
 	if !info.e.Has(metamodel.TraitAudit) {
 		return nil
 	}
 	id, _ := m.(interface{ ID() (int, bool) }).ID()
 	p := &pendingAudit{op: audit.OpCreate, ids: []int{id}}
+	if IsLoading(ctx) {
+		p.op = audit.OpSeed
+	}
 	names := m.Fields()
 	sort.Strings(names)
 	for _, name := range names {

@@ -116,7 +116,7 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 			return nil, translate(err, info, false)
 		}
 		if record {
-			err = rt.writeAudit(ctx, info, m, afterCreateAudit(info, m))
+			err = rt.writeAudit(ctx, info, m, afterCreateAudit(ctx, info, m))
 		}
 		return v, err
 	}
@@ -133,14 +133,17 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 	var pending *pendingAudit
 	if record {
 		op := audit.OpUpdate
-		if restoring(ctx) {
+		switch {
+		case restoring(ctx):
 			op = audit.OpRestore
+		case IsLoading(ctx):
+			op = audit.OpSeed // a reference data loading sets once every record exists
 		}
 		var err error
 		if pending, err = rt.beforeAudit(ctx, info, m, op); err != nil {
 			return nil, err
 		}
-		if pending != nil && op == audit.OpUpdate && len(pending.changes) == 0 {
+		if pending != nil && op != audit.OpRestore && len(pending.changes) == 0 {
 			pending = nil // nothing changed that the history shows
 		}
 	}
