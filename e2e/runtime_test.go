@@ -327,6 +327,32 @@ func TestTimerStepsAndSeededHistory(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) { each(t, a.Start(t, pgtest.DSN(t), fastTimers...).As(t, "admin", "admin123")) })
 }
 
+// TestAdminTeamFollowsRoles signs in as a clerk, whose roles grant nothing on Team while the manager's do:
+// Team is not on the clerk's home and its screens answer 403, as for any entity the user may not read,
+// while the manager sees it. User, which no role mentions, stays readable by everyone.
+func TestAdminTeamFollowsRoles(t *testing.T) {
+	onEachDB(t, runtimeApp(t), func(t *testing.T, admin *apptest.Server) {
+		clerk, boss := admin.As(t, "clerk1", "clerk123"), admin.As(t, "boss", "manager123")
+		_, home := fetchPage(t, clerk, "/", "en")
+		if strings.Contains(home, `data-entity="Team"`) || !strings.Contains(home, `data-entity="User"`) {
+			t.Errorf("the clerk's home lists Team or not User:\n%s", between(home, "<main", "</main>"))
+		}
+		team := idOf(t, admin, "teams", `{name: "North"}`)
+		for _, path := range []string{"/e/Team", "/e/Team/new", "/e/Team/tree", "/e/Team/" + team, "/e/Team/" + team + "/edit"} {
+			if code, _ := fetchPage(t, clerk, path, "en"); code != http.StatusForbidden {
+				t.Errorf("the clerk opens %s: %d, want 403", path, code)
+			}
+		}
+		_, home = fetchPage(t, boss, "/", "en")
+		if !strings.Contains(home, `data-entity="Team"`) {
+			t.Errorf("the manager's home does not list Team")
+		}
+		if code, _ := fetchPage(t, boss, "/e/Team", "en"); code != http.StatusOK {
+			t.Errorf("the manager opens the list of teams: %d, want 200", code)
+		}
+	})
+}
+
 // fetchPage GETs a path of the app as s's user, in lang (Accept-Language; "" for none), and returns the
 // status and body.
 func fetchPage(t *testing.T, s *apptest.Server, path, lang string) (int, string) {

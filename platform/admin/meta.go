@@ -65,6 +65,10 @@ func access(ctx context.Context, entity string) *enforce.Access {
 // canRead reports whether the access lets the user read any row.
 func canRead(a *enforce.Access) bool { return a.All || len(a.Read) > 0 }
 
+// canCreate reports whether the access lets the user create records (which a role may grant without the
+// right to read them).
+func canCreate(a *enforce.Access) bool { return a.All || a.Create }
+
 // hidden reports whether the member is hidden from the user everywhere.
 func hidden(a *enforce.Access, name string) bool { return !a.All && a.Hidden[name] }
 
