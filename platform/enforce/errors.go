@@ -200,10 +200,8 @@ func (info *entityInfo) modelName(column string) string {
 // restricting lists the relations that refer to e with onDelete: restrict.
 func restricting(e *metamodel.Entity) []string {
 	var out []string
-	for _, r := range e.Relations {
-		if (r.Kind == metamodel.HasMany || r.Kind == metamodel.HasOne) && r.InverseRel.OnDelete == metamodel.OnDeleteRestrict {
-			out = append(out, r.Target.Name+"."+r.InverseRel.Name)
-		}
+	for _, r := range referring(e, metamodel.OnDeleteRestrict) {
+		out = append(out, r.Target.Name+"."+r.InverseRel.Name)
 	}
 	if len(out) == 0 {
 		out = []string{"a reference"}

@@ -35,12 +35,7 @@ func (rt *Runtime) records() (records, error) {
 // is not authorized again, reaches referring records the user may not read and ones that are
 // soft-deleted, and sets off no automations (nor did the database's null).
 func (rt *Runtime) nullReferences(ctx context.Context, info *entityInfo, m ent.Mutation) error {
-	var rels []*metamodel.Relation
-	for _, r := range info.e.Relations {
-		if (r.Kind == metamodel.HasMany || r.Kind == metamodel.HasOne) && r.InverseRel.OnDelete == metamodel.OnDeleteSetNull {
-			rels = append(rels, r)
-		}
-	}
+	rels := referring(info.e, metamodel.OnDeleteSetNull)
 	if len(rels) == 0 {
 		return nil
 	}
