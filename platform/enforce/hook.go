@@ -137,7 +137,7 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		case restoring(ctx):
 			op = audit.OpRestore
 		case IsLoading(ctx):
-			op = audit.OpSeed // a reference data loading sets once every record exists
+			op = audit.OpSeed // data loading sets a reference to a record it loaded later
 		}
 		var err error
 		if pending, err = rt.beforeAudit(ctx, info, m, op); err != nil {

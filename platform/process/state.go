@@ -48,8 +48,8 @@ type (
 // guardState keeps w's state field to transitions. A create starts in the initial state (the field's
 // default) and, once saved, records the step and schedules the state's timers; the system may create a
 // record in another state (demo data). A record loaded with the model's data, in whatever state, is
-// recorded as seeded. An update may write the field only as part of
-// the transition running in ctx, and then only if the record is still in the transition's from state.
+// recorded as seeded. An update may write the field only as part of the transition running in ctx, and
+// then only if the record is still in the transition's from state.
 func (e *Engine) guardState(ctx context.Context, w *metamodel.Workflow, m ent.Mutation) (func(context.Context) error, error) {
 	col := w.EntityRef.Field(w.Field).EntName()
 	v, set := m.Field(col)
