@@ -44,8 +44,20 @@ func kitchen(t *testing.T) *apptest.App { return built(t, "e2e/testdata/kitchen"
 // workflow timers are off: the demo data's dates are fixed, so which timers are due at start depends on
 // the day the tests run, and tests of the data must not (timer tests start their servers themselves).
 func onEachDB(t *testing.T, a *apptest.App, fn func(t *testing.T, s *apptest.Server)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, a.Start(t, apptest.SQLitePath(t), noTimers).As(t, "admin", "admin123")) })
-	t.Run("postgres", func(t *testing.T) { fn(t, a.Start(t, pgtest.DSN(t), noTimers).As(t, "admin", "admin123")) })
+	onEachDSN(t, a, func(t *testing.T, s *apptest.Server, _ string) { fn(t, s) })
+}
+
+// onEachDSN is onEachDB for tests that also read the database itself: fn gets its DSN.
+func onEachDSN(t *testing.T, a *apptest.App, fn func(t *testing.T, s *apptest.Server, dsn string)) {
+	for _, db := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"sqlite", apptest.SQLitePath}, {"postgres", pgtest.DSN}} {
+		t.Run(db.name, func(t *testing.T) {
+			dsn := db.dsn(t)
+			fn(t, a.Start(t, dsn, noTimers).As(t, "admin", "admin123"), dsn)
+		})
+	}
 }
 
 // noTimers turns an app's workflow timers off.

@@ -205,14 +205,6 @@ func TestAuditTrailOwnershipAndRestore(t *testing.T) {
 
 func get(t *testing.T, s *apptest.Server, path string) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
-	if s.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.Token)
-	}
-	r, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
-	return r.StatusCode
+	code, _ := fetchPage(t, s, path, "")
+	return code
 }

@@ -128,7 +128,7 @@ type AuditChange {
   new: JSON
 }
 
-"""One recorded operation on a record: create, update, delete or restore."""
+"""One recorded operation on a record: create, update, delete, restore, or seed (loaded with the model's data)."""
 type AuditEntry {
   id: ID!
   op: String!
@@ -155,12 +155,12 @@ type WorkflowTransition {
   requires: [String!]!
 }
 
-"""One step of a record's workflow: a transition, the record's creation, or a timer."""
+"""One step of a record's workflow: a transition, or the record's creation or seeding."""
 type WorkflowStep {
   workflow: String!
   from: String
   to: String!
-  """the transition's name, or (created), (seeded), (timer)"""
+  """the transition's name, or (created), (seeded)"""
   transition: String!
   """username; system for timers and data loading"""
   user: String

@@ -286,7 +286,7 @@ func (s *server) stateLabel(e *metamodel.Entity, state, lang string) string {
 }
 
 // transitionLabel is the label of a workflow transition of e, or of a step that was no transition:
-// "(created)", "(seeded)", "(timer)".
+// "(created)", "(seeded)".
 func (s *server) transitionLabel(e *metamodel.Entity, name, lang string) string {
 	if strings.HasPrefix(name, "(") {
 		return translate(lang, strings.Trim(name, "()"))

@@ -433,10 +433,19 @@ func (s *server) editForm(w http.ResponseWriter, r *http.Request) {
 func (s *server) create(w http.ResponseWriter, r *http.Request) { s.submitForm(w, r, true) }
 func (s *server) update(w http.ResponseWriter, r *http.Request) { s.submitForm(w, r, false) }
 
+// formEntity is entity for a form: a create form needs the right to create, an edit form the right to
+// read (the API decides on the update itself).
+func (s *server) formEntity(w http.ResponseWriter, r *http.Request, isNew bool) *metamodel.Entity {
+	if isNew {
+		return s.entityIf(w, r, (*enforce.Access).MayCreate)
+	}
+	return s.entity(w, r)
+}
+
 // showForm serves an empty create form (prefilled from the query, e.g. ?patient=12 from a related list)
 // or the edit form of a record.
 func (s *server) showForm(w http.ResponseWriter, r *http.Request, isNew bool) {
-	e := s.entity(w, r)
+	e := s.formEntity(w, r, isNew)
 	if e == nil {
 		return
 	}
@@ -528,7 +537,7 @@ func ruleText(lang, v string) string {
 
 // submitForm creates or updates a record from the posted form.
 func (s *server) submitForm(w http.ResponseWriter, r *http.Request, isNew bool) {
-	e := s.entity(w, r)
+	e := s.formEntity(w, r, isNew)
 	if e == nil {
 		return
 	}

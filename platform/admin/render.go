@@ -17,6 +17,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/requestid"
 	views "github.com/crmgen/crmgen/templates/admin"
 )
@@ -205,11 +206,23 @@ func flashText(lang, v string) string {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// entity resolves the {entity} of a path, or answers 404.
+// entity resolves the {entity} of a path for a screen that reads it, or answers 404 when the model has no
+// such entity and 403 when the user may read none of its records: such an entity has no screens for them,
+// as it has no card on their home. The built-in User and Team follow the same rule (every signed-in user
+// may read them unless a role of the model declares who may).
 func (s *server) entity(w http.ResponseWriter, r *http.Request) *metamodel.Entity {
+	return s.entityIf(w, r, (*enforce.Access).MayRead)
+}
+
+// entityIf is entity for a screen that needs the right may grants (MayCreate for a create form).
+func (s *server) entityIf(w http.ResponseWriter, r *http.Request, may func(*enforce.Access) bool) *metamodel.Entity {
 	e := s.cfg.Model.Entity(r.PathValue("entity"))
-	if e == nil {
+	switch {
+	case e == nil:
 		s.fail(w, r, http.StatusNotFound, nil)
+	case !may(access(r.Context(), e.Name)):
+		s.fail(w, r, http.StatusForbidden, nil)
+		return nil
 	}
 	return e
 }

@@ -21,6 +21,7 @@ const (
 	OpUpdate  = "update"
 	OpDelete  = "delete"
 	OpRestore = "restore"
+	OpSeed    = "seed" // loaded with the model's data (METAMODEL.md: "the history records it as seeded")
 )
 
 // DDL creates the audit table; the app runs it at start.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"entgo.io/ent"
@@ -23,6 +24,7 @@ type pendingAudit struct {
 	op      string
 	ids     []int
 	changes []audit.Change
+	byID    map[int][]audit.Change // changes of one row each (a delete's last values), instead of changes
 }
 
 // beforeAudit collects, before an update or delete runs, what its entries need: the rows' ids and, for a
@@ -37,7 +39,7 @@ func (rt *Runtime) beforeAudit(ctx context.Context, info *entityInfo, m ent.Muta
 		return nil, err
 	}
 	p.ids = ids
-	if op != audit.OpUpdate {
+	if op != audit.OpUpdate && op != audit.OpSeed {
 		return p, nil
 	}
 	one := m.Op().Is(ent.OpUpdateOne)
@@ -69,13 +71,64 @@ func (rt *Runtime) beforeAudit(ctx context.Context, info *entityInfo, m ent.Muta
 	return p, nil
 }
 
-// afterCreateAudit describes a created record.
-func afterCreateAudit(info *entityInfo, m ent.Mutation) *pendingAudit {
+// lastValues records, before rows are deleted for good, the values each held: its delete entry keeps
+// them as old values (with null new ones), so the history tells what was deleted.
+func (rt *Runtime) lastValues(ctx context.Context, info *entityInfo, p *pendingAudit) error {
+	if p == nil || len(p.ids) == 0 {
+		return nil
+	}
+	recs, err := rt.records()
+	if err != nil {
+		return err
+	}
+	p.byID = map[int][]audit.Change{}
+	read := System(IncludeDeleted(ctx))
+	for _, id := range p.ids {
+		obj, err := recs.Get(read, info.e.Name, id)
+		if err != nil {
+			if IsNotFound(err) {
+				continue
+			}
+			return err
+		}
+		p.byID[id] = info.valuesOf(obj)
+	}
+	return nil
+}
+
+// valuesOf lists the non-null members of a loaded record (a generated ent entity struct, whose JSON names
+// are the ent field names) as changes from their value to null.
+func (info *entityInfo) valuesOf(obj any) []audit.Change {
+	v := reflect.Indirect(reflect.ValueOf(obj))
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	out := []audit.Change{}
+	for i := range v.NumField() {
+		sf := v.Type().Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		member, ok := info.member(name)
+		if !ok || !sf.IsExported() {
+			continue
+		}
+		if old := jsonValue(v.Field(i).Interface()); old != nil {
+			out = append(out, audit.Change{Field: member, Old: old})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+// afterCreateAudit describes a created record: created, or seeded when ctx loads the model's data.
+func afterCreateAudit(ctx context.Context, info *entityInfo, m ent.Mutation) *pendingAudit {
 	if !info.e.Has(metamodel.TraitAudit) {
 		return nil
 	}
 	id, _ := m.(interface{ ID() (int, bool) }).ID()
 	p := &pendingAudit{op: audit.OpCreate, ids: []int{id}}
+	if IsLoading(ctx) {
+		p.op = audit.OpSeed
+	}
 	names := m.Fields()
 	sort.Strings(names)
 	for _, name := range names {
@@ -145,6 +198,11 @@ func (rt *Runtime) writeAudit(ctx context.Context, info *entityInfo, m ent.Mutat
 	}
 	for _, id := range p.ids {
 		e.RecordID = id
+		if p.byID != nil {
+			if e.Changes = p.byID[id]; e.Changes == nil {
+				e.Changes = []audit.Change{}
+			}
+		}
 		if err := audit.Write(ctx, ex, rt.Dialect, e); err != nil {
 			return err
 		}

@@ -101,16 +101,18 @@ func (e *RestrictError) Error() string {
 }
 
 var (
-	sqliteColumn = regexp.MustCompile(`constraint failed: [a-z0-9_]+\.([a-z0-9_]+)`)
-	pgKeyColumn  = regexp.MustCompile(`Key \(([a-z0-9_, ]+)\)`)
+	sqliteColumns = regexp.MustCompile(`constraint failed: ([a-z0-9_]+\.[a-z0-9_]+(?:, [a-z0-9_]+\.[a-z0-9_]+)*)`)
+	pgKeyColumns  = regexp.MustCompile(`Key \(([a-z0-9_, ]+)\)`)
 )
 
-// translate turns a database constraint error into an error naming the model's field and rule. Other
-// errors are returned as they are.
+// translate turns a database constraint error into an error naming the model's fields and rule. A unique
+// violation names every field of the constraint (all of a composite index) and nothing else: not the
+// other record, its id or its other values, which the user may not be allowed to read. Other errors are
+// returned as they are.
 func translate(err error, info *entityInfo, deleting bool) error {
 	var (
-		kind   string // unique | notnull | fk
-		column string
+		kind    string   // unique | notnull | fk
+		columns []string // the constraint's columns, in its order
 	)
 	var se *sqlite3.Error
 	var pe *pgconn.PgError
@@ -120,13 +122,15 @@ func translate(err error, info *entityInfo, deleting bool) error {
 		case "23505":
 			kind = "unique"
 		case "23502":
-			kind, column = "notnull", pe.ColumnName
+			kind = "notnull"
 		case "23503":
 			kind = "fk"
 		}
-		if column == "" {
-			if mm := pgKeyColumn.FindStringSubmatch(pe.Detail); mm != nil {
-				column = strings.TrimSpace(strings.Split(mm[1], ",")[0])
+		if pe.ColumnName != "" {
+			columns = []string{pe.ColumnName}
+		} else if mm := pgKeyColumns.FindStringSubmatch(pe.Detail); mm != nil {
+			for _, c := range strings.Split(mm[1], ",") {
+				columns = append(columns, strings.TrimSpace(c))
 			}
 		}
 	case errors.As(err, &se):
@@ -139,25 +143,45 @@ func translate(err error, info *entityInfo, deleting bool) error {
 		case strings.Contains(msg, "FOREIGN KEY constraint failed"):
 			kind = "fk"
 		}
-		if mm := sqliteColumn.FindStringSubmatch(msg); mm != nil {
-			column = mm[1]
+		if mm := sqliteColumns.FindStringSubmatch(msg); mm != nil {
+			for _, c := range strings.Split(mm[1], ", ") {
+				_, col, _ := strings.Cut(c, ".")
+				columns = append(columns, col)
+			}
 		}
 	default:
 		return err
 	}
+	first := ""
+	if len(columns) > 0 {
+		first = columns[0]
+	}
 	switch kind {
 	case "unique":
-		name := info.modelName(column)
-		return &ValidationError{Fields: []*FieldError{{Entity: info.e.Name, Field: name, Rule: RuleUnique,
-			Msg: "another record already has this value"}}}
+		if len(columns) == 0 {
+			columns = []string{""}
+		}
+		names := make([]string, len(columns))
+		for i, c := range columns {
+			names[i] = info.modelName(c)
+		}
+		msg := "another record already has this value"
+		if len(names) > 1 {
+			msg = "another record already has the same " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+		}
+		ve := &ValidationError{}
+		for _, name := range names {
+			ve.Fields = append(ve.Fields, &FieldError{Entity: info.e.Name, Field: name, Rule: RuleUnique, Msg: msg})
+		}
+		return ve
 	case "notnull":
-		return &ValidationError{Fields: []*FieldError{{Entity: info.e.Name, Field: info.modelName(column),
+		return &ValidationError{Fields: []*FieldError{{Entity: info.e.Name, Field: info.modelName(first),
 			Rule: RuleRequired, Msg: "is required"}}}
 	case "fk":
 		if deleting {
 			return &RestrictError{Entity: info.e.Name, Relations: restricting(info.e)}
 		}
-		return &ValidationError{Fields: []*FieldError{{Entity: info.e.Name, Field: info.modelName(column),
+		return &ValidationError{Fields: []*FieldError{{Entity: info.e.Name, Field: info.modelName(first),
 			Rule: RuleExists, Msg: "refers to a record that does not exist"}}}
 	}
 	return err
@@ -177,10 +201,8 @@ func (info *entityInfo) modelName(column string) string {
 // restricting lists the relations that refer to e with onDelete: restrict.
 func restricting(e *metamodel.Entity) []string {
 	var out []string
-	for _, r := range e.Relations {
-		if (r.Kind == metamodel.HasMany || r.Kind == metamodel.HasOne) && r.InverseRel.OnDelete == metamodel.OnDeleteRestrict {
-			out = append(out, r.Target.Name+"."+r.InverseRel.Name)
-		}
+	for _, r := range referring(e, metamodel.OnDeleteRestrict) {
+		out = append(out, r.Target.Name+"."+r.InverseRel.Name)
 	}
 	if len(out) == 0 {
 		out = []string{"a reference"}

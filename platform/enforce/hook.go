@@ -65,7 +65,7 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 }
 
 // apply runs an authorized mutation with the platform's rules: owner stamping, defaults, validation,
-// soft delete, optimistic locking and the audit trail.
+// stored computed fields, soft delete, optimistic locking and the audit trail.
 func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, next ent.Mutator) (ent.Value, error) {
 	e := info.e
 	record := !auditOff(ctx)
@@ -74,21 +74,29 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		if err := rt.checkRestrict(ctx, info, m); err != nil {
 			return nil, err
 		}
+		soft := e.Has(metamodel.TraitSoftDelete) && !hardDeletes(ctx)
 		var pending *pendingAudit
 		if record {
 			var err error
 			if pending, err = rt.beforeAudit(ctx, info, m, audit.OpDelete); err != nil {
 				return nil, err
 			}
+			if !soft {
+				if err := rt.lastValues(ctx, info, pending); err != nil {
+					return nil, err
+				}
+			}
 		}
 		var (
 			v   ent.Value
 			err error
 		)
-		if e.Has(metamodel.TraitSoftDelete) && !hardDeletes(ctx) {
+		if soft {
 			v, err = rt.softDelete(ctx, m)
-		} else if v, err = next.Mutate(ctx, m); err != nil {
-			err = translate(err, info, true)
+		} else if err = rt.nullReferences(ctx, info, m); err == nil {
+			if v, err = next.Mutate(ctx, m); err != nil {
+				err = translate(err, info, true)
+			}
 		}
 		if err != nil {
 			return nil, err
@@ -106,6 +114,9 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		if err := rt.validate(ctx, info, m, true, bySystem); err != nil {
 			return nil, err
 		}
+		if err := rt.compute(ctx, info, m); err != nil {
+			return nil, err
+		}
 		if err := rt.checkHandover(ctx, info, m, handover); err != nil {
 			return nil, err
 		}
@@ -114,12 +125,15 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 			return nil, translate(err, info, false)
 		}
 		if record {
-			err = rt.writeAudit(ctx, info, m, afterCreateAudit(info, m))
+			err = rt.writeAudit(ctx, info, m, afterCreateAudit(ctx, info, m))
 		}
 		return v, err
 	}
 	// update, update one
 	if err := rt.validate(ctx, info, m, false, nil); err != nil {
+		return nil, err
+	}
+	if err := rt.compute(ctx, info, m); err != nil {
 		return nil, err
 	}
 	if e.Has(metamodel.TraitSoftDelete) && !includesDeleted(ctx) {
@@ -128,14 +142,17 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 	var pending *pendingAudit
 	if record {
 		op := audit.OpUpdate
-		if restoring(ctx) {
+		switch {
+		case restoring(ctx):
 			op = audit.OpRestore
+		case IsLoading(ctx):
+			op = audit.OpSeed // data loading sets a reference to a record it loaded later
 		}
 		var err error
 		if pending, err = rt.beforeAudit(ctx, info, m, op); err != nil {
 			return nil, err
 		}
-		if pending != nil && op == audit.OpUpdate && len(pending.changes) == 0 {
+		if pending != nil && op != audit.OpRestore && len(pending.changes) == 0 {
 			pending = nil // nothing changed that the history shows
 		}
 	}

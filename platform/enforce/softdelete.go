@@ -37,12 +37,7 @@ func (rt *Runtime) softDelete(ctx context.Context, m ent.Mutation) (ent.Value, e
 // onDelete: restrict, naming exactly the relations that still hold references. (The database's foreign
 // keys enforce the same for hard deletes; this also covers soft deletes and gives the precise message.)
 func (rt *Runtime) checkRestrict(ctx context.Context, info *entityInfo, m ent.Mutation) error {
-	var restricting []*metamodel.Relation
-	for _, r := range info.e.Relations {
-		if (r.Kind == metamodel.HasMany || r.Kind == metamodel.HasOne) && r.InverseRel.OnDelete == metamodel.OnDeleteRestrict {
-			restricting = append(restricting, r)
-		}
-	}
+	restricting := referring(info.e, metamodel.OnDeleteRestrict)
 	if len(restricting) == 0 {
 		return nil
 	}
@@ -86,6 +81,18 @@ func (rt *Runtime) checkRestrict(ctx context.Context, info *entityInfo, m ent.Mu
 		return &RestrictError{Entity: info.e.Name, Relations: blocking}
 	}
 	return nil
+}
+
+// referring returns the relations of e to the records that refer to it (the other ends of their belongsTo
+// relations) whose onDelete is action.
+func referring(e *metamodel.Entity, action string) []*metamodel.Relation {
+	var out []*metamodel.Relation
+	for _, r := range e.Relations {
+		if (r.Kind == metamodel.HasMany || r.Kind == metamodel.HasOne) && r.InverseRel.OnDelete == action {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // hiddenWithParent is the predicate hiding records whose parent, through a cascade relation, is

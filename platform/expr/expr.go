@@ -183,6 +183,15 @@ func Record(e *metamodel.Entity, obj any) map[string]any {
 	return out
 }
 
+// Value converts a value as ent holds it (a mutation's field value) into what expressions see, as Record
+// converts a loaded record's fields.
+func Value(v any) any {
+	if v == nil {
+		return nil
+	}
+	return plain(reflect.ValueOf(v))
+}
+
 // plain turns a struct field into a CEL-friendly value: pointers dereferenced (nil stays nil), named string
 // types (ent enums) as string, ints as int64, JSON decoded.
 func plain(v reflect.Value) any {

@@ -179,17 +179,10 @@ func (e *Engine) runAll(ctx context.Context, as []*metamodel.Automation, ent *me
 	return nil
 }
 
+// runAutomation runs a when its `when` holds for rec. Only an automation that runs counts toward a cycle:
+// one that creates a record of its own entity for which its `when` does not hold (a visit's follow-up
+// task) stops there, and is no cycle.
 func (e *Engine) runAutomation(ctx context.Context, a *metamodel.Automation, ent *metamodel.Entity, id int, rec, old map[string]any) error {
-	c, _ := ctx.Value(chainKey{}).(*chain)
-	next := &chain{automation: a.Name, prev: c}
-	for l := c; l != nil; l = l.prev {
-		if l.automation == a.Name {
-			return &CycleError{Chain: next.names()}
-		}
-	}
-	if names := next.names(); len(names) > MaxChain {
-		return &CycleError{Chain: names}
-	}
 	now := e.now()
 	if a.When.Src != "" {
 		v, err := workflow.Eval(e.Model, ent.Name, a.When.Src, rec, workflow.Vars{User: principal(ctx), Now: now, Old: old})
@@ -199,6 +192,16 @@ func (e *Engine) runAutomation(ctx context.Context, a *metamodel.Automation, ent
 		if ok, _ := v.(bool); !ok {
 			return nil
 		}
+	}
+	c, _ := ctx.Value(chainKey{}).(*chain)
+	next := &chain{automation: a.Name, prev: c}
+	for l := c; l != nil; l = l.prev {
+		if l.automation == a.Name {
+			return &CycleError{Chain: next.names()}
+		}
+	}
+	if names := next.names(); len(names) > MaxChain {
+		return &CycleError{Chain: names}
 	}
 	occasion := fmt.Sprintf("automation:%s:%s:%d:%d", a.Name, ent.Name, id, now.UnixNano())
 	return e.do(context.WithValue(ctx, chainKey{}, next), "automation "+a.Name, occasion, ent, id, rec, old, a.Do)

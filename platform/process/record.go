@@ -40,21 +40,29 @@ func (e *Engine) load(ctx context.Context, entity string, id int) (map[string]an
 		if !ok {
 			continue
 		}
-		rel, err := e.get(sys, r.Target.Name, int(rid))
-		if err != nil {
-			if enforce.IsNotFound(err) {
-				rec[r.Name] = nil
-				continue
-			}
+		if rec[r.Name], err = e.related(sys, r, rid); err != nil {
 			return nil, err
 		}
-		nested := expr.Record(r.Target, rel)
-		for _, rr := range r.Target.Relations {
-			delete(nested, rr.Name) // one level deep; the CEL type has no relations below
-		}
-		nested["id"] = rid
-		rec[r.Name] = nested
 	}
+	return rec, nil
+}
+
+// related returns the record id of r's target as the record's relation r shows it to expressions: its id
+// and fields, without relations of its own; nil (an untyped nil, which CEL sees as null) when it does
+// not exist.
+func (e *Engine) related(ctx context.Context, r *metamodel.Relation, id int64) (any, error) {
+	obj, err := e.get(ctx, r.Target.Name, int(id))
+	if err != nil {
+		if enforce.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	rec := expr.Record(r.Target, obj)
+	for _, rr := range r.Target.Relations {
+		delete(rec, rr.Name) // one level deep; the CEL type has no relations below
+	}
+	rec["id"] = id
 	return rec, nil
 }
 

@@ -15,11 +15,9 @@ import (
 	"github.com/crmgen/crmgen/platform/workflow"
 )
 
-// Names of the workflow history steps that are not transitions.
-const (
-	stepCreated = "(created)" // a record created in the initial state
-	stepTimer   = "(timer)"   // a timer that only notified
-)
+// stepCreated names the workflow history step of a record created in the initial state, which is not a
+// transition (workflow.StepSeeded names that of a record loaded with the model's data).
+const stepCreated = "(created)"
 
 type transitionKey struct{}
 
@@ -49,8 +47,9 @@ type (
 
 // guardState keeps w's state field to transitions. A create starts in the initial state (the field's
 // default) and, once saved, records the step and schedules the state's timers; the system may create a
-// record in another state (demo data), recorded as seeded. An update may write the field only as part of
-// the transition running in ctx, and then only if the record is still in the transition's from state.
+// record in another state (demo data). A record loaded with the model's data, in whatever state, is
+// recorded as seeded. An update may write the field only as part of the transition running in ctx, and
+// then only if the record is still in the transition's from state.
 func (e *Engine) guardState(ctx context.Context, w *metamodel.Workflow, m ent.Mutation) (func(context.Context) error, error) {
 	col := w.EntityRef.Field(w.Field).EntName()
 	v, set := m.Field(col)
@@ -70,7 +69,7 @@ func (e *Engine) guardState(ctx context.Context, w *metamodel.Workflow, m ent.Mu
 				return fmt.Errorf("workflow %s: created %s has no id", w.Name, w.Entity)
 			}
 			step := stepCreated
-			if state != w.Initial {
+			if state != w.Initial || enforce.IsLoading(ctx) {
 				step = workflow.StepSeeded
 			}
 			return e.enter(ctx, w, id, "", state, step, "")

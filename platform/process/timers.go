@@ -70,8 +70,9 @@ func (e *Engine) FireDue(ctx context.Context, owner string) (int, error) {
 }
 
 // fire carries out one claimed timer as the system, in one transaction with marking it fired: its
-// notification, its transition (when the transition's checks pass), and a history step. A record that is
-// gone or has left the state (a cancel that raced the claim) only marks the timer fired.
+// notification and its transition (when the transition's checks pass; the transition is a step of the
+// record's history, a notification is not). A record that is gone or has left the state (a cancel that
+// raced the claim) only marks the timer fired.
 func (e *Engine) fire(ctx context.Context, tm workflow.Timer, owner string) (err error) {
 	txCtx, tx, err := e.Backend.OpenTx(enforce.System(ctx))
 	if err != nil {
@@ -108,7 +109,7 @@ func (e *Engine) fireIn(ctx context.Context, tm workflow.Timer) error {
 		}
 	}
 	if spec.Transition == "" {
-		return e.enter(ctx, w, tm.RecordID, tm.State, tm.State, stepTimer, source)
+		return nil // a notification is no step of the workflow: the record stays where it was
 	}
 	t := workflow.Find(w, spec.Transition)
 	if t == nil {
@@ -116,9 +117,10 @@ func (e *Engine) fireIn(ctx context.Context, tm workflow.Timer) error {
 	}
 	if err := workflow.Check(e.Model, w, t, rec, nil, true, source); err != nil {
 		// The transition does not apply now (its guard or requires fail): the timer has done what it can.
+		// Nothing happened to the record, so its history has no step; the log tells why.
 		e.Log.Info("timer transition refused", "timer", tm.ID, "transition", t.Name, "entity", tm.Entity,
 			"record", tm.RecordID, "reason", err)
-		return e.enter(ctx, w, tm.RecordID, tm.State, tm.State, stepTimer, source+": "+err.Error())
+		return nil
 	}
 	return e.run(ctx, w, t, tm.RecordID, rec, nil, source)
 }

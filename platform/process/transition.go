@@ -73,7 +73,8 @@ func (e *Engine) Transition(ctx context.Context, entity string, id int, name, co
 		return err
 	}
 	if rec == nil {
-		return &enforce.NotFoundError{Entity: entity}
+		// The same refusal as for a record the user may not read: the answer must not tell which it is.
+		return &workflow.NotFoundError{Entity: entity}
 	}
 	if err := workflow.Check(e.Model, w, t, rec, p, canRead, comment); err != nil {
 		var se *workflow.StateError

@@ -47,14 +47,14 @@ func (e *RoleError) Error() string {
 		quoteList(e.Roles, "or"))
 }
 
-// NotFoundError refuses a transition because the user may not read the record. Its message names no
-// state or field of the record: a row the user may not read does not exist for them.
+// NotFoundError refuses a transition because the user may not read the record, or it does not exist:
+// the two answer alike. Its message names nothing of the record, not even the id the user gave: a row
+// the user may not read does not exist for them.
 type NotFoundError struct {
 	Entity string
-	ID     any
 }
 
-func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %v not found", e.Entity, e.ID) }
+func (e *NotFoundError) Error() string { return e.Entity + " not found" }
 
 // RequiresError refuses a transition because required fields or relations are not set; Missing names all
 // of them, in the order the transition lists them.
@@ -143,7 +143,7 @@ func Available(m *metamodel.Model, w *metamodel.Workflow, rec map[string]any, p 
 func check(m *metamodel.Model, w *metamodel.Workflow, t *metamodel.Transition, rec map[string]any, p *auth.Principal,
 	canRead bool, comment string, withComment bool, now time.Time) error {
 	if p != nil && !canRead {
-		return &NotFoundError{Entity: w.Entity, ID: rec["id"]}
+		return &NotFoundError{Entity: w.Entity}
 	}
 	cur, _ := rec[w.Field].(string)
 	if !slices.Contains(t.From, cur) {
