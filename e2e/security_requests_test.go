@@ -311,3 +311,18 @@ func checkInternal(t *testing.T, s *apptest.Server, r *apptest.Response, what st
 		t.Errorf("%s: the log has no line with request=%s and the database's error", what, id)
 	}
 }
+
+// A record's history is a plain list (no page arguments): complexity counts it as a few entries, so
+// every record of a list with its history is an ordinary query, while unbounded nesting is still refused.
+func TestComplexityOfPlainLists(t *testing.T) {
+	s := adminApp(t, "hospital").Start(t, apptest.SQLitePath(t), noTimers)
+	admin := s.As(t, "admin", "admin123")
+	d := query(t, admin, `{ patients { edges { node { id history { op at username changes { field old new } } } } } }`, nil)
+	if len(list(t, d, "patients.edges")) == 0 {
+		t.Error("no patients with their history")
+	}
+	wide := `{ patients { edges { node { visits(first: 1000) { edges { node { history { changes { field } } } } } } } } }`
+	if e := mustFail(t, admin, wide, nil); !strings.Contains(e.Message, "complexity") {
+		t.Errorf("nested unpaged connections: %q, want refused for complexity", e.Message)
+	}
+}

@@ -27,6 +27,11 @@ const (
 	maxDepth              = 12
 	maxIntrospectionDepth = 32
 	unboundedPage         = 100
+	// plainList is the size counted for a list that takes no page arguments (a record's history, a
+	// change's fields, the transitions of a record): a few entries each, which the request cannot ask
+	// to grow. Counting them as a page of 100 refused ordinary queries such as every customer with its
+	// history.
+	plainList = 10
 )
 
 // The limits refuse a request as a whole, before anything runs: like a validation failure, it is
@@ -206,7 +211,8 @@ func (w *walker) walk(set ast.SelectionSet, level int) (depth, cost int) {
 }
 
 // multiplier is how many times a field's selection may repeat: the page size of a list or connection
-// (first/last, or unboundedPage when neither is given), else 1.
+// (first/last, or unboundedPage when neither is given), plainList for a list without page arguments,
+// else 1.
 func (w *walker) multiplier(f *ast.Field) int {
 	if f.Definition == nil || f.Definition.Type == nil {
 		return 1
@@ -216,6 +222,9 @@ func (w *walker) multiplier(f *ast.Field) int {
 	}
 	if strings.HasSuffix(f.Definition.Type.Name(), "Edge") {
 		return 1 // a connection's edges: its page size was counted on the connection
+	}
+	if f.Definition.Type.Elem != nil && f.Definition.Arguments.ForName("first") == nil && f.Definition.Arguments.ForName("last") == nil {
+		return plainList
 	}
 	n := 0
 	for _, name := range []string{"first", "last"} {
