@@ -191,6 +191,8 @@ func (mx *pmMatrix) input(p *pmPlan, u *pmUser, template *pmRow) (map[string]any
 		if u != nil {
 			if rel.Name == "owner" || w.hiddenEverywhere(u, p.e.Name, rel.Name) {
 				target = nil
+			} else if rel == pmOwnerField(p.e) && !u.all {
+				target = u.row // a record one creates is one's own (creating one for someone else: see creates)
 			} else if target != nil && !w.readable(u, target) {
 				target = nil
 			}
@@ -297,6 +299,7 @@ func (mx *pmMatrix) creates(t *testing.T, rep *pmReport, s *apptest.Server, u *p
 	if got := run(in); got.Message != "" {
 		rep.add(fmt.Sprintf("create%s with the create right: want allowed", e), "input %s: %s", jsonString(in), pmDescribe(got))
 	}
+	mx.createFor(t, rep, u, p, in, run)
 	with := func(k string, v any) map[string]any {
 		out := map[string]any{k: v}
 		for k2, v2 := range in {
@@ -602,4 +605,68 @@ func (mx *pmMatrix) realDelete(t *testing.T, rep *pmReport, s *apptest.Server, u
 	}
 	cleanup()
 	gone("after the superuser's delete of the restored row")
+}
+
+// pmOwnerField is the User relation that makes a record someone's: the entity's ownerField (the owner
+// trait's relation by default), or nil.
+func pmOwnerField(e *metamodel.Entity) *metamodel.Relation {
+	name := e.OwnerField
+	if name == "" && e.Has(metamodel.TraitOwner) {
+		name = "owner"
+	}
+	if r := e.Relation(name); r != nil && r.Kind == metamodel.BelongsTo && r.To == "User" {
+		return r
+	}
+	return nil
+}
+
+// createFor creates a record for another user (the owner relation set to them): allowed when the new
+// record would be within the creator's update scope (they may hand records over), else refused with
+// VALIDATION rule owner. The input in is one u may create for themselves.
+func (mx *pmMatrix) createFor(t *testing.T, rep *pmReport, u *pmUser, p *pmPlan, in map[string]any, run func(map[string]any) apptest.Error) {
+	w := mx.w
+	rel := pmOwnerField(p.e)
+	if rel == nil || !p.create[rel.GraphQLFKName()] || w.hiddenEverywhere(u, p.e.Name, rel.Name) {
+		return
+	}
+	var other *pmRow
+	for _, x := range w.rows["User"] {
+		if x != u.row && w.readable(u, x) {
+			other = x
+			break
+		}
+	}
+	if other == nil {
+		return
+	}
+	fake := &pmRow{e: p.e, label: p.e.Name + " for " + other.label, refs: map[string]*pmRow{}}
+	for _, r := range p.e.Relations {
+		if r.Kind != metamodel.BelongsTo {
+			continue
+		}
+		if id, ok := in[r.GraphQLFKName()]; ok {
+			fake.refs[r.Name] = mx.byID[fmt.Sprint(id)]
+		}
+	}
+	fake.refs[rel.Name] = other
+	if rel.Name != "owner" && p.e.Has(metamodel.TraitOwner) {
+		fake.refs["owner"] = u.row // stamped with the creator
+	}
+	for2 := map[string]any{}
+	for k, v := range in {
+		for2[k] = v
+	}
+	for2[rel.GraphQLFKName()] = other.id
+	got := run(for2)
+	if u.all || w.updatable(u, fake) {
+		mx.count("create for another user allowed")
+		if got.Message != "" {
+			rep.add(fmt.Sprintf("create%s for another user within the update scope: want allowed", p.e.Name), "for %s: %s", other.label, pmDescribe(got))
+		}
+		return
+	}
+	mx.count("create for another user refused (owner)")
+	if !pmNamesFieldRule(got, rel.Name, "owner") {
+		rep.add(fmt.Sprintf("create%s for another user outside the update scope: want VALIDATION rule owner naming %s", p.e.Name, rel.Name), "for %s: %s", other.label, pmDescribe(got))
+	}
 }

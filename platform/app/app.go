@@ -73,6 +73,7 @@ type options struct {
 	maxGraphQLBody, maxFormBody byteSize
 	maxGraphQLFields            int
 	metricsAddr                 string
+	pprofAddr                   string
 	trustedProxies              string
 }
 
@@ -103,6 +104,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.Var(&o.maxGraphQLBody, "max-graphql-body", "largest GraphQL request body, such as 1MiB; larger ones get 413 (env CRM_MAX_GRAPHQL_BODY)")
 	fs.Var(&o.maxFormBody, "max-form-body", "largest body of any other request (the admin's forms), such as 4MiB (env CRM_MAX_FORM_BODY)")
 	fs.IntVar(&o.maxGraphQLFields, "max-graphql-fields", defaultMaxFields, "most fields one GraphQL request may select, aliases and fragment spreads counted (env CRM_MAX_GRAPHQL_FIELDS)")
+	fs.StringVar(&o.pprofAddr, "pprof", env("CRM_PPROF", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default, keep it private (env CRM_PPROF)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "also serve /metrics, without sign-in, on this address (a private network for Prometheus); on the main port only superusers see it (env CRM_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxy", "", "reverse proxies to believe, as IP addresses or CIDR prefixes separated by commas: their X-Forwarded-For names the client (for throttling) and X-Forwarded-Proto: https makes cookies Secure (env CRM_TRUSTED_PROXIES)")
 	fs.DurationVar(&o.timerInterval, "timer-interval", envDuration("CRM_TIMER_INTERVAL", 15*time.Second), "how often workflow timers are checked; 0 turns them off (env CRM_TIMER_INTERVAL)")
@@ -219,6 +221,15 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		metricsSrv = &http.Server{Handler: metricsOnly(), ReadHeaderTimeout: 10 * time.Second}
 		go metricsSrv.Serve(mln)
 		log.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
+	if o.pprofAddr != "" {
+		pln, err := net.Listen("tcp", o.pprofAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--pprof: %w", err)
+		}
+		go (&http.Server{Handler: profiler(), ReadHeaderTimeout: 10 * time.Second}).Serve(pln)
+		log.Info("serving the profiler", "url", "http://"+pln.Addr().String()+"/debug/pprof/")
 	}
 	url := "http://" + ln.Addr().String()
 	log.Info("listening", "url", url, "graphql", url+"/graphql", "graphiql", url+"/graphiql")
