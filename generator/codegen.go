@@ -106,6 +106,11 @@ func derive(ctx context.Context, m *metamodel.Model, module string, inputs Files
 			return nil, err
 		}
 	}
+	if src, ok := out["graph/generated.go"]; ok {
+		if out["graph/generated.go"], err = patchExecutor(src); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

@@ -371,9 +371,24 @@ func onDelete(action string) string {
 	return "Restrict"
 }
 
-// entIndexes emits the model's indexes and single-field `index: true` flags.
+// entIndexes emits the model's indexes and single-field `index: true` flags, and an index on every
+// foreign key that no other index starts with: nested lists (a customer's opportunities), relation
+// filters and restrict checks look rows up by it, and neither database indexes foreign keys by itself.
 func entIndexes(e *metamodel.Entity) []jen.Code {
 	var out []jen.Code
+	led := map[string]bool{} // columns some index starts with
+	for _, ix := range e.Indexes {
+		if len(ix.Fields) > 0 {
+			if r := e.Relation(ix.Fields[0]); r != nil {
+				led[r.FKColumn()] = true
+			}
+		}
+	}
+	for _, r := range e.Relations {
+		if r.Kind == metamodel.BelongsTo && !r.Unique && !led[r.FKColumn()] {
+			out = append(out, jen.Qual(pkgIndex, "Fields").Call(jen.Lit(r.FKColumn())))
+		}
+	}
 	for _, fd := range e.Fields {
 		if fd.Index && !fd.Unique {
 			out = append(out, jen.Qual(pkgIndex, "Fields").Call(jen.Lit(fd.EntName())))

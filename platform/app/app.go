@@ -74,6 +74,7 @@ type options struct {
 	maxGraphQLFields            int
 	metricsAddr                 string
 	pprofAddr                   string
+	pool                        database.Pool
 	trustedProxies              string
 }
 
@@ -104,6 +105,8 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.Var(&o.maxGraphQLBody, "max-graphql-body", "largest GraphQL request body, such as 1MiB; larger ones get 413 (env CRM_MAX_GRAPHQL_BODY)")
 	fs.Var(&o.maxFormBody, "max-form-body", "largest body of any other request (the admin's forms), such as 4MiB (env CRM_MAX_FORM_BODY)")
 	fs.IntVar(&o.maxGraphQLFields, "max-graphql-fields", defaultMaxFields, "most fields one GraphQL request may select, aliases and fragment spreads counted (env CRM_MAX_GRAPHQL_FIELDS)")
+	fs.IntVar(&o.pool.MaxOpen, "db-max-open", envInt("CRM_DB_MAX_OPEN", 0), "most database connections open at once (default 20 on Postgres, 8 on SQLite; env CRM_DB_MAX_OPEN)")
+	fs.IntVar(&o.pool.MaxIdle, "db-max-idle", envInt("CRM_DB_MAX_IDLE", 0), "database connections kept open while idle (default: all of them; env CRM_DB_MAX_IDLE)")
 	fs.StringVar(&o.pprofAddr, "pprof", env("CRM_PPROF", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default, keep it private (env CRM_PPROF)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "also serve /metrics, without sign-in, on this address (a private network for Prometheus); on the main port only superusers see it (env CRM_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxy", "", "reverse proxies to believe, as IP addresses or CIDR prefixes separated by commas: their X-Forwarded-For names the client (for throttling) and X-Forwarded-Proto: https makes cookies Secure (env CRM_TRUSTED_PROXIES)")
@@ -148,7 +151,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 }
 
 func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log *slog.Logger, stdout io.Writer) error {
-	db, err := database.Open(o.db)
+	db, err := database.Open(o.db, o.pool)
 	if err != nil {
 		return err
 	}
@@ -190,7 +193,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("/graphiql", gi)
 	mux.Handle("/graphiql/", gi)
-	mux.Handle("/metrics", superusersOnly(m, metricsHandler))
+	mux.Handle("/metrics", superusersOnly(m, metricsHandler(db.SQL)))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.SQL.PingContext(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
@@ -218,7 +221,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 			ln.Close()
 			return fmt.Errorf("--metrics-addr: %w", err)
 		}
-		metricsSrv = &http.Server{Handler: metricsOnly(), ReadHeaderTimeout: 10 * time.Second}
+		metricsSrv = &http.Server{Handler: metricsOnly(db.SQL), ReadHeaderTimeout: 10 * time.Second}
 		go metricsSrv.Serve(mln)
 		log.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
 	}

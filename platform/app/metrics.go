@@ -1,6 +1,7 @@
 package app
 
 import (
+	"database/sql"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -19,15 +20,30 @@ import (
 // requests counts HTTP requests served (health checks excluded).
 var requests atomic.Int64
 
-// metricsHandler serves counters in the Prometheus text exposition format.
-func metricsHandler(w http.ResponseWriter, _ *http.Request) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	fmt.Fprintf(w, "# HELP crm_sql_statements_total SQL statements sent to the database.\n# TYPE crm_sql_statements_total counter\ncrm_sql_statements_total %d\n", database.Statements.Load())
-	fmt.Fprintf(w, "# HELP crm_http_requests_total HTTP requests served.\n# TYPE crm_http_requests_total counter\ncrm_http_requests_total %d\n", requests.Load())
-	fmt.Fprintf(w, "# HELP go_goroutines Number of goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines %d\n", runtime.NumGoroutine())
-	fmt.Fprintf(w, "# HELP go_memstats_heap_alloc_bytes Heap bytes allocated.\n# TYPE go_memstats_heap_alloc_bytes gauge\ngo_memstats_heap_alloc_bytes %d\n", ms.HeapAlloc)
+// metricsHandler serves counters in the Prometheus text exposition format: traffic, statements (every
+// statement the app sends, the sign-in lookups included), the connection pool of db, and memory.
+func metricsHandler(db *sql.DB) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		pool := db.Stats()
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		metric := func(name, kind, help string, v any) {
+			fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %v\n", name, help, name, kind, name, v)
+		}
+		metric("crm_sql_statements_total", "counter", "SQL statements sent to the database.", database.Statements.Load())
+		metric("crm_http_requests_total", "counter", "HTTP requests served.", requests.Load())
+		metric("crm_db_connections_open", "gauge", "Open database connections (in use and idle).", pool.OpenConnections)
+		metric("crm_db_connections_in_use", "gauge", "Database connections in use.", pool.InUse)
+		metric("crm_db_connections_idle", "gauge", "Idle database connections.", pool.Idle)
+		metric("crm_db_connections_max_open", "gauge", "The pool's limit of open connections.", pool.MaxOpenConnections)
+		metric("crm_db_waits_total", "counter", "Times a request waited for a free database connection.", pool.WaitCount)
+		metric("crm_db_wait_seconds_total", "counter", "Time requests waited for a free database connection.", pool.WaitDuration.Seconds())
+		metric("crm_db_connections_closed_total", "counter", "Connections the pool closed (idle limit, idle time, lifetime): each later need opens a new one.",
+			pool.MaxIdleClosed+pool.MaxIdleTimeClosed+pool.MaxLifetimeClosed)
+		metric("go_goroutines", "gauge", "Number of goroutines.", runtime.NumGoroutine())
+		metric("go_memstats_heap_alloc_bytes", "gauge", "Heap bytes allocated.", ms.HeapAlloc)
+	}
 }
 
 // superusersOnly serves h to superusers and answers 403 to everyone else signed in (the session
@@ -60,8 +76,8 @@ func superuser(m *metamodel.Model, p *auth.Principal) bool {
 }
 
 // metricsOnly serves /metrics and nothing else, for --metrics-addr.
-func metricsOnly() http.Handler {
+func metricsOnly(db *sql.DB) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", metricsHandler)
+	mux.HandleFunc("GET /metrics", metricsHandler(db))
 	return mux
 }

@@ -54,6 +54,16 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 	p.Engine = &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: cfg.Log,
 		Dispatcher: cfg.Dispatcher, Channels: cfg.Channels}
 	process.Install(p.Engine, p.Runtime)
+	// What the sign-in cache holds of a user (roles, team, activity; a team's sub-teams) is read again
+	// once it changes.
+	p.Runtime.Changed = func(entity string, id int) {
+		switch {
+		case entity == "User" && id != 0:
+			p.Sessions.ForgetUser(id)
+		case entity == "User" || entity == "Team":
+			p.Sessions.ForgetAll()
+		}
+	}
 
 	ctx = p.Context(ctx)
 	for _, ddl := range []string{enforce.SequencesDDL, audit.DDL(db.Dialect), audit.IndexDDL} {

@@ -229,6 +229,7 @@ type Service struct {
 	dialect string
 	cfg     Config
 	csrf    *http.CrossOriginProtection
+	creds   *credentials
 }
 
 // Dialects New accepts (the names of entgo.io/ent/dialect).
@@ -244,7 +245,7 @@ func New(db *sql.DB, dialect string, cfg Config) *Service {
 	if dialect != SQLite && dialect != Postgres {
 		panic(fmt.Sprintf("auth: unknown dialect %q (want %q or %q)", dialect, SQLite, Postgres))
 	}
-	s := &Service{db: db, dialect: dialect, cfg: cfg.withDefaults(), csrf: http.NewCrossOriginProtection()}
+	s := &Service{db: db, dialect: dialect, cfg: cfg.withDefaults(), csrf: http.NewCrossOriginProtection(), creds: newCredentials()}
 	for _, o := range s.cfg.TrustedOrigins {
 		if err := s.csrf.AddTrustedOrigin(o); err != nil {
 			panic("auth: " + err.Error())

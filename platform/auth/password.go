@@ -43,6 +43,7 @@ func (s *Service) CheckPassword(ctx context.Context, userID int, password, ip st
 // which goes on; "" keeps none) and all its API tokens, which are revoked. Whoever knew the old password
 // or held a token minted with it is out.
 func (s *Service) SetPassword(ctx context.Context, userID int, password, keep string) error {
+	defer s.creds.forgetUser(userID) // after the commit too: a request between the two reads it anew
 	if utf8.RuneCountInString(password) < MinPasswordLength || len(password) > maxPassword {
 		return ErrWeakPassword
 	}

@@ -14,7 +14,12 @@ import (
 // name, roles (users.roles, a JSON array of role names; NULL is none), team, and the team's sub-teams at
 // any depth. A user that does not exist is ErrNotFound; a deactivated one is ErrInactive.
 func (s *Service) Principal(ctx context.Context, userID int) (*Principal, error) {
-	return LoadPrincipal(ctx, s.db, s.dialect, userID)
+	p, err := LoadPrincipal(ctx, s.db, s.dialect, userID)
+	database.Statements.Add(1) // the user, and for a user with a team its sub-teams
+	if p != nil && p.Team != 0 {
+		database.Statements.Add(1)
+	}
+	return p, err
 }
 
 // Querier runs a query: a *sql.DB, a *sql.Tx, or an ent client (which runs it in its transaction).

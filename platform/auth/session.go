@@ -30,6 +30,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 
 func (s *Service) authenticateSession(ctx context.Context, token string) (*Principal, error) {
 	h := hashToken(token)
+	now := s.now()
+	if c, ok := s.creds.get(h, now); ok && ms(now)-c.touched < touchInterval.Milliseconds() {
+		return c.p, nil
+	}
 	var userID, lastSeen, expires int64
 	err := s.queryRow(ctx, `SELECT user_id, last_seen_at, expires_at FROM crm_sessions WHERE token_hash = ?`, h).
 		Scan(&userID, &lastSeen, &expires)
@@ -39,36 +43,47 @@ func (s *Service) authenticateSession(ctx context.Context, token string) (*Princ
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	now := ms(s.now())
-	if now >= expires || now-lastSeen >= s.cfg.IdleTimeout.Milliseconds() {
+	nowMS := ms(now)
+	if nowMS >= expires || nowMS-lastSeen >= s.cfg.IdleTimeout.Milliseconds() {
+		s.creds.forget(h)
 		s.exec(context.WithoutCancel(ctx), `DELETE FROM crm_sessions WHERE token_hash = ?`, h)
 		return nil, ErrInvalidToken
 	}
 	p, err := s.Principal(ctx, int(userID))
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInactive) {
+		s.creds.forget(h)
 		s.exec(context.WithoutCancel(ctx), `DELETE FROM crm_sessions WHERE token_hash = ?`, h)
 		return nil, ErrInvalidToken
 	}
 	if err != nil {
 		return nil, err
 	}
-	if now-lastSeen >= touchInterval.Milliseconds() {
+	if nowMS-lastSeen >= touchInterval.Milliseconds() {
 		// The condition keeps concurrent requests (on any instance) from moving last_seen_at back.
-		_, err := s.exec(ctx, `UPDATE crm_sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?`, now, h, now)
+		_, err := s.exec(ctx, `UPDATE crm_sessions SET last_seen_at = ? WHERE token_hash = ? AND last_seen_at < ?`, nowMS, h, nowMS)
 		if err != nil {
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}
+		lastSeen = nowMS
 	}
+	// Trusted until the cache's TTL, and never past the session's own end.
+	until := min(now.Add(CacheTTL).UnixMilli(), expires, lastSeen+s.cfg.IdleTimeout.Milliseconds())
+	s.creds.put(h, &credential{p: p, until: time.UnixMilli(until), touched: lastSeen})
 	return p, nil
 }
 
 func (s *Service) authenticateAPIToken(ctx context.Context, token string) (*Principal, error) {
+	h := hashToken(token)
+	now := s.now()
+	if c, ok := s.creds.get(h, now); ok && ms(now)-c.touched < touchInterval.Milliseconds() {
+		return c.p, nil
+	}
 	var (
 		id, userID        int64
 		lastUsed, revoked sql.NullInt64
 	)
 	err := s.queryRow(ctx, `SELECT id, user_id, last_used_at, revoked_at FROM crm_api_tokens WHERE token_hash = ?`,
-		hashToken(token)).Scan(&id, &userID, &lastUsed, &revoked)
+		h).Scan(&id, &userID, &lastUsed, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrInvalidToken
 	}
@@ -85,20 +100,24 @@ func (s *Service) authenticateAPIToken(ctx context.Context, token string) (*Prin
 	if err != nil {
 		return nil, err
 	}
-	now := ms(s.now())
-	if !lastUsed.Valid || now-lastUsed.Int64 >= touchInterval.Milliseconds() {
+	nowMS := ms(now)
+	touched := lastUsed.Int64
+	if !lastUsed.Valid || nowMS-lastUsed.Int64 >= touchInterval.Milliseconds() {
 		_, err := s.exec(ctx, `UPDATE crm_api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
-			now, id, now)
+			nowMS, id, nowMS)
 		if err != nil {
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}
+		touched = nowMS
 	}
+	s.creds.put(h, &credential{p: p, until: now.Add(CacheTTL), touched: touched})
 	return p, nil
 }
 
 // Logout ends the credential token, on every instance: a session ends, and an API token is revoked, as
 // signing out with it means. Ending an unknown or already ended credential is no error.
 func (s *Service) Logout(ctx context.Context, token string) error {
+	s.creds.forget(hashToken(token))
 	var err error
 	switch {
 	case wellFormed(token, sessionPrefix):
@@ -117,6 +136,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // deleted ([Service.SetPassword] ends them itself). API tokens stay (a disabled user's are refused while
 // disabled).
 func (s *Service) EndSessions(ctx context.Context, userID int) error {
+	s.creds.forgetUser(userID)
 	if _, err := s.exec(ctx, `DELETE FROM crm_sessions WHERE user_id = ?`, userID); err != nil {
 		return fmt.Errorf("end sessions of user %d: %w", userID, err)
 	}
@@ -158,6 +178,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, userID int, name string) (
 // RevokeAPIToken revokes the user's API token id at once, on every instance. A token id that does not
 // exist or belongs to someone else is ErrNotFound; revoking a revoked token again is no error.
 func (s *Service) RevokeAPIToken(ctx context.Context, userID, id int) error {
+	s.creds.forgetUser(userID)
 	res, err := s.exec(ctx, `UPDATE crm_api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND user_id = ?`,
 		ms(s.now()), id, userID)
 	if err != nil {

@@ -108,15 +108,20 @@ func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 // rebind writes query's ? placeholders the dialect's way.
 func (s *Service) rebind(query string) string { return database.Rebind(s.dialect, query) }
 
+// exec, query and queryRow run the service's statements, counted with the application's others
+// (database.Statements, exported at /metrics).
 func (s *Service) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	database.Statements.Add(1)
 	return s.db.ExecContext(ctx, s.rebind(query), args...)
 }
 
 func (s *Service) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	database.Statements.Add(1)
 	return s.db.QueryContext(ctx, s.rebind(query), args...)
 }
 
 func (s *Service) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	database.Statements.Add(1)
 	return s.db.QueryRowContext(ctx, s.rebind(query), args...)
 }
 

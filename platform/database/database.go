@@ -36,7 +36,11 @@ func IsPostgres(dsn string) bool {
 // parameters). SQLite gets foreign keys, WAL, a busy timeout, immediate write transactions (so two writers
 // queue instead of failing on upgrade), and double-quoted string literals in DML, which ent's migration of
 // global id ranges uses.
-func Open(dsn string) (*DB, error) {
+func Open(dsn string, pool ...Pool) (*DB, error) {
+	var p Pool
+	if len(pool) > 0 {
+		p = pool[0]
+	}
 	if IsPostgres(dsn) {
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -44,9 +48,10 @@ func Open(dsn string) (*DB, error) {
 		}
 		// Keep every connection the pool opens: a new Postgres connection costs a process fork and ~30 ms
 		// of server CPU, which database/sql would otherwise pay again whenever more than 2 requests overlap.
-		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(20)
-		db.SetConnMaxIdleTime(10 * time.Minute)
+		p = p.withDefaults(20)
+		db.SetMaxOpenConns(p.MaxOpen)
+		db.SetMaxIdleConns(p.MaxIdle)
+		db.SetConnMaxIdleTime(p.MaxIdleTime)
 		return &DB{Driver: countingDriver{entsql.OpenDB(dialect.Postgres, db)}, Dialect: dialect.Postgres, SQL: db}, nil
 	}
 	db, err := driver.Open(sqliteDSN(dsn), func(c *sqlite3.Conn) error {
@@ -58,9 +63,32 @@ func Open(dsn string) (*DB, error) {
 	}
 	// Each connection is a WebAssembly instance; a handful serves an app's concurrency, since SQLite
 	// allows one writer at a time anyway.
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
+	p = p.withDefaults(8)
+	db.SetMaxOpenConns(p.MaxOpen)
+	db.SetMaxIdleConns(p.MaxIdle)
+	db.SetConnMaxIdleTime(p.MaxIdleTime)
 	return &DB{Driver: countingDriver{entsql.OpenDB(dialect.SQLite, db)}, Dialect: dialect.SQLite, SQL: db}, nil
+}
+
+// Pool sizes the connection pool. Zero values take the defaults: 20 open connections on Postgres (8 on
+// SQLite, where each is a WebAssembly instance and one writer works at a time), all of them kept idle,
+// for 10 minutes.
+type Pool struct {
+	MaxOpen, MaxIdle int
+	MaxIdleTime      time.Duration
+}
+
+func (p Pool) withDefaults(open int) Pool {
+	if p.MaxOpen <= 0 {
+		p.MaxOpen = open
+	}
+	if p.MaxIdle <= 0 || p.MaxIdle > p.MaxOpen {
+		p.MaxIdle = p.MaxOpen
+	}
+	if p.MaxIdleTime <= 0 {
+		p.MaxIdleTime = 10 * time.Minute
+	}
+	return p
 }
 
 func sqliteDSN(dsn string) string {

@@ -47,6 +47,10 @@ type Runtime struct {
 	Dialect string // entgo.io/ent/dialect name: "sqlite3" or "postgres"
 	Backend Backend
 	Effects Effects // nil runs no processes
+	// Changed, when set, is told of every mutation that succeeded: the entity and the id of the record
+	// (0 when the mutation may have changed several). The app forgets what it caches about users and
+	// teams there.
+	Changed func(entity string, id int)
 
 	entities map[string]*entityInfo
 	policies policies

@@ -39,6 +39,13 @@ func Hook(entity string) ent.Hook {
 			if refusal := slot.refused(); refusal != nil {
 				return nil, refusal // a predicate of the mutation was refused (see Filter)
 			}
+			if err == nil && rt.Changed != nil {
+				id, _ := m.(interface{ ID() (int, bool) }).ID()
+				if !m.Op().Is(ent.OpUpdateOne | ent.OpDeleteOne | ent.OpCreate) {
+					id = 0
+				}
+				rt.Changed(entity, id)
+			}
 			return v, err
 		})
 	}

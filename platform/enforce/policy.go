@@ -40,40 +40,53 @@ var none = &Access{Hidden: map[string]bool{}, Readonly: map[string]bool{}, Visib
 
 type accessKey struct{ roles, entity string }
 
-// policies caches Access per role set and entity; the model is immutable once installed.
+// policies caches Access per role set and entity; the model is immutable once installed. It is read on
+// every field of every response, so reads take no lock.
 type policies struct {
-	mu    sync.Mutex
-	cache map[accessKey]*Access
+	cache sync.Map // accessKey → *Access
 }
+
+// everything is the access of the system, and of anyone in a model without roles. Never modified.
+var everything = &Access{All: true}
 
 // AccessOf returns what the principal of ctx may do with entity. The system (data loading, workflows,
 // timers) may do everything; a context without a principal may do nothing.
 func (rt *Runtime) AccessOf(ctx context.Context, entity string) *Access {
 	if IsSystem(ctx) {
-		return &Access{All: true}
+		return everything
 	}
 	p := auth.FromContext(ctx)
 	if p == nil {
 		return none
 	}
+	if len(rt.Model.Roles) == 0 {
+		return everything // a model without roles: every signed-in user may do everything
+	}
 	return rt.access(p.Roles, entity)
 }
 
 func (rt *Runtime) access(roles []string, entity string) *Access {
+	key := accessKey{roleKey(roles), entity}
+	if a, ok := rt.policies.cache.Load(key); ok {
+		return a.(*Access)
+	}
 	sorted := append([]string(nil), roles...)
 	sort.Strings(sorted)
-	key := accessKey{strings.Join(sorted, ","), entity}
-	rt.policies.mu.Lock()
-	defer rt.policies.mu.Unlock()
-	if a, ok := rt.policies.cache[key]; ok {
-		return a
+	a, _ := rt.policies.cache.LoadOrStore(key, rt.computeAccess(sorted, entity))
+	return a.(*Access)
+}
+
+// roleKey names a set of roles: most users hold one, which names itself without allocating.
+func roleKey(roles []string) string {
+	switch len(roles) {
+	case 0:
+		return ""
+	case 1:
+		return roles[0]
 	}
-	a := rt.computeAccess(sorted, entity)
-	if rt.policies.cache == nil {
-		rt.policies.cache = map[accessKey]*Access{}
-	}
-	rt.policies.cache[key] = a
-	return a
+	sorted := append([]string(nil), roles...)
+	sort.Strings(sorted)
+	return strings.Join(sorted, ",")
 }
 
 func (rt *Runtime) computeAccess(roles []string, entity string) *Access {

@@ -28,10 +28,11 @@ func Fields(rt *enforce.Runtime) graphql.FieldMiddleware {
 		if !ok {
 			return next(ctx)
 		}
-		if rt.Hidden(ctx, fc.Object, member) || (rt.Masked(ctx, fc.Object, member) && inList(fc)) {
+		a := rt.AccessOf(ctx, fc.Object) // once per field: each lookup walks the field's context chain
+		if !a.Shows(member) || (!a.Lists(member) && inList(fc)) {
 			return nil, nil
 		}
-		if rt.PerRow(ctx, fc.Object, member) {
+		if !a.All && a.PerRow[member] != nil {
 			id, ok := rowID(fc)
 			if !ok {
 				return nil, nil
@@ -41,9 +42,10 @@ func Fields(rt *enforce.Runtime) graphql.FieldMiddleware {
 			}
 		}
 		v, err := next(ctx)
+		rel := rt.Model.Entity(fc.Object).Relation(member)
 		if err != nil {
 			// A required relation whose row the reader may not read: absent, not an error.
-			if rel := rt.Model.Entity(fc.Object).Relation(member); rel != nil && rel.Kind == metamodel.BelongsTo && enforce.IsNotFound(err) {
+			if rel != nil && rel.Kind == metamodel.BelongsTo && enforce.IsNotFound(err) {
 				return nil, nil
 			}
 			return v, err
@@ -52,7 +54,7 @@ func Fields(rt *enforce.Runtime) graphql.FieldMiddleware {
 			return v, nil
 		}
 		// A foreign key names a row: it is shown only if that row may be read.
-		if rel := rt.Model.Entity(fc.Object).Relation(member); rel != nil && rel.Kind == metamodel.BelongsTo && fc.Field.Name == rel.GraphQLFKName() {
+		if rel != nil && rel.Kind == metamodel.BelongsTo && fc.Field.Name == rel.GraphQLFKName() {
 			id, ok := intValue(v)
 			if !ok {
 				return v, nil
