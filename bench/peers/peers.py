@@ -120,12 +120,12 @@ def report(results, statements, benchmarks, print_only):
         "a Go baseline of about 250 lines (bench/peers/baseline: net/http, pgx pool of 10, 2 SQL statements "
         "a request) and the app crmgen generates from bench/peers/model (signed in with an API token; its "
         "pool allows 20 connections). Each server's answer was checked against a SQL ground truth "
-        "(bench/peers/truth.sql) before timing. %s rounds of %s s a server, the servers' order reversed every "
+        "(bench/peers/truth.sql) before timing. %s round%s of %s s a server, the servers' order reversed every "
         "other round, after a %s s warm-up; wrk, 1 thread and %s connections, on the same 2 cores as the "
         "servers and Postgres. Figures are the medians across rounds; ratios are medians of the ratios within "
         "each round." % (
             meta["command"], meta["date"], meta["machine"], meta["cores"], meta["cpu"], meta["go"],
-            meta["postgres"], meta["wrk"], meta["node"], meta["rounds"], meta["seconds"], meta["warmup"],
+            meta["postgres"], meta["wrk"], meta["node"], meta["rounds"], "" if meta["rounds"] == "1" else "s", meta["seconds"], meta["warmup"],
             meta["connections"]),
         "",
         "**Read**: the 50 grade-A customers by name, each with its owner's name and its 5 latest opportunities "
@@ -187,8 +187,15 @@ def report(results, statements, benchmarks, print_only):
         "- SQL statements: pg_stat_statements calls in the servers' database over the round (reset before "
         "each), per request; BEGIN, COMMIT and other utility statements count. New connections: connections "
         "Postgres authorized to that database during the round (log_connections). RSS: the largest resident "
-        "size of the server process sampled every second under load.",
+        "size of the server process sampled every second under load. Requests still running when a round "
+        "ends add their CPU and statements to it: at most %s per round, a few %% for the slowest server." % meta["connections"],
     ]
+    other = [float(r["other_cores"]) for r in rows if "other_cores" in r]
+    if other:
+        lines.append("- Other processes on the machine (not the servers, Postgres or wrk) used %.2f cores in the median "
+                     "round (%.2f–%.2f): the machine was %s." % (
+                         med(other), min(other), max(other),
+                         "quiet" if max(other) < 0.1 else "shared, so absolute figures are low and the ratios are the figures to read"))
     if statements and os.path.exists(statements):
         with open(statements) as f:
             stmts = f.read().strip()

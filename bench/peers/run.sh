@@ -236,6 +236,11 @@ pg_ticks() { # user + system time of the postmaster, its live children and those
 	done
 	echo "$total"
 }
+machine_ticks() { # busy time of all cores (/proc/stat), in clock ticks
+	local _ user nice system idle iowait irq softirq steal
+	read -r _ user nice system idle iowait irq softirq steal _ </proc/stat
+	echo $((user + nice + system + irq + softirq + steal))
+}
 connections() { grep -c 'connection authorized: user=postgres database=crm' "$WORK/pg/log" || true; }
 statements() { psql_ -d postgres -Atc "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = $CRM_OID"; }
 sample_rss() { # sample_rss PID: prints VmRSS (kB) every second until killed
@@ -257,7 +262,12 @@ measure() {
 	p0=$(pg_ticks)
 	sample_rss "$pid" >"$WORK/rss" &
 	rss_pid=$!
+	local m0 m1
+	m0=$(machine_ticks)
+	times >"$WORK/times0" # this shell's children so far: wrk's CPU is the difference after it
 	out=$(PEERS_BODY=$body PEERS_AUTH=$auth wrk -t1 -c"$CONNS" -d"${secs}s" --latency -s "$HERE/wrk.lua" "$url")
+	times >"$WORK/times1"
+	m1=$(machine_ticks)
 	local s1 p1 c1 n
 	s1=$(cpu_ticks "$pid")
 	p1=$(pg_ticks)
@@ -274,11 +284,17 @@ measure() {
 	fi
 	local res
 	res=$(grep '^RESULT ' <<<"$out") || die "$server: no wrk result: $out"
-	python3 - "$kind" "$server" "$round" "$res" "$((s1 - s0))" "$((p1 - p0))" "$TICK" "$n" "$((c1 - c0))" "$WORK/rss" "${SIZE[$server]:-0}" >>"$WORK/results.tsv" <<'PY'
-import sys
-kind, server, rnd, res, sticks, pticks, tick, stmts, sessions, rssfile, size = sys.argv[1:]
+	python3 - "$kind" "$server" "$round" "$res" "$((s1 - s0))" "$((p1 - p0))" "$TICK" "$n" "$((c1 - c0))" "$WORK/rss" "${SIZE[$server]:-0}" \
+		"$((m1 - m0))" "$WORK/times0" "$WORK/times1" >>"$WORK/results.tsv" <<'PY'
+import re, sys
+kind, server, rnd, res, sticks, pticks, tick, stmts, sessions, rssfile, size, mticks, times0, times1 = sys.argv[1:]
 r = dict(kv.split("=") for kv in res.split()[1:])
 n = int(r["requests"])
+def children_seconds(path):  # the second line of `times`: user and system time of the shell's children
+    return sum(int(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m([\d.]+)s", open(path).read().splitlines()[1]))
+wrk_seconds = children_seconds(times1) - children_seconds(times0)
+secs = int(r["duration_us"]) / 1e6
+other = (int(mticks) - int(sticks) - int(pticks)) / int(tick) - wrk_seconds
 errors = sum(int(r[k]) for k in ("connect", "read", "write", "status", "timeout"))
 if n == 0:
     sys.exit("%s %s: no request completed" % (kind, server))
@@ -290,11 +306,12 @@ row = dict(kind=kind, server=server, round=rnd, requests=n, errors=errors,
            p50_ms="%.3f" % (int(r["p50_us"]) / 1000), p99_ms="%.3f" % (int(r["p99_us"]) / 1000),
            server_cpu_ms="%.3f" % per(sticks), pg_cpu_ms="%.3f" % per(pticks),
            statements="%.2f" % (int(stmts) / n), sessions=sessions,
-           rss_mb="%.0f" % (max(rss) / 1024 if rss else 0), bytes_per_req="%.0f" % bytes_per)
+           rss_mb="%.0f" % (max(rss) / 1024 if rss else 0), bytes_per_req="%.0f" % bytes_per,
+           wrk_cpu_ms="%.3f" % (wrk_seconds * 1000 / n), other_cores="%.2f" % max(0, other / secs))
 print("\t".join("%s=%s" % kv for kv in row.items()))
-msg = "  %-6s %-13s round %s: %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  server %.2f ms/req  postgres %.2f ms/req  %5.1f statements/req  %s new connections  RSS %s MB" % (
+msg = "  %-6s %-13s round %s: %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  server %.2f ms/req  postgres %.2f ms/req  %5.1f statements/req  %s new connections  RSS %s MB  (other processes: %s cores)" % (
     kind, server, rnd, float(row["rps"]), float(row["p50_ms"]), float(row["p99_ms"]), float(row["server_cpu_ms"]),
-    float(row["pg_cpu_ms"]), float(row["statements"]), sessions, row["rss_mb"])
+    float(row["pg_cpu_ms"]), float(row["statements"]), sessions, row["rss_mb"], row["other_cores"])
 print(msg, file=sys.stderr)
 if errors:
     sys.exit("%s %s round %s: %d requests failed (connect/read/write/status/timeout)" % (kind, server, rnd, errors))
