@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"strconv"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -31,8 +32,25 @@ func (e *Engine) recipients(ctx context.Context, n *metamodel.Notify, rec map[st
 			fieldUser, _ = ref["id"].(int64)
 		}
 	}
-	rows, err := e.Backend.Conn(ctx).QueryContext(ctx, database.Rebind(e.Dialect,
-		`SELECT id, username, email, phone, roles FROM users WHERE active = ? ORDER BY id`), true)
+	// Without roles to match, only the named users and the record's user can receive it: read just them.
+	query, args := `SELECT id, username, email, phone, roles FROM users WHERE active = ?`, []any{true}
+	if len(roles) == 0 {
+		var who []string
+		if fieldUser >= 0 {
+			who, args = append(who, "id = ?"), append(args, fieldUser)
+		}
+		if len(n.Users) > 0 {
+			who = append(who, "username IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(n.Users)), ", ")+")")
+			for _, u := range n.Users {
+				args = append(args, u)
+			}
+		}
+		if len(who) == 0 {
+			return nil, nil
+		}
+		query += " AND (" + strings.Join(who, " OR ") + ")"
+	}
+	rows, err := e.Backend.Conn(ctx).QueryContext(ctx, database.Rebind(e.Dialect, query+" ORDER BY id"), args...)
 	if err != nil {
 		return nil, fmt.Errorf("notify: read users: %w", err)
 	}

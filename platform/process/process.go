@@ -76,6 +76,7 @@ type Engine struct {
 	rt          *enforce.Runtime
 	workflows   map[string][]*metamodel.Workflow   // by entity
 	automations map[string][]*metamodel.Automation // by entity
+	relations   map[string]map[string]bool         // by entity: see relationsRead
 }
 
 // Install indexes e's model and makes e the effects of rt: the engine that the operations of contexts
@@ -89,6 +90,7 @@ func Install(e *Engine, rt *enforce.Runtime) {
 	for _, a := range e.Model.Automations {
 		e.automations[a.Entity] = append(e.automations[a.Entity], a)
 	}
+	e.relations = relationsRead(e.Model)
 	if e.Log == nil {
 		e.Log = slog.Default()
 	}
@@ -161,10 +163,23 @@ func (e *Engine) Mutation(ctx context.Context, entity string, m ent.Mutation) (f
 // program, once, so that the app fails at start rather than at the first transition if one does not
 // compile (it cannot after `crmgen validate`, unless the model was changed by hand).
 func Compile(m *metamodel.Model) error {
-	type site struct {
-		entity, what string
-		src          metamodel.Expr
+	for _, s := range exprSites(m) {
+		if _, err := expr.Program(m, s.entity, s.src.Src); err != nil {
+			return fmt.Errorf("%s: %s: %w", s.what, s.src.Src, err)
+		}
 	}
+	return nil
+}
+
+// site is one expression of the model, about records of entity.
+type site struct {
+	entity, what string
+	src          metamodel.Expr
+}
+
+// exprSites lists every expression the engine evaluates: computed fields, guards, sets, timers, the
+// conditions and values of automations.
+func exprSites(m *metamodel.Model) []site {
 	var sites []site
 	add := func(entity, what string, x metamodel.Expr) {
 		if x.Src != "" {
@@ -205,10 +220,48 @@ func Compile(m *metamodel.Model) error {
 		add(a.Entity, "automation "+a.Name+" when", a.When)
 		actions(a.Entity, "automation "+a.Name, a.Do)
 	}
-	for _, s := range sites {
-		if _, err := expr.Program(m, s.entity, s.src.Src); err != nil {
-			return fmt.Errorf("%s: %s: %w", s.what, s.src.Src, err)
+	return sites
+}
+
+// relationsRead lists, per entity, the belongsTo relations whose related record the engine must load
+// with a record: those an expression reads (record.customer.grade, or the relation itself), and the User
+// relations notifications are sent to. The others keep only the related record's id, which saves a
+// query per relation on every write.
+func relationsRead(m *metamodel.Model) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	mark := func(entity, rel string) {
+		if out[entity] == nil {
+			out[entity] = map[string]bool{}
+		}
+		out[entity][rel] = true
+	}
+	for _, s := range exprSites(m) {
+		e := m.Entity(s.entity)
+		for _, r := range m.ExprReads(e, s.src) {
+			if r.Entity == e.Name && e.Relation(r.Member) != nil {
+				mark(e.Name, r.Member)
+			}
 		}
 	}
-	return nil
+	notifies := func(entity string, n *metamodel.Notify) {
+		if n != nil && n.Field != "" {
+			mark(entity, n.Field)
+		}
+	}
+	for _, w := range m.Workflows {
+		for _, t := range w.Transitions {
+			for _, a := range t.Do {
+				notifies(w.Entity, a.Notify)
+			}
+		}
+		for _, tm := range w.Timers {
+			notifies(w.Entity, tm.Notify)
+		}
+	}
+	for _, a := range m.Automations {
+		for _, act := range a.Do {
+			notifies(a.Entity, act.Notify)
+		}
+	}
+	return out
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // load returns record id of entity as CEL expressions see it (metamodel.CELEnv): fields by name, each
-// belongsTo relation as the related record one level deep (nil when unset or not visible). It reads as
+// belongsTo relation an expression reads as the related record one level deep (nil when unset or not
+// visible; the others as their id only). It reads as
 // the system: callers decide what the user may see. A record that does not exist is nil, nil.
 func (e *Engine) load(ctx context.Context, entity string, id int) (map[string]any, error) {
 	sys := enforce.System(ctx)
@@ -29,8 +30,8 @@ func (e *Engine) load(ctx context.Context, entity string, id int) (map[string]an
 	ent := e.Model.Entity(entity)
 	rec := expr.Record(ent, obj)
 	for _, r := range ent.Relations {
-		if r.Kind != metamodel.BelongsTo {
-			continue
+		if r.Kind != metamodel.BelongsTo || !e.relations[entity][r.Name] {
+			continue // no expression reads the related record: its id will do
 		}
 		ref, _ := rec[r.Name].(map[string]any)
 		if ref == nil {
