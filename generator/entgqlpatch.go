@@ -54,6 +54,10 @@ var toOneCandidates = regexp.MustCompile(`_q\.with\w+ = query\n`)
 // CPU. patchExecutor points the generated executor at gqltype.MarshalSlice, which marshals them in turn.
 var concurrentSlice = regexp.MustCompile(`\bgraphql\.MarshalSliceConcurrently\(`)
 
+// Each connection of records is first offered to platform/gqlwrite, which writes the loaded rows'
+// JSON directly when it knows every field selected (see its doc); otherwise gqlgen marshals it.
+var connectionMarshaler = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _(\w+)Connection\(ctx context\.Context, sel ast\.SelectionSet, obj \*ent\.(\w+)Connection\) graphql\.Marshaler \{\n`)
+
 // patchExecutor rewrites graph/generated.go; it fails if gqlgen's output no longer has the shape it
 // expects (a version change must revisit it).
 func patchExecutor(src []byte) ([]byte, error) {
@@ -61,8 +65,15 @@ func patchExecutor(src []byte) ([]byte, error) {
 		return src, nil // no list of objects in the schema
 	}
 	out := concurrentSlice.ReplaceAll(src, []byte("gqltype.MarshalSlice("))
-	if !bytes.Contains(out, []byte(`"github.com/crmgen/crmgen/platform/gqltype"`)) {
-		out = bytes.Replace(out, []byte("\nimport (\n"), []byte("\nimport (\n\t\"github.com/crmgen/crmgen/platform/gqltype\"\n"), 1)
+	imports := []string{"github.com/crmgen/crmgen/platform/gqltype"}
+	if connectionMarshaler.Match(out) {
+		out = connectionMarshaler.ReplaceAll(out, []byte("$0\tif m, ok := gqlwrite.Connection(ctx, ec.OperationContext, sel, \"$1\", obj); ok {\n\t\treturn m\n\t}\n"))
+		imports = append(imports, "github.com/crmgen/crmgen/platform/gqlwrite")
+	}
+	for _, pkg := range imports {
+		if !bytes.Contains(out, []byte(`"`+pkg+`"`)) {
+			out = bytes.Replace(out, []byte("\nimport (\n"), []byte("\nimport (\n\t\""+pkg+"\"\n"), 1)
+		}
 	}
 	formatted, err := format.Source(out)
 	if err != nil {

@@ -137,6 +137,7 @@ func plan(m *metamodel.Model, opts Options) (Files, error) {
 		func(m *metamodel.Model, _ Options) (Files, error) { return entSchemaFiles(m) },
 		func(m *metamodel.Model, opts Options) (Files, error) { return graphqlFiles(m, opts.module(m)) },
 		func(m *metamodel.Model, _ Options) (Files, error) { return orderGuardFiles(m) },
+		func(m *metamodel.Model, _ Options) (Files, error) { return fastFieldFiles(m) },
 		appFiles,
 	}
 	for _, emit := range emitters {

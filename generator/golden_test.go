@@ -179,7 +179,7 @@ func TestSmallModelMapping(t *testing.T) {
 		// Required fields and edges are not Optional; optional ones are Optional and Nillable.
 		{"ent/schema/account.go", "required name", `field.String("name").Comment("Name").Annotations(`},
 		{"ent/schema/account.go", "optional notes", `field.Text("notes").Optional().Nillable().Annotations(`},
-		{"ent/schema/contact.go", "required foreign key", `field.Int("account_id"),`},
+		{"ent/schema/contact.go", "required foreign key", `field.Int("account_id").Annotations(enforce.Guard{Guarded: true}),`},
 		{"ent/schema/contact.go", "required edge", `edge.From("account", Account.Type).Ref("contacts").Field("account_id").Unique().Required().Comment("Account"),`},
 		{"ent/schema/contact.go", "optional foreign key", `field.Int("manager_id").Optional().Nillable(),`},
 		// The on-delete action sits on the edge.To of the target, which owns the foreign key's constraint.

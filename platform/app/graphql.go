@@ -16,13 +16,14 @@ import (
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/enforce/gqlenforce"
+	"github.com/crmgen/crmgen/platform/gqlwrite"
 )
 
 // graphqlHandler builds the GraphQL endpoint: POST and GET transports, limits on what one request may
 // cost (maxFields fields; see limits.go), one transaction per mutation operation (entgql.Transactioner,
 // so a failed mutation writes nothing), and errors that name the field and rule, or, when the platform
 // has no words for them, a request id (errors.go).
-func graphqlHandler(rt *enforce.Runtime, b Backend, maxFields int) *handler.Server {
+func graphqlHandler(rt *enforce.Runtime, b Backend, maxFields int, direct bool) *handler.Server {
 	srv := handler.New(b.Schema())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -38,6 +39,11 @@ func graphqlHandler(rt *enforce.Runtime, b Backend, maxFields int) *handler.Serv
 	srv.Use(signInGuard{})
 	srv.AroundFields(fieldGuard(rt))
 	srv.AroundOperations(operationCaches)
+	if !direct {
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			return next(gqlwrite.Off(ctx))
+		})
+	}
 	srv.Use(entgql.Transactioner{TxOpener: txOpener{b}, SkipTxFunc: onlySessionFields})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

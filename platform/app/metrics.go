@@ -10,6 +10,7 @@ import (
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
+	"github.com/crmgen/crmgen/platform/gqlwrite"
 )
 
 // Metrics are served in two places. On the main port, /metrics is for superusers only: counters of
@@ -41,6 +42,8 @@ func metricsHandler(db *sql.DB) http.HandlerFunc {
 		metric("crm_db_wait_seconds_total", "counter", "Time requests waited for a free database connection.", pool.WaitDuration.Seconds())
 		metric("crm_db_connections_closed_total", "counter", "Connections the pool closed (idle limit, idle time, lifetime): each later need opens a new one.",
 			pool.MaxIdleClosed+pool.MaxIdleTimeClosed+pool.MaxLifetimeClosed)
+		metric("crm_graphql_direct_lists_total", "counter", "Lists of records written straight from the loaded rows (platform/gqlwrite).", gqlwrite.Written.Load())
+		metric("crm_graphql_gqlgen_lists_total", "counter", "Lists of records left to gqlgen's field-by-field execution.", gqlwrite.Declined.Load())
 		metric("go_goroutines", "gauge", "Number of goroutines.", runtime.NumGoroutine())
 		metric("go_memstats_heap_alloc_bytes", "gauge", "Heap bytes allocated.", ms.HeapAlloc)
 	}

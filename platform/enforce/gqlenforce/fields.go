@@ -29,17 +29,9 @@ func Fields(rt *enforce.Runtime) graphql.FieldMiddleware {
 			return next(ctx)
 		}
 		a := rt.AccessOf(ctx, fc.Object) // once per field: each lookup walks the field's context chain
-		if !a.Shows(member) || (!a.Lists(member) && inList(fc)) {
-			return nil, nil
-		}
-		if !a.All && a.PerRow[member] != nil {
-			id, ok := rowID(fc)
-			if !ok {
-				return nil, nil
-			}
-			if visible, err := rt.VisibleOn(ctx, fc.Object, member, id); err != nil || !visible {
-				return nil, err
-			}
+		shown, err := Shown(ctx, rt, a, fc.Object, member, inList(fc), func() (int, bool) { return rowID(fc) })
+		if err != nil || !shown {
+			return nil, err
 		}
 		v, err := next(ctx)
 		rel := rt.Model.Entity(fc.Object).Relation(member)
@@ -53,18 +45,41 @@ func Fields(rt *enforce.Runtime) graphql.FieldMiddleware {
 		if v == nil {
 			return v, nil
 		}
-		// A foreign key names a row: it is shown only if that row may be read.
 		if rel != nil && rel.Kind == metamodel.BelongsTo && fc.Field.Name == rel.GraphQLFKName() {
 			id, ok := intValue(v)
 			if !ok {
 				return v, nil
 			}
-			if readable, err := rt.Readable(ctx, rel.To, id); err != nil || !readable {
+			if shown, err := KeyShown(ctx, rt, rel, id); err != nil || !shown {
 				return nil, err
 			}
 		}
 		return v, nil
 	}
+}
+
+// Shown decides whether member (a field or relation) of a record of object is shown to the reader whose
+// access is a: not hidden; in a list (listed), not a masked sensitive field; and, when their roles show it
+// on some rows only, on this record (id returns its id). Every path that writes record data into a
+// response asks it: gqlgen's field-by-field execution (Fields) and the direct writer (platform/gqlwrite).
+func Shown(ctx context.Context, rt *enforce.Runtime, a *enforce.Access, object, member string, listed bool, id func() (int, bool)) (bool, error) {
+	if !a.Shows(member) || (listed && !a.Lists(member)) {
+		return false, nil
+	}
+	if a.All || a.PerRow[member] == nil {
+		return true, nil
+	}
+	rowID, ok := id()
+	if !ok {
+		return false, nil
+	}
+	return rt.VisibleOn(ctx, object, member, rowID)
+}
+
+// KeyShown decides whether the foreign key id of relation rel is shown: a key names a row, and is shown
+// only if that row may be read.
+func KeyShown(ctx context.Context, rt *enforce.Runtime, rel *metamodel.Relation, id int) (bool, error) {
+	return rt.Readable(ctx, rel.To, id)
 }
 
 // rowID is the id of the record whose field is being resolved.

@@ -65,6 +65,7 @@ func (Account) Edges() []ent.Edge {
 // Indexes of Account.
 func (Account) Indexes() []ent.Index {
 	return []ent.Index{
+		index.Fields("owner_id"),
 		index.Fields("employees"),
 		index.Fields("category_id", "priority"),
 		index.Fields("name", "founded").Unique(),

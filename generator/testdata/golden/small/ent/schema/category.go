@@ -9,6 +9,7 @@ import (
 	schema "entgo.io/ent/schema"
 	edge "entgo.io/ent/schema/edge"
 	field "entgo.io/ent/schema/field"
+	index "entgo.io/ent/schema/index"
 	enforce "github.com/crmgen/crmgen/platform/enforce"
 	"time"
 )
@@ -35,6 +36,13 @@ func (Category) Edges() []ent.Edge {
 		edge.To("accounts", Account.Type).Comment("Account").Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.Restrict), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.From("tagged_accounts", Account.Type).Ref("tags").Comment("Account").Annotations(entgql.RelayConnection()),
 		edge.To("children", Category.Type).Comment("Category").Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.Cascade), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// Indexes of Category.
+func (Category) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("parent_id"),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	schema "entgo.io/ent/schema"
 	edge "entgo.io/ent/schema/edge"
 	field "entgo.io/ent/schema/field"
+	index "entgo.io/ent/schema/index"
 	enforce "github.com/crmgen/crmgen/platform/enforce"
 )
 
@@ -31,6 +32,14 @@ func (Contact) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("account", Account.Type).Ref("contacts").Field("account_id").Unique().Required().Comment("Account"),
 		edge.From("manager", User.Type).Ref("managed_contacts").Field("manager_id").Unique(),
+	}
+}
+
+// Indexes of Contact.
+func (Contact) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("account_id"),
+		index.Fields("manager_id"),
 	}
 }
 

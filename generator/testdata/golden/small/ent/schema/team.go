@@ -9,6 +9,7 @@ import (
 	schema "entgo.io/ent/schema"
 	edge "entgo.io/ent/schema/edge"
 	field "entgo.io/ent/schema/field"
+	index "entgo.io/ent/schema/index"
 	enforce "github.com/crmgen/crmgen/platform/enforce"
 	"time"
 )
@@ -34,6 +35,13 @@ func (Team) Edges() []ent.Edge {
 		edge.From("parent", Team.Type).Ref("children").Field("parent_id").Unique().Comment("Parent team"),
 		edge.To("children", Team.Type).Comment("Sub-teams").Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.Restrict), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.To("members", User.Type).Comment("Members").Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// Indexes of Team.
+func (Team) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("parent_id"),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	schema "entgo.io/ent/schema"
 	edge "entgo.io/ent/schema/edge"
 	field "entgo.io/ent/schema/field"
+	index "entgo.io/ent/schema/index"
 	enforce "github.com/crmgen/crmgen/platform/enforce"
 	"time"
 )
@@ -41,6 +42,13 @@ func (User) Edges() []ent.Edge {
 		edge.From("team", Team.Type).Ref("members").Field("team_id").Unique().Comment("Team"),
 		edge.To("accounts_by_owner", Account.Type).Comment("Account").Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.To("managed_contacts", Contact.Type).Comment("Contact").Annotations(entgql.RelayConnection(), entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// Indexes of User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("team_id"),
 	}
 }
 
