@@ -27,7 +27,7 @@ func graphqlHandler(rt *enforce.Runtime, b Backend, maxFields int, direct bool) 
 	srv := handler.New(b.Schema())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	// Parsed and validated documents are shared between requests: nothing about a reader is decided on
 	// them (platform/enforce decides on the values that reach the database).
 	srv.SetQueryCache(coercingCache{lru.New[*ast.QueryDocument](1000)})
