@@ -22,10 +22,10 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 
 # crmgen itself builds with the usual cache; the apps build with an empty one (see "cold build").
 go build -o "$WORK/crmgen" ./cmd/crmgen
+go run ./bench/model50 "$WORK/models/model50"
 export GOCACHE="$WORK/gocache"
 "$WORK/crmgen" init "$WORK/models/starter" >/dev/null
 cp -r examples/hospital examples/b2b-sales "$WORK/models/"
-python3 bench/model50/gen.py "$WORK/models/model50"
 
 rows=()
 for name in starter hospital b2b-sales model50; do
@@ -87,7 +87,7 @@ print("\n\n".join(m.group(0) for m in re.finditer(r"<!-- ([a-z-]+): .*?<!-- /\1 
 	echo "  skipped and no file is rewritten."
 	echo "- change: one field added to one entity; regenerate is \`crmgen generate\` (entc and gqlgen run"
 	echo "  again), rebuild the \`go build\` after it. cold generate + build: the first two columns together."
-	echo "- model50: 50 generated entities (bench/model50/gen.py), eight fields each, each belonging to the one"
+	echo "- model50: 50 generated entities (bench/model50), eight fields each, each belonging to the one"
 	echo "  before; the size a large CRM model reaches."
 	echo
 	echo "Step timings of the last cold generation of each model:"

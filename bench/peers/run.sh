@@ -100,7 +100,7 @@ echo "app, baseline and crmgen built in $WORK"
 
 # ------------------------------------------------------------------ PostgreSQL
 
-freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+freeport() { pg_freeport; }
 
 # wait_http URL PID: waits until URL answers, failing if PID exits first.
 wait_http() {
@@ -114,31 +114,9 @@ wait_http() {
 }
 
 step "postgres"
-as_postgres=()
-mkdir -p "$WORK/pg"
-if ((EUID == 0)); then # initdb and postgres refuse root
-	as_postgres=(setpriv --reuid=postgres --regid=postgres --init-groups --)
-	chown postgres: "$WORK/pg"
-fi
-"${as_postgres[@]}" "$PGBIN/initdb" -D "$WORK/pg/data" -U postgres --auth=trust --encoding=UTF8 \
-	--locale=C.UTF-8 --no-sync >"$WORK/pg/initdb.log" || die "initdb failed: $(cat "$WORK/pg/initdb.log")"
-PGPORT=$(freeport)
-"${as_postgres[@]}" "$PGBIN/postgres" -D "$WORK/pg/data" -p "$PGPORT" -c listen_addresses=127.0.0.1 \
-	-c unix_socket_directories= -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-	-c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c log_connections=on \
-	>"$WORK/pg/log" 2>&1 &
-PGPID=$!
+source "$ROOT/bench/lib/pg.sh"
+pg_start "$WORK/pg" || die "could not start PostgreSQL"
 PIDS+=("$PGPID")
-psql_() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres "$@"; }
-for i in $(seq 1 300); do
-	kill -0 "$PGPID" 2>/dev/null || die "postgres exited: $(tail -5 "$WORK/pg/log")"
-	psql_ -d postgres -Atc 'SELECT 1' >/dev/null 2>&1 && break
-	sleep 0.1
-done
-# Make sure the server on that port is the one started here, not another that took the port first.
-[[ $(psql_ -d postgres -Atc 'SHOW data_directory') == "$WORK/pg/data" ]] || die "port $PGPORT answers for another server"
-psql_ -d postgres -c 'CREATE DATABASE crm' -c 'CREATE EXTENSION pg_stat_statements'
-DSN="postgres://postgres@127.0.0.1:$PGPORT/crm?sslmode=disable"
 echo "postgres $PGPORT (pid $PGPID), database crm"
 
 # ------------------------------------------------------------------ servers
