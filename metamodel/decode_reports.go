@@ -110,6 +110,39 @@ func (l *loader) reports(n *yaml.Node) {
 				r.MinSupport, _ = l.number(v, w)
 			case "minConfidence":
 				r.MinConfidence, _ = l.number(v, w)
+			case "workflow":
+				r.Workflow = l.str(v, w)
+			case "states":
+				r.States = l.strList(v, w, r, key, false)
+			case "target":
+				if v.Kind == yaml.MappingNode {
+					l.mapping(v, w, objectKeys("targetReport"), func(key string, k, v *yaml.Node) {
+						r.TargetReport = l.str(v, w+" report")
+					})
+				} else {
+					r.Target = l.str(v, w)
+				}
+			case "features":
+				r.Features = l.strList(v, w, r, key, false)
+			case "maxDepth":
+				r.MaxDepth, _ = l.integer(v, w)
+			case "params":
+				l.named(v, "parameter", w, func(s string) string { return name + "." + s }, func(name string, k, v *yaml.Node) {
+					p := &Param{Name: name, Pos: l.at(k)}
+					r.Params = append(r.Params, p)
+					pw := w + " " + name
+					l.mapping(v, pw, objectKeys("param"), func(key string, k, v *yaml.Node) {
+						l.mark(p, key, v)
+						switch key {
+						case "type":
+							p.Type = FieldType(l.str(v, pw+" type"))
+						case "enum":
+							p.Enum = l.str(v, pw+" enum")
+						case "label":
+							p.Label = l.text(v, pw+" label")
+						}
+					})
+				})
 			}
 		})
 	})

@@ -351,7 +351,7 @@ var formatObjects = map[string]*formatObject{
 		doc: "A report.",
 		keys: []formatKey{
 			{name: "label", shape: vText()},
-			{name: "kind", shape: vWords(ReportKinds...), doc: "aggregate (the default), rfm, recency or associationRules."},
+			{name: "kind", shape: vWords(ReportKinds...), doc: "aggregate (the default: groupBy and measures), rfm, recency, associationRules, funnel or decisionTree."},
 			{name: "entity", shape: vString()},
 			{name: "groupBy", shape: vList(vEither(vString(), vObject("groupBy"))), doc: "Fields, belongsTo relations, or {field, bucket}."},
 			{name: "measures", shape: vList(vPattern(measureRE.String())), doc: "count, count(f), sum(f), avg(f), min(f), max(f)."},
@@ -362,6 +362,26 @@ var formatObjects = map[string]*formatObject{
 			{name: "transactions", shape: vObject("transactions"), doc: "associationRules: the baskets and their items."},
 			{name: "minSupport", shape: vNumber()},
 			{name: "minConfidence", shape: vNumber()},
+			{name: "workflow", shape: vString(), doc: "funnel: the workflow whose states the records reach."},
+			{name: "states", shape: vList(vString()), doc: "funnel: the states in funnel order (default: the workflow's states as declared)."},
+			{name: "target", shape: vEither(vString(), vObject("targetReport")), doc: "decisionTree: a bool or enum field, or {report: <a recency report>}."},
+			{name: "features", shape: vList(vString()), doc: "decisionTree: fields and belongsTo relations that may explain the target."},
+			{name: "maxDepth", shape: vInt(1), doc: "decisionTree: the depth of the tree (default 4)."},
+			{name: "params", shape: vNamed(vObject("param")), doc: "Inputs the reader gives, usable in where as params.<name>."},
+		},
+	},
+	"param": {
+		doc: "A report parameter: an input of the reader. A parameter left empty drops the comparisons that use it.",
+		keys: []formatKey{
+			{name: "type", shape: vWords(ParamTypes...), required: true},
+			{name: "enum", shape: vString(), doc: "For type enum: the enumeration."},
+			{name: "label", shape: vText()},
+		},
+	},
+	"targetReport": {
+		doc: "A decision tree's target taken from another report.",
+		keys: []formatKey{
+			{name: "report", shape: vString(), required: true, doc: "A recency report over the same entity: its status is the target."},
 		},
 	},
 	"groupBy": {

@@ -453,6 +453,8 @@ const (
 	ReportRFM         = "rfm"
 	ReportRecency     = "recency"
 	ReportAssociation = "associationRules"
+	ReportFunnel      = "funnel"
+	ReportTree        = "decisionTree"
 )
 
 // Report is an aggregate, RFM, recency or association-rule analysis.
@@ -471,7 +473,36 @@ type Report struct {
 	Transactions  *Transactions     `json:"transactions,omitempty"`
 	MinSupport    float64           `json:"minSupport,omitempty"`
 	MinConfidence float64           `json:"minConfidence,omitempty"`
+	Workflow      string            `json:"workflow,omitempty"` // funnel
+	States        []string          `json:"states,omitempty"`   // funnel: resolved default, the workflow's states
+	Target        string            `json:"target,omitempty"`   // decisionTree: a field
+	TargetReport  string            `json:"targetReport,omitempty"`
+	Features      []string          `json:"features,omitempty"`
+	MaxDepth      int               `json:"maxDepth,omitempty"` // resolved default: 4
+	Params        []*Param          `json:"params,omitempty"`
 	Pos           Pos               `json:"-"`
+
+	// Filter is Where as the database evaluates it, built by validation (nil without a where).
+	Filter *Cond `json:"-"`
+}
+
+// Param is an input a report's reader gives.
+type Param struct {
+	Name  string    `json:"name"`
+	Type  FieldType `json:"type"`
+	Enum  string    `json:"enum,omitempty"`
+	Label Text      `json:"label,omitempty"`
+	Pos   Pos       `json:"-"`
+}
+
+// Param returns the parameter named name, or nil.
+func (r *Report) Param(name string) *Param {
+	for _, p := range r.Params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
 }
 
 // GroupBy is a field or belongsTo relation, optionally bucketed by time.

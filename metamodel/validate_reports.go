@@ -7,7 +7,7 @@ import (
 
 // Report vocabulary.
 var (
-	ReportKinds    = []string{ReportAggregate, ReportRFM, ReportRecency, ReportAssociation}
+	ReportKinds    = []string{ReportAggregate, ReportRFM, ReportRecency, ReportAssociation, ReportFunnel, ReportTree}
 	Charts         = []string{"table", "bar", "line", "pie", "funnel"}
 	Buckets        = []string{"day", "week", "month", "quarter", "year"}
 	MeasureFuncs   = []string{"count", "sum", "avg", "min", "max"}
@@ -16,7 +16,11 @@ var (
 		ReportRFM:         {"entity", "events", "where"},
 		ReportRecency:     {"entity", "events", "buckets", "where"},
 		ReportAssociation: {"transactions", "minSupport", "minConfidence"},
+		ReportFunnel:      {"workflow", "states", "where", "chart"},
+		ReportTree:        {"entity", "target", "features", "maxDepth", "where"},
 	}
+	// ParamTypes are the types a report parameter may have.
+	ParamTypes = []string{"string", "int", "float", "decimal", "bool", "date", "datetime", "enum"}
 )
 
 // computedFields type-checks computed field expressions against their field types.
@@ -54,7 +58,7 @@ func (b *builder) reports() {
 			continue
 		}
 		for _, k := range []string{"entity", "groupBy", "measures", "where", "chart", "events", "buckets", "transactions",
-			"minSupport", "minConfidence"} {
+			"minSupport", "minConfidence", "workflow", "states", "target", "features", "maxDepth"} {
 			if b.m.hasKey(r, k) && !contains(keys, k) {
 				b.errorf(b.m.posOf(r, k, r.Pos), "%s of kind %s cannot have %s", what, r.Kind, k)
 			}
@@ -68,9 +72,11 @@ func (b *builder) reports() {
 				b.errorf(b.m.posOf(r, "entity", r.Pos), "unknown entity %q for %s%s", r.Entity, what, didYouMean(r.Entity, b.entityNames()))
 			}
 		}
-		if e != nil {
-			b.expr(e, r.Where, cel.BoolType)
+		b.params(r)
+		if r.Kind == ReportFunnel {
+			e = b.funnel(r)
 		}
+		b.reportWhere(r, e)
 		switch r.Kind {
 		case ReportAggregate:
 			b.aggregate(r, e)
@@ -78,9 +84,131 @@ func (b *builder) reports() {
 			b.events(r, e)
 		case ReportAssociation:
 			b.association(r)
+		case ReportTree:
+			b.tree(r, e)
 		}
 	}
 }
+
+// params checks a report's parameters.
+func (b *builder) params(r *Report) {
+	for _, p := range r.Params {
+		if !isLowerCamel(p.Name) {
+			b.errorf(p.Pos, "parameter name %q must be lowerCamelCase (rename to %q)", p.Name, lowerCamel(p.Name))
+		}
+		if !contains(ParamTypes, string(p.Type)) {
+			continue // the loader reported the word
+		}
+		switch {
+		case p.Type == TypeEnum && p.Enum == "":
+			b.missingf(p, "enum", p.Pos, "parameter %q of report %q has type enum but no enum", p.Name, r.Name)
+		case p.Type == TypeEnum && b.m.Enum(p.Enum) == nil:
+			b.errorf(b.m.posOf(p, "enum", p.Pos), "unknown enum %q for parameter %q%s", p.Enum, p.Name, didYouMean(p.Enum, sortedKeys(b.m.enumByName)))
+		case p.Type != TypeEnum && p.Enum != "":
+			b.errorf(b.m.posOf(p, "enum", p.Pos), "parameter %q has type %s; only type enum takes an enum", p.Name, p.Type)
+		}
+	}
+}
+
+// funnel checks a funnel report and returns its workflow's entity, which it counts.
+func (b *builder) funnel(r *Report) *Entity {
+	if r.Chart == "" {
+		r.Chart = "funnel"
+	} else if !contains(Charts, r.Chart) {
+		b.errorf(b.m.posOf(r, "chart", r.Pos), "unknown chart %q%s", r.Chart, hint(r.Chart, Charts))
+	}
+	if r.Workflow == "" {
+		b.missingf(r, "workflow", r.Pos, "funnel report %q has no workflow", r.Name)
+		return nil
+	}
+	wf := b.m.Workflow(r.Workflow)
+	if wf == nil {
+		var names []string
+		for _, w := range b.m.Workflows {
+			names = append(names, w.Name)
+		}
+		b.errorf(b.m.posOf(r, "workflow", r.Pos), "unknown workflow %q for report %q%s", r.Workflow, r.Name, didYouMean(r.Workflow, names))
+		return nil
+	}
+	var names []string
+	for _, s := range wf.States {
+		names = append(names, s.Name)
+	}
+	if len(r.States) == 0 {
+		r.States = names
+	}
+	seen := map[string]bool{}
+	for i, s := range r.States {
+		switch {
+		case !contains(names, s):
+			b.errorf(b.m.posOf(r, "states."+itoa(i), r.Pos), "unknown state %q of workflow %q in report %q%s", s, wf.Name, r.Name, didYouMean(s, names))
+		case seen[s]:
+			b.errorf(b.m.posOf(r, "states."+itoa(i), r.Pos), "state %q is listed twice in report %q", s, r.Name)
+		}
+		seen[s] = true
+	}
+	r.Entity = wf.Entity
+	return b.m.Entity(wf.Entity)
+}
+
+// tree checks a decision tree report.
+func (b *builder) tree(r *Report, e *Entity) {
+	if !b.m.hasKey(r, "maxDepth") {
+		r.MaxDepth = 4
+	} else if r.MaxDepth < 1 || r.MaxDepth > 8 {
+		b.errorf(b.m.posOf(r, "maxDepth", r.Pos), "maxDepth %d is out of range (want 1 to 8)", r.MaxDepth)
+	}
+	if e == nil {
+		return
+	}
+	switch {
+	case r.TargetReport != "":
+		t := b.m.Report(r.TargetReport)
+		if t == nil || t.Kind != ReportRecency || t.Entity != e.Name {
+			var cands []string
+			for _, x := range b.m.Reports {
+				if x.Kind == ReportRecency && x.Entity == e.Name {
+					cands = append(cands, x.Name)
+				}
+			}
+			b.errorf(b.m.posOf(r, "target", r.Pos), "target report %q of report %q must be a recency report over %q%s", r.TargetReport,
+				r.Name, e.Name, orMeant(r.TargetReport, cands))
+		}
+	case r.Target == "":
+		b.missingf(r, "target", r.Pos, "decision tree report %q has no target (a bool or enum field of %q, or {report: <recency report>})", r.Name, e.Name)
+	default:
+		f := e.Field(r.Target)
+		if f == nil || f.Type != TypeBool && f.Type != TypeEnum {
+			var cands []string
+			for _, x := range e.Fields {
+				if x.Type == TypeBool || x.Type == TypeEnum {
+					cands = append(cands, x.Name)
+				}
+			}
+			b.errorf(b.m.posOf(r, "target", r.Pos), "target %q of report %q must be a bool or enum field of %q%s", r.Target, r.Name, e.Name,
+				orMeant(r.Target, cands))
+		}
+	}
+	if len(r.Features) == 0 {
+		b.missingf(r, "features", r.Pos, "decision tree report %q has no features (fields and belongsTo relations of %q)", r.Name, e.Name)
+	}
+	for i, name := range r.Features {
+		f, rel := e.Field(name), e.Relation(name)
+		switch {
+		case f == nil && rel == nil:
+			b.errorf(b.m.posOf(r, "features."+itoa(i), r.Pos), "unknown feature %q of report %q%s", name, r.Name, didYouMean(name, memberNames(e)))
+		case rel != nil && rel.Kind != BelongsTo:
+			b.errorf(b.m.posOf(r, "features."+itoa(i), r.Pos), "feature %q of report %q is not a belongsTo relation", name, r.Name)
+		case f != nil && (f.Type == TypeJSON || f.Type == TypeText || virtual(f)):
+			b.errorf(b.m.posOf(r, "features."+itoa(i), r.Pos), "feature %q of report %q cannot be used: a %s field", name, r.Name, f.Type)
+		case name == r.Target:
+			b.errorf(b.m.posOf(r, "features."+itoa(i), r.Pos), "feature %q of report %q is its target", name, r.Name)
+		}
+	}
+}
+
+// virtual reports whether f is computed when read, so the database has no column for it.
+func virtual(f *Field) bool { return f.Computed.Src != "" && !f.Stored }
 
 func (b *builder) aggregate(r *Report, e *Entity) {
 	if r.Chart == "" {
