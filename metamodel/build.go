@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 )
 
 // builder resolves and validates a loaded model.
@@ -208,6 +209,11 @@ func (b *builder) app() {
 		a.Locales = []string{a.DefaultLocale}
 	case len(a.Locales) == 0:
 		a.Locales = []string{"en"}
+	}
+	if a.Timezone != "" {
+		if _, err := time.LoadLocation(a.Timezone); err != nil || a.Timezone == "Local" {
+			b.errorf(b.m.posOf(a, "timezone", a.Pos), "unknown time zone %q (want an IANA name such as Asia/Shanghai, Europe/Berlin or UTC)", a.Timezone)
+		}
 	}
 	if a.DefaultLocale == "" {
 		a.DefaultLocale = a.Locales[0]

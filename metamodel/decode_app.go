@@ -23,6 +23,8 @@ func (l *loader) app(k, v *yaml.Node) {
 			a.Locales = l.strList(v, "app.locales", a, "locales", false)
 		case "defaultLocale":
 			a.DefaultLocale = l.str(v, "app.defaultLocale")
+		case "timezone":
+			a.Timezone = l.str(v, "app.timezone")
 		}
 	})
 }

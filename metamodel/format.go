@@ -114,6 +114,7 @@ var formatObjects = map[string]*formatObject{
 			{name: "title", shape: vText(), doc: "The application's title."},
 			{name: "locales", shape: vList(vString()), doc: "The locales of labels and screens, such as [zh, en]."},
 			{name: "defaultLocale", shape: vString(), doc: "The locale a missing translation falls back to (default: the first of locales)."},
+			{name: "timezone", shape: vString(), doc: "The IANA time zone of dates, times, report buckets and `at` timers, such as Asia/Shanghai (default UTC)."},
 		},
 	},
 	"enum": {

@@ -8,6 +8,11 @@
 // references, so the platform sees the same resolved model the generator saw.
 package metamodel
 
+import (
+	"time"
+	_ "time/tzdata" // app.timezone is checked on machines without a zone database
+)
+
 // Pos is a position in a model file. File is relative to the model directory given to Load.
 type Pos struct {
 	File string `json:"-"`
@@ -78,7 +83,20 @@ type App struct {
 	Title         Text     `json:"title,omitempty"`
 	Locales       []string `json:"locales"`
 	DefaultLocale string   `json:"defaultLocale"`
+	Timezone      string   `json:"timezone,omitempty"` // an IANA zone; "" is UTC
 	Pos           Pos      `json:"-"`
+}
+
+// Location is the app's time zone (UTC when the model names none or one this system does not know).
+func (a *App) Location() *time.Location {
+	if a.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(a.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // Enum is a named set of values.
