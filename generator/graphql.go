@@ -49,6 +49,13 @@ func graphqlFiles(m *metamodel.Model, mod string) (Files, error) {
 	if files["graph/process.go"], err = gofmt("graph/process.go", proc); err != nil {
 		return nil, err
 	}
+	rep, err := crmtemplates.Render("report.go", nil)
+	if err != nil {
+		return nil, err
+	}
+	if files["graph/report.go"], err = gofmt("graph/report.go", rep); err != nil {
+		return nil, err
+	}
 	hist, err := crmtemplates.Render("history.go", nil)
 	if err != nil {
 		return nil, err
@@ -66,6 +73,7 @@ func crmSchema(m *metamodel.Model) string {
 	b.WriteString("\"\"\"Any JSON value.\"\"\"\nscalar JSON\n\n")
 	b.WriteString(accountSchema)
 	b.WriteString(processSchema)
+	b.WriteString(reportSchema)
 	b.WriteString("type Mutation {\n")
 	b.WriteString(accountMutations)
 	b.WriteString(processMutations)
@@ -118,6 +126,37 @@ func crmSchema(m *metamodel.Model) string {
 	}
 	return b.String()
 }
+
+// reportSchema is the report query of METAMODEL.md, in every app (a model without reports answers
+// NOT_FOUND). The resolver comes from templates/app/report.go.tmpl.
+const reportSchema = `"""A column of a report: its key in each row, its label in your language, and the type of its cells."""
+type ReportColumn {
+  name: String!
+  label: String!
+  type: String!
+}
+
+"""A report as you may see it: rows you may read, fields you may see."""
+type Report {
+  name: String!
+  label: String!
+  kind: String!
+  chart: String
+  columns: [ReportColumn!]!
+  """Each row an object keyed by column name."""
+  rows: [JSON!]!
+  """A decision tree's share of records predicted right."""
+  accuracy: Float
+  """When the result was computed (it may be reused until a record it reads changes)."""
+  at: Time!
+}
+
+extend type Query {
+  """Run the report named name with params (an object of its parameters), labelled in locale (default: the app's)."""
+  report(name: String!, params: JSON, locale: String): Report!
+}
+
+`
 
 // historySchema declares the audit history types.
 const historySchema = `

@@ -9,10 +9,7 @@ import (
 
 // unsupported lists the model sections this generator validates but cannot yet turn into behaviour. A
 // model using one is refused rather than generated with the section silently ignored.
-var unsupported = map[string]string{
-	"reports":    "reports",
-	"dashboards": "dashboards",
-}
+var unsupported = map[string]string{}
 
 // Supported reports, with positions, every section of m that the generator does not implement yet.
 func Supported(m *metamodel.Model) error {

@@ -27,12 +27,12 @@ const (
 
 // Cond is a report's where condition in the form the database evaluates (see above).
 type Cond struct {
-	Op     string
-	Args   []*Cond // and, or, not
-	Member string  // cmp, in, like: a field, or a belongsTo relation (compared by its key)
-	Cmp    string  // cmp: == != < <= > >=; like: prefix, suffix, contains
-	Value  string  // CEL source of the value, which reads at most now, params and user
-	Params []string
+	Op     string   `json:"op"`
+	Args   []*Cond  `json:"args,omitempty"`   // and, or, not
+	Member string   `json:"member,omitempty"` // cmp, in, like: a field, or a belongsTo relation (compared by its key)
+	Cmp    string   `json:"cmp,omitempty"`    // cmp: == != < <= > >=; like: prefix, suffix, contains
+	Value  string   `json:"value,omitempty"`  // CEL source of the value, which reads at most now, params and user
+	Params []string `json:"params,omitempty"`
 }
 
 // ReportEnv is the CEL environment of a report's where: the entity's, plus params, the reader's inputs.

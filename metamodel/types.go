@@ -500,8 +500,9 @@ type Report struct {
 	Params        []*Param          `json:"params,omitempty"`
 	Pos           Pos               `json:"-"`
 
-	// Filter is Where as the database evaluates it, built by validation (nil without a where).
-	Filter *Cond `json:"-"`
+	// Filter is Where as the database evaluates it, built by validation (nil without a where); the app's
+	// model.json carries it.
+	Filter *Cond `json:"filter,omitempty"`
 }
 
 // Param is an input a report's reader gives.

@@ -12,6 +12,7 @@ import (
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/process"
+	"github.com/crmgen/crmgen/platform/report"
 	"github.com/crmgen/crmgen/platform/requestid"
 	"github.com/crmgen/crmgen/platform/workflow"
 )
@@ -96,8 +97,15 @@ func explain(err error) (string, map[string]any, bool) {
 		ne *enforce.NotFoundError
 		te *auth.ThrottledError
 		de *enforce.FieldDeniedError
+		rp *report.Error
 	)
 	switch {
+	case errors.As(err, &rp):
+		ext := map[string]any{"code": rp.Code}
+		if rp.Field != "" {
+			ext["field"] = rp.Field
+		}
+		return rp.Msg, ext, true
 	case errors.As(err, &de):
 		return de.Error(), map[string]any{"code": "FORBIDDEN_FIELD", "field": de.Field}, true
 	case errors.As(err, &fe):

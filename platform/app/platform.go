@@ -15,6 +15,7 @@ import (
 	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/outbox"
 	"github.com/crmgen/crmgen/platform/process"
+	"github.com/crmgen/crmgen/platform/report"
 	"github.com/crmgen/crmgen/platform/seed"
 )
 
@@ -29,6 +30,7 @@ type Platform struct {
 	Runtime  *enforce.Runtime
 	Engine   *process.Engine
 	Sessions *auth.Service
+	Reports  *report.Engine
 }
 
 // PlatformConfig configures what NewPlatform builds beyond the model and the database.
@@ -54,9 +56,11 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 	p.Engine = &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: cfg.Log,
 		Dispatcher: cfg.Dispatcher, Channels: cfg.Channels}
 	process.Install(p.Engine, p.Runtime)
+	p.Reports = &report.Engine{Model: m, DB: db.SQL, Dialect: db.Dialect, Runtime: p.Runtime}
 	// What the sign-in cache holds of a user (roles, team, activity; a team's sub-teams) is read again
 	// once it changes.
 	p.Runtime.Changed = func(entity string, id int) {
+		p.Reports.Changed(entity)
 		switch {
 		case entity == "User" && id != 0:
 			p.Sessions.ForgetUser(id)
@@ -86,7 +90,7 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 // Context returns ctx carrying the platform: what runs in it — requests, data loading, jobs — obeys the
 // model's rules and reaches sign-in. A context without them may do nothing (see enforce.NewContext).
 func (p *Platform) Context(ctx context.Context) context.Context {
-	return account.NewContext(enforce.NewContext(ctx, p.Runtime), p.Sessions)
+	return report.NewContext(account.NewContext(enforce.NewContext(ctx, p.Runtime), p.Sessions), p.Reports)
 }
 
 // Seed loads the model's data into an empty database and returns how many records it loaded.

@@ -1,0 +1,325 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// A groupBy report is one GROUP BY in the database. Time buckets are grouped there by quarter hour (every
+// time zone's offset is a whole number of them) and merged here into days, weeks, months, quarters or years
+// of the app's time zone, so a bucket is right across daylight saving changes on SQLite as on Postgres.
+// Measures are read as partials that merge (avg as a sum and a count).
+
+// quarterHour is the database's time grain, in seconds.
+const quarterHour = 900
+
+type partial struct {
+	fn    string // COUNT, SUM, MIN, MAX
+	field *metamodel.Field
+}
+
+func (q *run) aggregate(res *Result) error {
+	r, e := q.r, q.Model.Entity(q.r.Entity)
+	loc := q.Model.App.Location()
+	var keyExprs []string
+	var partials []partial
+	type measureAt struct{ idx, count int } // the measure's partials: at idx (and the count at count for avg)
+	var at []measureAt
+	s, err := q.selectFrom(e.Name, func(s *entsql.Selector) []string {
+		var cols []string
+		for _, g := range r.GroupBy {
+			expr := s.C(column(e, g.Field))
+			if g.Bucket != "" {
+				expr = "(" + q.epoch(expr) + " / " + strconv.Itoa(quarterHour) + ")"
+			}
+			keyExprs = append(keyExprs, expr)
+			cols = append(cols, expr)
+		}
+		add := func(fn string, f *metamodel.Field, expr string) int {
+			partials = append(partials, partial{fn: fn, field: f})
+			cols = append(cols, fn+"("+expr+")")
+			return len(partials) - 1
+		}
+		for _, m := range r.Measures {
+			var f *metamodel.Field
+			expr := "*"
+			if m.Field != "" {
+				f = e.Field(m.Field)
+				expr = s.C(column(e, m.Field))
+			}
+			switch m.Func {
+			case "count":
+				at = append(at, measureAt{idx: add("COUNT", f, expr)})
+			case "sum":
+				at = append(at, measureAt{idx: add("SUM", f, expr)})
+			case "avg":
+				i := add("SUM", f, expr)
+				at = append(at, measureAt{idx: i, count: add("COUNT", f, expr)})
+			case "min":
+				at = append(at, measureAt{idx: add("MIN", f, expr)})
+			case "max":
+				at = append(at, measureAt{idx: add("MAX", f, expr)})
+			}
+		}
+		return cols
+	})
+	if err != nil {
+		return err
+	}
+	if len(keyExprs) > 0 {
+		s.GroupBy(keyExprs...)
+	}
+
+	type group struct {
+		keys []any
+		vals []any // merged partials
+	}
+	groups := map[string]*group{}
+	var order []string
+	err = q.query(s, func(vals []any) error {
+		keys := make([]any, len(r.GroupBy))
+		var sb strings.Builder
+		for i, g := range r.GroupBy {
+			v := vals[i]
+			switch f := e.Field(g.Field); {
+			case v == nil:
+			case g.Bucket != "":
+				n, _ := toInt(v)
+				zone := loc
+				if f.Type == metamodel.TypeDate {
+					zone = time.UTC // a date is a day, not an instant
+				}
+				v = bucketStart(time.Unix(int64(n)*quarterHour, 0).In(zone), g.Bucket).Format("2006-01-02")
+			case f != nil:
+				v = cell(f, v, loc)
+			default: // a relation's key
+				id, _ := toInt(v)
+				v = id
+			}
+			keys[i] = v
+			fmt.Fprintf(&sb, "%v\x00", v)
+		}
+		k := sb.String()
+		grp := groups[k]
+		if grp == nil {
+			grp = &group{keys: keys, vals: make([]any, len(partials))}
+			groups[k] = grp
+			order = append(order, k)
+		}
+		for i, p := range partials {
+			grp.vals[i] = merge(p.fn, grp.vals[i], vals[len(r.GroupBy)+i])
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	// Columns: the groups' keys, then the measures.
+	for _, g := range r.GroupBy {
+		c := &Column{Name: g.Field, Label: memberLabel(q.Model, e, g.Field, q.lang)}
+		switch f := e.Field(g.Field); {
+		case g.Bucket != "":
+			c.Type = "date"
+			c.Label += q.say(q.lang, "bucket."+g.Bucket)
+		case f != nil:
+			c.Type = fieldType(f)
+		default:
+			c.Type = "record"
+		}
+		res.Columns = append(res.Columns, c)
+	}
+	for _, m := range r.Measures {
+		res.Columns = append(res.Columns, q.measureColumn(e, m))
+	}
+
+	// Titles of related records, by relation.
+	titles := map[int]map[int]string{}
+	for i, g := range r.GroupBy {
+		rel := e.Relation(g.Field)
+		if rel == nil {
+			continue
+		}
+		var ids []int
+		for _, k := range order {
+			if id, ok := groups[k].keys[i].(int); ok {
+				ids = append(ids, id)
+			}
+		}
+		t, err := q.titles(rel.To, ids)
+		if err != nil {
+			return err
+		}
+		titles[i] = t
+	}
+
+	sort.SliceStable(order, func(a, b int) bool {
+		ka, kb := groups[order[a]].keys, groups[order[b]].keys
+		for i := range ka {
+			if c := compareCells(ka[i], kb[i]); c != 0 {
+				return c < 0
+			}
+		}
+		return false
+	})
+	for _, k := range order {
+		grp := groups[k]
+		row := map[string]any{}
+		for i, g := range r.GroupBy {
+			v := grp.keys[i]
+			if t, ok := titles[i]; ok && v != nil {
+				id := v.(int)
+				v = recordCell(id, t[id])
+			}
+			row[g.Field] = v
+		}
+		for i, m := range r.Measures {
+			row[measureName(m)] = measureValue(m, e, grp.vals, at[i].idx, at[i].count, loc)
+		}
+		res.Data = append(res.Data, row)
+	}
+	return nil
+}
+
+// measureName is a measure's column: count, count_f, sum_amount, avg_amount…
+func measureName(m *metamodel.Measure) string {
+	if m.Field == "" {
+		return m.Func
+	}
+	return m.Func + "_" + m.Field
+}
+
+func (q *run) measureColumn(e *metamodel.Entity, m *metamodel.Measure) *Column {
+	c := &Column{Name: measureName(m), Type: "float"}
+	if m.Field == "" {
+		c.Label, c.Type = q.say(q.lang, "measure.count"), "int"
+		return c
+	}
+	c.Label = q.say(q.lang, "measure."+m.Func, memberLabel(q.Model, e, m.Field, q.lang))
+	f := e.Field(m.Field)
+	switch {
+	case m.Func == "count":
+		c.Type = "int"
+	case (m.Func == "sum" || m.Func == "min" || m.Func == "max") && f != nil && f.Type == metamodel.TypeInt:
+		c.Type = "int"
+	case (m.Func == "min" || m.Func == "max") && f != nil:
+		c.Type = fieldType(f)
+	}
+	return c
+}
+
+// measureValue is a measure's cell from the merged partials.
+func measureValue(m *metamodel.Measure, e *metamodel.Entity, vals []any, idx, count int, loc *time.Location) any {
+	v := vals[idx]
+	switch m.Func {
+	case "count":
+		n, _ := toInt(v)
+		return n
+	case "avg":
+		sum, ok := toFloat(v)
+		n, _ := toFloat(vals[count])
+		if !ok || n == 0 {
+			return nil
+		}
+		return round(sum / n)
+	}
+	if v == nil {
+		if m.Func == "sum" {
+			return 0
+		}
+		return nil
+	}
+	f := e.Field(m.Field)
+	return cell(f, v, loc)
+}
+
+// merge combines two partials of the same function.
+func merge(fn string, a, b any) any {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	switch fn {
+	case "COUNT", "SUM":
+		x, _ := toFloat(a)
+		y, _ := toFloat(b)
+		return x + y
+	case "MIN", "MAX":
+		if ta, ok := toTime(a); ok {
+			tb, _ := toTime(b)
+			if (fn == "MIN") == tb.Before(ta) {
+				return b
+			}
+			return a
+		}
+		x, _ := toFloat(a)
+		y, _ := toFloat(b)
+		if fn == "MIN" {
+			return math.Min(x, y)
+		}
+		return math.Max(x, y)
+	}
+	return a
+}
+
+// bucketStart is the first instant of t's bucket in t's location. Weeks start on Monday (ISO 8601).
+func bucketStart(t time.Time, bucket string) time.Time {
+	y, m, d := t.Date()
+	switch bucket {
+	case "week":
+		wd := (int(t.Weekday()) + 6) % 7
+		return time.Date(y, m, d-wd, 0, 0, 0, 0, t.Location())
+	case "month":
+		return time.Date(y, m, 1, 0, 0, 0, 0, t.Location())
+	case "quarter":
+		return time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, t.Location())
+	case "year":
+		return time.Date(y, 1, 1, 0, 0, 0, 0, t.Location())
+	}
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+// compareCells orders group keys: nulls last, numbers by value, the rest as text.
+func compareCells(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	if x, ok := a.(bool); ok {
+		y, _ := b.(bool)
+		switch {
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	}
+	if x, ok := toFloat(a); ok {
+		if _, isStr := a.(string); !isStr {
+			y, _ := toFloat(b)
+			switch {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+			return 0
+		}
+	}
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+}

@@ -1,0 +1,88 @@
+package report
+
+import (
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// A funnel counts, for each of its states in order, the readable records that reached that state or a
+// later one of the funnel: a record that was won passed the earlier steps, even when its history starts
+// at won (records loaded with the model's data are seeded in their state). What a record reached is read
+// from the workflow history and its current state.
+func (q *run) funnel(res *Result) error {
+	wf := q.Model.Workflow(q.r.Workflow)
+	e := q.Model.Entity(q.r.Entity)
+	index := map[string]int{}
+	for i, s := range q.r.States {
+		index[s] = i
+	}
+	reached := map[int]int{} // record → highest funnel index reached
+	note := func(id int, state string) {
+		i, ok := index[state]
+		if !ok {
+			return
+		}
+		if cur, ok := reached[id]; !ok || i > cur {
+			reached[id] = i
+		}
+	}
+	// Current states.
+	s, err := q.selectFrom(e.Name, func(s *entsql.Selector) []string {
+		return []string{s.C("id"), s.C(column(e, wf.Field))}
+	})
+	if err != nil {
+		return err
+	}
+	err = q.query(s, func(vals []any) error {
+		id, _ := toInt(vals[0])
+		if st, ok := textOf(vals[1]).(string); ok {
+			note(id, st)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// States reached before.
+	ids, err := q.readableIDs(e.Name)
+	if err != nil {
+		return err
+	}
+	h := entsql.Dialect(q.Dialect).Select().From(entsql.Table("crm_workflow_history")).WithContext(q.ctx)
+	h.Select(h.C("record_id"), h.C("to_state")).Distinct().
+		Where(entsql.And(entsql.EQ(h.C("workflow"), wf.Name), entsql.EQ(h.C("entity"), e.Name), entsql.In(h.C("record_id"), ids)))
+	err = q.query(h, func(vals []any) error {
+		id, _ := toInt(vals[0])
+		if st, ok := textOf(vals[1]).(string); ok {
+			note(id, st)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	counts := make([]int, len(q.r.States))
+	for _, i := range reached {
+		for j := 0; j <= i; j++ {
+			counts[j]++
+		}
+	}
+	res.Columns = []*Column{
+		{Name: "state", Label: q.say(q.lang, "col.state"), Type: "enum"},
+		{Name: "count", Label: q.say(q.lang, "col.count"), Type: "int"},
+		{Name: "rate", Label: q.say(q.lang, "col.rate"), Type: "float"},
+		{Name: "stepRate", Label: q.say(q.lang, "col.stepRate"), Type: "float"},
+	}
+	for i, st := range q.r.States {
+		row := map[string]any{"state": st, "label": q.stateLabel(wf, st), "count": counts[i], "rate": 0.0, "stepRate": 0.0}
+		if counts[0] > 0 {
+			row["rate"] = round(float64(counts[i]) / float64(counts[0]))
+		}
+		if i == 0 && counts[0] > 0 {
+			row["stepRate"] = 1.0
+		} else if i > 0 && counts[i-1] > 0 {
+			row["stepRate"] = round(float64(counts[i]) / float64(counts[i-1]))
+		}
+		res.Data = append(res.Data, row)
+	}
+	return nil
+}
