@@ -50,6 +50,8 @@ func Handler(cfg Config) http.Handler {
 	signedIn("GET /{$}", s.home)
 	signedIn("GET /inbox", s.inbox)
 	signedIn("GET /diagrams", s.diagrams)
+	signedIn("GET /reports/{name}", s.reportPage)
+	signedIn("GET /reports/{name}/export.csv", s.reportExport)
 	signedIn("POST /inbox/read", s.markRead)
 	signedIn("GET /e/{entity}", s.list)
 	signedIn("GET /e/{entity}/export.csv", s.export)
@@ -81,7 +83,7 @@ func Public(r *http.Request) bool {
 	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read",
 		p == "/diagrams":
 		return true
-	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"):
+	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"), strings.HasPrefix(p, "/reports/"):
 		return true
 	}
 	return false

@@ -8,8 +8,9 @@ import (
 
 // homeBody is the home screen: the entities the user may read with their counts, and the inbox.
 type homeBody struct {
-	Entities []navItem
-	Inbox    []inboxItem
+	Entities   []navItem
+	Inbox      []inboxItem
+	Dashboards []*dashboardView
 }
 
 // inboxItem is one message of the user's inbox.
@@ -53,6 +54,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	if f.HasInbox {
 		body.Inbox = s.inboxItems(r, true, 10)
 	}
+	body.Dashboards = s.dashboards(r, f.Lang)
 	f.Body = body
 	s.render(w, r, http.StatusOK, "home", f)
 }

@@ -78,6 +78,10 @@ var words = map[string][2]string{ // key → {zh, en}
 	"rule.null": {"%s 为空", "%s is empty"},
 }
 
+// Label returns the engine's words for key in lang: the names of rfm segments (segment.<key>) and recency
+// statuses (status.<key>), for screens that show report rows.
+func Label(lang, key string) string { return (*Engine)(nil).say(lang, key) }
+
 // say returns the engine's words for key in lang (zh, or en for every other language), formatted.
 func (e *Engine) say(lang, key string, args ...any) string {
 	w, ok := words[key]

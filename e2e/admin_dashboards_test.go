@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/crmgen/crmgen/internal/apptest"
+)
+
+// Dashboards on the home screen of the hospital example, in headless Chromium, for a user of each role
+// that has one: every report of their dashboards shows what the API's report query answers that user
+// (the same rows, the same numbers), a bar drills down to a list whose total is the bar's count, the report
+// page takes its parameters and offers CSV only with the export right, and the page fits a phone.
+
+type apiReport struct {
+	Columns []struct{ Name, Label, Type string }
+	Rows    []map[string]any
+}
+
+func reportAs(t *testing.T, api *apptest.Server, name string, params map[string]any) (*apiReport, string) {
+	t.Helper()
+	resp := api.GraphQL(t, `query($n: String!, $p: JSON) { report(name: $n, params: $p, locale: "zh") { columns { name label type } rows } }`,
+		map[string]any{"n": name, "p": params})
+	if len(resp.Errors) > 0 {
+		return nil, resp.Errors[0].Message
+	}
+	var out struct{ Report apiReport }
+	if err := json.Unmarshal(resp.Data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out.Report, ""
+}
+
+// measureSum adds up a report's first measure over its first n rows (the card's bars).
+func measureSum(r *apiReport, groups, n int) float64 {
+	sum := 0.0
+	for i, row := range r.Rows {
+		if i >= n {
+			break
+		}
+		f, _ := strconv.ParseFloat(fmt.Sprint(row[r.Columns[groups].Name]), 64)
+		sum += f
+	}
+	return sum
+}
+
+func TestAdminDashboards(t *testing.T) {
+	a := adminApp(t, "hospital")
+	s := a.Start(t, apptest.SQLitePath(t))
+
+	users := []struct{ name, password, dashboard string }{
+		{"heping", "service123", "service"},         // service center
+		{"zhangjianguo", "doctor123", "department"}, // head of cardiology
+	}
+	for _, u := range users {
+		t.Run(u.name, func(t *testing.T) {
+			p := openBrowser(t, s)
+			api := s.As(t, u.name, u.password)
+			p.signIn(u.name, u.password)
+			p.open("/lang?l=zh&next=/")
+			sel := fmt.Sprintf(`section.dashboard[data-dashboard=%q]`, u.dashboard)
+			if p.count(sel) != 1 {
+				t.Fatalf("%s's home shows no dashboard %s", u.name, u.dashboard)
+			}
+			d := a.Model.Dashboards[0]
+			for _, x := range a.Model.Dashboards {
+				if x.Name == u.dashboard {
+					d = x
+				}
+			}
+			for _, name := range d.Reports {
+				rep := a.Model.Report(name)
+				card := fmt.Sprintf(`%s article.report-card[data-report=%q]`, sel, name)
+				want, refusal := reportAs(t, api, name, nil)
+				if refusal != "" {
+					if got := p.text(card + " .error"); got != refusal {
+						t.Errorf("%s: card says %q, the API %q", name, got, refusal)
+					}
+					continue
+				}
+				shown := min(len(want.Rows), 12)
+				if got := p.count(card + " .report-legend li"); got > 0 {
+					if got != shown {
+						t.Errorf("%s: %d bars, the API has %d rows (card shows at most 12)", name, got, len(want.Rows))
+					}
+					sum := 0.0
+					for _, v := range p.texts(card + " .report-legend li strong") {
+						f, _ := strconv.ParseFloat(v, 64)
+						sum += f
+					}
+					groups := len(rep.GroupBy)
+					if rep.Kind == "funnel" {
+						groups = 1
+					}
+					if wantSum := measureSum(want, groups, shown); sum != wantSum {
+						t.Errorf("%s: bars add up to %v, the API's rows to %v", name, sum, wantSum)
+					}
+				} else if got := p.count(card + " table.report-table tbody tr"); got != shown {
+					t.Errorf("%s: %d table rows, the API has %d", name, got, len(want.Rows))
+				}
+			}
+			if strings.Contains(p.text(sel), "record.") || strings.Contains(p.text(sel), "segment.") {
+				t.Errorf("the dashboard shows engine words: %s", p.text(sel))
+			}
+			p.screenshots("hospital-dashboard-" + u.dashboard)
+			p.phone()
+			p.open("/")
+			if over := eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
+				t.Errorf("%s's dashboard scrolls sideways on a phone", u.name)
+			}
+			p.desktop()
+			p.noErrors()
+		})
+	}
+
+	t.Run("DrillDown", func(t *testing.T) {
+		p := openBrowser(t, s)
+		p.signIn("zhangjianguo", "doctor123")
+		p.open("/")
+		bar := `article.report-card[data-report="visitsByDepartment"] .report-legend li a`
+		if p.count(bar) == 0 {
+			t.Fatal("visitsByDepartment has no bar to drill into")
+		}
+		count := p.texts(`article.report-card[data-report="visitsByDepartment"] .report-legend li strong`)[0]
+		p.do(chromedp.Click(chromedp.CSS(bar)))
+		p.waitFor(`location.pathname === '/e/Visit' && document.querySelector('#total')`)
+		if got := p.text("#total"); got != count {
+			t.Errorf("the bar counts %s visits, its list holds %s (%s)", count, got, p.location())
+		}
+	})
+
+	t.Run("ReportPageParamsAndExport", func(t *testing.T) {
+		p := openBrowser(t, s)
+		p.signIn("heping", "service123")
+		api := s.As(t, "heping", "service123")
+		from := "2025-01-01"
+		want, refusal := reportAs(t, api, "complaintsByMonth", map[string]any{"from": from})
+		if refusal != "" {
+			t.Fatal(refusal)
+		}
+		p.open("/reports/complaintsByMonth?p.from=" + url.QueryEscape(from))
+		if got := p.count("table.report-table tbody tr"); got != len(want.Rows) {
+			t.Errorf("report page shows %d rows, the API %d", got, len(want.Rows))
+		}
+		if p.count("#report-csv") != 1 {
+			t.Errorf("the service center may export complaints but gets no CSV link")
+		}
+		status, body := p.fetchText("/reports/complaintsByMonth/export.csv?p.from=" + from)
+		if status != 200 || strings.Count(strings.TrimSpace(body), "\n") != len(want.Rows) {
+			t.Errorf("CSV export: status %d, %d lines for %d rows:\n%s", status, strings.Count(body, "\n"), len(want.Rows), body)
+		}
+		p.screenshots("hospital-report-complaints-by-month")
+
+		// A head of department may not export complaints: no link, and the export is refused.
+		p = openBrowser(t, s)
+		p.signIn("zhangjianguo", "doctor123")
+		p.open("/reports/complaintFlow")
+		if p.count("#report-csv") != 0 {
+			t.Errorf("a head of department is offered a CSV export of complaints")
+		}
+		if status, _ := p.fetchText("/reports/complaintFlow/export.csv"); status != 403 {
+			t.Errorf("export without the right: status %d, want 403", status)
+		}
+	})
+}
