@@ -36,7 +36,6 @@ type reportView struct {
 	Columns                       []reportColumn
 	Rows                          [][]reportCell
 	Bars                          []reportBar
-	BarsHeight                    int
 	More                          int // rows left out of a card
 	Accuracy                      string
 	CSV                           string // the export link, when the user may export the report's records
@@ -55,7 +54,7 @@ type reportCell struct {
 
 type reportBar struct {
 	Label, Value, Link string
-	Y, Width           int
+	Width              int // percent of the largest
 }
 
 type reportParam struct {
@@ -266,7 +265,6 @@ func (s *server) reportExport(w http.ResponseWriter, r *http.Request) {
 	cw.Flush()
 }
 
-
 // fillReport turns the API's answer into the view: cells in the user's words, a chart's bars, and the
 // drill-down link of each row. max > 0 keeps that many rows.
 func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any, lang string, max int) {
@@ -337,12 +335,10 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 		}
 	}
 	for i := range rv.Bars {
-		rv.Bars[i].Y = i * 28
 		if maxVal > 0 {
 			rv.Bars[i].Width = int(vals[i] / maxVal * 100)
 		}
 	}
-	rv.BarsHeight = len(rv.Bars) * 28
 }
 
 func max1(n int) int {

@@ -161,10 +161,38 @@ func (q *run) aggregate(res *Result) error {
 		titles[i] = t
 	}
 
+	// Enum values and workflow states sort in the order the model declares them; the rest by value.
+	ranks := make([]map[string]int, len(r.GroupBy))
+	for i, g := range r.GroupBy {
+		f := e.Field(g.Field)
+		if f == nil || g.Bucket != "" {
+			continue
+		}
+		var names []string
+		if wf := q.Model.WorkflowOf(e.Name, f.Name); wf != nil {
+			for _, st := range wf.States {
+				names = append(names, st.Name)
+			}
+		} else if en := q.Model.Enum(f.Enum); en != nil {
+			for _, v := range en.Values {
+				names = append(names, v.Key)
+			}
+		}
+		if names != nil {
+			ranks[i] = map[string]int{}
+			for j, n := range names {
+				ranks[i][n] = j
+			}
+		}
+	}
 	sort.SliceStable(order, func(a, b int) bool {
 		ka, kb := groups[order[a]].keys, groups[order[b]].keys
 		for i := range ka {
-			if c := compareCells(ka[i], kb[i]); c != 0 {
+			x, y := ka[i], kb[i]
+			if rk := ranks[i]; rk != nil && x != nil && y != nil {
+				x, y = rk[fmt.Sprint(x)], rk[fmt.Sprint(y)]
+			}
+			if c := compareCells(x, y); c != 0 {
 				return c < 0
 			}
 		}
