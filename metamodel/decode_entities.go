@@ -28,6 +28,8 @@ func (l *loader) entities(n *yaml.Node) {
 				e.Traits = l.strList(v, what+" traits", e, "traits", false)
 			case "ownerField":
 				e.OwnerField = l.str(v, what+" ownerField")
+			case "renamedFrom":
+				e.RenamedFrom = l.str(v, what+" renamedFrom")
 			case "fields":
 				l.named(v, "field", what+" fields", func(s string) string { return name + "." + s },
 					func(fname string, k, v *yaml.Node) { e.Fields = append(e.Fields, l.field(e, fname, k, v)) })
@@ -67,6 +69,8 @@ func (l *loader) field(e *Entity, name string, k, v *yaml.Node) *Field {
 			f.Help = l.text(v, w)
 		case "type":
 			f.Type = FieldType(l.str(v, w))
+		case "renamedFrom":
+			f.RenamedFrom = l.str(v, w)
 		case "required":
 			f.Required = l.boolean(v, w)
 		case "unique":

@@ -161,6 +161,8 @@ type Entity struct {
 	Display    string   `json:"display,omitempty"` // resolved by Build: the title field, or "" for "<label> #<id>"
 	Traits     []string `json:"traits"`
 	OwnerField string   `json:"ownerField,omitempty"` // resolved: the User relation defining "own", or ""
+	// RenamedFrom is the entity's previous name: the app renames its table at start (see platform/app).
+	RenamedFrom string `json:"renamedFrom,omitempty"`
 	// Fields in source order; Build appends system fields (createdAt, updatedAt, deletedAt, version) and,
 	// for a workflow entity, the state field if the model did not declare it.
 	Fields []*Field `json:"fields"`
@@ -178,10 +180,12 @@ type Entity struct {
 
 // Field is a typed attribute of an entity.
 type Field struct {
-	Name  string    `json:"name"`
-	Label Text      `json:"label,omitempty"`
-	Help  Text      `json:"help,omitempty"`
-	Type  FieldType `json:"type"`
+	Name string `json:"name"`
+	// RenamedFrom is the field's previous name: the app renames its column at start, keeping the data.
+	RenamedFrom string    `json:"renamedFrom,omitempty"`
+	Label       Text      `json:"label,omitempty"`
+	Help        Text      `json:"help,omitempty"`
+	Type        FieldType `json:"type"`
 
 	Required  bool `json:"required,omitempty"`
 	Unique    bool `json:"unique,omitempty"`

@@ -148,6 +148,43 @@ func (b *builder) fields() {
 		for _, f := range e.Fields {
 			b.field(e, f)
 		}
+		b.renames(e)
+	}
+}
+
+// renames checks renamedFrom on e and its fields: a previous name is a valid name that nothing in the
+// model still uses (else the rename would take another's table or column), and no two take the same one.
+func (b *builder) renames(e *Entity) {
+	if old := e.RenamedFrom; old != "" {
+		at := b.m.posOf(e, "renamedFrom", e.Pos)
+		switch {
+		case !isPascal(old):
+			b.errorf(at, "renamedFrom %q of entity %q is not an entity name (PascalCase, like %q)", old, e.Name, pascal(old))
+		case b.m.Entity(old) != nil:
+			b.errorf(at, "entity %q is renamedFrom %q, but %q is still an entity of the model; remove one of them", e.Name, old, old)
+		}
+		for _, x := range b.m.Entities {
+			if x != e && x.RenamedFrom == old {
+				b.errorf(at, "entities %q and %q are both renamedFrom %q", x.Name, e.Name, old)
+			}
+		}
+	}
+	seen := map[string]string{}
+	for _, f := range e.Fields {
+		old := f.RenamedFrom
+		if old == "" {
+			continue
+		}
+		at := b.m.posOf(f, "renamedFrom", f.Pos)
+		switch {
+		case !isLowerCamel(old):
+			b.errorf(at, "renamedFrom %q of field %q is not a field name (lowerCamelCase, like %q)", old, e.Name+"."+f.Name, lowerCamel(old))
+		case e.Field(old) != nil || e.Relation(old) != nil:
+			b.errorf(at, "field %q is renamedFrom %q, but %q is still a member of %q; remove one of them", f.Name, old, old, e.Name)
+		case seen[old] != "":
+			b.errorf(at, "fields %q and %q of %q are both renamedFrom %q", seen[old], f.Name, e.Name, old)
+		}
+		seen[old] = f.Name
 	}
 }
 

@@ -81,6 +81,9 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 	if err := process.Migrate(ctx, db.SQL, db.Dialect); err != nil {
 		return nil, err
 	}
+	if err := applyRenames(ctx, db.SQL, db.Dialect, m, cfg.Log); err != nil {
+		return nil, fmt.Errorf("rename tables and columns (renamedFrom): %w", err)
+	}
 	if err := b.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}

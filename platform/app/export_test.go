@@ -1,0 +1,4 @@
+package app
+
+// ApplyRenames exposes applyRenames to the package's external tests, which use the fixture app.
+var ApplyRenames = applyRenames
