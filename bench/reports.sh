@@ -11,6 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 source bench/lib/pg.sh
 TMP=$(mktemp -d)
+chmod 755 "$TMP" # initdb runs as the postgres user when this runs as root
 trap 'pg_stop || true; rm -rf "$TMP"' EXIT
 pg_start "$TMP/pg"
 export CRMGEN_TEST_POSTGRES="postgres://postgres@127.0.0.1:$PGPORT/postgres?sslmode=disable"

@@ -181,7 +181,7 @@ var pmCheckKinds = []string{
 	"create allowed", "create FORBIDDEN", "create of a hidden field refused (readonly)", "create with an unreadable related row refused (exists)",
 	"write allowed", "write of a readonly or hidden field refused (readonly)", "write of an unreadable related row refused (exists)",
 	"real delete of a copy", "restore of a soft-deleted copy",
-	"report counted", "report refused (FORBIDDEN_FIELD)", "report refused (NOT_FOUND)",
+	"report counted", "report refused (FORBIDDEN_FIELD)", "report refused (NOT_FOUND)", "search answered",
 }
 
 const pmBig = 2000 // first: for lists that must return every row at once
@@ -206,6 +206,7 @@ func permissionMatrix(t *testing.T, s *apptest.Server, m *metamodel.Model, opt p
 	}
 	mx.mapRows(t)
 	mx.reports(t, s)
+	mx.searches(t, s)
 	for _, u := range w.users {
 		t.Run(u.name, func(t *testing.T) {
 			if u.password == "" || !u.active {

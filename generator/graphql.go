@@ -411,10 +411,41 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		}
 		params = append(params, jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput"))
 		opts = append(opts, jen.Qual(entPkg, "With"+n+"Filter").Call(jen.Id("where").Dot("Filter")))
-		f.Commentf("%s lists %s records as a Relay connection.", goName(e.QueryField()), n)
+		fields := searchFields(e)
+		if len(fields) == 0 {
+			f.Commentf("%s lists %s records as a Relay connection.", goName(e.QueryField()), n)
+			f.Func().Params(q.Clone()).Id(goName(e.QueryField())).Params(params...).
+				Params(jen.Op("*").Qual(entPkg, n+"Connection"), jen.Error()).Block(
+				jen.Return(jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call().Dot("Paginate").Call(opts...)),
+			)
+			continue
+		}
+		params = append(params, jen.Id("search").Op("*").String())
+		pkg := entPkg + "/" + e.Package()
+		f.Commentf("%s lists %s records as a Relay connection, those matching search if given.", goName(e.QueryField()), n)
 		f.Func().Params(q.Clone()).Id(goName(e.QueryField())).Params(params...).
 			Params(jen.Op("*").Qual(entPkg, n+"Connection"), jen.Error()).Block(
-			jen.Return(jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call().Dot("Paginate").Call(opts...)),
+			jen.Id("query").Op(":=").Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call(),
+			jen.If(jen.Id("search").Op("!=").Nil()).Block(
+				jen.If(jen.Id("p").Op(":=").Id("search"+n).Call(jen.Id("ctx"), jen.Op("*").Id("search")), jen.Id("p").Op("!=").Nil()).Block(
+					jen.Id("query").Dot("Where").Call(jen.Id("p")))),
+			jen.Return(jen.Id("query").Dot("Paginate").Call(opts...)),
+		)
+		var cases []jen.Code
+		for _, fd := range fields {
+			cases = append(cases, jen.Case(jen.Lit(fd.Name)).Block(
+				jen.Id("ps").Op("=").Append(jen.Id("ps"), jen.Qual(pkg, entPascal(fd.EntName())+"ContainsFold").Call(jen.Id("text")))))
+		}
+		f.Commentf("search%s is the predicate of the search argument: text in one of the search fields the caller may search", n)
+		f.Comment("by (enforce decides which), no match when there is none, nil for empty text.")
+		f.Func().Id("search"+n).Params(ctx.Clone(), jen.Id("text").String()).Qual(entPkg+"/predicate", n).Block(
+			jen.Id("text").Op("=").Qual("strings", "TrimSpace").Call(jen.Id("text")),
+			jen.If(jen.Id("text").Op("==").Lit("")).Block(jen.Return(jen.Nil())),
+			jen.Var().Id("ps").Index().Qual(entPkg+"/predicate", n),
+			jen.For(jen.List(jen.Id("_"), jen.Id("f")).Op(":=").Range().Qual(pkgEnforce, "FromContext").Call(jen.Id("ctx")).Dot("Searchable").Call(jen.Id("ctx"), jen.Lit(n))).Block(
+				jen.Switch(jen.Id("f")).Block(cases...)),
+			jen.If(jen.Len(jen.Id("ps")).Op("==").Lit(0)).Block(jen.Return(jen.Qual(pkg, "IDLT").Call(jen.Lit(0)))),
+			jen.Return(jen.Qual(pkg, "Or").Call(jen.Id("ps").Op("..."))),
 		)
 	}
 

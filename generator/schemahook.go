@@ -22,6 +22,14 @@ func nullableHidden(m *metamodel.Model) func(*gen.Graph, *ast.Schema) error {
 					f.Type = copyNullable(f.Type)
 				}
 			}
+			// METAMODEL.md: the API's search argument matches an entity's `search` fields.
+			for _, e := range m.Entities {
+				if f := q.Fields.ForName(e.QueryField()); f != nil && len(searchFields(e)) > 0 {
+					f.Arguments = append(f.Arguments, &ast.ArgumentDefinition{Name: "search",
+						Description: "Records whose search fields you may see contain this text (case-insensitive).",
+						Type:        ast.NamedType("String", nil)})
+				}
+			}
 		}
 		for _, e := range m.Entities {
 			def := s.Types[e.Name]
@@ -61,4 +69,15 @@ func copyNullable(t *ast.Type) *ast.Type {
 	c := *t
 	c.NonNull = false
 	return &c
+}
+
+// searchFields are the string-like `search` fields of e, which the API's search argument matches.
+func searchFields(e *metamodel.Entity) []*metamodel.Field {
+	var out []*metamodel.Field
+	for _, f := range e.Fields {
+		if f.Type.Stringy() && f.Search && !f.Secret && !virtual(f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

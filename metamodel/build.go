@@ -569,6 +569,9 @@ func memberNames(e *Entity) []string {
 	return out
 }
 
+// Stringy reports whether values of the type are strings in the database (string, email, phone, url, text).
+func (t FieldType) Stringy() bool { return t.stringy() }
+
 // stringy reports whether values of the type are strings in the database (string, email, phone, url, text).
 func (t FieldType) stringy() bool {
 	switch t {

@@ -464,3 +464,21 @@ func (a *Access) Sortable(member string) bool {
 func (a *Access) Writable(member string) bool {
 	return a.All || (!a.Hidden[member] && !a.Readonly[member])
 }
+
+// Searchable lists the `search` fields of entity the reader of ctx may search by: those they may sort by
+// (listed, and shown on every row they read), since a match on a field tells its value. The API's search
+// argument and the admin's search box match only these.
+func (rt *Runtime) Searchable(ctx context.Context, entity string) []string {
+	e := rt.Model.Entity(entity)
+	if e == nil {
+		return nil
+	}
+	a := rt.AccessOf(ctx, entity)
+	var out []string
+	for _, f := range e.Fields {
+		if f.Search && !f.Secret && a.MayRead() && a.Sortable(f.Name) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}

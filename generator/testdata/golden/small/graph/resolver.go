@@ -13,6 +13,9 @@ import (
 	ent "small/ent"
 	account "small/ent/account"
 	predicate "small/ent/predicate"
+	team "small/ent/team"
+	user "small/ent/user"
+	"strings"
 )
 
 // Resolver is the root resolver; it holds the ent client used outside a transaction.
@@ -61,9 +64,35 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 	return r.ent(ctx).Noders(ctx, ids)
 }
 
-// Accounts lists Account records as a Relay connection.
-func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput) (*ent.AccountConnection, error) {
-	return r.ent(ctx).Account.Query().Paginate(ctx, after, first, before, last, ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
+// Accounts lists Account records as a Relay connection, those matching search if given.
+func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, search *string) (*ent.AccountConnection, error) {
+	query := r.ent(ctx).Account.Query()
+	if search != nil {
+		if p := searchAccount(ctx, *search); p != nil {
+			query.Where(p)
+		}
+	}
+	return query.Paginate(ctx, after, first, before, last, ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
+}
+
+// searchAccount is the predicate of the search argument: text in one of the search fields the caller may search
+// by (enforce decides which), no match when there is none, nil for empty text.
+func searchAccount(ctx context.Context, text string) predicate.Account {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil
+	}
+	var ps []predicate.Account
+	for _, f := range enforce.FromContext(ctx).Searchable(ctx, "Account") {
+		switch f {
+		case "name":
+			ps = append(ps, account.NameContainsFold(text))
+		}
+	}
+	if len(ps) == 0 {
+		return account.IDLT(0)
+	}
+	return account.Or(ps...)
 }
 
 // Categories lists Category records as a Relay connection.
@@ -76,14 +105,68 @@ func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[int],
 	return r.ent(ctx).Contact.Query().Paginate(ctx, after, first, before, last, ent.WithContactOrder(orderBy), ent.WithContactFilter(where.Filter))
 }
 
-// Teams lists Team records as a Relay connection.
-func (r *queryResolver) Teams(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.TeamOrder, where *ent.TeamWhereInput) (*ent.TeamConnection, error) {
-	return r.ent(ctx).Team.Query().Paginate(ctx, after, first, before, last, ent.WithTeamOrder(orderBy), ent.WithTeamFilter(where.Filter))
+// Teams lists Team records as a Relay connection, those matching search if given.
+func (r *queryResolver) Teams(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.TeamOrder, where *ent.TeamWhereInput, search *string) (*ent.TeamConnection, error) {
+	query := r.ent(ctx).Team.Query()
+	if search != nil {
+		if p := searchTeam(ctx, *search); p != nil {
+			query.Where(p)
+		}
+	}
+	return query.Paginate(ctx, after, first, before, last, ent.WithTeamOrder(orderBy), ent.WithTeamFilter(where.Filter))
 }
 
-// Users lists User records as a Relay connection.
-func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
-	return r.ent(ctx).User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
+// searchTeam is the predicate of the search argument: text in one of the search fields the caller may search
+// by (enforce decides which), no match when there is none, nil for empty text.
+func searchTeam(ctx context.Context, text string) predicate.Team {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil
+	}
+	var ps []predicate.Team
+	for _, f := range enforce.FromContext(ctx).Searchable(ctx, "Team") {
+		switch f {
+		case "name":
+			ps = append(ps, team.NameContainsFold(text))
+		}
+	}
+	if len(ps) == 0 {
+		return team.IDLT(0)
+	}
+	return team.Or(ps...)
+}
+
+// Users lists User records as a Relay connection, those matching search if given.
+func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput, search *string) (*ent.UserConnection, error) {
+	query := r.ent(ctx).User.Query()
+	if search != nil {
+		if p := searchUser(ctx, *search); p != nil {
+			query.Where(p)
+		}
+	}
+	return query.Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
+}
+
+// searchUser is the predicate of the search argument: text in one of the search fields the caller may search
+// by (enforce decides which), no match when there is none, nil for empty text.
+func searchUser(ctx context.Context, text string) predicate.User {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil
+	}
+	var ps []predicate.User
+	for _, f := range enforce.FromContext(ctx).Searchable(ctx, "User") {
+		switch f {
+		case "username":
+			ps = append(ps, user.UsernameContainsFold(text))
+		case "displayName":
+			ps = append(ps, user.DisplayNameContainsFold(text))
+		}
+	}
+	if len(ps) == 0 {
+		return user.IDLT(0)
+	}
+	return user.Or(ps...)
 }
 
 // DeletedAccounts lists the deleted Account records the caller may restore.
