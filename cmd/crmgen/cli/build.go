@@ -46,7 +46,7 @@ is its database (--db, default <app name>.db in the working directory).`,
 			if _, err := generateApp(cmd.Context(), m, args[0], dir, src, false, stdout, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			if err := buildApp(cmd.Context(), dir, bin, true, stdout, cmd.ErrOrStderr()); err != nil {
+			if err := buildApp(cmd.Context(), dir, bin, src, true, stdout, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "wrote %s\nnext: %s --db %s.db\n", bin, bin, m.App.Name)

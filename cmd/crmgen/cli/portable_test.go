@@ -224,3 +224,27 @@ func static(t *testing.T, bin string) {
 		}
 	}
 }
+
+// TestDev expects generate --dev to tie the app to this checkout, as the repository's own tests, e2e
+// helpers and bench scripts rely on: its go.mod replaces crmgen with the checkout's absolute path.
+func TestDev(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := t.TempDir()
+	out := filepath.Join(t.TempDir(), "app")
+	writeFiles(t, model, map[string]string{"model.yaml": validModel})
+	run(t, 0, "generate", "--dev", model, "-o", out)
+	b, err := os.ReadFile(filepath.Join(out, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modfile.Parse("go.mod", b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Replace) != 1 || f.Replace[0].Old.Path != crmgenmod.ModulePath || f.Replace[0].New.Path != filepath.ToSlash(root) {
+		t.Errorf("go.mod of generate --dev does not replace %s with %s:\n%s", crmgenmod.ModulePath, root, b)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crmgen/crmgen"
 	"github.com/crmgen/crmgen/metamodel"
 )
 
@@ -53,7 +54,7 @@ working tree (see crmgen generate --help).`,
 			if err != nil {
 				return err
 			}
-			if err := buildApp(cmd.Context(), out, bin, false, stdout, cmd.ErrOrStderr()); err != nil {
+			if err := buildApp(cmd.Context(), out, bin, src, false, stdout, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			if db == "" {
@@ -71,8 +72,8 @@ working tree (see crmgen generate --help).`,
 
 // buildApp compiles the generated application in dir into bin. A static build is what crmgen build
 // ships: no cgo (the SQLite driver is pure Go), so the binary needs no C library at run time, and
-// -trimpath, so it names no directory of the machine that built it.
-func buildApp(ctx context.Context, dir, bin string, static bool, stdout, stderr io.Writer) error {
+// -trimpath, so it names no directory of the machine that built it. src is the checkout of --dev, if any.
+func buildApp(ctx context.Context, dir, bin, src string, static bool, stdout, stderr io.Writer) error {
 	start := time.Now()
 	args := []string{"build", "-o", bin}
 	if static {
@@ -85,10 +86,21 @@ func buildApp(ctx context.Context, dir, bin string, static bool, stdout, stderr 
 		c.Env = append(os.Environ(), "CGO_ENABLED=0")
 	}
 	if err := c.Run(); err != nil {
-		return fmt.Errorf("build %s: %w", dir, err)
+		return fmt.Errorf("build %s: %w%s", dir, err, devHint(src))
 	}
 	printStep(stdout, "go build", time.Since(start))
 	return nil
+}
+
+// devHint explains the likely cause of a failed build of an app that requires crmgen from a module proxy
+// when this binary was built from a checkout: its version may not be published, and --dev uses the
+// checkout instead.
+func devHint(src string) string {
+	version, sum := crmgen.ModuleVersion()
+	if src != "" || sum != "" || crmgen.SourceDir() == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (the app requires crmgen %s from the module proxy; inside the crmgen repository, --dev builds it against the checkout)", version)
 }
 
 // startApp runs the application until ctx ends, prints its URL and demo logins once it is healthy, and
