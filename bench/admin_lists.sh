@@ -33,7 +33,7 @@ TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(sqlite:10000 sqlite:100000 postgres:1000000)
 
 go build -o "$WORK/crmgen" ./cmd/crmgen
-"$WORK/crmgen" generate examples/hospital -o "$WORK/app" >/dev/null
+"$WORK/crmgen" generate --dev examples/hospital -o "$WORK/app" >/dev/null
 (cd "$WORK/app" && go build -o hospital .)
 APP="$WORK/app/hospital"
 

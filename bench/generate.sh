@@ -31,9 +31,9 @@ rows=()
 for name in starter hospital b2b-sales model50; do
 	model="$WORK/models/$name"
 	out="$WORK/apps/$name"
-	t0=$(ms); "$WORK/crmgen" generate "$model" -o "$out" >"$WORK/$name.gen.log"; t1=$(ms)
+	t0=$(ms); "$WORK/crmgen" generate --dev "$model" -o "$out" >"$WORK/$name.gen.log"; t1=$(ms)
 	(cd "$out" && go build -o app .); t2=$(ms)
-	"$WORK/crmgen" generate "$model" -o "$out" >"$WORK/$name.regen.log"; t3=$(ms)
+	"$WORK/crmgen" generate --dev "$model" -o "$out" >"$WORK/$name.regen.log"; t3=$(ms)
 	# one more field on the first entity of the model's first entity file
 	python3 - "$model" <<'PY'
 import pathlib, re, sys
@@ -46,7 +46,7 @@ for p in sorted(pathlib.Path(sys.argv[1]).rglob("*.yaml")):
         p.write_text(s)
         break
 PY
-	t4=$(ms); "$WORK/crmgen" generate "$model" -o "$out" >"$WORK/$name.change.log"; t5=$(ms)
+	t4=$(ms); "$WORK/crmgen" generate --dev "$model" -o "$out" >"$WORK/$name.change.log"; t5=$(ms)
 	(cd "$out" && go build -o app .); t6=$(ms)
 	gen_loc=$(find "$out" -name '*.go' -print0 | xargs -0 cat | wc -l)
 	yaml_loc=$(find "$model" -name '*.yaml' -print0 | xargs -0 cat | wc -l)

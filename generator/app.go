@@ -1,12 +1,17 @@
 package generator
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"entgo.io/ent/entc/gen"
 	"github.com/dave/jennifer/jen"
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/sumdb/dirhash"
 
 	"github.com/crmgen/crmgen"
 	"github.com/crmgen/crmgen/metamodel"
@@ -30,12 +35,16 @@ type goModRequire struct {
 }
 
 type goModData struct {
-	Module, Go, Replace string
-	Require             []goModRequire
+	// Crmgen is the version of crmgen the app requires; Replace, when set, is the checkout that stands in
+	// for it (--dev).
+	Module, Go, Crmgen, Replace string
+	Require                     []goModRequire
 }
 
 // appFiles emits the application shell: go.mod and go.sum (crmgen's own requirements, so the app builds
 // with exactly the versions crmgen was tested with), main.go, the embedded model and the typed backend.
+// The go.mod requires crmgen at the version of the running binary and names no path of this machine, so
+// the app can be moved, committed and built elsewhere; only --dev (Options.CrmgenDir) ties it to a checkout.
 func appFiles(m *metamodel.Model, opts Options) (Files, error) {
 	mod := opts.module(m)
 	files := Files{}
@@ -48,12 +57,9 @@ func appFiles(m *metamodel.Model, opts Options) (Files, error) {
 	for _, r := range gm.Require {
 		data.Require = append(data.Require, goModRequire{Path: r.Mod.Path, Version: r.Mod.Version, Indirect: true})
 	}
-	dir := opts.CrmgenDir
-	if dir == "" {
-		dir = crmgen.SourceDir()
-	}
-	if dir != "" {
-		abs, err := filepath.Abs(dir)
+	data.Crmgen, _ = crmgen.ModuleVersion()
+	if opts.CrmgenDir != "" {
+		abs, err := filepath.Abs(opts.CrmgenDir)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +68,9 @@ func appFiles(m *metamodel.Model, opts Options) (Files, error) {
 	if files["go.mod"], err = templates.Render("go.mod", data); err != nil {
 		return nil, err
 	}
-	files["go.sum"] = crmgen.GoSum
+	if files["go.sum"], err = goSum(data.Replace == ""); err != nil {
+		return nil, err
+	}
 
 	mainSrc, err := templates.Render("main.go", map[string]any{"Module": mod, "Name": m.App.Name})
 	if err != nil {
@@ -84,6 +92,29 @@ func appFiles(m *metamodel.Model, opts Options) (Files, error) {
 	}
 	files["backend/backend.go"] = src
 	return files, nil
+}
+
+// goSum is crmgen's go.sum, plus, for an app that requires crmgen from a proxy, the sums of crmgen itself:
+// the hash of its go.mod, which this binary embeds, and that of its module zip when the binary knows it
+// (installed with go install …@version). With both, go build needs no -mod=mod and no checksum database.
+func goSum(required bool) ([]byte, error) {
+	if !required {
+		return crmgen.GoSum, nil
+	}
+	version, zipSum := crmgen.ModuleVersion()
+	modSum, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(crmgen.GoMod)), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hash crmgen's go.mod: %w", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(crmgen.GoSum), "\n"), "\n")
+	lines = append(lines, fmt.Sprintf("%s %s/go.mod %s", crmgen.ModulePath, version, modSum))
+	if zipSum != "" {
+		lines = append(lines, fmt.Sprintf("%s %s %s", crmgen.ModulePath, version, zipSum))
+	}
+	sort.Strings(lines)
+	return []byte(strings.Join(lines, "\n") + "\n"), nil
 }
 
 // backend emits backend.go: the typed half of app.Backend — migration, the GraphQL schema, transactions,

@@ -17,7 +17,9 @@ import (
 	"entgo.io/ent/entc/gen"
 	"github.com/99designs/gqlgen/api"
 	"github.com/99designs/gqlgen/codegen/config"
+	"golang.org/x/mod/modfile"
 
+	"github.com/crmgen/crmgen"
 	"github.com/crmgen/crmgen/metamodel"
 	crmtemplates "github.com/crmgen/crmgen/templates"
 )
@@ -35,6 +37,11 @@ func derive(ctx context.Context, m *metamodel.Model, module string, inputs Files
 	}
 	defer os.RemoveAll(scratch)
 	for p, b := range inputs {
+		if p == "go.mod" {
+			if b, err = scratchGoMod(b); err != nil {
+				return nil, err
+			}
+		}
 		full := filepath.Join(scratch, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return nil, err
@@ -112,6 +119,28 @@ func derive(ctx context.Context, m *metamodel.Model, module string, inputs Files
 		}
 	}
 	return out, nil
+}
+
+// scratchGoMod points the scratch module at the crmgen sources this binary was built from, when they are
+// on this machine and the app's go.mod does not already: entc and gqlgen load the platform's packages, and
+// a checkout must not need its own version published before it can generate. The app's go.mod, which
+// the scratch copy does not return, keeps requiring the module version.
+func scratchGoMod(b []byte) ([]byte, error) {
+	dir := crmgen.SourceDir()
+	if dir == "" {
+		return b, nil
+	}
+	f, err := modfile.Parse("go.mod", b, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read generated go.mod: %w", err)
+	}
+	if len(f.Replace) > 0 {
+		return b, nil
+	}
+	if err := f.AddReplace(crmgen.ModulePath, "", dir, ""); err != nil {
+		return nil, err
+	}
+	return f.Format()
 }
 
 // runEntc generates the ent client with the features the platform relies on: privacy and interceptors

@@ -59,8 +59,9 @@ type Options struct {
 	Previous *Manifest
 	// ReadPrevious reads a file of the current application (used only with Previous).
 	ReadPrevious func(path string) ([]byte, error)
-	// CrmgenDir is the crmgen source checkout that generated apps import through a go.mod replace. Empty
-	// means the checkout this binary was built from, if it can be found.
+	// CrmgenDir, when set, is a crmgen checkout that the app's go.mod replaces crmgen with (crmgen --dev):
+	// the app then builds against those sources, and only where they are. Empty means the app requires
+	// crmgen at crmgen.ModuleVersion() and builds anywhere the module proxy serves it.
 	CrmgenDir string
 	// Step, if set, is told each step's name and duration as it finishes.
 	Step func(name string, d time.Duration)

@@ -64,7 +64,7 @@ func generateSmall(t testing.TB) *generator.Result {
 
 // golden reports whether a generated file is compared with a golden copy: the files crmgen writes itself
 // and the GraphQL schema entgql derives. Left out are go.mod and go.sum (they copy crmgen's own, which
-// change with its dependencies and embed the checkout's path), the manifest (hashes of everything), and
+// change with its dependencies; TestGoMod checks what crmgen adds), the manifest (hashes of everything), and
 // the bulky output of entc (everything under ent/ but the schemas) and of gqlgen (the executor and
 // models).
 func golden(path string) bool {

@@ -93,7 +93,7 @@ echo "wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f2), postgres: $("$PGBIN/postgre
 step "build"
 go build -o "$WORK/crmgen" ./cmd/crmgen
 go build -o "$WORK/baseline" ./bench/peers/baseline
-"$WORK/crmgen" generate bench/peers/model -o "$WORK/app" >"$WORK/generate.log" || { cat "$WORK/generate.log"; die "generate failed"; }
+"$WORK/crmgen" generate --dev bench/peers/model -o "$WORK/app" >"$WORK/generate.log" || { cat "$WORK/generate.log"; die "generate failed"; }
 (cd "$WORK/app" && go build -o peers .)
 APP=$WORK/app/peers
 echo "app, baseline and crmgen built in $WORK"

@@ -31,6 +31,9 @@ type App struct {
 	Dir   string // the generated source tree
 	Bin   string // the built binary
 	Model *metamodel.Model
+	// WorkDir is the server's working directory; empty means the test's. A test of a binary that must
+	// run from anywhere starts it in a directory of its own.
+	WorkDir string
 }
 
 // RepoRoot returns the crmgen checkout this package was compiled from.
@@ -42,7 +45,7 @@ func RepoRoot() string {
 var buildMu sync.Mutex
 
 // Build generates the model at modelDir (relative paths are relative to the repository root) with
-// `crmgen generate` into .build/test/<name> and builds it. Regeneration of an unchanged model and
+// `crmgen generate --dev` into .build/test/<name> and builds it against this checkout. Regeneration of an unchanged model and
 // rebuilds are incremental, so calling Build from several tests of one package is cheap after the first.
 func Build(tb testing.TB, modelDir, name string) *App {
 	tb.Helper()
@@ -54,7 +57,7 @@ func Build(tb testing.TB, modelDir, name string) *App {
 	dir := filepath.Join(RepoRoot(), ".build", "test", name)
 	var out bytes.Buffer
 	start := time.Now()
-	if code := cli.Do([]string{"generate", modelDir, "-o", dir}, nil, &out, &out); code != 0 {
+	if code := cli.Do([]string{"generate", "--dev", modelDir, "-o", dir}, nil, &out, &out); code != 0 {
 		tb.Fatalf("crmgen generate %s: exit %d\n%s", modelDir, code, out.String())
 	}
 	tb.Logf("generated %s in %s", name, time.Since(start).Round(time.Millisecond))
@@ -161,6 +164,7 @@ func StopDetached() {
 func (a *App) start(tb testing.TB, db string, args ...string) (*Server, *syncBuffer) {
 	tb.Helper()
 	cmd := exec.Command(a.Bin, append([]string{"--db", db, "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Dir = a.WorkDir
 	// A server never outlives the test process, even when a test binary is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logs := &syncBuffer{}

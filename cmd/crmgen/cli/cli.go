@@ -71,12 +71,13 @@ enums, roles, workflows and reports in YAML; crmgen validates the model and gene
 		Example: `  crmgen init mycrm                      # a starter model to edit
   crmgen validate mycrm                  # every error, with file:line:col
   crmgen generate mycrm -o ./app         # write the application
-  crmgen run examples/hospital           # generate, build, start with demo data`,
+  crmgen run examples/hospital           # generate, build, start with demo data
+  crmgen build mycrm -o ./mycrm-server   # one static binary to copy to a server`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newValidate(), newGenerate(), newRun(), newInit(), newVersion(), newSchema(), newGraph())
+	root.AddCommand(newValidate(), newGenerate(), newRun(), newBuild(), newInit(), newVersion(), newSchema(), newGraph())
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,19 +14,23 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crmgen/crmgen"
 	"github.com/crmgen/crmgen/metamodel"
 )
 
 func newRun() *cobra.Command {
 	var out, addr, db string
+	var dev bool
 	cmd := &cobra.Command{
 		Use:   "run <model>",
 		Short: "Generate, build and start the application with its demo data",
 		Long: `run generates the application (into .build/<app name> unless -o is given), builds it, and
 starts it on embedded SQLite — a file in the application's folder — or on the database --db names. An
 empty database is migrated and loaded with the model's data. When the server is ready, run prints its URL
-and the demo logins; stop it with Ctrl-C.`,
+and the demo logins; stop it with Ctrl-C. Inside the crmgen repository, --dev builds the app against the
+working tree (see crmgen generate --help).`,
 		Example: `  crmgen run examples/hospital
+  go run ./cmd/crmgen run --dev examples/hospital   # inside the crmgen repository
   crmgen run examples/b2b-sales --addr 127.0.0.1:9090
   crmgen run examples/b2b-sales --db 'postgres://crm:secret@localhost:5432/crm?sslmode=disable'`,
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -39,11 +43,18 @@ and the demo logins; stop it with Ctrl-C.`,
 			if out == "" {
 				out = filepath.Join(".build", m.App.Name)
 			}
-			if _, err := generateApp(cmd.Context(), m, args[0], out, false, stdout, cmd.ErrOrStderr()); err != nil {
+			src, err := devSources(dev)
+			if err != nil {
 				return err
 			}
-			bin, err := buildApp(cmd.Context(), out, m.App.Name, stdout, cmd.ErrOrStderr())
+			if _, err := generateApp(cmd.Context(), m, args[0], out, src, false, stdout, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
+			bin, err := filepath.Abs(filepath.Join(out, m.App.Name))
 			if err != nil {
+				return err
+			}
+			if err := buildApp(cmd.Context(), out, bin, src, false, stdout, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			if db == "" {
@@ -55,24 +66,41 @@ and the demo logins; stop it with Ctrl-C.`,
 	cmd.Flags().StringVarP(&out, "out", "o", "", "application directory (default: .build/<app name>)")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address the application listens on")
 	cmd.Flags().StringVar(&db, "db", "", "database: SQLite file (default: <app dir>/<app name>.db) or postgres:// URL")
+	devFlag(cmd, &dev)
 	return cmd
 }
 
-// buildApp compiles the generated application and returns the binary's path.
-func buildApp(ctx context.Context, dir, name string, stdout, stderr io.Writer) (string, error) {
+// buildApp compiles the generated application in dir into bin. A static build is what crmgen build
+// ships: no cgo (the SQLite driver is pure Go), so the binary needs no C library at run time, and
+// -trimpath, so it names no directory of the machine that built it. src is the checkout of --dev, if any.
+func buildApp(ctx context.Context, dir, bin, src string, static bool, stdout, stderr io.Writer) error {
 	start := time.Now()
-	bin, err := filepath.Abs(filepath.Join(dir, name))
-	if err != nil {
-		return "", err
+	args := []string{"build", "-o", bin}
+	if static {
+		args = append(args, "-trimpath", "-ldflags=-s -w")
 	}
-	c := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	c := exec.CommandContext(ctx, "go", append(args, ".")...)
 	c.Dir = dir
 	c.Stdout, c.Stderr = stdout, stderr
+	if static {
+		c.Env = append(os.Environ(), "CGO_ENABLED=0")
+	}
 	if err := c.Run(); err != nil {
-		return "", fmt.Errorf("build %s: %w", dir, err)
+		return fmt.Errorf("build %s: %w%s", dir, err, devHint(src))
 	}
 	printStep(stdout, "go build", time.Since(start))
-	return bin, nil
+	return nil
+}
+
+// devHint explains the likely cause of a failed build of an app that requires crmgen from a module proxy
+// when this binary was built from a checkout: its version may not be published, and --dev uses the
+// checkout instead.
+func devHint(src string) string {
+	version, sum := crmgen.ModuleVersion()
+	if src != "" || sum != "" || crmgen.SourceDir() == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (the app requires crmgen %s from the module proxy; inside the crmgen repository, --dev builds it against the checkout)", version)
 }
 
 // startApp runs the application until ctx ends, prints its URL and demo logins once it is healthy, and
