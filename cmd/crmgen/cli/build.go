@@ -10,7 +10,7 @@ import (
 
 func newBuild() *cobra.Command {
 	var bin, dir string
-	var dev bool
+	var dev, allow bool
 	cmd := &cobra.Command{
 		Use:   "build <model>",
 		Short: "Build the application as one static binary that runs anywhere",
@@ -43,7 +43,7 @@ is its database (--db, default <app name>.db in the working directory).`,
 				}
 				defer os.RemoveAll(dir)
 			}
-			if _, err := generateApp(cmd.Context(), m, args[0], dir, src, false, stdout, cmd.ErrOrStderr()); err != nil {
+			if _, err := generateApp(cmd.Context(), m, args[0], dir, src, false, allow, stdout, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			if err := buildApp(cmd.Context(), dir, bin, src, true, stdout, cmd.ErrOrStderr()); err != nil {
@@ -56,5 +56,6 @@ is its database (--db, default <app name>.db in the working directory).`,
 	cmd.Flags().StringVarP(&bin, "out", "o", "", "the binary to write (default: ./<app name>)")
 	cmd.Flags().StringVar(&dir, "dir", "", "generate the application's sources here and keep them (default: a temporary directory)")
 	devFlag(cmd, &dev)
+	destructiveFlag(cmd, &allow)
 	return cmd
 }

@@ -77,7 +77,7 @@ enums, roles, workflows and reports in YAML; crmgen validates the model and gene
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newValidate(), newGenerate(), newRun(), newBuild(), newInit(), newVersion(), newSchema(), newGraph())
+	root.AddCommand(newValidate(), newGenerate(), newRun(), newBuild(), newInit(), newVersion(), newSchema(), newGraph(), newDiff())
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

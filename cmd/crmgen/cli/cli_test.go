@@ -508,7 +508,7 @@ func TestHelp(t *testing.T) {
 			cmds = append(cmds, f[0])
 		}
 	}
-	if diff := cmp.Diff([]string{"build", "completion", "generate", "graph", "init", "run", "schema", "validate", "version"}, cmds); diff != "" {
+	if diff := cmp.Diff([]string{"build", "completion", "diff", "generate", "graph", "init", "run", "schema", "validate", "version"}, cmds); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
 	}
 	for _, c := range cmds {

@@ -18,7 +18,7 @@ import (
 
 func newGenerate() *cobra.Command {
 	var out string
-	var check, dev bool
+	var check, dev, allow bool
 	cmd := &cobra.Command{
 		Use:   "generate <model>",
 		Short: "Write the application for a model (ent schemas, GraphQL API, main)",
@@ -46,13 +46,14 @@ this binary was built from: the app then builds against those sources, and only 
 			if err != nil {
 				return err
 			}
-			_, err = generateApp(cmd.Context(), m, args[0], out, src, check, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			_, err = generateApp(cmd.Context(), m, args[0], out, src, check, allow, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			return err
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output directory (default: ./<app name>)")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if the output directory is not up to date")
 	devFlag(cmd, &dev)
+	destructiveFlag(cmd, &allow)
 	return cmd
 }
 
@@ -89,7 +90,10 @@ func printStep(w io.Writer, name string, d time.Duration) {
 
 // generateApp generates m into dir and writes what changed. It returns whether anything was written.
 // src is the checkout the app builds against (--dev), or "" for the released module.
-func generateApp(ctx context.Context, m *metamodel.Model, modelPath, dir, src string, check bool, stdout, stderr io.Writer) (bool, error) {
+func generateApp(ctx context.Context, m *metamodel.Model, modelPath, dir, src string, check, allowDestructive bool, stdout, stderr io.Writer) (bool, error) {
+	if err := refuseDestructive(m, modelPath, dir, allowDestructive || check, stderr); err != nil {
+		return false, err
+	}
 	if err := generator.Supported(m); err != nil {
 		var list metamodel.ErrorList
 		if errors.As(err, &list) {

@@ -20,7 +20,7 @@ import (
 
 func newRun() *cobra.Command {
 	var out, addr, db string
-	var dev bool
+	var dev, allow bool
 	cmd := &cobra.Command{
 		Use:   "run <model>",
 		Short: "Generate, build and start the application with its demo data",
@@ -47,7 +47,7 @@ working tree (see crmgen generate --help).`,
 			if err != nil {
 				return err
 			}
-			if _, err := generateApp(cmd.Context(), m, args[0], out, src, false, stdout, cmd.ErrOrStderr()); err != nil {
+			if _, err := generateApp(cmd.Context(), m, args[0], out, src, false, allow, stdout, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			bin, err := filepath.Abs(filepath.Join(out, m.App.Name))
@@ -67,6 +67,7 @@ working tree (see crmgen generate --help).`,
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address the application listens on")
 	cmd.Flags().StringVar(&db, "db", "", "database: SQLite file (default: <app dir>/<app name>.db) or postgres:// URL")
 	devFlag(cmd, &dev)
+	destructiveFlag(cmd, &allow)
 	return cmd
 }
 

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+func newDiff() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "diff <model>",
+		Short: "Say what a model change does to an app's data, before generating it",
+		Long: `diff compares the model with the one the app in the output directory was generated from (its
+backend/model.json) and prints, with positions in the model, every entity, field and relation added,
+renamed (renamedFrom), dropped, or changed in type, length, required or enum values. Changes that lose or
+reject data that exists are marked destructive: crmgen generate and crmgen run refuse them unless given
+--allow-destructive.`,
+		Example: `  crmgen diff examples/hospital -o .build/hospital`,
+		Args:    usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := loadModel(args[0], cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = m.App.Name
+			}
+			prev, err := previousModel(out)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if prev == nil {
+				fmt.Fprintf(w, "no app has been generated in %s yet: every entity is new\n", out)
+				return nil
+			}
+			changes := metamodel.Compare(prev, m)
+			destructive := 0
+			for _, c := range changes {
+				printChange(w, modelBase(args[0]), c)
+				if c.Destructive {
+					destructive++
+				}
+			}
+			fmt.Fprintf(w, "%d change(s) from the model %s was generated from, %d destructive\n", len(changes), out, destructive)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "the generated app's directory (default: ./<app name>)")
+	return cmd
+}
+
+// previousModel reads the model an app directory was generated from, or nil when there is none.
+func previousModel(dir string) (*metamodel.Model, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "backend", "model.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := metamodel.Unmarshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("the model %s was generated from: %w", dir, err)
+	}
+	return m, nil
+}
+
+func printChange(w io.Writer, base string, c metamodel.Change) {
+	if c.Pos.Line > 0 {
+		p := c.Pos
+		p.File = filepath.Join(base, p.File)
+		fmt.Fprintf(w, "%s: ", p)
+	}
+	fmt.Fprintln(w, c)
+}
+
+// refuseDestructive refuses to regenerate the app in dir when the model changes its data destructively
+// (metamodel.Compare), unless allowed: it prints each destructive change at its position.
+func refuseDestructive(m *metamodel.Model, modelPath, dir string, allow bool, stderr io.Writer) error {
+	prev, err := previousModel(dir)
+	if err != nil || prev == nil || allow {
+		return err
+	}
+	var bad []metamodel.Change
+	for _, c := range metamodel.Compare(prev, m) {
+		if c.Destructive {
+			bad = append(bad, c)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	for _, c := range bad {
+		printChange(stderr, modelBase(modelPath), c)
+	}
+	fmt.Fprintf(stderr, "%d destructive change(s) to the data of the app in %s: nothing written. Keep data with renamedFrom, or run again with --allow-destructive.\n", len(bad), dir)
+	return exitError{1}
+}
+
+// destructiveFlag adds --allow-destructive to a command that regenerates an app.
+func destructiveFlag(cmd *cobra.Command, allow *bool) {
+	cmd.Flags().BoolVar(allow, "allow-destructive", false, "regenerate even when the model drops or narrows what the app's data holds (see crmgen diff)")
+}
