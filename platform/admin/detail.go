@@ -229,8 +229,12 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 	if list, ok := n["workflowHistory"].([]any); ok {
 		for _, v := range list {
 			st, _ := v.(map[string]any)
+			user := str(st["user"])
+			if user == "" && !strings.HasPrefix(str(st["transition"]), "(") {
+				user = translate(lang, "system") // a timer ran it
+			}
 			b.Timeline = append(b.Timeline, workflowStep{From: s.stateLabel(e, str(st["from"]), lang), To: s.stateLabel(e, str(st["to"]), lang),
-				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: str(st["user"]), At: localTime(str(st["at"])), Comment: str(st["comment"])})
+				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: user, At: localTime(str(st["at"])), Comment: str(st["comment"])})
 		}
 	}
 	for _, rel := range related {
