@@ -331,6 +331,24 @@ func TestAdminDefects(t *testing.T) {
 		plain(t, last, "zh", "标记爽约", "系统自动")
 	})
 
+	t.Run("FollowUpSpecialistSeesFollowUps", func(t *testing.T) {
+		// linxiao, the call centre's follow-up specialist (README), works the follow-up list and completes
+		// satisfaction callbacks.
+		p4 := openBrowser(t, s)
+		p4.signIn("linxiao", "service123")
+		p4.open("/e/FollowUp")
+		if got, want := p4.text("#total"), strconv.Itoa(adminCount(t, api, "followUps", "")); got != want {
+			t.Errorf("the follow-up specialist's follow-up list shows %q, want all %s", got, want)
+		}
+		fu := createFollowUp(t, api, "survey")
+		updateRecord(t, api, "FollowUp", fu, map[string]any{"result": "患者满意"})
+		p4.open("/e/FollowUp/" + fu)
+		p4.submit(`button[data-transition="completeSurvey"]`)
+		if st := p4.text("#state"); !strings.Contains(st, "已完成") && !strings.Contains(st, "Done") {
+			t.Errorf("after completing the callback the follow-up is %q (%s)", st, p4.text("#action-error"))
+		}
+	})
+
 	t.Run("FinalStateLocks", func(t *testing.T) {
 		p.t = t
 		var out struct {
