@@ -378,7 +378,12 @@ func TestAdminDefects(t *testing.T) {
 		p3 := openBrowser(t, s)
 		p3.signIn("heping", "service123")
 		p3.language("zh")
-		p3.open("/e/FollowUp/" + id + "/edit")
+		p3.open("/e/FollowUp/" + id)
+		if p3.count("#edit")+p3.count("#delete") != 0 {
+			t.Errorf("a locked follow-up offers edit %d / delete %d", p3.count("#edit"), p3.count("#delete"))
+		}
+		plain(t, p3.text("#locked"), "zh", "已审核", "锁定")
+		p3.open("/e/FollowUp/" + id + "/edit") // as a bookmark would
 		p3.fill("#f-result", "改一下")
 		p3.submit("#save")
 		plain(t, p3.text("#form-error"), "zh", "已审核", "锁定")
