@@ -219,8 +219,27 @@ func (w *pmWorld) outcome(u *pmUser, r *pmRow, allowed func(*pmUser, *pmRow) boo
 		return "NOT_FOUND"
 	case !allowed(u, r):
 		return "FORBIDDEN"
+	case !u.all && w.locked(r):
+		return "LOCKED"
 	}
 	return ""
+}
+
+// locked reports whether r is in a state that locks it (METAMODEL.md: a final state, unless lock: false):
+// only a superuser may update or delete it.
+func (w *pmWorld) locked(r *pmRow) bool {
+	for _, wf := range w.m.Workflows {
+		f := r.e.Field(wf.Field)
+		if wf.Entity != r.e.Name || f == nil {
+			continue
+		}
+		for _, st := range wf.States {
+			if st.Locked() && r.vals[f.GraphQLName()] == st.Name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -93,6 +93,7 @@ func (mx *pmMatrix) rowWrites(t *testing.T, rep *pmReport, s *apptest.Server, u 
 	}
 	// Refused deletes write nothing: they run together. Allowed ones one by one (a delete may cascade).
 	refused := append(pmSample(byOutcome["NOT_FOUND"], mx.opt.sample), pmSample(byOutcome["FORBIDDEN"], mx.opt.sample)...)
+	refused = append(refused, pmSample(byOutcome["LOCKED"], mx.opt.sample)...)
 	if len(refused) > 0 {
 		var body strings.Builder
 		for i, r := range refused {
@@ -369,7 +370,7 @@ func (mx *pmMatrix) fieldWrites(t *testing.T, rep *pmReport, s *apptest.Server, 
 	}
 	var r *pmRow
 	for _, x := range w.rows[e] {
-		if w.readable(u, x) && w.updatable(u, x) {
+		if w.outcome(u, x, w.updatable) == "" {
 			r = x
 			break
 		}

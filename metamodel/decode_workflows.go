@@ -46,6 +46,9 @@ func (l *loader) workflows(n *yaml.Node) {
 								s.Label = l.text(v, sw+" label")
 							case "final":
 								s.Final = l.boolean(v, sw+" final")
+							case "lock":
+								lock := l.boolean(v, sw+" lock")
+								s.Lock = &lock
 							case "color":
 								s.Color = l.str(v, sw+" color")
 							}
@@ -87,6 +90,8 @@ func (l *loader) transition(wf, name string, k, v *yaml.Node) *Transition {
 			t.Requires = l.strList(v, w, t, key, true)
 		case "guard":
 			t.Guard = l.expr(v, w)
+		case "guardMessage":
+			t.GuardMessage = l.text(v, w)
 		case "comment":
 			t.Comment = l.str(v, w)
 			if t.Comment != CommentRequired && t.Comment != CommentOptional && t.Comment != "" {

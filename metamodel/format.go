@@ -285,6 +285,7 @@ var formatObjects = map[string]*formatObject{
 		keys: []formatKey{
 			{name: "label", shape: vText()},
 			{name: "final", shape: vBool(), doc: "A final state locks its records."},
+			{name: "lock", shape: vBool(), doc: "Whether the state makes its records read-only (default: final)."},
 			{name: "color", shape: vString()},
 		},
 	},
@@ -297,6 +298,7 @@ var formatObjects = map[string]*formatObject{
 			{name: "roles", shape: vOneOrList(vString()), doc: "Roles that may run it."},
 			{name: "requires", shape: vOneOrList(vString()), doc: "Fields that must be set."},
 			{name: "guard", shape: vExpr(), doc: "A CEL condition that must hold."},
+			{name: "guardMessage", shape: vText(), doc: "What a user is told when the guard does not hold."},
 			{name: "comment", shape: vWords(CommentRequired, CommentOptional)},
 			{name: "set", shape: vNamed(vExpr()), doc: "Fields to set, by name, to CEL expressions."},
 			{name: "do", shape: vList(vObject("action")), doc: "Actions to run."},

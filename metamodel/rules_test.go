@@ -654,6 +654,23 @@ workflows:
 		"m.yaml:12:47: expression has type int, want bool",
 		"m.yaml:13:54: expression: undefined field 'amuont' (did you mean 'amount'?)",
 	}},
+	{"guardMessage needs a guard", `
+app: {name: t}
+entities:
+  Ticket:
+    fields:
+      amount: {type: int}
+workflows:
+  TicketFlow:
+    entity: Ticket
+    initial: open
+    states: {open: {}, closed: {final: true, lock: false}}
+    transitions:
+      close: {from: open, to: closed, guard: 'record.amount > 1', guardMessage: {en: Amount too small}}
+      reopen: {from: closed, to: open, guardMessage: 没有条件}
+`, []string{
+		"m.yaml:13:54: transition \"TicketFlow.reopen\" has a guardMessage but no guard (add a guard, or remove the message)",
+	}},
 	{"set must be writable and type-compatible", `
 app: {name: t}
 entities:

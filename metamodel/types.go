@@ -390,8 +390,17 @@ type State struct {
 	Name  string `json:"name"`
 	Label Text   `json:"label,omitempty"`
 	Final bool   `json:"final,omitempty"`
+	Lock  *bool  `json:"lock,omitempty"` // nil: as Final
 	Color string `json:"color,omitempty"`
 	Pos   Pos    `json:"-"`
+}
+
+// Locked reports whether the state makes its records read-only: `lock` when given, else `final`.
+func (s *State) Locked() bool {
+	if s.Lock != nil {
+		return *s.Lock
+	}
+	return s.Final
 }
 
 // Comment requirements of a transition.
@@ -402,17 +411,19 @@ const (
 
 // Transition moves a record from one of From to To.
 type Transition struct {
-	Name     string        `json:"name"`
-	Label    Text          `json:"label,omitempty"`
-	From     []string      `json:"from"`
-	To       string        `json:"to"`
-	Roles    []string      `json:"roles,omitempty"`
-	Requires []string      `json:"requires,omitempty"`
-	Guard    Expr          `json:"guard,omitzero"`
-	Comment  string        `json:"comment,omitempty"` // "", "required" or "optional"
-	Set      []*Assignment `json:"set,omitempty"`
-	Do       []*Action     `json:"do,omitempty"`
-	Pos      Pos           `json:"-"`
+	Name     string   `json:"name"`
+	Label    Text     `json:"label,omitempty"`
+	From     []string `json:"from"`
+	To       string   `json:"to"`
+	Roles    []string `json:"roles,omitempty"`
+	Requires []string `json:"requires,omitempty"`
+	Guard    Expr     `json:"guard,omitzero"`
+	// GuardMessage is what a user is told when the guard does not hold, in their language.
+	GuardMessage Text          `json:"guardMessage,omitempty"`
+	Comment      string        `json:"comment,omitempty"` // "", "required" or "optional"
+	Set          []*Assignment `json:"set,omitempty"`
+	Do           []*Action     `json:"do,omitempty"`
+	Pos          Pos           `json:"-"`
 }
 
 // Assignment sets a field or relation to the value of an expression.

@@ -253,6 +253,9 @@ func (b *builder) workflows() {
 				}
 			}
 			b.expr(e, t.Guard, cel.BoolType)
+			if len(t.GuardMessage) > 0 && t.Guard.Src == "" {
+				b.errorf(b.m.posOf(t, "guardMessage", t.Pos), "%s has a guardMessage but no guard (add a guard, or remove the message)", what)
+			}
 			b.assign(e, e, t.Set, "set of "+what)
 			b.actions(e, t.Do, what)
 		}

@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,10 +24,13 @@ type kanbanCard struct {
 	Moves          string // space-separated target column keys; a key ending in "!" needs a comment
 }
 
+// kanbanColumn is one value of the grouping field. A column shows at most kanbanLimit cards; when it has
+// more, More says how many it shows of how many and links to the list of all of them.
 type kanbanColumn struct {
 	Key, Label, Color string
 	Total             int
 	Cards             []kanbanCard
+	More, MoreURL     string
 }
 
 type kanbanBody struct {
@@ -122,6 +127,10 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 			card.Moves = strings.Join(moves, " ")
 			col.Cards = append(col.Cards, card)
 		}
+		if len(col.Cards) < col.Total {
+			col.More = fmt.Sprintf(translate(lang, "showing n of"), len(col.Cards), col.Total)
+			col.MoreURL = entityURL(e) + "?" + withParams(r.URL.Query(), map[string]string{"f." + group.Name: ch.Key})
+		}
 		b.Columns = append(b.Columns, col)
 	}
 	f := s.newFrame(r, b.Label+" · "+translate(lang, "kanban"))
@@ -132,12 +141,20 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 
 type calEvent struct{ Title, Time, URL string }
 
+// calDay is a day of the calendar with its first entries; More and MoreURL lead to the rest.
 type calDay struct {
 	Date             string
 	Day              int
 	InMonth, IsToday bool
 	Events           []calEvent
+	More, MoreURL    string
 }
+
+// How many entries a day shows in the month and in the week view.
+const (
+	calendarDayLimit     = 6
+	calendarWeekDayLimit = 50
+)
 
 type calendarBody struct {
 	Entity, Label, URL     string
@@ -207,33 +224,60 @@ func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
 	if titleMember.Field != nil || titleMember.Rel != nil {
 		sel = append(sel, selection(titleMember))
 	}
+	// One connection per day, each with its count, so a busy day shows its first entries and how many
+	// more there are, and no day is left out because others filled a limit.
 	name := dateField.GraphQLName()
-	resp, err := s.gql(ctx, "query($from: Time, $to: Time) { l: "+e.QueryField()+"(first: 500, where: {"+name+"GTE: $from, "+name+"LT: $to}, orderBy: [{field: "+
-		orderField(dateField)+", direction: ASC}]) { edges { node { "+strings.Join(sel, " ")+" } } } }",
-		map[string]any{"from": start.Format(time.RFC3339), "to": end.Format(time.RFC3339)})
+	limit := calendarDayLimit
+	if view == "week" {
+		limit = calendarWeekDayLimit
+	}
+	var decl, body strings.Builder
+	vars := map[string]any{}
+	var days []time.Time
+	for d := start; d.Before(end); d = d.AddDate(0, 0, 1) {
+		n := strconv.Itoa(len(days))
+		days = append(days, d)
+		vars["w"+n] = map[string]any{name + "GTE": d.Format(time.RFC3339), name + "LT": d.AddDate(0, 0, 1).Format(time.RFC3339)}
+		decl.WriteString(" $w" + n + ": " + e.Name + "WhereInput")
+		body.WriteString(" d" + n + ": " + e.QueryField() + "(first: " + strconv.Itoa(limit) + ", where: $w" + n +
+			", orderBy: [{field: " + orderField(dateField) + ", direction: ASC}]) { totalCount edges { node { " + strings.Join(sel, " ") + " } } }")
+	}
+	resp, err := s.gql(ctx, "query("+decl.String()+") {"+body.String()+" }", vars)
+	if err == nil && len(resp.Errors) > 0 {
+		err = resp.Errors
+	}
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	byDay := map[string][]calEvent{}
-	for _, nd := range nodes(resp.Data["l"]) {
-		t, err := time.Parse(time.RFC3339Nano, str(nd[name]))
-		if err != nil {
-			continue
-		}
-		t = t.In(loc)
-		title := s.displayOf(e, nd, lang)
-		if titleMember.Field != nil || titleMember.Rel != nil {
-			if c := s.cellOf(titleMember, nd, lang); c.Text != "" {
-				title = c.Text
+	byDay := map[string]*calDay{}
+	for i, d := range days {
+		key := d.Format("2006-01-02")
+		conn := resp.Data["d"+strconv.Itoa(i)]
+		cd := &calDay{Date: key, Day: d.Day(), InMonth: view == "week" || d.Month() == anchor.Month(), IsToday: d.Equal(today)}
+		for _, nd := range nodes(conn) {
+			t, err := time.Parse(time.RFC3339Nano, str(nd[name]))
+			if err != nil {
+				continue
 			}
+			title := s.displayOf(e, nd, lang)
+			if titleMember.Field != nil || titleMember.Rel != nil {
+				if c := s.cellOf(titleMember, nd, lang); c.Text != "" {
+					title = c.Text
+				}
+			}
+			ev := calEvent{Title: title, URL: recordURL(e, str(nd["id"]))}
+			if dateField.Type == metamodel.TypeDateTime {
+				ev.Time = t.In(loc).Format("15:04")
+			}
+			cd.Events = append(cd.Events, ev)
 		}
-		ev := calEvent{Title: title, URL: recordURL(e, str(nd["id"]))}
-		if dateField.Type == metamodel.TypeDateTime {
-			ev.Time = t.Format("15:04")
+		if total := intOf(dig(conn, "totalCount")); total > len(cd.Events) {
+			cd.More = fmt.Sprintf(translate(lang, "n more"), total-len(cd.Events))
+			cd.MoreURL = entityURL(e) + "?" + url.Values{"f." + dateField.Name + ".from": {key}, "f." + dateField.Name + ".to": {key},
+				"sort": {dateField.Name}}.Encode()
 		}
-		day := t.Format("2006-01-02")
-		byDay[day] = append(byDay[day], ev)
+		byDay[key] = cd
 	}
 	b := &calendarBody{Entity: e.Name, Label: s.entityLabel(e, lang), URL: entityURL(e), View: view, Weekdays: weekdays[lang]}
 	if b.Weekdays == nil {
@@ -251,10 +295,8 @@ func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
 		b.OtherViewURL = calURL("month", anchor)
 	}
 	var week []calDay
-	for d := start; d.Before(end); d = d.AddDate(0, 0, 1) {
-		key := d.Format("2006-01-02")
-		week = append(week, calDay{Date: key, Day: d.Day(), InMonth: view == "week" || d.Month() == anchor.Month(),
-			IsToday: d.Equal(today), Events: byDay[key]})
+	for _, d := range days {
+		week = append(week, *byDay[d.Format("2006-01-02")])
 		if len(week) == 7 {
 			b.Weeks = append(b.Weeks, week)
 			week = nil
@@ -353,30 +395,9 @@ func (s *server) options(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	text = strings.TrimSpace(text)
-	a := access(ctx, e.Name)
 	where := map[string]any{}
 	if text != "" {
-		var or []any
-		seen := map[string]bool{}
-		fields := searchFields(e)
-		if f := e.Field(e.Display); f != nil {
-			fields = append(fields, f)
-		}
-		for _, f := range fields {
-			key := f.GraphQLName() + "ContainsFold"
-			if seen[key] || !si.has(e.Name+"WhereInput", key) || !a.Sortable(f.Name) {
-				continue
-			}
-			seen[key] = true
-			or = append(or, map[string]any{key: text})
-		}
-		if id, err := strconv.Atoi(text); err == nil {
-			or = append(or, map[string]any{"id": id})
-		}
-		if len(or) == 0 {
-			or = append(or, map[string]any{"idIn": []any{}})
-		}
-		where["or"] = or
+		where = searchWhere(ctx, si, e, nil, text)
 	}
 	lang := language(s.cfg.Model, r)
 	resp, err := s.gql(ctx, "query($where: "+e.Name+"WhereInput) { l: "+e.QueryField()+"(first: 20, where: $where) { edges { node { "+displaySelection(e)+" } } } }",

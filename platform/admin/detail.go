@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,6 +58,7 @@ type detailBody struct {
 	Blocked                       []transitionButton // the user's transitions that wait for fields to be set
 	Timeline                      []workflowStep
 	CanEdit, CanDelete            bool
+	Locked                        string // why a record the user could otherwise change is read-only
 	Error                         string
 }
 
@@ -174,6 +176,11 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 		Title: s.displayOf(e, n, lang), Error: errMsg}
 	b.CanEdit = a.MayUpdate() && si.has("Mutation", "update"+e.Name)
 	b.CanDelete = a.MayDelete() && si.has("Mutation", "delete"+e.Name)
+	if state := lockedState(s.cfg.Model, e, n); state != "" && !a.All && (b.CanEdit || b.CanDelete) {
+		// The API would refuse: say why instead of offering the buttons.
+		b.CanEdit, b.CanDelete = false, false
+		b.Locked = fmt.Sprintf(translate(lang, "locked note"), s.entityLabel(e, lang), s.stateLabel(e, state, lang))
+	}
 
 	byName := map[string]member{}
 	for _, m := range members {
@@ -229,8 +236,12 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 	if list, ok := n["workflowHistory"].([]any); ok {
 		for _, v := range list {
 			st, _ := v.(map[string]any)
+			user := str(st["user"])
+			if user == "" && !strings.HasPrefix(str(st["transition"]), "(") {
+				user = translate(lang, "system") // a timer ran it
+			}
 			b.Timeline = append(b.Timeline, workflowStep{From: s.stateLabel(e, str(st["from"]), lang), To: s.stateLabel(e, str(st["to"]), lang),
-				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: str(st["user"]), At: localTime(str(st["at"])), Comment: str(st["comment"])})
+				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: user, At: localTime(str(st["at"])), Comment: str(st["comment"])})
 		}
 	}
 	for _, rel := range related {
@@ -243,6 +254,23 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 	f.Active = e.Name
 	f.Body = b
 	s.render(w, r, status, "detail", f)
+}
+
+// lockedState is the state of record n that locks it (a final state, unless the model says lock: false),
+// or "".
+func lockedState(m *metamodel.Model, e *metamodel.Entity, n map[string]any) string {
+	for _, w := range m.Workflows {
+		f := e.Field(w.Field)
+		if w.Entity != e.Name || f == nil {
+			continue
+		}
+		for _, st := range w.States {
+			if st.Locked() && str(n[f.GraphQLName()]) == st.Name {
+				return st.Name
+			}
+		}
+	}
+	return ""
 }
 
 // relatedOf builds the list of records related to n through rel.

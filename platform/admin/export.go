@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,7 +95,18 @@ func csvSafe(v string) string {
 	return v
 }
 
-// bulkDelete deletes the checked rows in one GraphQL operation (one transaction: all or none).
+// bulkResult is the answer to a bulk delete that refused some rows: how many were deleted, and each
+// refused row with the reason.
+type bulkResult struct {
+	Label, Done, NotDone, Back string
+	Refused                    []refusedRow
+}
+
+type refusedRow struct{ ID, Title, URL, Reason string }
+
+// bulkDelete deletes the checked rows one by one, each in its own transaction, so a row the API refuses
+// (still referred to, locked, outside the user's scope) keeps only itself: the others are deleted, and
+// the user is told which rows were not and why.
 func (s *server) bulkDelete(w http.ResponseWriter, r *http.Request) {
 	e := s.entity(w, r)
 	if e == nil {
@@ -112,27 +124,40 @@ func (s *server) bulkDelete(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, back)
 		return
 	}
-	var q strings.Builder
-	q.WriteString("mutation(")
-	vars := map[string]any{}
-	for i, id := range ids {
-		if i > 0 {
-			q.WriteString(", ")
+	ctx := r.Context()
+	lang := language(s.cfg.Model, r)
+	// The rows' titles, read before they go, to name the ones refused.
+	titles := map[string]string{}
+	if resp, err := s.gql(ctx, "query($ids: [ID!]) { l: "+e.QueryField()+"(first: "+strconv.Itoa(len(ids))+", where: {idIn: $ids}) { edges { node { "+
+		displaySelection(e)+" } } } }", map[string]any{"ids": ids}); err == nil {
+		for _, nd := range nodes(resp.Data["l"]) {
+			titles[str(nd["id"])] = s.displayOf(e, nd, lang)
 		}
-		fmt.Fprintf(&q, "$id%d: ID!", i)
-		vars[fmt.Sprintf("id%d", i)] = id
 	}
-	q.WriteString(") {")
-	for i := range ids {
-		fmt.Fprintf(&q, " d%d: delete%s(id: $id%d)", i, e.Name, i)
+	b := &bulkResult{Label: s.entityLabel(e, lang), Back: back}
+	deleted := 0
+	for _, id := range ids {
+		if _, err := s.gql(ctx, "mutation($id: ID!) { delete"+e.Name+"(id: $id) }", map[string]any{"id": id}); err != nil {
+			title := titles[id]
+			if title == "" {
+				title = s.entityLabel(e, lang) + " #" + id
+			}
+			b.Refused = append(b.Refused, refusedRow{ID: id, Title: title, URL: recordURL(e, id), Reason: s.refusal(r, e, "", err)})
+			continue
+		}
+		deleted++
 	}
-	q.WriteString(" }")
-	if _, err := s.gql(r.Context(), q.String(), vars); err != nil {
-		s.writeRefusal(w, r, err)
+	if len(b.Refused) == 0 {
+		s.setFlash(w, r, "deleted n")
+		redirect(w, r, back)
 		return
 	}
-	s.setFlash(w, r, "deleted n")
-	redirect(w, r, back)
+	b.Done = fmt.Sprintf(translate(lang, "deleted of"), deleted, len(ids))
+	b.NotDone = fmt.Sprintf(translate(lang, "not deleted"), len(b.Refused))
+	f := s.newFrame(r, b.Label)
+	f.Active = e.Name
+	f.Body = b
+	s.render(w, r, http.StatusOK, "deleted", f) // an answer, not a failed page load
 }
 
 // deleteOne deletes one record from its detail screen.
@@ -143,10 +168,10 @@ func (s *server) deleteOne(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.gql(r.Context(), "mutation($id: ID!) { delete"+e.Name+"(id: $id) }", map[string]any{"id": r.PathValue("id")}); err != nil {
 		if es, ok := err.(gqlErrors); ok && !es.hasCode("NOT_FOUND") && !es.hasCode("FORBIDDEN") {
-			s.showDetail(w, r, http.StatusOK, s.refusalText(r, err)) // e.g. still referenced: say why, on the record
+			s.showDetail(w, r, http.StatusOK, s.refusal(r, e, "", err)) // e.g. still referenced: say why, on the record
 			return
 		}
-		s.writeRefusal(w, r, err)
+		s.writeRefusal(w, r, e, err)
 		return
 	}
 	s.setFlash(w, r, "deleted n")
@@ -154,7 +179,7 @@ func (s *server) deleteOne(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeRefusal shows why the API refused a write: forbidden, not found, or its message.
-func (s *server) writeRefusal(w http.ResponseWriter, r *http.Request, err error) {
+func (s *server) writeRefusal(w http.ResponseWriter, r *http.Request, e *metamodel.Entity, err error) {
 	es, ok := err.(gqlErrors)
 	switch {
 	case ok && es.hasCode("NOT_FOUND"):
@@ -163,7 +188,7 @@ func (s *server) writeRefusal(w http.ResponseWriter, r *http.Request, err error)
 		s.fail(w, r, http.StatusForbidden, err)
 	case ok:
 		f := s.newFrame(r, "")
-		f.Error = es.Error()
+		f.Error = s.refusal(r, e, "", es)
 		f.Title = f.T("error")
 		s.render(w, r, http.StatusOK, "error", f) // a refusal explained, not a failed page load
 	default:

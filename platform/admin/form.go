@@ -610,7 +610,7 @@ func (s *server) formRefused(w http.ResponseWriter, r *http.Request, e *metamode
 			}
 		}
 		if len(fes) == 0 {
-			top = append(top, ge.Message)
+			top = append(top, s.refusal(r, e, "", gqlErrors{ge}))
 		}
 	}
 	msg := translate(lang, "please fix")

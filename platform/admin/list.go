@@ -92,22 +92,13 @@ func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Va
 			lq.columns = append(lq.columns, m)
 		}
 	}
-	whereType := e.Name + "WhereInput"
 	if text := strings.TrimSpace(q.Get("q")); text != "" {
-		var or []any
-		for _, f := range searchFields(e) {
-			key := f.GraphQLName() + "ContainsFold"
-			if si.has(whereType, key) && lq.a.Sortable(f.Name) {
-				or = append(or, map[string]any{key: text})
-			}
+		for k, v := range searchWhere(ctx, si, e, lq.columns, text) {
+			lq.where[k] = v
 		}
-		if len(or) == 0 {
-			or = append(or, map[string]any{"idIn": []any{}}) // nothing to search in: nothing matches
-		}
-		lq.where["or"] = or
 	}
 	var and []any
-	for _, m := range s.visibleFilters(lq) {
+	for _, m := range s.visibleFilters(lq, q) {
 		and = append(and, filterWhere(lq, m, q)...)
 	}
 	if len(and) > 0 {
@@ -153,14 +144,34 @@ func (lq *listQuery) sortable(m member) bool {
 	return false
 }
 
-// visibleFilters are the filters this user may use.
-func (s *server) visibleFilters(lq *listQuery) []member {
+// visibleFilters are the filters this user may use, for the request q: the list's filters, and any other
+// member the request filters by. A record page's "see all" link to its related records filters by the
+// relation back to it, and a calendar day's link by the calendar's date, which the list need not offer as
+// filters of their own (all visits of one patient).
+func (s *server) visibleFilters(lq *listQuery, q url.Values) []member {
 	var out []member
+	seen := map[string]bool{}
 	for _, m := range listFilters(lq.e) {
 		if !lq.a.Sortable(m.Name) {
 			continue
 		}
+		seen[m.Name] = true
 		out = append(out, m)
+	}
+	var others []member
+	for _, f := range lq.e.Fields {
+		if !f.Secret {
+			others = append(others, member{Name: f.Name, Field: f})
+		}
+	}
+	for _, r := range lq.e.Relations {
+		others = append(others, member{Name: r.Name, Rel: r})
+	}
+	for _, m := range others {
+		asked := q.Get("f."+m.Name) != "" || q.Get("f."+m.Name+".from") != "" || q.Get("f."+m.Name+".to") != ""
+		if asked && !seen[m.Name] && filterable(m) && lq.a.Sortable(m.Name) {
+			out = append(out, m)
+		}
 	}
 	return out
 }
@@ -349,7 +360,7 @@ func withParams(q url.Values, set map[string]string, drop ...string) string {
 func (s *server) filterControls(ctx context.Context, lq *listQuery, q url.Values, lang string) []listFilter {
 	var out []listFilter
 	var rels []member
-	for _, m := range s.visibleFilters(lq) {
+	for _, m := range s.visibleFilters(lq, q) {
 		lf := listFilter{Name: m.Name, Label: s.memberLabel(m, lang), Value: q.Get("f." + m.Name)}
 		switch {
 		case m.Rel != nil:
@@ -371,21 +382,35 @@ func (s *server) filterControls(ctx context.Context, lq *listQuery, q url.Values
 		return out
 	}
 	var qb strings.Builder
-	qb.WriteString("{")
+	// The chosen record of each filter is asked for by id too, since it need not be among the first 200.
+	vars := map[string]any{}
+	var decl, body strings.Builder
 	for i, m := range rels {
-		t := m.Rel.Target
-		qb.WriteString(" r" + strconv.Itoa(i) + ": " + t.QueryField() + "(first: 200) { edges { node { " + displaySelection(t) + " } } }")
+		t, n := m.Rel.Target, strconv.Itoa(i)
+		body.WriteString(" r" + n + ": " + t.QueryField() + "(first: 200) { edges { node { " + displaySelection(t) + " } } }")
+		if id := q.Get("f." + m.Name); id != "" {
+			vars["c"+n] = map[string]any{"id": id}
+			decl.WriteString(" $c" + n + ": " + t.Name + "WhereInput")
+			body.WriteString(" c" + n + ": " + t.QueryField() + "(first: 1, where: $c" + n + ") { edges { node { " + displaySelection(t) + " } } }")
+		}
 	}
-	qb.WriteString(" }")
-	resp, err := s.gql(ctx, qb.String(), nil)
+	if decl.Len() > 0 {
+		qb.WriteString("query(" + decl.String() + ") ")
+	}
+	qb.WriteString("{" + body.String() + " }")
+	resp, err := s.gql(ctx, qb.String(), vars)
 	if resp == nil {
 		s.cfg.Log.ErrorContext(ctx, "filter options", "err", err)
 		return out
 	}
 	for i, m := range rels {
 		opts := []enumChoice{}
-		for _, nd := range nodes(resp.Data["r"+strconv.Itoa(i)]) {
-			opts = append(opts, enumChoice{Key: str(nd["id"]), Label: s.displayOf(m.Rel.Target, nd, lang)})
+		seen := map[string]bool{}
+		for _, nd := range append(nodes(resp.Data["c"+strconv.Itoa(i)]), nodes(resp.Data["r"+strconv.Itoa(i)])...) {
+			if id := str(nd["id"]); !seen[id] {
+				seen[id] = true
+				opts = append(opts, enumChoice{Key: id, Label: s.displayOf(m.Rel.Target, nd, lang)})
+			}
 		}
 		for j := range out {
 			if out[j].Name == m.Name {

@@ -44,7 +44,7 @@ func (s *server) trash(w http.ResponseWriter, r *http.Request) {
 		strings.Join(sel, " ") + " } } } }"
 	resp, err := s.gql(ctx, query, map[string]any{"last": trashLimit})
 	if err != nil {
-		s.writeRefusal(w, r, err)
+		s.writeRefusal(w, r, e, err)
 		return
 	}
 	b := &trashBody{Entity: e.Name, Label: s.entityLabel(e, lang), URL: entityURL(e)}
@@ -69,7 +69,7 @@ func (s *server) restore(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.gql(r.Context(), "mutation($id: ID!) { restore"+e.Name+"(id: $id) { id } }", map[string]any{"id": r.PathValue("id")}); err != nil {
-		s.writeRefusal(w, r, err)
+		s.writeRefusal(w, r, e, err)
 		return
 	}
 	s.setFlash(w, r, "restored n")

@@ -9,7 +9,6 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
-	"github.com/crmgen/crmgen/platform/requestid"
 )
 
 // Workflow actions: a transition run from the detail screen's buttons, and a kanban move, which runs
@@ -27,7 +26,7 @@ func (s *server) transition(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if err := s.runTransition(r.Context(), e, id, r.PostForm.Get("transition"), r.PostForm.Get("comment")); err != nil {
-		s.showDetail(w, r, http.StatusOK, s.refusalText(r, err))
+		s.showDetail(w, r, http.StatusOK, s.refusal(r, e, r.PostForm.Get("transition"), err))
 		return
 	}
 	s.setFlash(w, r, "saved")
@@ -42,17 +41,6 @@ func (s *server) runTransition(ctx context.Context, e *metamodel.Entity, id, nam
 	}
 	_, err := s.gql(ctx, "mutation($id: ID!, $t: String!, $c: String) { r: transition"+e.Name+"(id: $id, transition: $t, comment: $c) { id } }", vars)
 	return err
-}
-
-// refusalText is what the user is told when the API refused an action. The API's own messages are
-// written for users; anything else (a response that could not be read) goes to the log, and the user
-// is told of an error and the request's id, which finds it there.
-func (s *server) refusalText(r *http.Request, err error) string {
-	if es, ok := err.(gqlErrors); ok {
-		return es.Error()
-	}
-	s.cfg.Log.ErrorContext(r.Context(), "admin action", "path", r.URL.Path, "err", err)
-	return errorText(language(s.cfg.Model, r), requestid.From(r.Context()))
 }
 
 // move serves a kanban drop: to is the target column's value. It answers 200 with {"ok": true}, or
@@ -89,7 +77,7 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 		resp, err := s.gql(ctx, "query($id: ID!) { l: "+e.QueryField()+"(where: {id: $id}) { edges { node { availableTransitions { name to comment } } } } }",
 			map[string]any{"id": id})
 		if err != nil {
-			refuse(s.refusalText(r, err))
+			refuse(s.refusal(r, e, "", err))
 			return
 		}
 		ns := nodes(resp.Data["l"])
@@ -108,7 +96,7 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if err := s.runTransition(ctx, e, id, str(t["name"]), r.PostForm.Get("comment")); err != nil {
-				refuse(s.refusalText(r, err))
+				refuse(s.refusal(r, e, str(t["name"]), err))
 				return
 			}
 			answer("")
@@ -124,7 +112,7 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.gql(ctx, "mutation($id: ID!, $input: Update"+e.Name+"Input!) { r: update"+e.Name+"(id: $id, input: $input) { id } }",
 		map[string]any{"id": id, "input": map[string]any{key: to}}); err != nil {
-		refuse(s.refusalText(r, err))
+		refuse(s.refusal(r, e, "", err))
 		return
 	}
 	answer("")

@@ -98,6 +98,7 @@ func explain(err error) (string, map[string]any, bool) {
 		te *auth.ThrottledError
 		de *enforce.FieldDeniedError
 		rp *report.Error
+		le *enforce.LockedError
 	)
 	switch {
 	case errors.As(err, &rp):
@@ -143,6 +144,8 @@ func explain(err error) (string, map[string]any, bool) {
 		return ce.Error(), map[string]any{"code": "CONFLICT"}, true
 	case errors.As(err, &re):
 		return re.Error(), map[string]any{"code": "RESTRICTED", "relations": re.Relations}, true
+	case errors.As(err, &le):
+		return le.Error(), map[string]any{"code": "LOCKED", "workflow": le.Workflow, "state": le.State}, true
 	case enforce.IsNotFound(err):
 		return "not found", map[string]any{"code": "NOT_FOUND"}, true
 	case errors.Is(err, context.DeadlineExceeded):
@@ -182,7 +185,11 @@ func processError(err error) (map[string]any, bool) {
 		return map[string]any{"code": "VALIDATION", "check": "requires", "field": qe.Missing[0], "rule": enforce.RuleRequired,
 			"fields": qe.Missing}, true
 	case errors.As(err, &ge):
-		return map[string]any{"code": "VALIDATION", "check": "guard", "rule": "guard", "guard": ge.Guard}, true
+		ext := map[string]any{"code": "VALIDATION", "check": "guard", "rule": "guard", "guard": ge.Guard}
+		if len(ge.Message) > 0 {
+			ext["guardMessage"] = ge.Message
+		}
+		return ext, true
 	case errors.As(err, &ce):
 		return map[string]any{"code": "VALIDATION", "check": "comment", "field": "comment", "rule": enforce.RuleRequired}, true
 	case errors.As(err, &sc):

@@ -57,6 +57,9 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 			return nil, err
 		}
 	}
+	if err := rt.checkLock(ctx, info, m); err != nil {
+		return nil, err
+	}
 	if rt.Effects == nil || effectsOff(ctx) {
 		return rt.apply(ctx, info, m, next)
 	}

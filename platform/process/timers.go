@@ -122,7 +122,9 @@ func (e *Engine) fireIn(ctx context.Context, tm workflow.Timer) error {
 			"record", tm.RecordID, "reason", err)
 		return nil
 	}
-	return e.run(ctx, w, t, tm.RecordID, rec, nil, source)
+	// The step has no comment: a user reads the timeline, and a timer's description is the model's text
+	// (its expression); the step's empty user says the system ran it.
+	return e.run(ctx, w, t, tm.RecordID, rec, nil, "")
 }
 
 // describe names a timer as the model writes it.

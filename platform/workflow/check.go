@@ -67,11 +67,13 @@ func (e *RequiresError) Error() string {
 	return fmt.Sprintf("transition %q of workflow %q requires %s", e.Transition, e.Workflow, quoteList(e.Missing, "and"))
 }
 
-// GuardError refuses a transition because its guard does not hold. Guard is the guard's source text; Err
-// is set when the guard could not be evaluated (a null related record, say), which also refuses.
+// GuardError refuses a transition because its guard does not hold. Guard is the guard's source text, for
+// developers; Message is the transition's guardMessage, for users. Err is set when the guard could not be
+// evaluated (a null related record, say), which also refuses.
 type GuardError struct {
 	Workflow, Transition string
 	Guard                string
+	Message              metamodel.Text
 	Err                  error
 }
 
@@ -164,10 +166,10 @@ func check(m *metamodel.Model, w *metamodel.Workflow, t *metamodel.Transition, r
 	if t.Guard.Src != "" {
 		out, err := eval(m, w.Entity, t.Guard.Src, rec, p, now)
 		if err != nil {
-			return &GuardError{Workflow: w.Name, Transition: t.Name, Guard: t.Guard.Src, Err: err}
+			return &GuardError{Workflow: w.Name, Transition: t.Name, Guard: t.Guard.Src, Message: t.GuardMessage, Err: err}
 		}
 		if ok, _ := out.Value().(bool); !ok {
-			return &GuardError{Workflow: w.Name, Transition: t.Name, Guard: t.Guard.Src}
+			return &GuardError{Workflow: w.Name, Transition: t.Name, Guard: t.Guard.Src, Message: t.GuardMessage}
 		}
 	}
 	if withComment && t.Comment == metamodel.CommentRequired && strings.TrimSpace(comment) == "" {

@@ -68,7 +68,21 @@
       }
     }
   });
+  // A list's results that failed to load are hidden behind a message rather than left looking like the
+  // answer to the new search; the next load that succeeds shows them again.
+  function listFailed(ev) {
+    var t = ev.detail && ev.detail.target;
+    var msg = document.getElementById('list-error');
+    if (!msg || !t || t.id !== 'results') return;
+    msg.textContent = msg.getAttribute('data-message');
+    msg.hidden = false;
+    t.hidden = true;
+  }
+  document.addEventListener('htmx:responseError', listFailed);
+  document.addEventListener('htmx:sendError', listFailed);
   document.addEventListener('htmx:afterSwap', function (ev) {
+    var msg = document.getElementById('list-error');
+    if (msg && ev.detail.target && ev.detail.target.id === 'results') msg.hidden = true;
     var p = pickerOf(ev.detail.target);
     if (p) p.querySelector('[role=combobox]').setAttribute('aria-expanded', 'true');
   });
