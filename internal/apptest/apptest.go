@@ -57,7 +57,7 @@ func Build(tb testing.TB, modelDir, name string) *App {
 	dir := filepath.Join(RepoRoot(), ".build", "test", name)
 	var out bytes.Buffer
 	start := time.Now()
-	if code := cli.Do([]string{"generate", "--dev", modelDir, "-o", dir}, nil, &out, &out); code != 0 {
+	if code := cli.Do([]string{"generate", "--dev", "--allow-destructive", modelDir, "-o", dir}, nil, &out, &out); code != 0 {
 		tb.Fatalf("crmgen generate %s: exit %d\n%s", modelDir, code, out.String())
 	}
 	tb.Logf("generated %s in %s", name, time.Since(start).Round(time.Millisecond))

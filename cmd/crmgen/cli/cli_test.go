@@ -312,7 +312,12 @@ func TestGenerate(t *testing.T) {
 	}
 	unchangedSince(t, "--check on a changed model")
 
-	r = run(t, 0, "generate", model, "-o", out)
+	// Dropping Source is destructive: refused, naming it, until allowed.
+	if r := run(t, 1, "generate", model, "-o", out); !strings.Contains(r.stderr, "dropped entity Source: destructive") {
+		t.Errorf("generate did not refuse dropping Source:\n%s", r.stderr)
+	}
+	unchangedSince(t, "a refused destructive change")
+	r = run(t, 0, "generate", model, "-o", out, "--allow-destructive")
 	n, unchanged, removed = written(t, r.stdout)
 	if strconv.Itoa(n) != m[1] || strconv.Itoa(removed) != m[2] {
 		t.Errorf("generate wrote %d and removed %d file(s); --check said %s and %s", n, removed, m[1], m[2])
