@@ -87,6 +87,9 @@ type cached struct {
 // maxAge bounds how long a result is reused even when nothing it reads changed: conditions on now move.
 const maxAge = 5 * time.Minute
 
+// maxCached bounds the number of cached results (readers × reports × parameters × languages).
+const maxCached = 2000
+
 type engineCtxKey struct{}
 
 // NewContext returns ctx carrying the engine, for the generated resolvers.
@@ -222,8 +225,8 @@ func (e *Engine) Run(ctx context.Context, name string, params map[string]any, la
 		res.rowsJSON[i] = b
 	}
 	e.mu.Lock()
-	if e.cache == nil {
-		e.cache = map[string]*cached{}
+	if e.cache == nil || len(e.cache) >= maxCached {
+		e.cache = map[string]*cached{} // bounded: many readers × parameters start it afresh
 	}
 	e.cache[key] = &cached{res: res, at: now}
 	e.mu.Unlock()
