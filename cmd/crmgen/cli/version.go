@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crmgen/crmgen"
 	"github.com/crmgen/crmgen/generator"
 )
 
@@ -32,9 +33,12 @@ func newVersion() *cobra.Command {
 	}
 }
 
+// moduleVersion is the crmgen version generated apps require (crmgen.ModuleVersion), marked as built from
+// a checkout when it is not a released module.
 func moduleVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	v, _ := crmgen.ModuleVersion()
+	if bi, ok := debug.ReadBuildInfo(); !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return v + " (built from a checkout)"
 	}
-	return "devel"
+	return v
 }
