@@ -20,6 +20,9 @@ func newVersion() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "crmgen %s (output format %s, %s)\n", moduleVersion(), generator.Version, runtime.Version())
+			if fromCheckout() {
+				fmt.Fprintf(w, "  built from a checkout: apps generated without --dev require crmgen %s from a module proxy\n", moduleVersion())
+			}
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				for _, d := range bi.Deps {
 					switch d.Path {
@@ -33,12 +36,14 @@ func newVersion() *cobra.Command {
 	}
 }
 
-// moduleVersion is the crmgen version generated apps require (crmgen.ModuleVersion), marked as built from
-// a checkout when it is not a released module.
+// moduleVersion is the crmgen version generated apps require (crmgen.ModuleVersion).
 func moduleVersion() string {
 	v, _ := crmgen.ModuleVersion()
-	if bi, ok := debug.ReadBuildInfo(); !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
-		return v + " (built from a checkout)"
-	}
 	return v
+}
+
+// fromCheckout reports whether this binary was built from a checkout rather than installed as a module.
+func fromCheckout() bool {
+	bi, ok := debug.ReadBuildInfo()
+	return !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)"
 }
