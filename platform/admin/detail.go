@@ -237,8 +237,8 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 		for _, v := range list {
 			st, _ := v.(map[string]any)
 			user := str(st["user"])
-			if user == "" && !strings.HasPrefix(str(st["transition"]), "(") {
-				user = translate(lang, "system") // a timer ran it
+			if user == "system" { // the name the API gives steps no user ran: timers, seeding
+				user = translate(lang, "system")
 			}
 			b.Timeline = append(b.Timeline, workflowStep{From: s.stateLabel(e, str(st["from"]), lang), To: s.stateLabel(e, str(st["to"]), lang),
 				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: user, At: localTime(str(st["at"])), Comment: str(st["comment"])})

@@ -122,8 +122,8 @@ func (e *Engine) fireIn(ctx context.Context, tm workflow.Timer) error {
 			"record", tm.RecordID, "reason", err)
 		return nil
 	}
-	// The step has no comment: a user reads the timeline, and a timer's description is the model's text
-	// (its expression); the step's empty user says the system ran it.
+	// The step has no comment: users read the timeline, and a timer's description is the model's text (its
+	// expression); the step's user, the system, says who ran it.
 	return e.run(ctx, w, t, tm.RecordID, rec, nil, "")
 }
 

@@ -225,7 +225,7 @@ func (e *Engine) History(ctx context.Context, entity string, id int) ([]*StepVie
 			from := s.From
 			v.From = &from
 		}
-		if s.Username != "" && s.UserID != nil { // the system's steps have no user: screens say it in the reader's words
+		if s.Username != "" {
 			u := s.Username
 			v.User = &u
 		}
