@@ -42,6 +42,8 @@ func (l *loader) reports(n *yaml.Node) {
 								g.Pos = l.at(v)
 							case "bucket":
 								g.Bucket = l.str(v, w+" bucket")
+							case "bands":
+								l.list(v, w+" bands", func(_ int, b *yaml.Node) { g.Bands = append(g.Bands, l.str(b, w+" bands")) })
 							}
 						})
 						if it.Kind == yaml.MappingNode && !l.m.hasKey(g, "field") {

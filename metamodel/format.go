@@ -394,6 +394,7 @@ var formatObjects = map[string]*formatObject{
 		keys: []formatKey{
 			{name: "field", shape: vString(), required: true},
 			{name: "bucket", shape: vWords(Buckets...)},
+			{name: "bands", shape: vList(vString()), doc: "Age bands: how long before now the date lies, cut at these durations (30d, 60d, 90d, 180d), as receivables are aged."},
 		},
 	},
 	"events": {

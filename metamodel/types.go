@@ -543,7 +543,11 @@ func (r *Report) Param(name string) *Param {
 type GroupBy struct {
 	Field  string `json:"field"`
 	Bucket string `json:"bucket,omitempty"` // day | week | month | quarter | year
-	Pos    Pos    `json:"-"`
+	// Bands are age bands of a date or datetime: how long before now its value lies, cut at these
+	// durations in increasing order (as written: 30d, 60d, 90d): "within 30 days", "30–60 days", …, "over
+	// 90 days", and "not yet" for values after now. Receivables and complaints are aged this way.
+	Bands []string `json:"bands,omitempty"`
+	Pos   Pos      `json:"-"`
 }
 
 // Measure is an aggregate function over a field (Field is "" for count).

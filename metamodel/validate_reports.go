@@ -1,6 +1,8 @@
 package metamodel
 
 import (
+	"time"
+
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 )
@@ -234,6 +236,22 @@ func (b *builder) aggregate(r *Report, e *Entity) {
 			b.errorf(g.Pos, "report %q cannot group by relation %q, which is not belongsTo", r.Name, g.Field)
 		case g.Bucket != "" && (f == nil || f.Type != TypeDate && f.Type != TypeDateTime):
 			b.errorf(b.m.posOf(g, "bucket", g.Pos), "bucket is only for date and datetime fields; %q is not one", g.Field)
+		case len(g.Bands) > 0 && (f == nil || f.Type != TypeDate && f.Type != TypeDateTime):
+			b.errorf(b.m.posOf(g, "bands", g.Pos), "bands are only for date and datetime fields; %q is not one", g.Field)
+		case len(g.Bands) > 0 && g.Bucket != "":
+			b.errorf(b.m.posOf(g, "bands", g.Pos), "a group has a bucket or bands, not both")
+		case len(g.Bands) > 0:
+			var prev time.Duration
+			for _, s := range g.Bands {
+				d, err := ParseDuration(s)
+				switch {
+				case err != nil:
+					b.errorf(b.m.posOf(g, "bands", g.Pos), "bands: %v", err)
+				case d <= prev:
+					b.errorf(b.m.posOf(g, "bands", g.Pos), "bands must grow: %q is not longer than the band before it", s)
+				}
+				prev = d
+			}
 		case f != nil && (f.Type == TypeJSON || f.Type == TypeText):
 			b.errorf(g.Pos, "report %q cannot group by field %q of type %s", r.Name, g.Field, f.Type)
 		}

@@ -472,6 +472,9 @@ func (s *server) drillDown(rep *metamodel.Report, e *metamodel.Entity, row map[s
 		if ref, ok := v.(map[string]any); ok {
 			v = ref["id"]
 		}
+		if len(g.Bands) > 0 {
+			return "" // an age band moves with the clock; the list's date filter would not follow it
+		}
 		if g.Bucket != "" {
 			start, err := time.Parse("2006-01-02", str(v))
 			if err != nil {

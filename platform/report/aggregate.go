@@ -37,7 +37,7 @@ func (q *run) aggregate(res *Result) error {
 		var cols []string
 		for _, g := range r.GroupBy {
 			expr := s.C(column(e, g.Field))
-			if g.Bucket != "" {
+			if g.Bucket != "" || len(g.Bands) > 0 {
 				expr = "(" + q.epoch(expr) + " / " + strconv.Itoa(quarterHour) + ")"
 			}
 			keyExprs = append(keyExprs, expr)
@@ -91,6 +91,9 @@ func (q *run) aggregate(res *Result) error {
 			v := vals[i]
 			switch f := e.Field(g.Field); {
 			case v == nil:
+			case len(g.Bands) > 0:
+				n, _ := toInt(v)
+				v = q.band(g, f, time.Unix(int64(n)*quarterHour, 0), loc)
 			case g.Bucket != "":
 				n, _ := toInt(v)
 				zone := loc
@@ -127,6 +130,9 @@ func (q *run) aggregate(res *Result) error {
 	for _, g := range r.GroupBy {
 		c := &Column{Name: g.Field, Label: memberLabel(q.Model, e, g.Field, q.lang)}
 		switch f := e.Field(g.Field); {
+		case len(g.Bands) > 0:
+			c.Type = "string"
+			c.Label += q.say(q.lang, "bucket.bands")
 		case g.Bucket != "":
 			c.Type = "date"
 			c.Label += q.say(q.lang, "bucket."+g.Bucket)
@@ -165,7 +171,7 @@ func (q *run) aggregate(res *Result) error {
 	ranks := make([]map[string]int, len(r.GroupBy))
 	for i, g := range r.GroupBy {
 		f := e.Field(g.Field)
-		if f == nil || g.Bucket != "" {
+		if f == nil || g.Bucket != "" || len(g.Bands) > 0 {
 			continue
 		}
 		var names []string
@@ -206,6 +212,8 @@ func (q *run) aggregate(res *Result) error {
 			if t, ok := titles[i]; ok && v != nil {
 				id := v.(int)
 				v = recordCell(id, t[id])
+			} else if len(g.Bands) > 0 && v != nil {
+				v = q.bandLabel(g, v.(int))
 			}
 			row[g.Field] = v
 		}
@@ -350,4 +358,57 @@ func compareCells(a, b any) int {
 		}
 	}
 	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+}
+
+// band is the age band of t for g: -1 when t is after now ("not yet"), else the index of the first band
+// its age fits in, len(g.Bands) past the last. A date's age is counted in whole days of the app's zone (a
+// date is a day, stored at midnight UTC); a datetime's from now.
+func (q *run) band(g *metamodel.GroupBy, f *metamodel.Field, t time.Time, loc *time.Location) int {
+	now := q.now
+	age := now.Sub(t)
+	if f != nil && f.Type == metamodel.TypeDate {
+		y, m, d := now.In(loc).Date()
+		age = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(t.UTC())
+	}
+	if age < 0 {
+		return -1
+	}
+	for i, s := range g.Bands {
+		if d, err := metamodel.ParseDuration(s); err == nil && age <= d {
+			return i
+		}
+	}
+	return len(g.Bands)
+}
+
+// bandLabel names band i of g in the reader's language: "not yet", "within 30 days", "30–60 days", "over
+// 180 days".
+func (q *run) bandLabel(g *metamodel.GroupBy, i int) string {
+	switch {
+	case i < 0:
+		return q.say(q.lang, "band.notYet")
+	case i == 0:
+		return q.say(q.lang, "band.within", q.durationWords(g.Bands[0]))
+	case i >= len(g.Bands):
+		return q.say(q.lang, "band.over", q.durationWords(g.Bands[len(g.Bands)-1]))
+	}
+	return q.say(q.lang, "band.between", q.durationNumber(g.Bands[i-1], g.Bands[i]), q.durationWords(g.Bands[i]))
+}
+
+// durationWords says a model duration (30d, 2w, 72h, 30m) in the reader's language.
+func (q *run) durationWords(s string) string {
+	n, unit := s[:len(s)-1], s[len(s)-1:]
+	if n == "1" {
+		unit += "1" // "1 day", not "1 days"
+	}
+	return q.say(q.lang, "unit."+unit, n)
+}
+
+// durationNumber is the lower end of a band: its number alone when both ends share a unit ("30–60 days"),
+// else in words ("72 hours – 7 days").
+func (q *run) durationNumber(lower, upper string) string {
+	if lower[len(lower)-1] == upper[len(upper)-1] {
+		return lower[:len(lower)-1]
+	}
+	return q.durationWords(lower) + " "
 }

@@ -345,6 +345,13 @@ func (q *run) titles(entity string, ids []int) (map[int]string, error) {
 	if display == nil || !q.Runtime.AccessOf(q.ctx, entity).Lists(display.Name) || (display.Computed.Src != "" && !display.Stored) {
 		return out, nil
 	}
+	// A user is titled by their display name (as the screens title them), by username when it is empty.
+	var name *metamodel.Field
+	if e.Name == "User" {
+		if f := e.Field("displayName"); f != nil && f != display && q.Runtime.AccessOf(q.ctx, entity).Lists(f.Name) {
+			name = f
+		}
+	}
 	const chunk = 5000 // ids per query: few round trips, well under Postgres's 65535 parameters
 	for start := 0; start < len(ids); start += chunk {
 		end := min(start+chunk, len(ids))
@@ -353,7 +360,11 @@ func (q *run) titles(entity string, ids []int) (map[int]string, error) {
 			args = append(args, id)
 		}
 		s := entsql.Dialect(q.Dialect).Select().From(entsql.Table(e.Table())).WithContext(q.ctx)
-		s.Select(s.C("id"), s.C(display.Column())).Where(entsql.In(s.C("id"), args...))
+		cols := []string{s.C("id"), s.C(display.Column())}
+		if name != nil {
+			cols = append(cols, s.C(name.Column()))
+		}
+		s.Select(cols...).Where(entsql.In(s.C("id"), args...))
 		if err := q.restrict(s, entity); err != nil {
 			return nil, err
 		}
@@ -361,6 +372,11 @@ func (q *run) titles(entity string, ids []int) (map[int]string, error) {
 			id, _ := toInt(vals[0])
 			if vals[1] != nil {
 				out[id] = fmt.Sprint(textOf(vals[1]))
+			}
+			if len(vals) > 2 && vals[2] != nil {
+				if n := fmt.Sprint(textOf(vals[2])); n != "" {
+					out[id] = n
+				}
 			}
 			return nil
 		})

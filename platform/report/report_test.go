@@ -270,3 +270,36 @@ func TestDashboardsByRole(t *testing.T) {
 		}
 	})
 }
+
+// TestAgeBands ages the four deals (all created when the fixture loads) at four clocks: before they were
+// created, the same day, ten days on and forty days on.
+func TestAgeBands(t *testing.T) {
+	fixture.Each(t, func(t *testing.T, env *fixture.Env) {
+		for _, c := range []struct {
+			shift time.Duration
+			lang  string
+			band  string
+		}{
+			{-48 * time.Hour, "en", "not yet due"},
+			{0, "en", "within 1 day"},
+			{10 * 24 * time.Hour, "en", "1–30 days"},
+			{40 * 24 * time.Hour, "en", "over 30 days"},
+			{40 * 24 * time.Hour, "zh", "30天以上"},
+		} {
+			env.Reports.Now = func() time.Time { return time.Now().Add(c.shift) }
+			res, err := env.Reports.Run(env.As(t, "admin"), "dealAge", nil, c.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Data) != 1 || res.Data[0]["createdAt"] != c.band || fmt.Sprint(res.Data[0]["count"]) != "4" ||
+				fmt.Sprint(res.Data[0]["sum_amount"]) != "1250" {
+				t.Errorf("dealAge %v on: %v, want one band %q with 4 deals, 1250", c.shift, res.Data, c.band)
+			}
+			// rep2 reads Gamma rollout (900) and none of rep1's deals.
+			res, err = env.Reports.Run(env.As(t, "rep2"), "dealAge", nil, c.lang)
+			if err != nil || len(res.Data) != 1 || fmt.Sprint(res.Data[0]["sum_amount"]) != "900" {
+				t.Errorf("dealAge as rep2: %v %v, want one band of 900", res, err)
+			}
+		}
+	})
+}

@@ -199,6 +199,10 @@ func (q *run) tree(res *Result) error {
 		} else {
 			val := show(sp.f, sp.value)
 			lc, rc = q.say(q.lang, "rule.eq", label(sp.f), val), q.say(q.lang, "rule.ne", label(sp.f), val)
+			if other, ok := otherBool(feats[sp.f], sp.value, right, xs, sp.f); ok {
+				// "competitor shelf is not no" reads as "competitor shelf is yes" when no value is empty.
+				rc = q.say(q.lang, "rule.eq", label(sp.f), show(sp.f, other))
+			}
 		}
 		grow(&treeNode{conds: append(append([]string(nil), n.conds...), lc), idx: left}, depth+1)
 		grow(&treeNode{conds: append(append([]string(nil), n.conds...), rc), idx: right}, depth+1)
@@ -345,4 +349,21 @@ func dedupeFloats(v []float64) []float64 {
 		}
 	}
 	return out
+}
+
+// otherBool is the value every row of idx holds when a bool feature's split sends value one way and the
+// rest the other: the opposite value, unless a row there has no value.
+func otherBool(f feature, value any, idx []int, xs [][]any, fi int) (any, bool) {
+	if f.field == nil || f.field.Type != metamodel.TypeBool || f.numeric {
+		return nil, false
+	}
+	for _, i := range idx {
+		if xs[i][fi] == nil {
+			return nil, false
+		}
+	}
+	if value == "true" {
+		return "false", true
+	}
+	return "true", true
 }
