@@ -54,69 +54,11 @@ func TestAdminDashboards(t *testing.T) {
 	a := adminApp(t, "hospital")
 	s := a.Start(t, apptest.SQLitePath(t))
 
-	users := []struct{ name, password, dashboard string }{
+	for _, u := range []dashboardUser{
 		{"heping", "service123", "service"},         // service center
 		{"zhangjianguo", "doctor123", "department"}, // head of cardiology
-	}
-	for _, u := range users {
-		t.Run(u.name, func(t *testing.T) {
-			p := openBrowser(t, s)
-			api := s.As(t, u.name, u.password)
-			p.signIn(u.name, u.password)
-			p.open("/lang?l=zh&next=/")
-			sel := fmt.Sprintf(`section.dashboard[data-dashboard=%q]`, u.dashboard)
-			if p.count(sel) != 1 {
-				t.Fatalf("%s's home shows no dashboard %s", u.name, u.dashboard)
-			}
-			d := a.Model.Dashboards[0]
-			for _, x := range a.Model.Dashboards {
-				if x.Name == u.dashboard {
-					d = x
-				}
-			}
-			for _, name := range d.Reports {
-				rep := a.Model.Report(name)
-				card := fmt.Sprintf(`%s article.report-card[data-report=%q]`, sel, name)
-				want, refusal := reportAs(t, api, name, nil)
-				if refusal != "" {
-					if got := p.text(card + " .error"); got != refusal {
-						t.Errorf("%s: card says %q, the API %q", name, got, refusal)
-					}
-					continue
-				}
-				shown := min(len(want.Rows), 12)
-				if got := p.count(card + " .report-legend li"); got > 0 {
-					if got != shown {
-						t.Errorf("%s: %d bars, the API has %d rows (card shows at most 12)", name, got, len(want.Rows))
-					}
-					sum := 0.0
-					for _, v := range p.texts(card + " .report-legend li strong") {
-						f, _ := strconv.ParseFloat(v, 64)
-						sum += f
-					}
-					groups := len(rep.GroupBy)
-					if rep.Kind == "funnel" {
-						groups = 1
-					}
-					if wantSum := measureSum(want, groups, shown); sum != wantSum {
-						t.Errorf("%s: bars add up to %v, the API's rows to %v", name, sum, wantSum)
-					}
-				} else if got := p.count(card + " table.report-table tbody tr"); got != shown {
-					t.Errorf("%s: %d table rows, the API has %d", name, got, len(want.Rows))
-				}
-			}
-			if strings.Contains(p.text(sel), "record.") || strings.Contains(p.text(sel), "segment.") {
-				t.Errorf("the dashboard shows engine words: %s", p.text(sel))
-			}
-			p.screenshots("hospital-dashboard-" + u.dashboard)
-			p.phone()
-			p.open("/")
-			if over := eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
-				t.Errorf("%s's dashboard scrolls sideways on a phone", u.name)
-			}
-			p.desktop()
-			p.noErrors()
-		})
+	} {
+		t.Run(u.name, func(t *testing.T) { checkDashboard(t, a, s, "hospital", u) })
 	}
 
 	t.Run("DrillDown", func(t *testing.T) {
@@ -168,4 +110,91 @@ func TestAdminDashboards(t *testing.T) {
 			t.Errorf("export without the right: status %d, want 403", status)
 		}
 	})
+}
+
+// dashboardUser is a demo user and the dashboard their home page shows.
+type dashboardUser struct{ name, password, dashboard string }
+
+// checkDashboard signs in as u and checks the dashboard on their home page against the API: one card per
+// report, as many bars or table rows as the report has rows (at most 12), bars adding up to the report's
+// first measure, a refusal said as the API says it, no engine words; then screenshots at desktop and phone
+// width, and no sideways scrolling on the phone.
+func checkDashboard(t *testing.T, a *apptest.App, s *apptest.Server, example string, u dashboardUser) {
+	p := openBrowser(t, s)
+	api := s.As(t, u.name, u.password)
+	p.signIn(u.name, u.password)
+	p.open("/lang?l=zh&next=/")
+	sel := fmt.Sprintf(`section.dashboard[data-dashboard=%q]`, u.dashboard)
+	if p.count(sel) != 1 {
+		t.Fatalf("%s's home shows no dashboard %s", u.name, u.dashboard)
+	}
+	d := a.Model.Dashboards[0]
+	for _, x := range a.Model.Dashboards {
+		if x.Name == u.dashboard {
+			d = x
+		}
+	}
+	for _, name := range d.Reports {
+		rep := a.Model.Report(name)
+		card := fmt.Sprintf(`%s article.report-card[data-report=%q]`, sel, name)
+		want, refusal := reportAs(t, api, name, nil)
+		if refusal != "" {
+			if got := p.text(card + " .error"); got != refusal {
+				t.Errorf("%s: card says %q, the API %q", name, got, refusal)
+			}
+			continue
+		}
+		shown := min(len(want.Rows), 12)
+		if got := p.count(card + " .report-legend li"); got > 0 {
+			if got != shown {
+				t.Errorf("%s: %d bars, the API has %d rows (card shows at most 12)", name, got, len(want.Rows))
+			}
+			sum := 0.0
+			for _, v := range p.texts(card + " .report-legend li strong") {
+				f, _ := strconv.ParseFloat(v, 64)
+				sum += f
+			}
+			groups := len(rep.GroupBy)
+			if rep.Kind == "funnel" {
+				groups = 1
+			}
+			if wantSum := measureSum(want, groups, shown); sum != wantSum {
+				t.Errorf("%s: bars add up to %v, the API's rows to %v", name, sum, wantSum)
+			}
+		} else if got := p.count(card + " table.report-table tbody tr"); got != shown {
+			t.Errorf("%s: %d table rows, the API has %d", name, got, len(want.Rows))
+		}
+	}
+	if strings.Contains(p.text(sel), "record.") || strings.Contains(p.text(sel), "segment.") {
+		t.Errorf("the dashboard shows engine words: %s", p.text(sel))
+	}
+	p.screenshots(example + "-dashboard-" + u.dashboard)
+	p.phone()
+	p.open("/")
+	if over := eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
+		t.Errorf("%s's dashboard scrolls sideways on a phone", u.name)
+	}
+	p.desktop()
+	p.noErrors()
+}
+
+// TestAdminDashboardsExamples checks the dashboards of the other examples the same way, with screenshots
+// of each at desktop and phone width: tobacco's analysis (value matrix, basket rules, decision tree, price
+// types) and b2b-sales' pipeline.
+func TestAdminDashboardsExamples(t *testing.T) {
+	for _, ex := range []struct {
+		name  string
+		users []dashboardUser
+	}{
+		{"tobacco", []dashboardUser{{"zhouyan", "analyst123", "marketing"}, {"wangfang", "cm123", "mine"}, {"liuxin", "service123", "service"}}},
+		{"b2b-sales", []dashboardUser{{"sunjianhua", "manager123", "sales"}, {"lina", "sales123", "mine"}}},
+	} {
+		t.Run(ex.name, func(t *testing.T) {
+			a := adminApp(t, ex.name)
+			s := a.Start(t, apptest.SQLitePath(t), noTimers)
+			for _, u := range ex.users {
+				t.Run(u.name, func(t *testing.T) { checkDashboard(t, a, s, ex.name, u) })
+			}
+		})
+	}
 }
