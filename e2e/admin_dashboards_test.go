@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/crmgen/crmgen/internal/apptest"
+	"github.com/crmgen/crmgen/metamodel"
 )
 
 // Dashboards on the home screen of the hospital example, in headless Chromium, for a user of each role
@@ -145,7 +146,18 @@ func checkDashboard(t *testing.T, a *apptest.App, s *apptest.Server, example str
 			continue
 		}
 		shown := min(len(want.Rows), 12)
-		if got := p.count(card + " .report-legend li"); got > 0 {
+		if rep.Kind == metamodel.ReportRFM {
+			checkRFMCard(t, p, card, name, want)
+			continue
+		}
+		legend := p.count(card + " .report-legend li")
+		switch {
+		case rep.Chart == "pie" && legend > 0 && p.count(card+" svg.pie circle.slice") != legend:
+			t.Errorf("%s: %d pie slices for %d legend rows", name, p.count(card+" svg.pie circle.slice"), legend)
+		case rep.Chart == "line" && legend > 1 && p.count(card+" svg.line-chart circle") != legend:
+			t.Errorf("%s: %d points on the line for %d legend rows", name, p.count(card+" svg.line-chart circle"), legend)
+		}
+		if got := legend; got > 0 {
 			if got != shown {
 				t.Errorf("%s: %d bars, the API has %d rows (card shows at most 12)", name, got, len(want.Rows))
 			}
@@ -195,6 +207,83 @@ func TestAdminDashboardsExamples(t *testing.T) {
 			for _, u := range ex.users {
 				t.Run(u.name, func(t *testing.T) { checkDashboard(t, a, s, ex.name, u) })
 			}
+			if ex.name == "tobacco" {
+				t.Run("SortableTable", func(t *testing.T) { checkSortableReport(t, s) })
+			}
 		})
 	}
+}
+
+// checkRFMCard checks an RFM card: its bars count the records of each segment and its recency × frequency
+// matrix counts each record once, both adding up to the API's rows (every scored record, not only the
+// rows the card lists).
+func checkRFMCard(t *testing.T, p *page, card, name string, want *apiReport) {
+	t.Helper()
+	sum := func(sel string) int {
+		n := 0
+		for _, v := range p.texts(sel) {
+			k, _ := strconv.Atoi(strings.TrimSpace(v))
+			n += k
+		}
+		return n
+	}
+	segments := map[string]bool{}
+	for _, row := range want.Rows {
+		segments[fmt.Sprint(row["segment"])] = true
+	}
+	if got := p.count(card + " .report-legend li"); got != len(segments) {
+		t.Errorf("%s: %d segment bars, the API's rows are in %d segments", name, got, len(segments))
+	}
+	if got := sum(card + " .report-legend li strong"); got != len(want.Rows) {
+		t.Errorf("%s: the segment bars count %d records, the API scores %d", name, got, len(want.Rows))
+	}
+	if got := sum(card + " table.rfm-matrix td"); got != len(want.Rows) {
+		t.Errorf("%s: the matrix counts %d records, the API scores %d", name, got, len(want.Rows))
+	}
+}
+
+// checkSortableReport sorts the tobacco analyst's problem-retailer report by its amount column, up and
+// down, and by a text column, through the headers' buttons.
+func checkSortableReport(t *testing.T, s *apptest.Server) {
+	p := openBrowser(t, s)
+	p.signIn("zhouyan", "analyst123")
+	p.open("/lang?l=zh&next=/reports/problemRetailers")
+	heads := p.texts("table.report-table thead th")
+	col := -1
+	for i, h := range heads {
+		if strings.HasPrefix(h, "退货金额") {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("no amount column among %q", heads)
+	}
+	values := func() []float64 {
+		var out []float64
+		for _, v := range p.texts(fmt.Sprintf("table.report-table tbody tr td:nth-child(%d)", col+1)) {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("amount cell %q", v)
+			}
+			out = append(out, f)
+		}
+		return out
+	}
+	button := fmt.Sprintf("table.report-table thead th:nth-child(%d) button.sort", col+1)
+	for _, dir := range []string{"ascending", "descending"} {
+		p.do(chromedp.Click(chromedp.CSS(button)))
+		vs := values()
+		if len(vs) < 5 {
+			t.Fatalf("problemRetailers shows %d rows", len(vs))
+		}
+		for i := 1; i < len(vs); i++ {
+			if dir == "ascending" && vs[i] < vs[i-1] || dir == "descending" && vs[i] > vs[i-1] {
+				t.Fatalf("sorted %s, yet %v", dir, vs)
+			}
+		}
+		if got := eval[string](p, fmt.Sprintf(`document.querySelector("table.report-table thead th:nth-child(%d)").getAttribute("aria-sort")`, col+1)); got != dir {
+			t.Errorf("the sorted header says aria-sort=%q, want %q", got, dir)
+		}
+	}
+	p.screenshots("tobacco-report-problem-retailers-sorted")
 }

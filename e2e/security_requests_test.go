@@ -264,7 +264,7 @@ func TestSecurityDatabaseErrorsHidden(t *testing.T) {
 				if m := engineText.FindString(resp.body); m != "" {
 					t.Errorf("admin form with a NUL character: the page shows %q:\n%.2000s", m, resp.body)
 				}
-				if !regexp.MustCompile(`request [0-9a-f]{16}`).MatchString(resp.body) {
+				if !regexp.MustCompile(`(request|请求编号) [0-9a-f]{16}`).MatchString(resp.body) {
 					t.Errorf("admin form with a NUL character: the page does not name the request id:\n%.2000s", resp.body)
 				}
 			}

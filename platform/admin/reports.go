@@ -40,6 +40,10 @@ type reportView struct {
 	Accuracy                      string
 	CSV                           string // the export link, when the user may export the report's records
 	Params                        []reportParam
+	Slices                        []pieSlice  // chart pie
+	Line                          string      // chart line: the polyline's points
+	Points                        []linePoint // chart line
+	Matrix                        *rfmMatrix  // kind rfm
 }
 
 type reportColumn struct {
@@ -55,6 +59,8 @@ type reportCell struct {
 type reportBar struct {
 	Label, Value, Link string
 	Width              int // percent of the largest
+	Offset             int // a funnel's bar starts here, so the bars are centred
+	Class              int // a pie slice's colour
 }
 
 type reportParam struct {
@@ -293,6 +299,9 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 		measure = 1
 	}
 	rows := asList(data["rows"])
+	if rv.Kind == metamodel.ReportRFM {
+		s.rfmSummary(rv, rows, lang) // of every record, before a card keeps its first rows
+	}
 	if max > 0 && len(rows) > max {
 		rv.More = len(rows) - max
 		rows = rows[:max]
@@ -334,11 +343,12 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 			rv.Bars = append(rv.Bars, reportBar{Label: strings.Join(parts, " · "), Value: cells[measure].Text, Link: link})
 		}
 	}
-	for i := range rv.Bars {
+	for i := range vals {
 		if maxVal > 0 {
 			rv.Bars[i].Width = int(vals[i] / maxVal * 100)
 		}
 	}
+	rv.shapeChart(vals)
 }
 
 func max1(n int) int {

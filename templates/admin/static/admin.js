@@ -182,4 +182,26 @@
     dragged = null;
     if (card.closest('.column') !== col) move(card, col);
   });
+
+  // Report tables sort by a column when its header's button is pressed: numbers as numbers, the rest in
+  // the page's language; pressing again reverses. The rows are the server's; only their order changes.
+  document.addEventListener('click', function (ev) {
+    var btn = ev.target.closest && ev.target.closest('table.report-table th button.sort');
+    if (!btn) return;
+    var th = btn.closest('th'), table = th.closest('table'), tbody = table.tBodies[0];
+    var col = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+    table.querySelectorAll('thead th').forEach(function (h) { h.setAttribute('aria-sort', 'none'); });
+    th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+    var rows = Array.prototype.slice.call(tbody.rows);
+    var text = function (r) { return (r.cells[col] && r.cells[col].textContent.trim()) || ''; };
+    var numeric = rows.every(function (r) { var t = text(r); return t === '—' || t === '' || !isNaN(Number(t)); });
+    var lang = document.documentElement.lang || undefined;
+    rows.sort(function (a, b) {
+      var x = text(a), y = text(b);
+      if (numeric) return dir * ((Number(x === '—' ? -Infinity : x) || 0) - (Number(y === '—' ? -Infinity : y) || 0));
+      return dir * x.localeCompare(y, lang);
+    });
+    rows.forEach(function (r) { tbody.appendChild(r); });
+  });
 })();
