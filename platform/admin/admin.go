@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
@@ -29,6 +30,9 @@ type Config struct {
 type server struct {
 	cfg   Config
 	pages *pageSet
+	// zone is the app's time zone (app.timezone, else UTC): every date and time the screens show or read
+	// is one of it, whatever zone the server runs in.
+	zone *time.Location
 	schemaState
 }
 
@@ -37,7 +41,7 @@ func Handler(cfg Config) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &server{cfg: cfg, pages: loadPages()}
+	s := &server{cfg: cfg, pages: loadPages(), zone: cfg.Model.App.Location()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /static/{file}", serveStatic)
 	mux.HandleFunc("GET /favicon.ico", serveFavicon)

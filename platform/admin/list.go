@@ -69,6 +69,7 @@ type listQuery struct {
 	where   map[string]any
 	orderBy []any
 	sortKey string // the member sorted by, "-" prefixed when descending
+	zone    *time.Location
 }
 
 const defaultPageSize = 25
@@ -86,7 +87,7 @@ func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Va
 	if err != nil {
 		return nil, err
 	}
-	lq := &listQuery{e: e, a: access(ctx, e.Name), si: si, where: map[string]any{}}
+	lq := &listQuery{e: e, a: access(ctx, e.Name), si: si, where: map[string]any{}, zone: s.zone}
 	for _, m := range listColumns(e) {
 		if lq.a.Lists(m.Name) {
 			lq.columns = append(lq.columns, m)
@@ -209,7 +210,7 @@ func filterWhere(lq *listQuery, m member, q url.Values) []any {
 		}
 	case metamodel.TypeDate, metamodel.TypeDateTime:
 		var out []any
-		loc := time.Local // dates are stored as the server's local midnight
+		loc := lq.zone // dates are stored as their midnight in the app's zone
 		if t, err := time.ParseInLocation("2006-01-02", q.Get(key+".from"), loc); err == nil {
 			out = append(out, map[string]any{name + "GTE": t.Format(time.RFC3339)})
 		}

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	// Times are shown and entered in the server's zone (time.Local, from the TZ environment variable:
-	// TZ=Asia/Shanghai), the zone the API reads dates and zone-less times in; the zone database is
-	// embedded so that works on hosts without one.
+	// Times are shown and entered in the app's zone (app.timezone), the zone the API reads dates and
+	// zone-less times in, whatever the server's own zone (TZ) is; the zone database is embedded so that
+	// works on hosts without one.
 	_ "time/tzdata"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -135,11 +135,11 @@ func (s *server) cellOf(m member, n map[string]any, lang string) cell {
 		return cell{Text: translate(lang, "no")}
 	case metamodel.TypeDate:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return cell{Text: t.In(time.Local).Format("2006-01-02")}
+			return cell{Text: t.In(s.zone).Format("2006-01-02")}
 		}
 	case metamodel.TypeDateTime:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return cell{Text: t.In(time.Local).Format("2006-01-02 15:04")}
+			return cell{Text: t.In(s.zone).Format("2006-01-02 15:04")}
 		}
 	case metamodel.TypeDecimal:
 		if x, err := strconv.ParseFloat(text, 64); err == nil {
@@ -160,8 +160,8 @@ func (s *server) cellOf(m member, n map[string]any, lang string) cell {
 	return cell{Text: text}
 }
 
-// formValue renders a field's value as its form input expects it.
-func formValue(f *metamodel.Field, v any) string {
+// formValue renders a field's value as its form input expects it, a time as one of loc.
+func formValue(f *metamodel.Field, v any, loc *time.Location) string {
 	if v == nil {
 		return ""
 	}
@@ -169,11 +169,11 @@ func formValue(f *metamodel.Field, v any) string {
 	switch f.Type {
 	case metamodel.TypeDate:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return t.In(time.Local).Format("2006-01-02")
+			return t.In(loc).Format("2006-01-02")
 		}
 	case metamodel.TypeDateTime:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return t.In(time.Local).Format("2006-01-02T15:04")
+			return t.In(loc).Format("2006-01-02T15:04")
 		}
 	case metamodel.TypeJSON:
 		b, _ := json.MarshalIndent(v, "", "  ")
@@ -183,8 +183,8 @@ func formValue(f *metamodel.Field, v any) string {
 }
 
 // inputValue parses what a form sent for field f into its GraphQL input value. An empty string is nil
-// (unset). A value that does not parse yields the rule to report at the field.
-func inputValue(f *metamodel.Field, raw string) (v any, rule string) {
+// (unset). A date or time is one of loc. A value that does not parse yields the rule to report at the field.
+func inputValue(f *metamodel.Field, raw string, loc *time.Location) (v any, rule string) {
 	if f.Type != metamodel.TypeText && f.Type != metamodel.TypeJSON {
 		raw = strings.TrimSpace(raw)
 	} else {
@@ -212,16 +212,16 @@ func inputValue(f *metamodel.Field, raw string) (v any, rule string) {
 	case metamodel.TypeBool:
 		return raw == "true" || raw == "on", ""
 	case metamodel.TypeDate:
-		// A date is the server's local midnight, as the API stores dates it is given without a time.
-		t, err := time.ParseInLocation("2006-01-02", raw, time.Local)
+		// A date is its midnight in the app's zone, as the API stores dates it is given without a time.
+		t, err := time.ParseInLocation("2006-01-02", raw, loc)
 		if err != nil {
 			return nil, "date"
 		}
 		return t.Format(time.RFC3339), ""
 	case metamodel.TypeDateTime:
-		t, err := time.ParseInLocation("2006-01-02T15:04", raw, time.Local)
+		t, err := time.ParseInLocation("2006-01-02T15:04", raw, loc)
 		if err != nil {
-			if t, err = time.ParseInLocation("2006-01-02T15:04:05", raw, time.Local); err != nil {
+			if t, err = time.ParseInLocation("2006-01-02T15:04:05", raw, loc); err != nil {
 				return nil, "date"
 			}
 		}
