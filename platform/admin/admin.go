@@ -9,6 +9,7 @@
 package admin
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/workflow"
 )
 
 // Config is what the admin screens need from the application shell.
@@ -23,7 +25,10 @@ type Config struct {
 	Model    *metamodel.Model
 	GraphQL  http.Handler  // the /graphql endpoint, guarded as for API clients
 	Sessions *auth.Service // sign-in and sign-out
-	Log      *slog.Logger
+	// Overdue lists the workflow timers that have passed (workflow.Overdue on the app's database), for the
+	// home page's overdue queues; nil shows none. The screens ask the API which records a user may see.
+	Overdue func(context.Context) ([]workflow.Timer, error)
+	Log     *slog.Logger
 }
 
 // server holds the screens' state: the configuration, the parsed templates and the cached schema.

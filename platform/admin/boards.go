@@ -53,7 +53,7 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kv := e.Views.Kanban
-	lq, err := s.newListQuery(ctx, e, r.URL.Query())
+	lq, err := s.newListQuery(ctx, e, r.URL.Query(), language(s.cfg.Model, r))
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return

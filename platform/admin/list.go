@@ -50,6 +50,8 @@ type listBody struct {
 	FirstURL, PrevURL      string
 	NextURL, LastURL       string
 	Q, Sort                string
+	Queue, QueueLabel      string // the work queue shown (queue=…) and its label
+	NoQueueURL             string // the same list without the queue
 	Filters                []listFilter
 	CanCreate, CanDelete   bool
 	CanExport              bool
@@ -70,6 +72,7 @@ type listQuery struct {
 	orderBy []any
 	sortKey string // the member sorted by, "-" prefixed when descending
 	zone    *time.Location
+	queue   string // the label of the work queue the list shows (queue=…), or ""
 }
 
 const defaultPageSize = 25
@@ -81,8 +84,8 @@ func pageSize(e *metamodel.Entity) int {
 	return defaultPageSize
 }
 
-// newListQuery reads the search, filters and sort of a request.
-func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Values) (*listQuery, error) {
+// newListQuery reads the search, filters, work queue and sort of a request.
+func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Values, lang string) (*listQuery, error) {
 	si, err := s.schema(ctx)
 	if err != nil {
 		return nil, err
@@ -104,6 +107,11 @@ func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Va
 	}
 	if len(and) > 0 {
 		lq.where["and"] = and
+	}
+	if key := q.Get("queue"); key != "" {
+		var cond map[string]any
+		cond, lq.queue = s.queueWhere(ctx, e, key, lang)
+		lq.where = withCondition(lq.where, cond)
 	}
 	lq.sortKey = q.Get("sort")
 	if lq.sortKey == "" && e.Views != nil && e.Views.List != nil {
@@ -230,7 +238,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	lq, err := s.newListQuery(ctx, e, q)
+	lq, err := s.newListQuery(ctx, e, q, language(s.cfg.Model, r))
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
@@ -266,7 +274,11 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := resp.Data["list"]
-	b := &listBody{Entity: e.Name, Label: f.Title, URL: entityURL(e), Q: q.Get("q"), Sort: q.Get("sort"), Query: r.URL.RawQuery}
+	b := &listBody{Entity: e.Name, Label: f.Title, URL: entityURL(e), Q: q.Get("q"), Sort: q.Get("sort"), Query: r.URL.RawQuery,
+		Queue: q.Get("queue"), QueueLabel: lq.queue}
+	if b.Queue != "" {
+		b.NoQueueURL = b.URL + "?" + withParams(q, nil, "queue", "after", "before", "last", "o")
+	}
 	b.Total = intOf(dig(conn, "totalCount"))
 	for _, nd := range nodes(conn) {
 		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, nd, f.Lang))

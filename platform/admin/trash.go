@@ -27,7 +27,7 @@ func (s *server) trash(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	lq, err := s.newListQuery(ctx, e, nil)
+	lq, err := s.newListQuery(ctx, e, nil, "")
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
