@@ -58,6 +58,7 @@ func Handler(cfg Config) http.Handler {
 	signedIn := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(h)) }
 	signedIn("GET /{$}", s.home)
 	signedIn("GET /inbox", s.inbox)
+	signedIn("GET /search", s.globalSearch)
 	signedIn("GET /diagrams", s.diagrams)
 	signedIn("GET /reports/{name}", s.reportPage)
 	signedIn("GET /reports/{name}/export.csv", s.reportExport)
@@ -90,7 +91,7 @@ func Public(r *http.Request) bool {
 	p := r.URL.Path
 	switch {
 	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read",
-		p == "/diagrams":
+		p == "/diagrams", p == "/search":
 		return true
 	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"), strings.HasPrefix(p, "/reports/"):
 		return true

@@ -46,6 +46,11 @@
     }
   });
   document.addEventListener('keydown', function (ev) {
+    // Ctrl+K (⌘K) goes to the header's search box, from anywhere.
+    if ((ev.ctrlKey || ev.metaKey) && (ev.key === 'k' || ev.key === 'K')) {
+      var box = document.getElementById('global-q');
+      if (box) { ev.preventDefault(); box.focus(); box.select(); return; }
+    }
     var p = pickerOf(ev.target);
     if (p) {
       var buttons = Array.prototype.slice.call(p.querySelectorAll('.options button'));
