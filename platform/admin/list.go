@@ -53,6 +53,7 @@ type listBody struct {
 	Queue, QueueLabel      string // the work queue shown (queue=…) and its label
 	NoQueueURL             string // the same list without the queue
 	Filters                []listFilter
+	ActiveFilters          int // filters with a value: the phone's folded filter button counts them
 	CanCreate, CanDelete   bool
 	CanExport              bool
 	ExportURL, Query       string
@@ -316,6 +317,11 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.Filters = s.filterControls(ctx, lq, q, f.Lang)
+	for _, lf := range b.Filters {
+		if lf.Value != "" || lf.From != "" || lf.To != "" {
+			b.ActiveFilters++
+		}
+	}
 	s.render(w, r, http.StatusOK, "list", f)
 }
 

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"html/template"
 	"strconv"
 	"strings"
 	"time"
@@ -20,10 +21,11 @@ import (
 // ever trusted HTML.
 type cell struct {
 	Text  string
-	Color string // a palette colour for enum values and workflow states
-	Link  string // the related record, or a mailto:/tel:/http(s) link
-	Items []cell // the records of a to-many relation
-	Long  bool   // multi-line text: shown preserving line breaks
+	Color string       // a palette colour for enum values and workflow states
+	Link  string       // the related record, or a mailto: or http(s) link
+	Tel   template.URL // a phone number's tap-to-call link: "tel:" and only digits and "+", so safe as a URL
+	Items []cell       // the records of a to-many relation
+	Long  bool         // multi-line text: shown preserving line breaks
 	Empty bool
 }
 
@@ -152,12 +154,31 @@ func (s *server) cellOf(m member, n map[string]any, lang string) cell {
 		return cell{Text: string(b), Long: true}
 	case metamodel.TypeEmail:
 		return cell{Text: text, Link: "mailto:" + text}
+	case metamodel.TypePhone:
+		if n := dialable(text); n != "" {
+			return cell{Text: text, Tel: template.URL("tel:" + n)}
+		}
 	case metamodel.TypeURL:
 		if strings.HasPrefix(text, "http://") || strings.HasPrefix(text, "https://") {
 			return cell{Text: text, Link: text}
 		}
 	}
 	return cell{Text: text}
+}
+
+// dialable is a phone number as a tel: link dials it: its digits, with a leading "+" kept ("" when it has
+// no digits).
+func dialable(phone string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		if r >= '0' && r <= '9' || r == '+' && i == 0 {
+			b.WriteRune(r)
+		}
+	}
+	if strings.Trim(b.String(), "+") == "" {
+		return ""
+	}
+	return b.String()
 }
 
 // formValue renders a field's value as its form input expects it, a time as one of loc.
