@@ -42,6 +42,9 @@ type historyChange struct{ Field, Old, New string }
 type transitionButton struct {
 	Name, Label, To, Comment string
 	Requires                 []string
+	// Fields are the inputs of a blocked transition's dialog: the required fields it waits for, when the
+	// user may set them all, so one step sets them and runs the transition.
+	Fields []formField
 }
 
 type workflowStep struct {
