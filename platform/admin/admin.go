@@ -9,12 +9,15 @@
 package admin
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/workflow"
 )
 
 // Config is what the admin screens need from the application shell.
@@ -22,13 +25,19 @@ type Config struct {
 	Model    *metamodel.Model
 	GraphQL  http.Handler  // the /graphql endpoint, guarded as for API clients
 	Sessions *auth.Service // sign-in and sign-out
-	Log      *slog.Logger
+	// Overdue lists the workflow timers that have passed (workflow.Overdue on the app's database), for the
+	// home page's overdue queues; nil shows none. The screens ask the API which records a user may see.
+	Overdue func(context.Context) ([]workflow.Timer, error)
+	Log     *slog.Logger
 }
 
 // server holds the screens' state: the configuration, the parsed templates and the cached schema.
 type server struct {
 	cfg   Config
 	pages *pageSet
+	// zone is the app's time zone (app.timezone, else UTC): every date and time the screens show or read
+	// is one of it, whatever zone the server runs in.
+	zone *time.Location
 	schemaState
 }
 
@@ -37,7 +46,7 @@ func Handler(cfg Config) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &server{cfg: cfg, pages: loadPages()}
+	s := &server{cfg: cfg, pages: loadPages(), zone: cfg.Model.App.Location()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /static/{file}", serveStatic)
 	mux.HandleFunc("GET /favicon.ico", serveFavicon)
@@ -49,6 +58,7 @@ func Handler(cfg Config) http.Handler {
 	signedIn := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(h)) }
 	signedIn("GET /{$}", s.home)
 	signedIn("GET /inbox", s.inbox)
+	signedIn("GET /search", s.globalSearch)
 	signedIn("GET /diagrams", s.diagrams)
 	signedIn("GET /reports/{name}", s.reportPage)
 	signedIn("GET /reports/{name}/export.csv", s.reportExport)
@@ -81,7 +91,7 @@ func Public(r *http.Request) bool {
 	p := r.URL.Path
 	switch {
 	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read",
-		p == "/diagrams":
+		p == "/diagrams", p == "/search":
 		return true
 	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"), strings.HasPrefix(p, "/reports/"):
 		return true

@@ -102,9 +102,10 @@ func TestCSVSafe(t *testing.T) {
 }
 
 func TestInputValues(t *testing.T) {
-	loc := time.Local
-	time.Local = time.FixedZone("CST", 8*3600)
-	defer func() { time.Local = loc }()
+	// The app's zone, not the server's: what the form says is a time of the app's zone.
+	loc := time.FixedZone("CST", 8*3600)
+	defer func(l *time.Location) { time.Local = l }(time.Local)
+	time.Local = time.UTC
 	cases := []struct {
 		typ  metamodel.FieldType
 		raw  string
@@ -124,7 +125,7 @@ func TestInputValues(t *testing.T) {
 		{metamodel.TypeJSON, `{`, nil, "json"},
 	}
 	for _, c := range cases {
-		got, rule := inputValue(&metamodel.Field{Type: c.typ}, c.raw)
+		got, rule := inputValue(&metamodel.Field{Type: c.typ}, c.raw, loc)
 		if rule != c.rule || str(got) != str(c.want) {
 			t.Errorf("inputValue(%s, %q) = %v, %q; want %v, %q", c.typ, c.raw, got, rule, c.want, c.rule)
 		}
@@ -132,8 +133,11 @@ func TestInputValues(t *testing.T) {
 	// What the form shows of a stored value parses back to the same value.
 	f := &metamodel.Field{Type: metamodel.TypeDateTime}
 	stored := "2026-03-01T01:30:00Z"
-	back, _ := inputValue(f, formValue(f, stored))
+	if got := formValue(f, stored, loc); got != "2026-03-01T09:30" {
+		t.Errorf("formValue(%s) = %q, want the app zone's 2026-03-01T09:30", stored, got)
+	}
+	back, _ := inputValue(f, formValue(f, stored, loc), loc)
 	if !sameValue(f, stored, back) {
-		t.Errorf("datetime round trip: %s → %q → %v", stored, formValue(f, stored), back)
+		t.Errorf("datetime round trip: %s → %q → %v", stored, formValue(f, stored, loc), back)
 	}
 }

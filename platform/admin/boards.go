@@ -53,7 +53,7 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kv := e.Views.Kanban
-	lq, err := s.newListQuery(ctx, e, r.URL.Query())
+	lq, err := s.newListQuery(ctx, e, r.URL.Query(), language(s.cfg.Model, r))
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
@@ -192,7 +192,7 @@ func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := language(s.cfg.Model, r)
-	loc := time.Local // dates are stored as the server's local midnight
+	loc := s.zone // dates are stored as their midnight in the app's zone
 	now := time.Now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	anchor := today

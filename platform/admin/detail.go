@@ -42,6 +42,9 @@ type historyChange struct{ Field, Old, New string }
 type transitionButton struct {
 	Name, Label, To, Comment string
 	Requires                 []string
+	// Fields are the inputs of a blocked transition's dialog: the required fields it waits for, when the
+	// user may set them all, so one step sets them and runs the transition.
+	Fields []formField
 }
 
 type workflowStep struct {
@@ -241,7 +244,7 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 				user = translate(lang, "system")
 			}
 			b.Timeline = append(b.Timeline, workflowStep{From: s.stateLabel(e, str(st["from"]), lang), To: s.stateLabel(e, str(st["to"]), lang),
-				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: user, At: localTime(str(st["at"])), Comment: str(st["comment"])})
+				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: user, At: s.localTime(str(st["at"])), Comment: str(st["comment"])})
 		}
 	}
 	for _, rel := range related {
@@ -348,14 +351,14 @@ func opKey(op string) string {
 	return op
 }
 
-// auditValue renders an old or new value of an audit change.
-func auditValue(v any) string {
+// auditValue renders an old or new value of an audit change, a time as one of loc.
+func auditValue(v any, loc *time.Location) string {
 	switch v := v.(type) {
 	case nil:
 		return "—"
 	case string:
 		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			return t.In(time.Local).Format("2006-01-02 15:04")
+			return t.In(loc).Format("2006-01-02 15:04")
 		}
 		return v
 	case json.Number:
@@ -365,10 +368,10 @@ func auditValue(v any) string {
 	return string(b)
 }
 
-// localTime renders an RFC 3339 time in the server's zone.
-func localTime(v string) string {
+// localTime renders an RFC 3339 time in the app's zone.
+func (s *server) localTime(v string) string {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.In(time.Local).Format("2006-01-02 15:04")
+		return t.In(s.zone).Format("2006-01-02 15:04")
 	}
 	return v
 }

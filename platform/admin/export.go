@@ -23,7 +23,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	lq, err := s.newListQuery(ctx, e, r.URL.Query())
+	lq, err := s.newListQuery(ctx, e, r.URL.Query(), language(s.cfg.Model, r))
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return

@@ -266,9 +266,9 @@ func (s *server) widget(ff *formField, m member, n map[string]any, posted url.Va
 	case posted != nil:
 		ff.Value = posted.Get(m.Name)
 	case n != nil:
-		ff.Value = formValue(f, n[f.GraphQLName()])
+		ff.Value = formValue(f, n[f.GraphQLName()], s.zone)
 	case f.Default != nil:
-		ff.Value = formValue(f, f.Default)
+		ff.Value = formValue(f, f.Default, s.zone)
 	}
 	if f.MaxLen != nil {
 		ff.MaxLen = *f.MaxLen
@@ -390,7 +390,7 @@ func (s *server) readInput(ctx context.Context, e *metamodel.Entity, si *schemaI
 		if f.Type == metamodel.TypeBool && posted.Get("present."+m.Name) == "" {
 			continue // not on the form that was sent
 		}
-		v, rule := inputValue(f, posted.Get(m.Name))
+		v, rule := inputValue(f, posted.Get(m.Name), s.zone)
 		if rule != "" {
 			errs[m.Name] = rule
 			continue

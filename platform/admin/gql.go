@@ -149,13 +149,19 @@ func (s *server) gql(ctx context.Context, query string, vars map[string]any) (*g
 // asks for what the API offers (history only on audited entities, transitions only on workflow ones).
 type schemaInfo struct {
 	fields map[string]map[string]bool // type → field or input field → true
+	args   map[string]map[string]bool // "Type.field" → argument → true
 	enums  map[string][]string        // enum type → values
 }
 
 // has reports whether type typ has the field or input field name.
 func (si *schemaInfo) has(typ, name string) bool { return si != nil && si.fields[typ][name] }
 
-const introspectionQuery = `{ __schema { types { name kind fields { name } inputFields { name } enumValues { name } } } }`
+// hasArg reports whether field name of type typ takes the argument arg.
+func (si *schemaInfo) hasArg(typ, name, arg string) bool {
+	return si != nil && si.args[typ+"."+name][arg]
+}
+
+const introspectionQuery = `{ __schema { types { name kind fields { name args { name } } inputFields { name } enumValues { name } } } }`
 
 // schema introspects the endpoint once (as the first signed-in user to need it) and caches the answer.
 func (s *server) schema(ctx context.Context) (*schemaInfo, error) {
@@ -172,9 +178,12 @@ func (s *server) schema(ctx context.Context) (*schemaInfo, error) {
 	var in struct {
 		Schema struct {
 			Types []struct {
-				Name        string
-				Kind        string
-				Fields      []struct{ Name string }
+				Name   string
+				Kind   string
+				Fields []struct {
+					Name string
+					Args []struct{ Name string }
+				}
 				InputFields []struct{ Name string }
 				EnumValues  []struct{ Name string }
 			}
@@ -183,11 +192,18 @@ func (s *server) schema(ctx context.Context) (*schemaInfo, error) {
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, fmt.Errorf("introspect schema: %w", err)
 	}
-	si := &schemaInfo{fields: map[string]map[string]bool{}, enums: map[string][]string{}}
+	si := &schemaInfo{fields: map[string]map[string]bool{}, args: map[string]map[string]bool{}, enums: map[string][]string{}}
 	for _, t := range in.Schema.Types {
 		m := map[string]bool{}
 		for _, f := range t.Fields {
 			m[f.Name] = true
+			if len(f.Args) > 0 {
+				as := map[string]bool{}
+				for _, a := range f.Args {
+					as[a.Name] = true
+				}
+				si.args[t.Name+"."+f.Name] = as
+			}
 		}
 		for _, f := range t.InputFields {
 			m[f.Name] = true

@@ -56,7 +56,7 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 	}
 	show := func(m member, known bool, v any) string {
 		if !known || v == nil {
-			return auditValue(v)
+			return auditValue(v, s.zone)
 		}
 		name := func(id string) string {
 			if n := names[id]; n != "" {
@@ -93,19 +93,19 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 				return translate(lang, "no")
 			}
 		case m.Field != nil && m.Field.Type == metamodel.TypeDate:
-			if t := auditValue(v); len(t) >= 10 {
+			if t := auditValue(v, s.zone); len(t) >= 10 {
 				return t[:10]
 			}
 		case m.Field != nil && m.Field.Type == metamodel.TypeJSON:
 			b, _ := json.Marshal(v)
 			return string(b)
 		}
-		return auditValue(v)
+		return auditValue(v, s.zone)
 	}
 	var out []historyEntry
 	for i := len(list) - 1; i >= 0; i-- {
 		h, _ := list[i].(map[string]any)
-		he := historyEntry{Op: translate(lang, opKey(str(h["op"]))), At: localTime(str(h["at"])), User: str(h["username"])}
+		he := historyEntry{Op: translate(lang, opKey(str(h["op"]))), At: s.localTime(str(h["at"])), User: str(h["username"])}
 		changes, _ := h["changes"].([]any)
 		for _, cv := range changes {
 			c, _ := cv.(map[string]any)

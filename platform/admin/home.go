@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -11,6 +12,7 @@ type homeBody struct {
 	Entities   []navItem
 	Inbox      []inboxItem
 	Dashboards []*dashboardView
+	Work       []*queueGroup // the user's work queues with records in them
 }
 
 // inboxItem is one message of the user's inbox.
@@ -55,6 +57,12 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 		body.Inbox = s.inboxItems(r, true, 10)
 	}
 	body.Dashboards = s.dashboards(r, f.Lang)
+	body.Work = s.workQueues(r.Context(), f.Lang, "")
+	s.countQueues(r.Context(), body.Work)
+	body.Work = slices.DeleteFunc(body.Work, func(g *queueGroup) bool {
+		g.Queues = slices.DeleteFunc(g.Queues, func(q *workQueue) bool { return q.Count == 0 })
+		return len(g.Queues) == 0
+	})
 	f.Body = body
 	s.render(w, r, http.StatusOK, "home", f)
 }
@@ -73,7 +81,7 @@ func (s *server) inboxItems(r *http.Request, unreadOnly bool, first int) []inbox
 		m, _ := v.(map[string]any)
 		at := str(m["createdAt"])
 		if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
-			at = t.In(time.Local).Format("2006-01-02 15:04")
+			at = t.In(s.zone).Format("2006-01-02 15:04")
 		}
 		out = append(out, inboxItem{ID: str(m["id"]), Title: str(m["title"]), Body: str(m["body"]), Link: s.screenLink(str(m["link"])),
 			At: at, Unread: m["readAt"] == nil})

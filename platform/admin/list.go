@@ -50,7 +50,10 @@ type listBody struct {
 	FirstURL, PrevURL      string
 	NextURL, LastURL       string
 	Q, Sort                string
+	Queue, QueueLabel      string // the work queue shown (queue=…) and its label
+	NoQueueURL             string // the same list without the queue
 	Filters                []listFilter
+	ActiveFilters          int // filters with a value: the phone's folded filter button counts them
 	CanCreate, CanDelete   bool
 	CanExport              bool
 	ExportURL, Query       string
@@ -69,6 +72,8 @@ type listQuery struct {
 	where   map[string]any
 	orderBy []any
 	sortKey string // the member sorted by, "-" prefixed when descending
+	zone    *time.Location
+	queue   string // the label of the work queue the list shows (queue=…), or ""
 }
 
 const defaultPageSize = 25
@@ -80,13 +85,13 @@ func pageSize(e *metamodel.Entity) int {
 	return defaultPageSize
 }
 
-// newListQuery reads the search, filters and sort of a request.
-func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Values) (*listQuery, error) {
+// newListQuery reads the search, filters, work queue and sort of a request.
+func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Values, lang string) (*listQuery, error) {
 	si, err := s.schema(ctx)
 	if err != nil {
 		return nil, err
 	}
-	lq := &listQuery{e: e, a: access(ctx, e.Name), si: si, where: map[string]any{}}
+	lq := &listQuery{e: e, a: access(ctx, e.Name), si: si, where: map[string]any{}, zone: s.zone}
 	for _, m := range listColumns(e) {
 		if lq.a.Lists(m.Name) {
 			lq.columns = append(lq.columns, m)
@@ -103,6 +108,11 @@ func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Va
 	}
 	if len(and) > 0 {
 		lq.where["and"] = and
+	}
+	if key := q.Get("queue"); key != "" {
+		var cond map[string]any
+		cond, lq.queue = s.queueWhere(ctx, e, key, lang)
+		lq.where = withCondition(lq.where, cond)
 	}
 	lq.sortKey = q.Get("sort")
 	if lq.sortKey == "" && e.Views != nil && e.Views.List != nil {
@@ -209,7 +219,7 @@ func filterWhere(lq *listQuery, m member, q url.Values) []any {
 		}
 	case metamodel.TypeDate, metamodel.TypeDateTime:
 		var out []any
-		loc := time.Local // dates are stored as the server's local midnight
+		loc := lq.zone // dates are stored as their midnight in the app's zone
 		if t, err := time.ParseInLocation("2006-01-02", q.Get(key+".from"), loc); err == nil {
 			out = append(out, map[string]any{name + "GTE": t.Format(time.RFC3339)})
 		}
@@ -229,7 +239,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	lq, err := s.newListQuery(ctx, e, q)
+	lq, err := s.newListQuery(ctx, e, q, language(s.cfg.Model, r))
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
@@ -265,7 +275,11 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := resp.Data["list"]
-	b := &listBody{Entity: e.Name, Label: f.Title, URL: entityURL(e), Q: q.Get("q"), Sort: q.Get("sort"), Query: r.URL.RawQuery}
+	b := &listBody{Entity: e.Name, Label: f.Title, URL: entityURL(e), Q: q.Get("q"), Sort: q.Get("sort"), Query: r.URL.RawQuery,
+		Queue: q.Get("queue"), QueueLabel: lq.queue}
+	if b.Queue != "" {
+		b.NoQueueURL = b.URL + "?" + withParams(q, nil, "queue", "after", "before", "last", "o")
+	}
 	b.Total = intOf(dig(conn, "totalCount"))
 	for _, nd := range nodes(conn) {
 		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, nd, f.Lang))
@@ -303,6 +317,11 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.Filters = s.filterControls(ctx, lq, q, f.Lang)
+	for _, lf := range b.Filters {
+		if lf.Value != "" || lf.From != "" || lf.To != "" {
+			b.ActiveFilters++
+		}
+	}
 	s.render(w, r, http.StatusOK, "list", f)
 }
 

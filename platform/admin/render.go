@@ -30,6 +30,7 @@ type pageSet struct {
 
 var funcs = template.FuncMap{
 	"add":   func(a, b int) int { return a + b },
+	"sub":   func(a, b int) int { return a - b },
 	"query": urlQueryEscape,
 	"asset": func(name string) string { return "/static/" + name + "?v=" + assetVersion },
 }

@@ -27,7 +27,7 @@ func (s *server) trash(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	lq, err := s.newListQuery(ctx, e, nil)
+	lq, err := s.newListQuery(ctx, e, nil, "")
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
@@ -53,7 +53,7 @@ func (s *server) trash(w http.ResponseWriter, r *http.Request) {
 	ns := nodes(conn)
 	for i := len(ns) - 1; i >= 0; i-- { // newest first
 		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, ns[i], lang))
-		b.Deleted = append(b.Deleted, localTime(str(ns[i]["deletedAt"])))
+		b.Deleted = append(b.Deleted, s.localTime(str(ns[i]["deletedAt"])))
 	}
 	for _, m := range lq.columns {
 		b.Columns = append(b.Columns, listColumn{Name: m.Name, Label: s.memberLabel(m, lang)})

@@ -2,12 +2,13 @@ package admin
 
 import (
 	"encoding/json"
+	"html/template"
 	"strconv"
 	"strings"
 	"time"
-	// Times are shown and entered in the server's zone (time.Local, from the TZ environment variable:
-	// TZ=Asia/Shanghai), the zone the API reads dates and zone-less times in; the zone database is
-	// embedded so that works on hosts without one.
+	// Times are shown and entered in the app's zone (app.timezone), the zone the API reads dates and
+	// zone-less times in, whatever the server's own zone (TZ) is; the zone database is embedded so that
+	// works on hosts without one.
 	_ "time/tzdata"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -20,10 +21,11 @@ import (
 // ever trusted HTML.
 type cell struct {
 	Text  string
-	Color string // a palette colour for enum values and workflow states
-	Link  string // the related record, or a mailto:/tel:/http(s) link
-	Items []cell // the records of a to-many relation
-	Long  bool   // multi-line text: shown preserving line breaks
+	Color string       // a palette colour for enum values and workflow states
+	Link  string       // the related record, or a mailto: or http(s) link
+	Tel   template.URL // a phone number's tap-to-call link: "tel:" and only digits and "+", so safe as a URL
+	Items []cell       // the records of a to-many relation
+	Long  bool         // multi-line text: shown preserving line breaks
 	Empty bool
 }
 
@@ -135,11 +137,11 @@ func (s *server) cellOf(m member, n map[string]any, lang string) cell {
 		return cell{Text: translate(lang, "no")}
 	case metamodel.TypeDate:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return cell{Text: t.In(time.Local).Format("2006-01-02")}
+			return cell{Text: t.In(s.zone).Format("2006-01-02")}
 		}
 	case metamodel.TypeDateTime:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return cell{Text: t.In(time.Local).Format("2006-01-02 15:04")}
+			return cell{Text: t.In(s.zone).Format("2006-01-02 15:04")}
 		}
 	case metamodel.TypeDecimal:
 		if x, err := strconv.ParseFloat(text, 64); err == nil {
@@ -152,6 +154,10 @@ func (s *server) cellOf(m member, n map[string]any, lang string) cell {
 		return cell{Text: string(b), Long: true}
 	case metamodel.TypeEmail:
 		return cell{Text: text, Link: "mailto:" + text}
+	case metamodel.TypePhone:
+		if n := dialable(text); n != "" {
+			return cell{Text: text, Tel: template.URL("tel:" + n)}
+		}
 	case metamodel.TypeURL:
 		if strings.HasPrefix(text, "http://") || strings.HasPrefix(text, "https://") {
 			return cell{Text: text, Link: text}
@@ -160,8 +166,23 @@ func (s *server) cellOf(m member, n map[string]any, lang string) cell {
 	return cell{Text: text}
 }
 
-// formValue renders a field's value as its form input expects it.
-func formValue(f *metamodel.Field, v any) string {
+// dialable is a phone number as a tel: link dials it: its digits, with a leading "+" kept ("" when it has
+// no digits).
+func dialable(phone string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		if r >= '0' && r <= '9' || r == '+' && i == 0 {
+			b.WriteRune(r)
+		}
+	}
+	if strings.Trim(b.String(), "+") == "" {
+		return ""
+	}
+	return b.String()
+}
+
+// formValue renders a field's value as its form input expects it, a time as one of loc.
+func formValue(f *metamodel.Field, v any, loc *time.Location) string {
 	if v == nil {
 		return ""
 	}
@@ -169,11 +190,11 @@ func formValue(f *metamodel.Field, v any) string {
 	switch f.Type {
 	case metamodel.TypeDate:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return t.In(time.Local).Format("2006-01-02")
+			return t.In(loc).Format("2006-01-02")
 		}
 	case metamodel.TypeDateTime:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return t.In(time.Local).Format("2006-01-02T15:04")
+			return t.In(loc).Format("2006-01-02T15:04")
 		}
 	case metamodel.TypeJSON:
 		b, _ := json.MarshalIndent(v, "", "  ")
@@ -183,8 +204,8 @@ func formValue(f *metamodel.Field, v any) string {
 }
 
 // inputValue parses what a form sent for field f into its GraphQL input value. An empty string is nil
-// (unset). A value that does not parse yields the rule to report at the field.
-func inputValue(f *metamodel.Field, raw string) (v any, rule string) {
+// (unset). A date or time is one of loc. A value that does not parse yields the rule to report at the field.
+func inputValue(f *metamodel.Field, raw string, loc *time.Location) (v any, rule string) {
 	if f.Type != metamodel.TypeText && f.Type != metamodel.TypeJSON {
 		raw = strings.TrimSpace(raw)
 	} else {
@@ -212,16 +233,16 @@ func inputValue(f *metamodel.Field, raw string) (v any, rule string) {
 	case metamodel.TypeBool:
 		return raw == "true" || raw == "on", ""
 	case metamodel.TypeDate:
-		// A date is the server's local midnight, as the API stores dates it is given without a time.
-		t, err := time.ParseInLocation("2006-01-02", raw, time.Local)
+		// A date is its midnight in the app's zone, as the API stores dates it is given without a time.
+		t, err := time.ParseInLocation("2006-01-02", raw, loc)
 		if err != nil {
 			return nil, "date"
 		}
 		return t.Format(time.RFC3339), ""
 	case metamodel.TypeDateTime:
-		t, err := time.ParseInLocation("2006-01-02T15:04", raw, time.Local)
+		t, err := time.ParseInLocation("2006-01-02T15:04", raw, loc)
 		if err != nil {
-			if t, err = time.ParseInLocation("2006-01-02T15:04:05", raw, time.Local); err != nil {
+			if t, err = time.ParseInLocation("2006-01-02T15:04:05", raw, loc); err != nil {
 				return nil, "date"
 			}
 		}

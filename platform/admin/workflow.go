@@ -25,12 +25,67 @@ func (s *server) transition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	if err := s.setRequired(r, e, id); err != nil {
+		s.showDetail(w, r, http.StatusOK, s.refusal(r, e, "", err))
+		return
+	}
 	if err := s.runTransition(r.Context(), e, id, r.PostForm.Get("transition"), r.PostForm.Get("comment")); err != nil {
 		s.showDetail(w, r, http.StatusOK, s.refusal(r, e, r.PostForm.Get("transition"), err))
 		return
 	}
 	s.setFlash(w, r, "saved")
 	redirect(w, r, recordURL(e, id))
+}
+
+// setRequired saves what a transition's dialog sent for the transition's required fields (only those, and
+// only the ones given), through the API's update, before the transition runs. A value that does not parse
+// is refused like the API's own validation.
+func (s *server) setRequired(r *http.Request, e *metamodel.Entity, id string) error {
+	ctx := r.Context()
+	var t *metamodel.Transition
+	for _, w := range s.cfg.Model.Workflows {
+		if w.Entity == e.Name {
+			for _, tr := range w.Transitions {
+				if tr.Name == r.PostForm.Get("transition") {
+					t = tr
+				}
+			}
+		}
+	}
+	if t == nil || len(t.Requires) == 0 {
+		return nil
+	}
+	si, err := s.schema(ctx)
+	if err != nil {
+		return err
+	}
+	in := map[string]any{}
+	for _, name := range t.Requires {
+		m, ok := memberOf(e, name)
+		raw := strings.TrimSpace(r.PostForm.Get(name))
+		if !ok || raw == "" || (m.Rel != nil && m.Rel.Many()) {
+			continue
+		}
+		key := inputKey(si, e, m, false)
+		if key == "" {
+			continue
+		}
+		if m.Rel != nil {
+			in[key] = raw
+			continue
+		}
+		v, rule := inputValue(m.Field, raw, s.zone)
+		if rule != "" {
+			return gqlErrors{{Message: "invalid value", Extensions: map[string]any{"code": "VALIDATION", "field": name, "rule": rule}}}
+		}
+		in[key] = v
+	}
+	if len(in) == 0 {
+		return nil
+	}
+	_, err = s.gql(ctx, "mutation($id: ID!, $input: Update"+e.Name+"Input!) { r: update"+e.Name+"(id: $id, input: $input) { id } }",
+		map[string]any{"id": id, "input": in})
+	return err
 }
 
 // runTransition calls transition<Entity>(id, transition, comment).
@@ -121,13 +176,17 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) {
 // blockedTransitions are the transitions from the record's state that the user's roles may run but the
 // API does not offer now, with the fields they still need: shown disabled, so the user knows what to
 // fill in (a follow-up is assigned once it has a physician and a due time). Transitions held back by a
-// guard or the row scope are not guessed at: only those with unset required fields are listed.
+// guard or the row scope are not guessed at: only those with unset required fields are listed. When the
+// user may set every one of those fields, the transition carries their inputs: its dialog sets them and
+// runs it in one step.
 func (s *server) blockedTransitions(ctx context.Context, e *metamodel.Entity, n map[string]any, available map[string]bool, lang string) []transitionButton {
 	p := auth.FromContext(ctx)
 	if p == nil {
 		return nil
 	}
 	superuser := isSuperuser(s.cfg.Model, p)
+	si, _ := s.schema(ctx)
+	a := access(ctx, e.Name)
 	var out []transitionButton
 	for _, w := range s.cfg.Model.Workflows {
 		f := e.Field(w.Field)
@@ -139,7 +198,9 @@ func (s *server) blockedTransitions(ctx context.Context, e *metamodel.Entity, n 
 			if available[t.Name] || !slices.Contains(t.From, state) || !(superuser || slices.ContainsFunc(t.Roles, p.HasRole)) {
 				continue
 			}
-			tb := transitionButton{Name: t.Name, Label: s.cfg.Model.Localize(t.Label, lang, t.Name), To: s.stateLabel(e, t.To, lang)}
+			tb := transitionButton{Name: t.Name, Label: s.cfg.Model.Localize(t.Label, lang, t.Name), To: s.stateLabel(e, t.To, lang),
+				Comment: t.Comment}
+			settable := si != nil
 			for _, name := range t.Requires {
 				m, ok := memberOf(e, name)
 				if !ok {
@@ -150,6 +211,17 @@ func (s *server) blockedTransitions(ctx context.Context, e *metamodel.Entity, n 
 					continue
 				}
 				tb.Requires = append(tb.Requires, s.memberLabel(m, lang))
+				if !settable || mode(si, e, a, m, false) != modeEdit || (m.Rel != nil && m.Rel.Many()) {
+					settable = false
+					continue
+				}
+				ff := formField{Name: m.Name, ID: "t-" + t.Name + "-" + m.Name, Label: s.memberLabel(m, lang)}
+				s.widget(&ff, m, n, nil, lang)
+				ff.Required = true
+				tb.Fields = append(tb.Fields, ff)
+			}
+			if !settable {
+				tb.Fields = nil
 			}
 			if len(tb.Requires) > 0 {
 				out = append(out, tb)

@@ -29,6 +29,7 @@ import (
 	"github.com/crmgen/crmgen/platform/graphiql"
 	"github.com/crmgen/crmgen/platform/process"
 	"github.com/crmgen/crmgen/platform/seed"
+	"github.com/crmgen/crmgen/platform/workflow"
 )
 
 // Generated is what a generated main provides.
@@ -189,7 +190,10 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	mux := http.NewServeMux()
 	gql := graphqlHandler(rt, b, o.maxGraphQLFields, o.direct)
 	mux.Handle("/graphql", gql)
-	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log}))
+	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log,
+		Overdue: func(ctx context.Context) ([]workflow.Timer, error) {
+			return workflow.Overdue(ctx, db.SQL, db.Dialect, time.Now())
+		}}))
 	mux.Handle("/auth/login", sessions.LoginHandler())
 	mux.Handle("/auth/logout", sessions.LogoutHandler())
 	gi := graphiql.Handler("/graphql")

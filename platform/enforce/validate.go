@@ -46,7 +46,7 @@ func (rt *Runtime) applyDefaults(ctx context.Context, info *entityInfo, m ent.Mu
 		set[f.Name] = true
 		switch {
 		case f.AutoNumber != "":
-			v, err := rt.nextNumber(ctx, m, info.e, f, time.Now())
+			v, err := rt.nextNumber(ctx, m, info.e, f, time.Now().In(rt.Model.App.Location())) // {yyyy}{mm}{dd} of the app's calendar
 			if err != nil {
 				return nil, err
 			}
@@ -55,7 +55,7 @@ func (rt *Runtime) applyDefaults(ctx context.Context, info *entityInfo, m ent.Mu
 			}
 		case f.Default != nil && (f.Type == metamodel.TypeDate || f.Type == metamodel.TypeDateTime):
 			s, _ := f.Default.(string)
-			t, err := ParseTime(s)
+			t, err := ParseTime(s, rt.Model.App.Location())
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: default: %w", info.e.Name, f.Name, err)
 			}
@@ -77,10 +77,12 @@ func (rt *Runtime) applyDefaults(ctx context.Context, info *entityInfo, m ent.Mu
 	return set, nil
 }
 
-// ParseTime reads a date ("2006-01-02"), a datetime in RFC 3339, or "2006-01-02 15:04[:05]" (local time).
-func ParseTime(s string) (time.Time, error) {
+// ParseTime reads a date ("2006-01-02"), a datetime in RFC 3339, or "2006-01-02 15:04[:05]". A value
+// without an offset is a time of loc, the app's zone (metamodel.App.Location): a date is its midnight
+// there, whatever zone the server runs in.
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil
 		}
 	}

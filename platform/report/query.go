@@ -462,7 +462,7 @@ func cell(f *metamodel.Field, v any, loc *time.Location) any {
 		}
 	case metamodel.TypeDate:
 		if t, ok := toTime(v); ok {
-			return t.UTC().Format("2006-01-02")
+			return t.In(loc).Format("2006-01-02") // a date is stored as its midnight in the app's zone
 		}
 	case metamodel.TypeDateTime:
 		if t, ok := toTime(v); ok {

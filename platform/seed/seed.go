@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -159,7 +160,7 @@ func (l *loader) create(ctx context.Context, e *metamodel.Entity, i int, r *meta
 			continue
 		}
 		if f := e.Field(fv.Name); f != nil {
-			v, err := convert(f, fv.Value)
+			v, err := convert(f, fv.Value, l.m.App.Location())
 			if err != nil {
 				return fmt.Errorf("data %s: %s.%s: %w", where, e.Name, f.Name, err)
 			}
@@ -253,8 +254,9 @@ func (l *loader) isSuperuser(r *metamodel.Record) bool {
 	return false
 }
 
-// convert turns a data value (as the model holds it) into the plain Go value of the field's type.
-func convert(f *metamodel.Field, v any) (any, error) {
+// convert turns a data value (as the model holds it) into the plain Go value of the field's type. A date or
+// time written without an offset is one of loc, the app's zone.
+func convert(f *metamodel.Field, v any, loc *time.Location) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -279,7 +281,7 @@ func convert(f *metamodel.Field, v any) (any, error) {
 		}
 	case metamodel.TypeDate, metamodel.TypeDateTime:
 		if s, ok := v.(string); ok {
-			return enforce.ParseTime(s)
+			return enforce.ParseTime(s, loc)
 		}
 	case metamodel.TypeJSON:
 		b, err := json.Marshal(v)

@@ -308,3 +308,19 @@ func queryTimers(ctx context.Context, q Querier, query string, args ...any) ([]T
 	}
 	return out, rows.Err()
 }
+
+// Overdue returns, for each workflow, the records whose timer of the state they are in has passed at now:
+// timers of a record's latest entry into a state that are due and neither cancelled (the record left the
+// state) nor waiting for a time (unscheduled), whether or not they have fired yet. A record may have left
+// the state through a timer's own transition: callers keep only records still in the state (Timer.State).
+// The rows are the system's view; the screens ask the API which of these records a user may see.
+func Overdue(ctx context.Context, q Querier, d string, now time.Time) ([]Timer, error) {
+	got, err := queryTimers(ctx, q, database.Rebind(d, `SELECT `+timerColumns+` FROM crm_timers t
+WHERE t.due_at <= ? AND t.status NOT IN (?, ?)
+AND t.entry_seq = (SELECT MAX(l.entry_seq) FROM crm_timers l WHERE l.entity = t.entity AND l.record_id = t.record_id AND l.state = t.state)
+ORDER BY t.id`), nowSecond(now), TimerCancelled, TimerUnscheduled)
+	if err != nil {
+		return nil, fmt.Errorf("workflow: read overdue timers: %w", err)
+	}
+	return got, nil
+}

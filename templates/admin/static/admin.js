@@ -10,6 +10,14 @@
     if (msg && !window.confirm(msg)) ev.preventDefault();
   }, true);
 
+  // The list's filter button (shown on phones) unfolds and folds the filters.
+  document.addEventListener('click', function (ev) {
+    var b = ev.target.closest && ev.target.closest('#filter-toggle');
+    if (!b) return;
+    var open = b.closest('form').classList.toggle('open');
+    b.setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
+
   document.addEventListener('change', function (ev) {
     var t = ev.target;
     if (t.matches && t.matches('[data-select-all]')) {
@@ -46,6 +54,11 @@
     }
   });
   document.addEventListener('keydown', function (ev) {
+    // Ctrl+K (⌘K) goes to the header's search box, from anywhere.
+    if ((ev.ctrlKey || ev.metaKey) && (ev.key === 'k' || ev.key === 'K')) {
+      var box = document.getElementById('global-q');
+      if (box) { ev.preventDefault(); box.focus(); box.select(); return; }
+    }
     var p = pickerOf(ev.target);
     if (p) {
       var buttons = Array.prototype.slice.call(p.querySelectorAll('.options button'));

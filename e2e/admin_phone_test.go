@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/crmgen/crmgen/internal/apptest"
+)
+
+// The phone pass (issue 13, defect 7), measured at 390 px in Chinese: labels such as 计划随访时间 keep to
+// one line wherever they appear (they used to wrap one character per line), the list's filters fold away
+// behind one button so the first records are on the first screen, and phone numbers are tap-to-call links.
+func TestAdminPhone(t *testing.T) {
+	a := adminApp(t, "hospital")
+	s := a.Start(t, apptest.SQLitePath(t), noTimers)
+	api := s.As(t, "admin", "admin123")
+	p := openBrowser(t, s)
+	p.signIn("admin", "admin123")
+	p.language("zh")
+	p.phone()
+
+	var out struct {
+		FollowUps struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+		Patients struct {
+			Edges []struct{ Node struct{ ID, Phone string } }
+		}
+	}
+	api.GraphQL(t, `{ followUps(first: 1, where: {dueAtNotNil: true, status: assigned}) { edges { node { id } } }
+		patients(first: 1, where: {phoneNotNil: true}) { edges { node { id phone } } } }`, nil).Decode(t, &out)
+	if len(out.FollowUps.Edges) == 0 || len(out.Patients.Edges) == 0 {
+		t.Fatal("the demo data has no assigned follow-up with a due time, or no patient with a phone")
+	}
+	followUp := "/e/FollowUp/" + out.FollowUps.Edges[0].Node.ID
+
+	t.Run("LabelsKeepToOneLine", func(t *testing.T) {
+		p.t = t
+		// Every text of the page that is the label 计划随访时间 is laid out as one line box (a wrapped text
+		// has one client rect per line); a list card's label (a ::before) is as wide as its text.
+		for _, path := range []string{"/e/FollowUp", followUp, followUp + "/edit"} {
+			p.open(path)
+			if path == "/e/FollowUp" {
+				p.do(chromedp.Click(chromedp.CSS("#filter-toggle"))) // the date filter's legend, unfolded
+			}
+			type seen struct {
+				Tag   string
+				Lines int
+				Width float64
+			}
+			found := eval[[]seen](p, `(() => {
+				const out = [];
+				const walk = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+				for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+					if (!n.textContent.includes('计划随访时间')) continue;
+					const el = n.parentElement;
+					if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue; // not shown
+					const r = document.createRange(); r.selectNodeContents(n);
+					const lines = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top))).size;
+					out.push({Tag: el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''), Lines: lines, Width: r.getBoundingClientRect().width});
+				}
+				for (const td of document.querySelectorAll('main td[data-label="计划随访时间"]')) {
+					if (!td.offsetParent) continue;
+					const b = getComputedStyle(td, '::before');
+					const lh = parseFloat(getComputedStyle(td).lineHeight) || 22;
+					out.push({Tag: 'td::before', Lines: Math.round(parseFloat(b.height) / lh) || 1, Width: parseFloat(b.width)});
+				}
+				return out;
+			})()`)
+			if len(found) == 0 {
+				t.Errorf("%s: the label 计划随访时间 is not shown", path)
+			}
+			for _, f := range found {
+				if f.Lines != 1 || f.Width < 80 {
+					t.Errorf("%s: %s shows 计划随访时间 on %d lines, %.0f px wide", path, f.Tag, f.Lines, f.Width)
+				}
+			}
+		}
+		p.open(followUp)
+		p.screenshots("phone-followup-detail")
+	})
+
+	t.Run("FiltersFold", func(t *testing.T) {
+		p.t = t
+		p.phone() // screenshots end at desktop width
+		p.open("/e/FollowUp")
+		visible := func(sel string) bool {
+			return eval[bool](p, fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false;
+				const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })()`, jsString(sel)))
+		}
+		if !visible("#q") {
+			t.Error("the search box is folded away on a phone")
+		}
+		if visible("#f-status") {
+			t.Error("the filters fill the phone's first screen: they are shown before the records")
+		}
+		if top := eval[float64](p, `document.querySelector('#results tbody tr').getBoundingClientRect().top`); top > 600 {
+			t.Errorf("the first record starts %.0f px down the phone's screen", top)
+		}
+		p.do(chromedp.Click(chromedp.CSS("#filter-toggle")))
+		if !visible("#f-status") {
+			t.Error("the filter button does not show the filters")
+		}
+		p.screenshots("phone-followup-list")
+		p.open("/e/FollowUp")
+		if !visible("#f-status") || visible("#filter-toggle") {
+			t.Error("at desktop width the filters should show, without the phone's button")
+		}
+		p.phone()
+	})
+
+	t.Run("TapToCall", func(t *testing.T) {
+		p.t = t
+		pt := out.Patients.Edges[0].Node
+		p.open("/e/Patient/" + pt.ID)
+		href := eval[string](p, `document.querySelector('[data-field=phone] dd a')?.getAttribute('href') ?? ''`)
+		if want := "tel:" + strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' || r == '+' {
+				return r
+			}
+			return -1
+		}, pt.Phone); href != want {
+			t.Errorf("the patient's phone links to %q, want %q", href, want)
+		}
+		p.open("/e/Patient")
+		if n := p.count(`#results td a[href^="tel:"]`); n == 0 {
+			t.Error("the patient list has no tap-to-call links")
+		}
+	})
+	p.desktop()
+	p.noErrors()
+}
