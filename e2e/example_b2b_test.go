@@ -579,13 +579,13 @@ func b2bManyToMany(t *testing.T, s *apptest.Server, m *metamodel.Model) {
 }
 
 // b2bAgeing checks the b2b example's receivables ageing (age bands of unpaid payments' due dates) against
-// the payments the reader lists, aged by hand from today in the app's zone (UTC: the model sets none).
+// the payments the reader lists, aged by hand from today in the app's zone.
 func b2bAgeing(t *testing.T, s *apptest.Server) {
 	type agg struct {
 		count  int
 		amount float64
 	}
-	today, _ := time.Parse("2006-01-02", time.Now().UTC().Format("2006-01-02"))
+	today, _ := time.Parse("2006-01-02", time.Now().In(exampleZone(t)).Format("2006-01-02"))
 	bands := []struct {
 		upTo  int
 		label string

@@ -52,14 +52,26 @@ func mustReport(t *testing.T, s *apptest.Server, name string, params map[string]
 	return r
 }
 
-// day10 is the day of a date the API returns ("2025-01-06T00:00:00Z"): a date is a day, whatever the zone.
+// day10 is the day of a date the API returns, in the examples' zone (app.timezone Asia/Shanghai), where a
+// date is stored as its midnight.
 func day10(t *testing.T, v any, path string) string {
 	t.Helper()
 	s := str(t, v, path)
-	if len(s) < 10 {
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
 		t.Fatalf("%s = %q, want a date", path, s)
 	}
-	return s[:10]
+	return at.In(exampleZone(t)).Format("2006-01-02")
+}
+
+// exampleZone is the examples' app.timezone.
+func exampleZone(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
 
 // money rounds to cents, as the reports' decimals are compared.
@@ -332,7 +344,7 @@ func tobaccoCustomers(t *testing.T, s *apptest.Server) {
 	if len(activity.Rows) != len(per) {
 		t.Errorf("retailerActivity has %d retailers, the reader lists %d", len(activity.Rows), len(per))
 	}
-	today := time.Now().In(time.UTC).Format("2006-01-02")
+	today := time.Now().In(exampleZone(t)).Format("2006-01-02")
 	for _, row := range activity.Rows {
 		st := per[str(t, row, "record.id")]
 		if st == nil {

@@ -96,11 +96,8 @@ func (q *run) aggregate(res *Result) error {
 				v = q.band(g, f, time.Unix(int64(n)*quarterHour, 0), loc)
 			case g.Bucket != "":
 				n, _ := toInt(v)
-				zone := loc
-				if f.Type == metamodel.TypeDate {
-					zone = time.UTC // a date is a day, not an instant
-				}
-				v = bucketStart(time.Unix(int64(n)*quarterHour, 0).In(zone), g.Bucket).Format("2006-01-02")
+				// A date is stored as its midnight in the app's zone, so dates bucket in that zone too.
+				v = bucketStart(time.Unix(int64(n)*quarterHour, 0).In(loc), g.Bucket).Format("2006-01-02")
 			case f != nil:
 				v = cell(f, v, loc)
 			default: // a relation's key
@@ -362,13 +359,13 @@ func compareCells(a, b any) int {
 
 // band is the age band of t for g: -1 when t is after now ("not yet"), else the index of the first band
 // its age fits in, len(g.Bands) past the last. A date's age is counted in whole days of the app's zone (a
-// date is a day, stored at midnight UTC); a datetime's from now.
+// date is stored as its midnight there); a datetime's from now.
 func (q *run) band(g *metamodel.GroupBy, f *metamodel.Field, t time.Time, loc *time.Location) int {
 	now := q.now
 	age := now.Sub(t)
 	if f != nil && f.Type == metamodel.TypeDate {
 		y, m, d := now.In(loc).Date()
-		age = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(t.UTC())
+		age = time.Date(y, m, d, 0, 0, 0, 0, loc).Sub(t)
 	}
 	if age < 0 {
 		return -1

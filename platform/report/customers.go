@@ -95,9 +95,7 @@ func (q *run) recency(res *Result) error {
 	if err != nil {
 		return err
 	}
-	// lastEventAt is typed like the event's date field: a date field's last event is a day, not an instant
-	// (shown in the app's zone, a day stored at midnight UTC would read as 08:00, or as the day before
-	// west of Greenwich).
+	// lastEventAt is typed like the event's date field: a date field's last event is a day, not an instant.
 	dateField := q.Model.Entity(q.r.Events.Entity).Field(q.r.Events.Date)
 	lastType := "datetime"
 	if dateField != nil && dateField.Type == metamodel.TypeDate {
@@ -113,7 +111,7 @@ func (q *run) recency(res *Result) error {
 		st := stats[id]
 		row := map[string]any{"record": recordCell(id, titles[id]), "status": q.recencyStatus(q.r, st), "lastEventAt": nil}
 		if st != nil && lastType == "date" {
-			row["lastEventAt"] = st.last.UTC().Format("2006-01-02")
+			row["lastEventAt"] = st.last.In(loc).Format("2006-01-02")
 		} else if st != nil {
 			row["lastEventAt"] = st.last.In(loc).Format(time.RFC3339)
 		}
