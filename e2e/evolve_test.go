@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -123,8 +124,60 @@ func TestEvolveKeepsData(t *testing.T) {
 			if a := node(t, s, "Customer", acmeID, sel); a["mobile"] != "13800000001" || a["email"] != "it@acme.example" {
 				t.Errorf("Acme after a restart of v2: %v", a)
 			}
+			// A new customer gets an id of its entity's range, which the SQLite rebuild of the table keeps.
+			delta := createID(t, s, v2.Model, "Customer", map[string]any{"name": "Delta"})
+			if d := node(t, s, "Customer", delta, "name"); d["name"] != "Delta" {
+				t.Errorf("a customer created after the upgrade: %v", d)
+			}
+			s.Stop()
+
+			// The database had both migrations; v1's app, which has only the first, refuses to start on it.
+			out := runApp(t, v2, "migrate", "--db", dsn, "--dry-run")
+			if !strings.Contains(out, "applied  0001_init.sql\napplied  0002_model.sql\n2 applied, 0 pending") {
+				t.Errorf("evolve migrate --dry-run:\n%s", out)
+			}
+			cmd := exec.Command(v1.Bin, "--db", dsn, "--addr", "127.0.0.1:0", noTimers)
+			b, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(b), "the database is ahead of this app: it has had migration 0002 (0002_model.sql)") {
+				t.Errorf("v1 on the database v2 migrated: %v\n%s", err, b)
+			}
 		})
 	}
+}
+
+// TestEvolveMigrationFiles: generating v2 over v1 added a migration per database that renames phone
+// (keeping its values), drops fax and adds the new columns, and carried v1's file over unchanged.
+func TestEvolveMigrationFiles(t *testing.T) {
+	v1, v2 := evolveVersions(t)
+	for dir, want := range map[string][]string{
+		"sqlite":   {"INSERT INTO `new_customers` (`id`, `name`, `mobile`, `grade`, `created_at`, `updated_at`, `owner_id`) SELECT `id`, `name`, `phone`, `grade`,", "`email` text NULL", "`referred_by_id` integer NULL"},
+		"postgres": {`ALTER TABLE "customers" RENAME COLUMN "phone" TO "mobile"`, `DROP COLUMN "fax"`, `ADD COLUMN "email" character varying NULL`, `ADD COLUMN "referred_by_id" bigint NULL`},
+	} {
+		b, err := os.ReadFile(filepath.Join(v2.Dir, "migrations", dir, "0002_model.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s migration lacks %q:\n%s", dir, w, b)
+			}
+		}
+		init1, _ := os.ReadFile(filepath.Join(v1.Dir, "migrations", dir, "0001_init.sql"))
+		init2, _ := os.ReadFile(filepath.Join(v2.Dir, "migrations", dir, "0001_init.sql"))
+		if len(init1) == 0 || string(init1) != string(init2) {
+			t.Errorf("%s: v2's first migration differs from v1's", dir)
+		}
+	}
+}
+
+// runApp runs an app's command (not its server) and returns its output; the test fails if it fails.
+func runApp(t *testing.T, a *apptest.App, args ...string) string {
+	t.Helper()
+	b, err := exec.Command(a.Bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(a.Bin), strings.Join(args, " "), err, b)
+	}
+	return string(b)
 }
 
 // TestEvolveRefusesDestructive: regenerating the app of v1 from v2 without --allow-destructive is
