@@ -100,6 +100,45 @@ func TestMigrations(t *testing.T) {
 	}
 }
 
+// TestMigrationsRenameEntity: an entity renamed with renamedFrom renames its table, keeping its rows, and
+// the platform's tables name its records' entity by the new name.
+func TestMigrationsRenameEntity(t *testing.T) {
+	ctx := context.Background()
+	m, err := metamodel.Unmarshal(fixture.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := Files{}
+	if _, err := migrations(ctx, m, migrate.Tables, Options{}, first); err != nil {
+		t.Fatal(err)
+	}
+	man := &Manifest{Files: map[string]string{}}
+	for p, b := range first {
+		man.Files[p] = sum(b)
+	}
+	e := m.Entity("Tag")
+	e.Name, e.RenamedFrom, migrate.TagsTable.Name = "Label", "Tag", "labels"
+	t.Cleanup(func() { e.Name, e.RenamedFrom, migrate.TagsTable.Name = "Tag", "", "tags" })
+	files := Files{}
+	migs, err := migrations(ctx, m, migrate.Tables, Options{Previous: man, ReadPrevious: func(p string) ([]byte, error) { return first[p], nil }}, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"sqlite3": "ALTER TABLE `tags` RENAME TO `labels`", "postgres": `ALTER TABLE "tags" RENAME TO "labels"`}
+	for _, mig := range migs {
+		got := string(files[mig.File])
+		t.Logf("%s", got)
+		for _, w := range []string{want[mig.Dialect], "UPDATE crm_audit SET entity = 'Label' WHERE entity = 'Tag'", "UPDATE crm_workflow_history SET entity = 'Label'"} {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: the rename migration lacks %q:\n%s", mig.Dialect, w, got)
+			}
+		}
+		if strings.Contains(got, "DROP TABLE `tags`") || strings.Contains(got, `DROP TABLE "tags"`) {
+			t.Errorf("%s: the rename drops the table:\n%s", mig.Dialect, got)
+		}
+	}
+}
+
 // tableColumn returns a column of the fixture's ent tables.
 func tableColumn(t *testing.T, table, column string) *entschema.Column {
 	t.Helper()
