@@ -170,6 +170,34 @@ func TestEvolveMigrationFiles(t *testing.T) {
 	}
 }
 
+// TestEvolveDiffSQL: crmgen diff, run with v2's model on v1's app, says what changes at the model's
+// positions and prints the SQL of the migration generate would add, for SQLite and Postgres, writing
+// nothing.
+func TestEvolveDiffSQL(t *testing.T) {
+	v1, _ := evolveVersions(t)
+	model := filepath.Join(apptest.RepoRoot(), "e2e", "testdata", "evolve", "v2")
+	var stdout, stderr bytes.Buffer
+	if code := cli.Do([]string{"diff", model, "-o", v1.Dir}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("crmgen diff: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		filepath.Join(model, "model.yaml") + ":24:7: renamed field Customer.mobile (phone → mobile)",
+		"dropped field Customer.fax: destructive",
+		"SQLite (migrations/sqlite/0002_model.sql):\n  PRAGMA foreign_keys = off;",
+		"SELECT `id`, `name`, `phone`, `grade`",
+		"Postgres (migrations/postgres/0002_model.sql):\n",
+		`  ALTER TABLE "customers" RENAME COLUMN "phone" TO "mobile";`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(v1.Dir, "migrations", "sqlite", "0002_model.sql")); err == nil {
+		t.Error("diff wrote a migration into the app")
+	}
+}
+
 // runApp runs an app's command (not its server) and returns its output; the test fails if it fails.
 func runApp(t *testing.T, a *apptest.App, args ...string) string {
 	t.Helper()

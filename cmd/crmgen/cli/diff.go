@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crmgen/crmgen/generator"
 	"github.com/crmgen/crmgen/metamodel"
 )
 
@@ -21,7 +23,10 @@ func newDiff() *cobra.Command {
 backend/model.json) and prints, with positions in the model, every entity, field and relation added,
 renamed (renamedFrom), dropped, or changed in type, length, required or enum values. Changes that lose or
 reject data that exists are marked destructive: crmgen generate and crmgen run refuse them unless given
---allow-destructive.`,
+--allow-destructive.
+
+When the app has versioned migrations (migrations/), diff then generates the app in memory, writing
+nothing, and prints the SQL of the migration crmgen generate would add, for SQLite and for Postgres.`,
 		Example: `  crmgen diff examples/hospital -o .build/hospital`,
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,11 +55,43 @@ reject data that exists are marked destructive: crmgen generate and crmgen run r
 				}
 			}
 			fmt.Fprintf(w, "%d change(s) from the model %s was generated from, %d destructive\n", len(changes), out, destructive)
-			return nil
+			if len(changes) == 0 {
+				return nil
+			}
+			return printMigrationSQL(cmd.Context(), w, m, out)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the generated app's directory (default: ./<app name>)")
 	return cmd
+}
+
+// printMigrationSQL prints the statements of the migrations that generating m over the app in dir would
+// add, per dialect. An app generated before migrations gets its first with its next generation: the
+// whole schema, which diff does not print.
+func printMigrationSQL(ctx context.Context, w io.Writer, m *metamodel.Model, dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(generator.MigrationsDir))); err != nil {
+		fmt.Fprintf(w, "the app in %s has no migrations yet: its next generation writes the first, which creates the whole schema\n", dir)
+		return nil
+	}
+	res, err := generator.Generate(ctx, m, generator.Options{
+		Previous:     readManifest(dir),
+		ReadPrevious: func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))) },
+	})
+	if err != nil {
+		return err
+	}
+	for _, mig := range res.Migrations {
+		name := map[string]string{"sqlite3": "SQLite", "postgres": "Postgres"}[mig.Dialect]
+		if mig.File == "" {
+			fmt.Fprintf(w, "\n%s: no change to the schema\n", name)
+			continue
+		}
+		fmt.Fprintf(w, "\n%s (%s):\n", name, mig.File)
+		for _, s := range mig.Statements {
+			fmt.Fprintf(w, "  %s;\n", s)
+		}
+	}
+	return nil
 }
 
 // previousModel reads the model an app directory was generated from, or nil when there is none.
