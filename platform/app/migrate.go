@@ -273,3 +273,26 @@ func hasModelTables(ctx context.Context, db *sql.DB, d string) (bool, error) {
 	defer tx.Rollback()
 	return tableExists(ctx, tx, d, (&metamodel.Entity{Name: "User"}).Table())
 }
+
+// AppliedMigrations returns the names of the migration files a database has had, in order; none when it
+// has had no migration (or its schema was made before the app had migrations).
+func AppliedMigrations(ctx context.Context, db *sql.DB, d string) ([]string, error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	ok, err := tableExists(ctx, tx, d, revisionsTable)
+	tx.Rollback()
+	if err != nil || !ok {
+		return nil, err
+	}
+	revs, err := readRevisions(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range revs {
+		out = append(out, r.name)
+	}
+	return out, nil
+}
