@@ -179,6 +179,20 @@ func applyFile(ctx context.Context, db *sql.DB, d string, f migrate.File) error 
 		return err
 	}
 	defer tx.Rollback()
+	// Instances starting together on one Postgres take turns, and a file another one applied meanwhile is
+	// not run again.
+	if d == dialect.Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('"+revisionsTable+"'))"); err != nil {
+			return err
+		}
+	}
+	var done int
+	if err := tx.QueryRowContext(ctx, database.Rebind(d, "SELECT count(*) FROM "+revisionsTable+" WHERE version = ?"), f.Version()).Scan(&done); err != nil {
+		return err
+	}
+	if done > 0 {
+		return nil
+	}
 	stmts, err := f.Stmts()
 	if err != nil {
 		return err

@@ -102,6 +102,33 @@ func TestVersionedMigrations(t *testing.T) {
 				t.Errorf("files edited after generation: %v", err)
 			}
 
+			// Instances that start together on Postgres apply each file once, and all of them start (SQLite
+			// serves one instance: a concurrent one may be told the database is busy).
+			if _, err := db.SQL.ExecContext(ctx, "DROP TABLE items"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.SQL.ExecContext(ctx, "DELETE FROM crm_schema_revisions"); err != nil {
+				t.Fatal(err)
+			}
+			d2, err := app.LoadMigrations(v2, db.Dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := make(chan error, 3)
+			for range 3 {
+				go func() {
+					_, err := app.MigrateVersioned(ctx, db.SQL, db.Dialect, d2, legacy, false, log)
+					errs <- err
+				}()
+			}
+			for range 3 {
+				if err := <-errs; err != nil && db.Dialect == "postgres" {
+					t.Errorf("an instance starting with others: %v", err)
+				}
+			}
+			st, err = apply(v2, false)
+			want(st, err, 2, 0)
+
 			// A database made before migrations: its schema holds users but it has had no file.
 			for _, q := range []string{"DROP TABLE crm_schema_revisions", "CREATE TABLE users (id integer PRIMARY KEY)"} {
 				if _, err := db.SQL.ExecContext(ctx, q); err != nil {
