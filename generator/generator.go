@@ -91,6 +91,8 @@ type Result struct {
 	Files Files
 	// Reused is true when entc and gqlgen were skipped because the inputs had not changed.
 	Reused bool
+	// Migrations are the schema changes of this generation, per dialect (none when Reused).
+	Migrations []Migration
 }
 
 // Version identifies the generator's output format; it is part of the input hash so that a new crmgen
@@ -121,14 +123,20 @@ func Generate(ctx context.Context, m *metamodel.Model, opts Options) (*Result, e
 		}
 	}
 
-	derived, err := derive(ctx, m, opts.module(m), inputs, step)
+	derived, tables, err := derive(ctx, m, opts.module(m), inputs, step)
 	if err != nil {
 		return nil, err
 	}
 	files := Files{}
 	files.add(inputs)
 	files.add(derived)
-	return &Result{Files: withManifest(files, hash)}, nil
+	start = time.Now()
+	migs, err := migrations(ctx, m, tables, opts, files)
+	if err != nil {
+		return nil, err
+	}
+	step("migrations (SQLite, Postgres)", time.Since(start))
+	return &Result{Files: withManifest(files, hash), Migrations: migs}, nil
 }
 
 // plan emits the sources crmgen writes itself: everything except entc's and gqlgen's output.

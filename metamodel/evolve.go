@@ -8,7 +8,7 @@ import (
 // A model changes after go-live. Compare tells what a change does to the data of an app generated from the
 // earlier model (its backend/model.json): what is added, renamed (renamedFrom), dropped or narrowed. A
 // destructive change loses or rejects data that exists: dropping an entity, field or belongsTo relation
-// (the app no longer reads the column; its values stay behind unused), narrowing a type or a length, removing
+// (the migration drops the column or table, and its values with it), narrowing a type or a length, removing
 // an enum value rows may hold, or making a field required without a default (rows without a value then fail
 // every update). `crmgen generate` refuses those unless told --allow-destructive, naming the element and its
 // place in the model; `crmgen diff` prints every change.
@@ -48,7 +48,7 @@ func (c Change) String() string {
 		s += ": destructive"
 		switch c.Kind {
 		case "dropped":
-			s += ", its stored values are no longer read (renamedFrom keeps them under a new name)"
+			s += ", the migration deletes its stored values (renamedFrom keeps them under a new name)"
 		case "type", "maxLen":
 			s += ", existing values may not fit"
 		case "enum":

@@ -86,9 +86,9 @@ entities:
 		"m.yaml:11:7: renamed field Customer.mobile (phone → mobile)",
 		"m.yaml:12:7: added field Customer.code, required and without a default: destructive, rows without a value can no longer be saved",
 		"m.yaml:13:7: added field Customer.email",
-		"m.yaml:5:3: dropped field Customer.fax: destructive, its stored values are no longer read (renamedFrom keeps them under a new name)",
-		"m.yaml:5:3: dropped relation Customer.region: destructive, its stored values are no longer read (renamedFrom keeps them under a new name)",
-		"m.yaml:1:1: dropped entity Legacy: destructive, its stored values are no longer read (renamedFrom keeps them under a new name)",
+		"m.yaml:5:3: dropped field Customer.fax: destructive, the migration deletes its stored values (renamedFrom keeps them under a new name)",
+		"m.yaml:5:3: dropped relation Customer.region: destructive, the migration deletes its stored values (renamedFrom keeps them under a new name)",
+		"m.yaml:1:1: dropped entity Legacy: destructive, the migration deletes its stored values (renamedFrom keeps them under a new name)",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

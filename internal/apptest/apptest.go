@@ -51,10 +51,32 @@ func Build(tb testing.TB, modelDir, name string) *App {
 	tb.Helper()
 	buildMu.Lock()
 	defer buildMu.Unlock()
+	return build(tb, modelDir, filepath.Join(RepoRoot(), ".build", "test", name), name)
+}
+
+// Regenerate makes the next version of the app prev: it copies prev's source tree (what a team keeps in
+// version control) to .build/test/<name>, generates the model at modelDir over it with `crmgen generate
+// --dev --allow-destructive`, as a developer would after changing the model, and builds it. prev is left
+// as it was, so tests can run both versions against one database.
+func Regenerate(tb testing.TB, prev *App, modelDir, name string) *App {
+	tb.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	dir := filepath.Join(RepoRoot(), ".build", "test", name)
+	if err := os.RemoveAll(dir); err != nil {
+		tb.Fatal(err)
+	}
+	if err := copyTree(prev.Dir, dir, prev.Bin); err != nil {
+		tb.Fatalf("copy %s: %v", prev.Dir, err)
+	}
+	return build(tb, modelDir, dir, name)
+}
+
+func build(tb testing.TB, modelDir, dir, name string) *App {
+	tb.Helper()
 	if !filepath.IsAbs(modelDir) {
 		modelDir = filepath.Join(RepoRoot(), modelDir)
 	}
-	dir := filepath.Join(RepoRoot(), ".build", "test", name)
 	var out bytes.Buffer
 	start := time.Now()
 	if code := cli.Do([]string{"generate", "--dev", "--allow-destructive", modelDir, "-o", dir}, nil, &out, &out); code != 0 {
@@ -77,6 +99,31 @@ func Build(tb testing.TB, modelDir, name string) *App {
 	}
 	tb.Logf("built %s in %s", name, time.Since(start).Round(time.Millisecond))
 	return &App{Dir: dir, Bin: bin, Model: m}
+}
+
+// copyTree copies the regular files under src to dst, except skip.
+func copyTree(src, dst, skip string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == skip {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
 }
 
 // Server is a running application, seen as one client: with Token set, requests carry it as a Bearer

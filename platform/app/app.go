@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,6 +37,8 @@ import (
 type Generated struct {
 	Model []byte                           // the resolved model, as metamodel.Marshal wrote it
 	Open  func(drv dialect.Driver) Backend // builds the typed backend over a database driver
+	// Migrations are the app's versioned migrations, migrations/<dialect>/ (see PlatformConfig).
+	Migrations fs.FS
 }
 
 // Backend is the typed half of an application, generated from the model.
@@ -95,6 +98,9 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	if len(args) > 0 && args[0] == "migrate" {
+		return migrateCommand(args[1:], m, g, stdout, stderr)
+	}
 	fs := flag.NewFlagSet(m.App.Name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
@@ -117,7 +123,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.instance, "instance", env("CRM_INSTANCE", defaultInstance()), "this instance's name, for timers claimed by instances sharing a database (env CRM_INSTANCE)")
 	o.delivery.flags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nServes the %s CRM: GraphQL at /graphql, GraphiQL at /graphiql.\n\nFlags:\n", m.App.Name, m.App.Name)
+		fmt.Fprintf(stderr, "Usage: %s [flags]\n       %s migrate [--db URL] [--dry-run]\n\nServes the %s CRM: GraphQL at /graphql, GraphiQL at /graphiql.\n\nFlags:\n", m.App.Name, m.App.Name, m.App.Name)
 		fs.PrintDefaults()
 	}
 	for name, variable := range envFlags {
@@ -170,7 +176,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	start := time.Now()
 	p, err := NewPlatform(ctx, m, db, g.Open, PlatformConfig{
 		Auth:       auth.Config{SecureCookies: o.secureCookies, TrustedProxies: proxies},
-		Dispatcher: dispatcher, Channels: o.delivery.channels(), Log: log,
+		Dispatcher: dispatcher, Channels: o.delivery.channels(), Log: log, Migrations: g.Migrations,
 	})
 	if err != nil {
 		return err

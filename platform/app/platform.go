@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 
 	"entgo.io/ent/dialect"
@@ -31,6 +32,8 @@ type Platform struct {
 	Engine   *process.Engine
 	Sessions *auth.Service
 	Reports  *report.Engine
+	// Migrated is what the database has had of the app's versioned migrations (empty without them).
+	Migrated MigrationStatus
 }
 
 // PlatformConfig configures what NewPlatform builds beyond the model and the database.
@@ -39,6 +42,9 @@ type PlatformConfig struct {
 	Dispatcher *outbox.Dispatcher // nil: notifications stay in the inbox and outbox
 	Channels   []string
 	Log        *slog.Logger
+	// Migrations holds the app's versioned migrations (migrations/<dialect>/*.sql and atlas.sum); nil, or
+	// none for the database's dialect, migrates the schema with ent at start instead.
+	Migrations fs.FS
 }
 
 // NewPlatform builds the platform of model m over db, with the backend open makes, and creates or
@@ -81,11 +87,25 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 	if err := process.Migrate(ctx, db.SQL, db.Dialect); err != nil {
 		return nil, err
 	}
-	if err := applyRenames(ctx, db.SQL, db.Dialect, m, cfg.Log); err != nil {
-		return nil, fmt.Errorf("rename tables and columns (renamedFrom): %w", err)
+	// ent's migration at start: renames first, then whatever the model's tables lack.
+	migrateWithEnt := func(ctx context.Context) error {
+		if err := applyRenames(ctx, db.SQL, db.Dialect, m, cfg.Log); err != nil {
+			return fmt.Errorf("rename tables and columns (renamedFrom): %w", err)
+		}
+		if err := b.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		return nil
 	}
-	if err := b.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
+	dir, err := loadMigrations(cfg.Migrations, db.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	if dir == nil {
+		return p, migrateWithEnt(ctx)
+	}
+	if p.Migrated, err = migrateVersioned(ctx, db.SQL, db.Dialect, dir, migrateWithEnt, false, cfg.Log); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -27,20 +27,36 @@ type Writer interface {
 	Update(ctx context.Context, entity string, id int, values map[string]any) error
 }
 
-// LoadIfEmpty loads the model's data when the database has no users yet, and returns how many records it
-// created.
+// LoadIfEmpty loads the model's data when the database holds no record yet — no user and no record of any
+// entity — and returns how many records it created. A database that holds anything is never loaded
+// again: not on a restart, not after a model change adds data, and not when the data has no users (a
+// count of users alone would reload reference data on every start).
 func LoadIfEmpty(ctx context.Context, m *metamodel.Model, w Writer) (int, error) {
 	if m.Data == nil {
 		return 0, nil
 	}
-	n, err := w.Count(enforce.System(ctx), "User")
-	if err != nil {
-		return 0, err
-	}
-	if n > 0 {
-		return 0, nil
+	sys := enforce.System(ctx)
+	for _, e := range append([]string{"User"}, entityNames(m)...) {
+		n, err := w.Count(sys, e)
+		if err != nil {
+			return 0, err
+		}
+		if n > 0 {
+			return 0, nil
+		}
 	}
 	return Load(ctx, m, w)
+}
+
+// entityNames lists the model's entities other than User, in model order.
+func entityNames(m *metamodel.Model) []string {
+	var out []string
+	for _, e := range m.Entities {
+		if e.Name != "User" {
+			out = append(out, e.Name)
+		}
+	}
+	return out
 }
 
 // Load loads the model's data in one transaction.

@@ -1,19 +1,24 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/crmgen/crmgen/generator"
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/app"
+	"github.com/crmgen/crmgen/platform/database"
 )
 
 func newDiff() *cobra.Command {
-	var out string
+	var out, dsn string
 	cmd := &cobra.Command{
 		Use:   "diff <model>",
 		Short: "Say what a model change does to an app's data, before generating it",
@@ -21,9 +26,15 @@ func newDiff() *cobra.Command {
 backend/model.json) and prints, with positions in the model, every entity, field and relation added,
 renamed (renamedFrom), dropped, or changed in type, length, required or enum values. Changes that lose or
 reject data that exists are marked destructive: crmgen generate and crmgen run refuse them unless given
---allow-destructive.`,
-		Example: `  crmgen diff examples/hospital -o .build/hospital`,
-		Args:    usageArgs(cobra.ExactArgs(1)),
+--allow-destructive.
+
+When the app has versioned migrations (migrations/), diff then generates the app in memory, writing
+nothing, and prints the SQL of the migration crmgen generate would add, for SQLite and for Postgres.
+With --db it first lists the app's migrations that database has not had yet, with their SQL: what the
+app's next start would run there, before the new one.`,
+		Example: `  crmgen diff examples/hospital -o .build/hospital
+  crmgen diff examples/hospital -o .build/hospital --db 'postgres://crm:secret@db:5432/crm'`,
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := loadModel(args[0], cmd.ErrOrStderr())
 			if err != nil {
@@ -50,11 +61,92 @@ reject data that exists are marked destructive: crmgen generate and crmgen run r
 				}
 			}
 			fmt.Fprintf(w, "%d change(s) from the model %s was generated from, %d destructive\n", len(changes), out, destructive)
-			return nil
+			if dsn != "" {
+				if err := printPending(cmd.Context(), w, out, dsn); err != nil {
+					return err
+				}
+			}
+			if len(changes) == 0 {
+				return nil
+			}
+			return printMigrationSQL(cmd.Context(), w, m, out)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the generated app's directory (default: ./<app name>)")
+	cmd.Flags().StringVar(&dsn, "db", "", "also list the app's migrations this database (a SQLite file or postgres:// URL) has not had, with their SQL")
 	return cmd
+}
+
+// printPending prints the migrations of the app in dir that the database at dsn has not had, with their
+// SQL. It only reads the database.
+func printPending(ctx context.Context, w io.Writer, dir, dsn string) error {
+	db, err := database.Open(dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := app.AppliedMigrations(ctx, db.SQL, db.Dialect)
+	if err != nil {
+		return fmt.Errorf("read the migrations the database has had: %w", err)
+	}
+	had := map[string]bool{}
+	for _, f := range applied {
+		had[f] = true
+	}
+	sub := filepath.Join(dir, filepath.FromSlash(generator.MigrationDir(db.Dialect)))
+	entries, err := os.ReadDir(sub)
+	if err != nil {
+		return fmt.Errorf("the app in %s has no migrations for this database", dir)
+	}
+	fmt.Fprintf(w, "\nthe database has had %d of the app's migrations", len(applied))
+	n := 0
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".sql") || had[e.Name()] {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(sub, e.Name()))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			fmt.Fprintln(w, "; the app's next start there runs:")
+		}
+		n++
+		fmt.Fprintf(w, "\n%s:\n%s", filepath.Join(sub, e.Name()), b)
+	}
+	if n == 0 {
+		fmt.Fprintln(w, ", every one it has")
+	}
+	return nil
+}
+
+// printMigrationSQL prints the statements of the migrations that generating m over the app in dir would
+// add, per dialect. An app generated before migrations gets its first with its next generation: the
+// whole schema, which diff does not print.
+func printMigrationSQL(ctx context.Context, w io.Writer, m *metamodel.Model, dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(generator.MigrationsDir))); err != nil {
+		fmt.Fprintf(w, "the app in %s has no migrations yet: its next generation writes the first, which creates the whole schema\n", dir)
+		return nil
+	}
+	res, err := generator.Generate(ctx, m, generator.Options{
+		Previous:     readManifest(dir),
+		ReadPrevious: func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))) },
+	})
+	if err != nil {
+		return err
+	}
+	for _, mig := range res.Migrations {
+		name := map[string]string{"sqlite3": "SQLite", "postgres": "Postgres"}[mig.Dialect]
+		if mig.File == "" {
+			fmt.Fprintf(w, "\n%s: no change to the schema\n", name)
+			continue
+		}
+		fmt.Fprintf(w, "\n%s (%s):\n", name, mig.File)
+		for _, s := range mig.Statements {
+			fmt.Fprintf(w, "  %s;\n", s)
+		}
+	}
+	return nil
 }
 
 // previousModel reads the model an app directory was generated from, or nil when there is none.

@@ -112,6 +112,11 @@ func generateApp(ctx context.Context, m *metamodel.Model, modelPath, dir, src st
 	if err != nil {
 		return false, err
 	}
+	for _, mig := range res.Migrations {
+		if mig.File != "" && !check {
+			fmt.Fprintf(stdout, "  new migration %s (%d statement(s)): review it before it runs on a database with data\n", mig.File, len(mig.Statements))
+		}
+	}
 	start := time.Now()
 	plan := planWrite(dir, res.Files, prev)
 	if check {

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"embed"
 	"os"
 
 	"github.com/crmgen/crmgen/platform/app"
@@ -13,6 +14,12 @@ import (
 	_ "small/ent/runtime"
 )
 
+// migrations are the schema's versioned migrations, one directory per database (crmgen generate adds a
+// file for each model change); the app applies those a database has not had yet when it starts.
+//
+//go:embed migrations
+var migrations embed.FS
+
 func main() {
-	os.Exit(app.Main(os.Args[1:], app.Generated{Model: backend.Model, Open: backend.Open}))
+	os.Exit(app.Main(os.Args[1:], app.Generated{Model: backend.Model, Open: backend.Open, Migrations: migrations}))
 }

@@ -1,0 +1,333 @@
+table "accounts" {
+  schema = schema.main
+  column "id" {
+    null           = false
+    type           = integer
+    auto_increment = true
+  }
+  column "code" {
+    null = true
+    type = text
+  }
+  column "name" {
+    null = false
+    type = text
+  }
+  column "notes" {
+    null = true
+    type = text
+  }
+  column "employees" {
+    null = true
+    type = integer
+  }
+  column "score" {
+    null    = false
+    type    = real
+    default = sql("0.5")
+  }
+  column "credit" {
+    null = true
+    type = numeric
+  }
+  column "active" {
+    null    = false
+    type    = bool
+    default = sql("true")
+  }
+  column "founded" {
+    null = true
+    type = datetime
+  }
+  column "last_contact" {
+    null = true
+    type = datetime
+  }
+  column "priority" {
+    null    = false
+    type    = text
+    default = sql("'normal'")
+  }
+  column "email" {
+    null = true
+    type = text
+  }
+  column "phone" {
+    null = true
+    type = text
+  }
+  column "website" {
+    null = true
+    type = text
+  }
+  column "extra" {
+    null = true
+    type = json
+  }
+  column "tax_id" {
+    null = true
+    type = text
+  }
+  column "name_length" {
+    null = true
+    type = integer
+  }
+  column "created_at" {
+    null = false
+    type = datetime
+  }
+  column "updated_at" {
+    null = false
+    type = datetime
+  }
+  column "deleted_at" {
+    null = true
+    type = datetime
+  }
+  column "version" {
+    null    = false
+    type    = integer
+    default = sql("1")
+  }
+  column "category_id" {
+    null = true
+    type = integer
+  }
+  column "owner_id" {
+    null = true
+    type = integer
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "accounts_categories_accounts" {
+    columns     = [column.category_id]
+    ref_columns = [table.categories.column.id]
+    on_delete   = RESTRICT
+  }
+  foreign_key "accounts_users_accounts_by_owner" {
+    columns     = [column.owner_id]
+    ref_columns = [table.users.column.id]
+    on_delete   = SET_NULL
+  }
+  index "accounts_tax_id_key" {
+    unique  = true
+    columns = [column.tax_id]
+  }
+  index "account_owner_id" {
+    columns = [column.owner_id]
+  }
+  index "account_employees" {
+    columns = [column.employees]
+  }
+  index "account_category_id_priority" {
+    columns = [column.category_id, column.priority]
+  }
+  index "account_name_founded" {
+    unique  = true
+    columns = [column.name, column.founded]
+  }
+}
+table "categories" {
+  schema = schema.main
+  column "id" {
+    null           = false
+    type           = integer
+    auto_increment = true
+  }
+  column "name" {
+    null = false
+    type = text
+  }
+  column "created_at" {
+    null = false
+    type = datetime
+  }
+  column "updated_at" {
+    null = false
+    type = datetime
+  }
+  column "parent_id" {
+    null = true
+    type = integer
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "categories_categories_children" {
+    columns     = [column.parent_id]
+    ref_columns = [column.id]
+    on_delete   = CASCADE
+  }
+  index "categories_name_key" {
+    unique  = true
+    columns = [column.name]
+  }
+  index "category_parent_id" {
+    columns = [column.parent_id]
+  }
+}
+table "contacts" {
+  schema = schema.main
+  column "id" {
+    null           = false
+    type           = integer
+    auto_increment = true
+  }
+  column "name" {
+    null = false
+    type = text
+  }
+  column "account_id" {
+    null = false
+    type = integer
+  }
+  column "manager_id" {
+    null = true
+    type = integer
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "contacts_accounts_contacts" {
+    columns     = [column.account_id]
+    ref_columns = [table.accounts.column.id]
+    on_delete   = CASCADE
+  }
+  foreign_key "contacts_users_managed_contacts" {
+    columns     = [column.manager_id]
+    ref_columns = [table.users.column.id]
+    on_delete   = SET_NULL
+  }
+  index "contact_account_id" {
+    columns = [column.account_id]
+  }
+  index "contact_manager_id" {
+    columns = [column.manager_id]
+  }
+}
+table "teams" {
+  schema = schema.main
+  column "id" {
+    null           = false
+    type           = integer
+    auto_increment = true
+  }
+  column "name" {
+    null = false
+    type = text
+  }
+  column "created_at" {
+    null = false
+    type = datetime
+  }
+  column "updated_at" {
+    null = false
+    type = datetime
+  }
+  column "parent_id" {
+    null = true
+    type = integer
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "teams_teams_children" {
+    columns     = [column.parent_id]
+    ref_columns = [column.id]
+    on_delete   = RESTRICT
+  }
+  index "team_parent_id" {
+    columns = [column.parent_id]
+  }
+}
+table "users" {
+  schema = schema.main
+  column "id" {
+    null           = false
+    type           = integer
+    auto_increment = true
+  }
+  column "username" {
+    null = false
+    type = text
+  }
+  column "display_name" {
+    null = true
+    type = text
+  }
+  column "email" {
+    null = true
+    type = text
+  }
+  column "phone" {
+    null = true
+    type = text
+  }
+  column "active" {
+    null    = false
+    type    = bool
+    default = sql("true")
+  }
+  column "roles" {
+    null = true
+    type = json
+  }
+  column "password_hash" {
+    null = true
+    type = text
+  }
+  column "created_at" {
+    null = false
+    type = datetime
+  }
+  column "updated_at" {
+    null = false
+    type = datetime
+  }
+  column "team_id" {
+    null = true
+    type = integer
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "users_teams_members" {
+    columns     = [column.team_id]
+    ref_columns = [table.teams.column.id]
+    on_delete   = SET_NULL
+  }
+  index "users_username_key" {
+    unique  = true
+    columns = [column.username]
+  }
+  index "user_team_id" {
+    columns = [column.team_id]
+  }
+}
+table "account_tags" {
+  schema = schema.main
+  column "account_id" {
+    null = false
+    type = integer
+  }
+  column "category_id" {
+    null = false
+    type = integer
+  }
+  primary_key {
+    columns = [column.account_id, column.category_id]
+  }
+  foreign_key "account_tags_account_id" {
+    columns     = [column.account_id]
+    ref_columns = [table.accounts.column.id]
+    on_delete   = CASCADE
+  }
+  foreign_key "account_tags_category_id" {
+    columns     = [column.category_id]
+    ref_columns = [table.categories.column.id]
+    on_delete   = CASCADE
+  }
+}
+schema "main" {
+}
