@@ -82,6 +82,12 @@ func (q *run) aggregate(res *Result) error {
 		keys []any
 		vals []any // merged partials
 	}
+	agers := make([]*ager, len(r.GroupBy))
+	for i, g := range r.GroupBy {
+		if len(g.Bands) > 0 {
+			agers[i] = q.newAger(g, e.Field(g.Field), loc)
+		}
+	}
 	groups := map[string]*group{}
 	var order []string
 	err = q.query(s, func(vals []any) error {
@@ -93,7 +99,7 @@ func (q *run) aggregate(res *Result) error {
 			case v == nil:
 			case len(g.Bands) > 0:
 				n, _ := toInt(v)
-				v = q.band(g, f, time.Unix(int64(n)*quarterHour, 0), loc)
+				v = agers[i].band(time.Unix(int64(n)*quarterHour, 0))
 			case g.Bucket != "":
 				n, _ := toInt(v)
 				// A date is stored as its midnight in the app's zone, so dates bucket in that zone too.
@@ -357,25 +363,41 @@ func compareCells(a, b any) int {
 	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
 }
 
-// band is the age band of t for g: -1 when t is after now ("not yet"), else the index of the first band
-// its age fits in, len(g.Bands) past the last. A date's age is counted in whole days of the app's zone (a
-// date is stored as its midnight there); a datetime's from now.
-func (q *run) band(g *metamodel.GroupBy, f *metamodel.Field, t time.Time, loc *time.Location) int {
-	now := q.now
-	age := now.Sub(t)
+// ager puts times of one group in its age bands; it is made once per report run, not per row.
+type ager struct {
+	from   time.Time       // ages are counted back from here
+	limits []time.Duration // the bands' upper ends, increasing
+}
+
+// newAger is g's ager: a date's age is counted in whole days of the app's zone (a date is stored as its
+// midnight there), a datetime's from now.
+func (q *run) newAger(g *metamodel.GroupBy, f *metamodel.Field, loc *time.Location) *ager {
+	a := &ager{from: q.now}
 	if f != nil && f.Type == metamodel.TypeDate {
-		y, m, d := now.In(loc).Date()
-		age = time.Date(y, m, d, 0, 0, 0, 0, loc).Sub(t)
+		y, m, d := q.now.In(loc).Date()
+		a.from = time.Date(y, m, d, 0, 0, 0, 0, loc)
 	}
+	for _, s := range g.Bands {
+		if d, err := metamodel.ParseDuration(s); err == nil { // validated with the model
+			a.limits = append(a.limits, d)
+		}
+	}
+	return a
+}
+
+// band is the age band of t: -1 when t is after the clock ("not yet"), else the index of the first band
+// its age fits in, len(limits) past the last.
+func (a *ager) band(t time.Time) int {
+	age := a.from.Sub(t)
 	if age < 0 {
 		return -1
 	}
-	for i, s := range g.Bands {
-		if d, err := metamodel.ParseDuration(s); err == nil && age <= d {
+	for i, d := range a.limits {
+		if age <= d {
 			return i
 		}
 	}
-	return len(g.Bands)
+	return len(a.limits)
 }
 
 // bandLabel names band i of g in the reader's language: "not yet", "within 30 days", "30–60 days", "over
