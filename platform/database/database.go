@@ -91,6 +91,14 @@ func (p Pool) withDefaults(open int) Pool {
 	return p
 }
 
+// TimeFormat is how SQLite stores a time: UTC, fixed width, to the millisecond. SQLite compares times as
+// text, so every stored and bound time must be written in one zone and one width for "<", ORDER BY and
+// keyset cursors to follow the clock: the driver's default (RFC 3339 with the value's own offset and a
+// trimmed fraction) puts 00:00+08:00 after 23:00Z the day before, and 10:00:00Z after 10:00:00.5Z. The
+// driver converts to UTC for this named format; it reads older RFC 3339 values too. SQLite's date
+// functions read it as UTC.
+const TimeFormat = sqlite3.TimeFormat7
+
 func sqliteDSN(dsn string) string {
 	path, query, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
 	q, _ := url.ParseQuery(query)
@@ -110,6 +118,9 @@ func sqliteDSN(dsn string) string {
 	}
 	if q.Get("_txlock") == "" {
 		q.Set("_txlock", "immediate")
+	}
+	if q.Get("_timefmt") == "" {
+		q.Set("_timefmt", string(TimeFormat))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
