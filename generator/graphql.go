@@ -473,9 +473,10 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 	for _, e := range m.Entities {
 		n := e.Name
 		client := jen.Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n)
-		// Automations may change the record after it is saved (a `set`): the answer then reads it again.
+		// Automations may change the record after it is saved (a `set`, or a created record's own
+		// automations): the answer then reads it again. Automations that only notify change nothing.
 		reread := func(save jen.Code) []jen.Code {
-			if len(m.AutomationsOf(n)) == 0 {
+			if !automationsWrite(m, n) {
 				return []jen.Code{jen.Return(save)}
 			}
 			return []jen.Code{
@@ -568,4 +569,17 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		}
 	}
 	return f
+}
+
+// automationsWrite reports whether an automation of entity writes records (sets values or creates a
+// record), so that a mutation's answer must read its record again after them.
+func automationsWrite(m *metamodel.Model, entity string) bool {
+	for _, a := range m.AutomationsOf(entity) {
+		for _, act := range a.Do {
+			if len(act.Set) > 0 || act.Create != nil {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -288,14 +288,29 @@ func (rt *Runtime) VisibleOn(ctx context.Context, entity, field string, id int) 
 
 // Readable reports whether the row id of entity exists and may be read by the principal of ctx.
 func (rt *Runtime) Readable(ctx context.Context, entity string, id int) (bool, error) {
-	a := rt.AccessOf(ctx, entity)
-	if a.All || rowsAll(a.Read) {
-		e := rt.Model.Entity(entity)
-		if e != nil && !e.Has(metamodel.TraitSoftDelete) && rt.entities[entity].hiddenWithParent == nil {
-			return true, nil
-		}
+	if rt.everyRow(rt.AccessOf(ctx, entity), entity) {
+		return true, nil
 	}
 	return rt.rowIn(ctx, entity, id, nil)
+}
+
+// ReadsEveryRow reports whether a user holding roles reads every existing row of entity, so that asking
+// whether they may read one row that exists needs no query (no row scope, no soft delete, no parent that
+// hides it). Notifications ask it for each recipient of a change.
+func (rt *Runtime) ReadsEveryRow(roles []string, entity string) bool {
+	a := everything
+	if len(rt.Model.Roles) > 0 {
+		a = rt.access(roles, entity)
+	}
+	return rt.everyRow(a, entity)
+}
+
+func (rt *Runtime) everyRow(a *Access, entity string) bool {
+	if !a.All && !rowsAll(a.Read) {
+		return false
+	}
+	e, info := rt.Model.Entity(entity), rt.entities[entity]
+	return e != nil && info != nil && !e.Has(metamodel.TraitSoftDelete) && info.hiddenWithParent == nil
 }
 
 // rowIn reports whether row id of entity is readable in ctx and, with scopes, within them. Answers are

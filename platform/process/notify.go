@@ -20,6 +20,7 @@ import (
 type recipient struct {
 	id                     int
 	username, email, phone string
+	roles                  []string
 }
 
 // recipients resolves a notify's roles, usernames and User relation of rec to active users, each once,
@@ -66,10 +67,9 @@ func (e *Engine) recipients(ctx context.Context, n *metamodel.Notify, rec map[st
 			return nil, fmt.Errorf("notify: read users: %w", err)
 		}
 		r.email, r.phone = email.String, phone.String
-		var held []string
-		_ = json.Unmarshal(rolesJSON, &held) // a malformed list names no role
+		_ = json.Unmarshal(rolesJSON, &r.roles) // a malformed list names no role
 		match := int64(r.id) == fieldUser || slices.Contains(n.Users, r.username)
-		for _, h := range held {
+		for _, h := range r.roles {
 			match = match || roles[h]
 		}
 		if match {
@@ -79,10 +79,14 @@ func (e *Engine) recipients(ctx context.Context, n *metamodel.Notify, rec map[st
 	return out, rows.Err()
 }
 
-// canRead reports whether user may read record id of entity.
-func (e *Engine) canRead(ctx context.Context, user int, entity string, id int) (bool, error) {
+// canRead reports whether user may read record id of entity, which exists. A user whose roles read every
+// row needs no query; the others are checked as themselves, through the read rules.
+func (e *Engine) canRead(ctx context.Context, user recipient, entity string, id int) (bool, error) {
+	if rt := enforce.FromContext(ctx); rt != nil && rt.ReadsEveryRow(user.roles, entity) {
+		return true, nil
+	}
 	// Read in the change's transaction: the user may have been created by it (demo data).
-	p, err := auth.LoadPrincipal(ctx, e.Backend.Conn(ctx), e.Dialect, user)
+	p, err := auth.LoadPrincipal(ctx, e.Backend.Conn(ctx), e.Dialect, user.id)
 	if err != nil {
 		return false, err
 	}
@@ -141,7 +145,7 @@ func (e *Engine) notify(ctx context.Context, n *metamodel.Notify, ent *metamodel
 	// escalation reaches the department heads whose scope covers it, not every department head.
 	var users []recipient
 	for _, u := range all {
-		if ok, err := e.canRead(ctx, u.id, ent.Name, id); err != nil {
+		if ok, err := e.canRead(ctx, u, ent.Name, id); err != nil {
 			return err
 		} else if ok {
 			users = append(users, u)
