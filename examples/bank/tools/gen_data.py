@@ -230,12 +230,12 @@ for i in range(64):
     new = {"phone": f"15{rnd.randrange(0, 10)}{rnd.randrange(10**7, 10**8)}", "address": f"江城市{rnd.choice(STREETS)}{rnd.randrange(1, 300)}号",
            "idNumber": old, "riskRating": rnd.choice([r for r in RATINGS if r != rating])}[kind]
     what = {"phone": "更换手机号码", "address": "变更联系地址", "idNumber": "身份证换领", "riskRating": "重新风险测评"}[kind]
-    on = END - dt.timedelta(days=int(rnd.random() ** 0.8 * 700))
-    age = (END - on).days
-    if age > 14:
-        status = "approved" if rnd.random() < 0.82 else "rejected"
-    else:
-        status = rnd.choice(["draft", "submitted", "submitted", "approved"])
+    if i < 56:
+        on = END - dt.timedelta(days=rnd.randrange(15, 720))
+        status = "approved" if rnd.random() < 0.8 else "rejected"
+    else:  # the last fortnight's: some still drafts, most waiting for approval
+        on = END - dt.timedelta(days=rnd.randrange(0, 14))
+        status = rnd.choice(["draft", "submitted", "submitted"])
     changes.append({"summary": f"{cust['name']}{what}", "customer": key, "kind": kind, "oldValue": old, "newValue": new,
                     "reason": "客户本人临柜申请，已核验身份" if kind != "riskRating" else "客户完成新一次风险承受能力评估",
                     "requestedOn": on, "status": status, "owner": manager})
