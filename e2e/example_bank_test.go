@@ -405,6 +405,16 @@ func bankPlantedPatterns(t *testing.T, s *apptest.Server) {
 	if months[0] != "2026-12" {
 		t.Errorf("the month with the most maturities is %s (%d), want the campaign's 2026-12 (%d)", months[0], maturities[months[0]], maturities["2026-12"])
 	}
+	// 陈静 (chenjing) contacts her customers half as often as the other managers.
+	contacts, customers := map[bool]int{}, map[bool]int{}
+	for _, c := range pageAll(t, s, "customers", "", "manager { username } contacts { totalCount }", 1000) {
+		neglect := str(t, c, "manager.username") == "chenjing"
+		customers[neglect]++
+		contacts[neglect] += int(num(t, c, "contacts.totalCount"))
+	}
+	if mine, others := float64(contacts[true])/float64(customers[true]), float64(contacts[false])/float64(customers[false]); mine > 0.7*others {
+		t.Errorf("chenjing's customers have %.1f contacts each, the others' %.1f: want the planted neglect", mine, others)
+	}
 	if unhandled < 10 || unhandled > 60 {
 		t.Errorf("%d holdings matured by %s and are still held, want the demo's couple of dozen", unhandled, end)
 	}

@@ -144,7 +144,7 @@ for i, tier in enumerate(tiers):
     rating = rnd.choices(RATINGS, RATING_WEIGHTS[tier])[0]
     key = f"c{i + 1:03d}"
     street = STREETS[i % 10]
-    customers.append({"_key": key, "customerNo": f"C{100001 + i}", "name": rnd.choice(SURNAMES) + rnd.choice(GIVEN),
+    customers.append({"_key": key, "customerNo": f"C{200001 + i}", "name": rnd.choice(SURNAMES) + rnd.choice(GIVEN),
                       "idNumber": id_number(birth, i + 1), "phone": f"13{rnd.randrange(5, 9)}{rnd.randrange(10**7, 10**8)}",
                       "address": f"江城市{street}{rnd.randrange(1, 300)}号", "birthDate": birth, "tier": tier,
                       "riskRating": rating, "assessedOn": END - dt.timedelta(days=rnd.randrange(10, 700)),
@@ -201,7 +201,7 @@ write("holdings.yaml", f"{len(holdings)} holdings of deposits, wealth-management
 
 # --- contacts --------------------------------------------------------------------------------------------
 
-INTERVAL = {"gold": 21, "wealth": 45, "ordinary": 100}
+INTERVAL = {"gold": 21, "wealth": 55, "ordinary": 130}
 SUMMARIES = ["到期续作沟通", "推荐新发理财产品", "生日问候", "风险测评提醒", "基金净值波动解释", "节日问候",
              "大额存单额度通知", "资产配置建议", "客户来行咨询", "回访产品满意度"]
 contacts = []
@@ -216,6 +216,13 @@ for key, manager, tier, rating in plan:
                          "channel": rnd.choices(["visit", "branch", "phone", "wechat"], [2, 3, 6, 4] if tier != "gold" else [5, 3, 5, 3])[0],
                          "summary": rnd.choice(SUMMARIES), "owner": manager})
         day += dt.timedelta(days=max(5, gap + rnd.randint(-gap // 3, gap // 3)))
+# Branch heads visit their gold customers with the customer manager now and then, and log it themselves.
+head = {"b1": "zhanghua", "b2": "zhoupeng"}
+for key, manager, tier, rating in plan:
+    if tier == "gold":
+        for _ in range(rnd.randint(1, 3)):
+            contacts.append({"customer": key, "contactedOn": START + dt.timedelta(days=rnd.randrange(0, SPAN)), "channel": "visit",
+                             "summary": "行长陪同拜访", "owner": head[dict(managers)[manager]]})
 contacts.sort(key=lambda c: (c["contactedOn"], c["customer"]))
 write("contacts.yaml", f"{len(contacts)} contacts the customer managers logged.", [("ContactLog", contacts)])
 
@@ -226,6 +233,8 @@ for i in range(64):
     key, manager, tier, rating = rnd.choice(plan)
     cust = customers[int(key[1:]) - 1]
     kind = rnd.choices(["phone", "address", "idNumber", "riskRating"], [40, 30, 10, 20])[0]
+    if i == 63:
+        kind = "riskRating"  # one new risk rating waits for the risk officer
     old = {"phone": cust["phone"], "address": cust["address"], "idNumber": cust["idNumber"], "riskRating": rating}[kind]
     new = {"phone": f"15{rnd.randrange(0, 10)}{rnd.randrange(10**7, 10**8)}", "address": f"江城市{rnd.choice(STREETS)}{rnd.randrange(1, 300)}号",
            "idNumber": old, "riskRating": rnd.choice([r for r in RATINGS if r != rating])}[kind]
@@ -235,7 +244,7 @@ for i in range(64):
         status = "approved" if rnd.random() < 0.8 else "rejected"
     else:  # the last fortnight's: some still drafts, most waiting for approval
         on = END - dt.timedelta(days=rnd.randrange(0, 14))
-        status = rnd.choice(["draft", "submitted", "submitted"])
+        status = ["draft", "submitted", "draft", "submitted", "submitted", "draft", "submitted", "submitted"][i - 56]
     changes.append({"summary": f"{cust['name']}{what}", "customer": key, "kind": kind, "oldValue": old, "newValue": new,
                     "reason": "客户本人临柜申请，已核验身份" if kind != "riskRating" else "客户完成新一次风险承受能力评估",
                     "requestedOn": on, "status": status, "owner": manager})
