@@ -127,12 +127,16 @@ func bankHoldingReports(t *testing.T, s *apptest.Server) {
 }
 
 // bankMaturities checks upcoming maturities by month and the ageing of matured holdings nobody has
-// renewed or redeemed, aged by hand from today in the app's zone.
+// renewed or redeemed, aged by hand from today in the app's zone. A maturity date is its day's midnight,
+// so a holding that matured d whole days ago is d days and a fraction old: within 7 days while d < 7.
 func bankMaturities(t *testing.T, s *apptest.Server) {
-	today := time.Now().In(exampleZone(t)).Format("2006-01-02")
+	clock := time.Now().In(exampleZone(t))
+	if h, m, _ := clock.Clock(); h == 23 && m >= 58 || h == 0 && m < 2 {
+		t.Skip("too close to midnight in the app's zone: the report and the test may read different days")
+	}
+	today := clock.Format("2006-01-02")
 	now, _ := time.Parse("2006-01-02", today)
 	upcoming, ageing := map[string]*bankAgg{}, map[string]*bankAgg{}
-	nearEdge := false
 	for _, h := range bankHoldings(t, s) {
 		if str(t, h, "status") != "holding" || str(t, h, "productKind") == "fund" {
 			continue
@@ -151,39 +155,22 @@ func bankMaturities(t *testing.T, s *apptest.Server) {
 		switch {
 		case days < 0:
 			label = "未到期"
-		case days <= 7:
+		case days < 7:
 			label = "7天以内"
-		case days <= 30:
+		case days < 30:
 			label = "7–30天"
-		case days <= 90:
+		case days < 90:
 			label = "30–90天"
-		}
-		for _, edge := range []int{0, 7, 30, 90} {
-			nearEdge = nearEdge || days == edge || days == edge+1
 		}
 		bankTally(ageing, label, num(t, h, "amount"))
 	}
+	if len(ageing) == 0 {
+		t.Error("no product with a term is held: the demo data lost its holdings")
+	}
 	bankCompare(t, "upcomingMaturities", mustReport(t, s, "upcomingMaturities", nil), upcoming, "sum_amount",
 		func(row map[string]any) string { return fmt.Sprint(row["maturityDate"]) })
-	r := mustReport(t, s, "maturityAgeing", nil)
-	if !nearEdge {
-		bankCompare(t, "maturityAgeing", r, ageing, "sum_amount", func(row map[string]any) string { return fmt.Sprint(row["maturityDate"]) })
-		return
-	}
-	// A maturity on a band's edge moves between bands at midnight; the report and this test read the clock
-	// at slightly different times, so compare only the totals.
-	var got, want bankAgg
-	for _, row := range r.Rows {
-		got.count += int(num(t, row, "count"))
-		got.amount += num(t, row, "sum_amount")
-	}
-	for _, w := range ageing {
-		want.count += w.count
-		want.amount += w.amount
-	}
-	if got.count != want.count || money(got.amount) != money(want.amount) {
-		t.Errorf("maturityAgeing totals %d, %s; the holdings: %d, %s", got.count, money(got.amount), want.count, money(want.amount))
-	}
+	bankCompare(t, "maturityAgeing", mustReport(t, s, "maturityAgeing", nil), ageing, "sum_amount",
+		func(row map[string]any) string { return fmt.Sprint(row["maturityDate"]) })
 }
 
 // bankCustomerReports checks customers by tier and risk, the value matrix (RFM over holdings) and contact
