@@ -192,7 +192,7 @@ func checkDashboard(t *testing.T, a *apptest.App, s *apptest.Server, example str
 
 // TestAdminDashboardsExamples checks the dashboards of the other examples the same way, with screenshots
 // of each at desktop and phone width: tobacco's analysis (value matrix, basket rules, decision tree, price
-// types) and b2b-sales' pipeline.
+// types), b2b-sales' pipeline and bank's managers', branch heads' and risk officer's.
 func TestAdminDashboardsExamples(t *testing.T) {
 	for _, ex := range []struct {
 		name  string
@@ -200,6 +200,7 @@ func TestAdminDashboardsExamples(t *testing.T) {
 	}{
 		{"tobacco", []dashboardUser{{"zhouyan", "analyst123", "marketing"}, {"wangfang", "cm123", "mine"}, {"liuxin", "service123", "service"}}},
 		{"b2b-sales", []dashboardUser{{"sunjianhua", "manager123", "sales"}, {"lina", "sales123", "mine"}}},
+		{"bank", []dashboardUser{{"liming", "cm123", "myCustomers"}, {"zhanghua", "head123", "branch"}, {"hanmei", "risk123", "risk"}}},
 	} {
 		t.Run(ex.name, func(t *testing.T) {
 			a := adminApp(t, ex.name)

@@ -16,7 +16,7 @@ import (
 // when the user runs it anyway; one that passes them but is not offered is refused by its requires or
 // guard. Then each transition is run once by a user it is offered to, and the record moves to its state.
 func TestWorkflowMatrixExamples(t *testing.T) {
-	for _, ex := range []struct{ dir, name string }{{"examples/hospital", "hospital"}, {"examples/b2b-sales", "b2b-sales"}, {"examples/tobacco", "tobacco"}} {
+	for _, ex := range []struct{ dir, name string }{{"examples/hospital", "hospital"}, {"examples/b2b-sales", "b2b-sales"}, {"examples/tobacco", "tobacco"}, {"examples/bank", "bank"}} {
 		t.Run(ex.name, func(t *testing.T) {
 			a := built(t, ex.dir, ex.name)
 			if len(a.Model.Workflows) == 0 {

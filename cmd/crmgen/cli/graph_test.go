@@ -22,7 +22,7 @@ const (
 // TestGraphInReadmes checks that the Mermaid diagrams the examples' READMEs embed are what crmgen graph
 // draws of the example now, so they stay current as the models change (-update refreshes them).
 func TestGraphInReadmes(t *testing.T) {
-	for _, ex := range []string{"hospital", "b2b-sales", "tobacco"} {
+	for _, ex := range []string{"hospital", "b2b-sales", "tobacco", "bank"} {
 		t.Run(ex, func(t *testing.T) {
 			dir := filepath.Join("..", "..", "..", "examples", ex)
 			got := run(t, 0, "graph", dir).stdout
