@@ -1,7 +1,11 @@
 package report
 
 import (
+	"maps"
+
 	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/crmgen/crmgen/metamodel"
 )
 
 // A funnel counts, for each of its states in order, the readable records that reached that state or a
@@ -25,6 +29,10 @@ func (q *run) funnel(res *Result) error {
 			reached[id] = i
 		}
 	}
+	// A record whose history does not show its path (records loaded with the model's data are seeded in
+	// their state) and whose state is not a step of the funnel, such as lost or rejected, passed every
+	// funnel state that lies on each path from the initial state to its own.
+	passed := mustPass(wf)
 	// Current states.
 	s, err := q.selectFrom(e.Name, func(s *entsql.Selector) []string {
 		return []string{s.C("id"), s.C(column(e, wf.Field))}
@@ -36,6 +44,11 @@ func (q *run) funnel(res *Result) error {
 		id, _ := toInt(vals[0])
 		if st, ok := textOf(vals[1]).(string); ok {
 			note(id, st)
+			if _, step := index[st]; !step {
+				for _, before := range passed[st] {
+					note(id, before)
+				}
+			}
 		}
 		return nil
 	})
@@ -85,4 +98,66 @@ func (q *run) funnel(res *Result) error {
 		res.Data = append(res.Data, row)
 	}
 	return nil
+}
+
+// mustPass returns, for each state of wf, the other states every path from the initial state to it goes
+// through (its dominators in the transition graph), found by the classic iteration to a fixed point.
+func mustPass(wf *metamodel.Workflow) map[string][]string {
+	names := make([]string, len(wf.States))
+	for i, st := range wf.States {
+		names[i] = st.Name
+	}
+	preds := map[string][]string{}
+	for _, t := range wf.Transitions {
+		for _, f := range t.From {
+			preds[t.To] = append(preds[t.To], f)
+		}
+	}
+	dom := map[string]map[string]bool{wf.Initial: {wf.Initial: true}}
+	for _, n := range names {
+		if n == wf.Initial {
+			continue
+		}
+		all := map[string]bool{}
+		for _, m := range names {
+			all[m] = true
+		}
+		dom[n] = all
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, n := range names {
+			if n == wf.Initial {
+				continue
+			}
+			var next map[string]bool
+			for _, p := range preds[n] {
+				if next == nil {
+					next = maps.Clone(dom[p])
+					continue
+				}
+				for k := range next {
+					if !dom[p][k] {
+						delete(next, k)
+					}
+				}
+			}
+			if next == nil {
+				next = map[string]bool{} // unreachable: nothing is known to have been passed
+			}
+			next[n] = true
+			if len(next) != len(dom[n]) {
+				dom[n], changed = next, true
+			}
+		}
+	}
+	out := map[string][]string{}
+	for _, n := range names {
+		for _, m := range names {
+			if m != n && dom[n][m] {
+				out[n] = append(out[n], m)
+			}
+		}
+	}
+	return out
 }

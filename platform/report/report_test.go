@@ -10,6 +10,7 @@ import (
 
 	"github.com/crmgen/crmgen/internal/fixture"
 	"github.com/crmgen/crmgen/internal/fixture/app/ent/deal"
+	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/report"
 )
 
@@ -302,4 +303,40 @@ func TestAgeBands(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestFunnelStatesPassed checks which funnel states a record in a state off the funnel must have passed:
+// the states on every path from the initial state to its own.
+func TestFunnelStatesPassed(t *testing.T) {
+	tr := func(to string, from ...string) *metamodel.Transition {
+		return &metamodel.Transition{From: from, To: to}
+	}
+	states := func(names ...string) []*metamodel.State {
+		var out []*metamodel.State
+		for _, n := range names {
+			out = append(out, &metamodel.State{Name: n})
+		}
+		return out
+	}
+	sales := &metamodel.Workflow{Initial: "lead", States: states("lead", "qualified", "proposal", "won", "lost", "orphan"),
+		Transitions: []*metamodel.Transition{tr("qualified", "lead"), tr("proposal", "qualified"), tr("won", "proposal"),
+			tr("lost", "lead", "qualified", "proposal"), tr("qualified", "lost")}}
+	approval := &metamodel.Workflow{Initial: "draft", States: states("draft", "submitted", "approved", "rejected"),
+		Transitions: []*metamodel.Transition{tr("submitted", "draft"), tr("approved", "submitted"), tr("rejected", "submitted")}}
+	for _, c := range []struct {
+		wf    *metamodel.Workflow
+		state string
+		want  string
+	}{
+		{sales, "lost", "lead"},                   // lost from any open stage: only lead is certain
+		{sales, "won", "lead qualified proposal"}, // one way in
+		{sales, "qualified", "lead"},              // reopened from lost, or qualified from lead
+		{sales, "lead", ""},
+		{sales, "orphan", ""}, // no way in: nothing is known
+		{approval, "rejected", "draft submitted"},
+	} {
+		if got := strings.Join(report.MustPass(c.wf)[c.state], " "); got != c.want {
+			t.Errorf("%s: passed %q, want %q", c.state, got, c.want)
+		}
+	}
 }
