@@ -75,6 +75,22 @@ func (m *Model) Localize(t Text, locale, fallback string) string {
 // Field returns the field named name, or nil.
 func (e *Entity) Field(name string) *Field { return e.fieldByName[name] }
 
+// TitleFields are the fields a record of e is titled by, in order of precedence: the first with a value
+// names the record. A user is titled by their display name, by username (User's display field) when it is
+// empty; any other record by its display field. Screens, search and reports all title records this way.
+func (e *Entity) TitleFields() []*Field {
+	var out []*Field
+	if e.Name == "User" {
+		if f := e.Field("displayName"); f != nil {
+			out = append(out, f)
+		}
+	}
+	if f := e.Field(e.Display); f != nil && (len(out) == 0 || out[0] != f) {
+		out = append(out, f)
+	}
+	return out
+}
+
 // Relation returns the relation end named name (declared or derived), or nil.
 func (e *Entity) Relation(name string) *Relation { return e.relationByName[name] }
 

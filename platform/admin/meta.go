@@ -226,13 +226,10 @@ func treeParent(e *metamodel.Entity) *metamodel.Relation {
 	return nil
 }
 
-// displaySelection is the GraphQL selection that names a record of e: its id and display field(s).
+// displaySelection is the GraphQL selection that names a record of e: its id and title fields.
 func displaySelection(e *metamodel.Entity) string {
 	sel := "id"
-	if e.Name == "User" && e.Field("displayName") != nil {
-		sel += " displayName"
-	}
-	if f := e.Field(e.Display); f != nil {
+	for _, f := range e.TitleFields() {
 		sel += " " + f.GraphQLName()
 	}
 	return sel
@@ -243,12 +240,7 @@ func (s *server) displayOf(e *metamodel.Entity, n map[string]any, lang string) s
 	if n == nil {
 		return ""
 	}
-	if e.Name == "User" {
-		if d := str(n["displayName"]); d != "" {
-			return d
-		}
-	}
-	if f := e.Field(e.Display); f != nil {
+	for _, f := range e.TitleFields() {
 		if v := str(n[f.GraphQLName()]); v != "" {
 			return v
 		}

@@ -17,20 +17,6 @@ import (
 // condition at all to entgql, which refuses it as an empty predicate.
 var noRows = map[string]any{"idIn": []any{0}}
 
-// titleFields are the fields displayOf builds a record's title from.
-func titleFields(e *metamodel.Entity) []*metamodel.Field {
-	var out []*metamodel.Field
-	if e.Name == "User" {
-		if f := e.Field("displayName"); f != nil {
-			out = append(out, f)
-		}
-	}
-	if f := e.Field(e.Display); f != nil && (len(out) == 0 || out[0] != f) {
-		out = append(out, f)
-	}
-	return out
-}
-
 // textConditions are the containsFold conditions on e's fields matching text, for the fields the user
 // may filter by (each field once).
 func textConditions(ctx context.Context, si *schemaInfo, e *metamodel.Entity, fields []*metamodel.Field, text string) []any {
@@ -52,7 +38,7 @@ func textConditions(ctx context.Context, si *schemaInfo, e *metamodel.Entity, fi
 // of the belongsTo relations among shown, and the record id when text is a number. It is noRows when
 // the user may search nothing of e.
 func searchWhere(ctx context.Context, si *schemaInfo, e *metamodel.Entity, shown []member, text string) map[string]any {
-	or := textConditions(ctx, si, e, append(searchFields(e), titleFields(e)...), text)
+	or := textConditions(ctx, si, e, append(searchFields(e), e.TitleFields()...), text)
 	a := access(ctx, e.Name)
 	for _, m := range shown {
 		r := m.Rel
@@ -63,7 +49,7 @@ func searchWhere(ctx context.Context, si *schemaInfo, e *metamodel.Entity, shown
 		if !si.has(e.Name+"WhereInput", has) {
 			continue
 		}
-		if sub := textConditions(ctx, si, r.Target, titleFields(r.Target), text); len(sub) > 0 {
+		if sub := textConditions(ctx, si, r.Target, r.Target.TitleFields(), text); len(sub) > 0 {
 			or = append(or, map[string]any{has: []any{map[string]any{"or": sub}}})
 		}
 	}

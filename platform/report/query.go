@@ -341,16 +341,16 @@ func (q *run) titles(entity string, ids []int) (map[int]string, error) {
 	for _, id := range ids {
 		out[id] = label + " #" + strconv.Itoa(id)
 	}
-	display := e.Field(e.Display)
-	if display == nil || !q.Runtime.AccessOf(q.ctx, entity).Lists(display.Name) || (display.Computed.Src != "" && !display.Stored) {
-		return out, nil
-	}
-	// A user is titled by their display name (as the screens title them), by username when it is empty.
-	var name *metamodel.Field
-	if e.Name == "User" {
-		if f := e.Field("displayName"); f != nil && f != display && q.Runtime.AccessOf(q.ctx, entity).Lists(f.Name) {
-			name = f
+	// The title fields the reader may see in a list, in their order of precedence (metamodel.TitleFields).
+	a := q.Runtime.AccessOf(q.ctx, entity)
+	var fields []*metamodel.Field
+	for _, f := range e.TitleFields() {
+		if a.Lists(f.Name) && (f.Computed.Src == "" || f.Stored) {
+			fields = append(fields, f)
 		}
+	}
+	if len(fields) == 0 {
+		return out, nil
 	}
 	const chunk = 5000 // ids per query: few round trips, well under Postgres's 65535 parameters
 	for start := 0; start < len(ids); start += chunk {
@@ -360,9 +360,9 @@ func (q *run) titles(entity string, ids []int) (map[int]string, error) {
 			args = append(args, id)
 		}
 		s := entsql.Dialect(q.Dialect).Select().From(entsql.Table(e.Table())).WithContext(q.ctx)
-		cols := []string{s.C("id"), s.C(display.Column())}
-		if name != nil {
-			cols = append(cols, s.C(name.Column()))
+		cols := []string{s.C("id")}
+		for _, f := range fields {
+			cols = append(cols, s.C(f.Column()))
 		}
 		s.Select(cols...).Where(entsql.In(s.C("id"), args...))
 		if err := q.restrict(s, entity); err != nil {
@@ -370,12 +370,13 @@ func (q *run) titles(entity string, ids []int) (map[int]string, error) {
 		}
 		err := q.query(s, func(vals []any) error {
 			id, _ := toInt(vals[0])
-			if vals[1] != nil {
-				out[id] = fmt.Sprint(textOf(vals[1]))
-			}
-			if len(vals) > 2 && vals[2] != nil {
-				if n := fmt.Sprint(textOf(vals[2])); n != "" {
-					out[id] = n
+			for _, v := range vals[1:] {
+				if v == nil {
+					continue
+				}
+				if t := fmt.Sprint(textOf(v)); t != "" {
+					out[id] = t
+					break
 				}
 			}
 			return nil
