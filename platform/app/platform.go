@@ -14,6 +14,7 @@ import (
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/extension"
 	"github.com/crmgen/crmgen/platform/outbox"
 	"github.com/crmgen/crmgen/platform/process"
 	"github.com/crmgen/crmgen/platform/report"
@@ -58,6 +59,9 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 		Sessions: auth.New(db.SQL, db.Dialect, cfg.Auth)}
 	if err := process.Compile(m); err != nil {
 		return nil, fmt.Errorf("model expressions: %w", err)
+	}
+	if err := extension.Check(m); err != nil {
+		return nil, err
 	}
 	p.Engine = &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: cfg.Log,
 		Dispatcher: cfg.Dispatcher, Channels: cfg.Channels}
