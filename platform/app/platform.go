@@ -63,6 +63,7 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 	if err := extension.Check(m); err != nil {
 		return nil, err
 	}
+	m.SetFunctions(extension.Call) // the model's declared functions run the extend package's code
 	p.Engine = &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: cfg.Log,
 		Dispatcher: cfg.Dispatcher, Channels: cfg.Channels}
 	process.Install(p.Engine, p.Runtime)

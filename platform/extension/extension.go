@@ -13,7 +13,9 @@ package extension
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -112,9 +114,10 @@ func Refuse(field, rule string, message metamodel.Text) error {
 type registry struct {
 	mu            sync.RWMutex
 	before, after map[string][]Hook
+	funcs         map[string]*fn
 }
 
-var reg = &registry{before: map[string][]Hook{}, after: map[string][]Hook{}}
+var reg = &registry{before: map[string][]Hook{}, after: map[string][]Hook{}, funcs: map[string]*fn{}}
 
 // BeforeWrite registers h to run before each write of entity (create, update, delete), after the
 // platform has authorized it and filled its defaults, and before it validates it: values h sets are
@@ -162,24 +165,30 @@ func run(ctx context.Context, from map[string][]Hook, entity string, op Op, rec 
 	return nil
 }
 
-// Check reports registrations that name an entity the model does not have: an app whose custom code
-// refers to a removed or renamed entity refuses to start rather than silently skip that code.
+// Check reports registrations that do not fit the model — hooks of an entity it does not have, functions it
+// does not declare or declares otherwise — so an app whose custom code and model have drifted apart
+// refuses to start, naming each problem, rather than silently skip that code.
 func Check(m *metamodel.Model) error {
 	reg.mu.RLock()
 	defer reg.mu.RUnlock()
 	var unknown []string
 	for _, set := range []map[string][]Hook{reg.before, reg.after} {
 		for name := range set {
-			if m.Entity(name) == nil {
+			if m.Entity(name) == nil && !slices.Contains(unknown, name) {
 				unknown = append(unknown, name)
 			}
 		}
 	}
-	if len(unknown) == 0 {
+	sort.Strings(unknown)
+	var problems []string
+	if len(unknown) > 0 {
+		problems = append(problems, fmt.Sprintf("hooks are registered for entities the model does not have: %s", strings.Join(unknown, ", ")))
+	}
+	problems = append(problems, checkFunctions(m)...)
+	if len(problems) == 0 {
 		return nil
 	}
-	sort.Strings(unknown)
-	return fmt.Errorf("extend: hooks registered for entities the model does not have: %q", unknown)
+	return fmt.Errorf("extend: the app's own code does not fit its model:\n  %s", strings.Join(problems, "\n  "))
 }
 
 func sortedKeys(t metamodel.Text) []string {
