@@ -336,11 +336,12 @@ var formatObjects = map[string]*formatObject{
 		},
 	},
 	"action": {
-		doc: "An action: exactly one of create, notify or set.",
+		doc: "An action: exactly one of create, notify, set or run.",
 		keys: []formatKey{
 			{name: "create", shape: vObject("create")},
 			{name: "notify", shape: vObject("notify")},
 			{name: "set", shape: vNamed(vExpr()), doc: "Fields to set, by name, to CEL expressions."},
+			{name: "run", shape: vString(), doc: "An action of the app's own Go code (its extend/ package, extension.Action), by name (lowerCamelCase)."},
 		},
 		oneKey: true,
 	},

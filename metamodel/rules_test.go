@@ -77,6 +77,21 @@ entities:
 `, []string{
 		`m.yaml:6:48: expression: undeclared reference to 'checksumOK' (want record, old, user or now; a function of the app's own code is declared under functions:)`,
 	}},
+	{"run action names", `
+app: {name: t}
+entities:
+  Ticket:
+    fields: {title: string}
+automations:
+  escalate:
+    entity: Ticket
+    on: [create]
+    do:
+      - run: pushToHelpdesk
+      - run: Push-It
+`, []string{
+		`m.yaml:11:14: automation "escalate" run: action name "Push-It": want lowerCamelCase (pushIt)`,
+	}},
 	{"function declarations", `
 app: {name: t}
 functions:
@@ -165,7 +180,7 @@ automations:
   welcome: {entity: Lead, on: create, do: [hello]}
 `, []string{
 		"m.yaml:5:33: field \"Lead.grade\" enum: want a string, got a list",
-		"m.yaml:7:44: automation \"welcome\" do[0]: want {create: …}, {notify: …} or {set: …}, got \"hello\"",
+		"m.yaml:7:44: automation \"welcome\" do[0]: want {create: …}, {notify: …}, {set: …} or {run: …}, got \"hello\"",
 	}},
 	{"declarations that are not a mapping stop before validation", `
 app: {name: t}

@@ -475,7 +475,10 @@ type Action struct {
 	Create *CreateAction `json:"create,omitempty"`
 	Notify *Notify       `json:"notify,omitempty"`
 	Set    []*Assignment `json:"set,omitempty"`
-	Pos    Pos           `json:"-"`
+	// Run names an action of the app's own code (its extend/ package registers it with
+	// extension.Action); the app refuses to start when none is registered under that name.
+	Run string `json:"run,omitempty"`
+	Pos Pos    `json:"-"`
 }
 
 // CreateAction creates a record of Entity with values computed by expressions.

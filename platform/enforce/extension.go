@@ -33,15 +33,20 @@ func (rt *Runtime) afterHooks(ctx context.Context, info *entityInfo, m ent.Mutat
 	return rt.hookError(info, extension.RunAfter(ctx, info.e.Name, op, &hookRecord{rt: rt, info: info, m: m, done: true}))
 }
 
-// hookError turns a hook's refusal into the ValidationError every path already presents to users (the
-// API's extensions, the admin form's field errors), with the hook's message in each locale.
 func (rt *Runtime) hookError(info *entityInfo, err error) error {
+	return Refusal(rt.Model, info.e.Name, err)
+}
+
+// Refusal turns a refusal of the app's own code (extension.Refuse) about a record of entity into the
+// ValidationError every path already presents to users (the API's extensions, the admin form's field
+// errors), with the code's message in each locale. Other errors are returned as they are.
+func Refusal(m *metamodel.Model, entity string, err error) error {
 	var fe *extension.FieldError
 	if !errors.As(err, &fe) {
 		return err
 	}
-	return &ValidationError{Fields: []*FieldError{{Entity: info.e.Name, Field: fe.Field, Rule: fe.Rule,
-		Msg: rt.Model.Localize(fe.Message, "en", fe.Rule), Messages: fe.Message}}}
+	return &ValidationError{Fields: []*FieldError{{Entity: entity, Field: fe.Field, Rule: fe.Rule,
+		Msg: m.Localize(fe.Message, "en", fe.Rule), Messages: fe.Message}}}
 }
 
 // hookRecord is extension.Record over an ent mutation: model names in, plain values out.

@@ -115,6 +115,7 @@ type registry struct {
 	mu            sync.RWMutex
 	before, after map[string][]Hook
 	funcs         map[string]*fn
+	actions       map[string]ActionFunc
 }
 
 var reg = &registry{before: map[string][]Hook{}, after: map[string][]Hook{}, funcs: map[string]*fn{}}
@@ -166,7 +167,7 @@ func run(ctx context.Context, from map[string][]Hook, entity string, op Op, rec 
 }
 
 // Check reports registrations that do not fit the model — hooks of an entity it does not have, functions it
-// does not declare or declares otherwise — so an app whose custom code and model have drifted apart
+// does not declare or declares otherwise, actions it runs that nobody registered — so an app whose custom code and model have drifted apart
 // refuses to start, naming each problem, rather than silently skip that code.
 func Check(m *metamodel.Model) error {
 	reg.mu.RLock()
@@ -185,6 +186,7 @@ func Check(m *metamodel.Model) error {
 		problems = append(problems, fmt.Sprintf("hooks are registered for entities the model does not have: %s", strings.Join(unknown, ", ")))
 	}
 	problems = append(problems, checkFunctions(m)...)
+	problems = append(problems, checkActions(m)...)
 	if len(problems) == 0 {
 		return nil
 	}
