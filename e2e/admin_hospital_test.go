@@ -161,7 +161,7 @@ func TestAdminHospital(t *testing.T) {
 		if n := adminCount(t, api, "patients", `{name: "测试患者E2E"}`); n != 0 {
 			t.Fatalf("the refused patient was saved (%d)", n)
 		}
-		p.fill("#f-idCard", "33010619900307123X")
+		p.fill("#f-idCard", "330106199003071236")
 		p.submit("#save")
 		if !strings.Contains(p.text("#record-title"), "测试患者E2E") {
 			t.Fatalf("after saving: %s at %s", p.text("main"), p.location())

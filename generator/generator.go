@@ -89,6 +89,10 @@ type Manifest struct {
 // Result is a generated application.
 type Result struct {
 	Files Files
+	// Starter holds the app's user-owned packages (extend/, see ExtendDir) as generation starts them: the
+	// writer creates them only where the app has no such directory, and they are in no manifest, so no
+	// later generation rewrites or removes what the team made of them.
+	Starter Files
 	// Reused is true when entc and gqlgen were skipped because the inputs had not changed.
 	Reused bool
 	// Migrations are the schema changes of this generation, per dialect (none when Reused).
@@ -115,11 +119,15 @@ func Generate(ctx context.Context, m *metamodel.Model, opts Options) (*Result, e
 	}
 	step("plan and emit sources", time.Since(start))
 
+	starter, err := starterFiles(m)
+	if err != nil {
+		return nil, err
+	}
 	hash := inputs.hash()
 	if prev := opts.Previous; prev != nil && prev.InputHash == hash && opts.ReadPrevious != nil {
 		if files, ok := reuse(prev, opts.ReadPrevious); ok {
 			step("reuse entc and gqlgen output (inputs unchanged)", 0)
-			return &Result{Files: withManifest(files, hash), Reused: true}, nil
+			return &Result{Files: withManifest(files, hash), Starter: starter, Reused: true}, nil
 		}
 	}
 
@@ -136,7 +144,7 @@ func Generate(ctx context.Context, m *metamodel.Model, opts Options) (*Result, e
 		return nil, err
 	}
 	step("migrations (SQLite, Postgres)", time.Since(start))
-	return &Result{Files: withManifest(files, hash), Migrations: migs}, nil
+	return &Result{Files: withManifest(files, hash), Starter: starter, Migrations: migs}, nil
 }
 
 // plan emits the sources crmgen writes itself: everything except entc's and gqlgen's output.

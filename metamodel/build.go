@@ -58,6 +58,7 @@ func Build(m *Model) (*Model, error) {
 	b.entityDefaults()
 	b.indexesAndViews()
 	b.roles()
+	b.functions()
 	b.computedFields()
 	b.computedReads()
 	b.workflows()

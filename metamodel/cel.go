@@ -168,7 +168,7 @@ func (m *Model) newCELEnv(e *Entity) (*cel.Env, error) {
 	p.add(celUserType, "username", cel.StringType)
 	p.add(celUserType, "roles", cel.ListType(cel.StringType))
 	p.add(celUserType, "team", cel.IntType)
-	return cel.NewEnv(
+	opts := []cel.EnvOption{
 		cel.CustomTypeProvider(p),
 		// record.amount > 100 must work for decimal (double) fields, as the format's examples write it.
 		cel.CrossTypeNumericComparisons(true),
@@ -180,7 +180,8 @@ func (m *Model) newCELEnv(e *Entity) (*cel.Env, error) {
 			cel.UnaryBinding(func(v ref.Val) ref.Val { return durationDays(v, 365) }))),
 		cel.Function("days", cel.Overload("days_duration", []*cel.Type{cel.DurationType}, cel.IntType,
 			cel.UnaryBinding(func(v ref.Val) ref.Val { return durationDays(v, 1) }))),
-	)
+	}
+	return cel.NewEnv(append(opts, m.functionOptions()...)...)
 }
 
 // durationDays returns whole days of a duration divided by per (365 for years).
@@ -254,8 +255,14 @@ func (m *Model) celMessage(e *Entity, msg string) string {
 	}
 	if mt := undeclaredRE.FindStringSubmatch(msg); mt != nil {
 		msg = "undeclared reference to '" + mt[1] + "' (want record, old, user or now"
-		if c := closest(mt[1], []string{"record", "old", "user", "now"}); c != "" {
+		cands := []string{"record", "old", "user", "now"}
+		for _, f := range m.Functions {
+			cands = append(cands, f.Name)
+		}
+		if c := closest(mt[1], cands); c != "" {
 			msg += "; did you mean '" + c + "'?"
+		} else {
+			msg += "; a function of the app's own code is declared under functions:"
 		}
 		return msg + ")"
 	}

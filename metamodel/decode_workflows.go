@@ -157,11 +157,11 @@ func (l *loader) actions(n *yaml.Node, what string) []*Action {
 		a := &Action{Pos: l.at(it)}
 		w := what + "[" + strconv.Itoa(i) + "]"
 		if it.Kind == yaml.MappingNode && len(it.Content) != 2 {
-			l.errorf(l.at(it), "%s: an action has exactly one of create, notify or set, got %d keys", w, len(it.Content)/2)
+			l.errorf(l.at(it), "%s: an action has exactly one of create, notify, set or run, got %d keys", w, len(it.Content)/2)
 			return
 		}
 		if it.Kind != yaml.MappingNode {
-			l.errorf(l.at(it), "%s: want {create: …}, {notify: …} or {set: …}, got %s", w, describe(it))
+			l.errorf(l.at(it), "%s: want {create: …}, {notify: …}, {set: …} or {run: …}, got %s", w, describe(it))
 			return
 		}
 		ok := false
@@ -174,6 +174,9 @@ func (l *loader) actions(n *yaml.Node, what string) []*Action {
 				a.Notify = l.notify(v, w+" notify")
 			case "set":
 				a.Set = l.assignments(v, w+" set")
+			case "run":
+				l.mark(a, key, v)
+				a.Run = l.str(v, w+" run")
 			}
 		})
 		if ok {

@@ -104,7 +104,16 @@ var formatObjects = map[string]*formatObject{
 			{name: "automations", shape: vNamed(vObject("automation")), doc: "Automations by name: actions run when records change."},
 			{name: "reports", shape: vNamed(vObject("report")), doc: "Reports by name (lowerCamelCase)."},
 			{name: "dashboards", shape: vNamed(vObject("dashboard")), doc: "Dashboards by name: reports shown to roles in the admin screens."},
+			{name: "functions", shape: vNamed(vObject("function")), doc: "CEL functions by name (lowerCamelCase) that the app's own Go code (its extend/ package) implements, usable in every expression."},
 			{name: "data", shape: vObject("data"), doc: "Demo and reference data loaded by crmgen run into an empty database (and by crmgen seed)."},
+		},
+	},
+	"function": {
+		doc: "A CEL function implemented by the app's own Go code (extend/, registered with extension.Function): its signature, so expressions calling it are type-checked with the model.",
+		keys: []formatKey{
+			{name: "params", shape: vList(vWords(FunctionTypes...)), doc: "The CEL types of its parameters, in order."},
+			{name: "returns", required: true, shape: vWords(FunctionTypes...), doc: "The CEL type of its result."},
+			{name: "help", shape: vText(), doc: "What it computes, for the model's readers."},
 		},
 	},
 	"app": {
@@ -327,11 +336,12 @@ var formatObjects = map[string]*formatObject{
 		},
 	},
 	"action": {
-		doc: "An action: exactly one of create, notify or set.",
+		doc: "An action: exactly one of create, notify, set or run.",
 		keys: []formatKey{
 			{name: "create", shape: vObject("create")},
 			{name: "notify", shape: vObject("notify")},
 			{name: "set", shape: vNamed(vExpr()), doc: "Fields to set, by name, to CEL expressions."},
+			{name: "run", shape: vString(), doc: "An action of the app's own Go code (its extend/ package, extension.Action), by name (lowerCamelCase)."},
 		},
 		oneKey: true,
 	},

@@ -164,6 +164,8 @@ func (l *loader) document(doc *yaml.Node) {
 			l.reports(v)
 		case "dashboards":
 			l.dashboards(v)
+		case "functions":
+			l.functions(v)
 		case "data":
 			l.data(k, v)
 		}

@@ -57,6 +57,64 @@ entities:
 `, []string{
 		`m.yaml:5:3: entity name "AccountOrder" collides with a GraphQL type generated for entity "Account"; rename the entity`,
 	}},
+	// Functions the app's own code implements.
+	{"declared function used in a computed field and a guard", `
+app: {name: t}
+functions:
+  checksumOK: {params: [string], returns: bool}
+  score: {params: [string, int], returns: double}
+entities:
+  Account:
+    fields:
+      code: {type: string}
+      valid: {type: bool, computed: 'checksumOK(record.code)'}
+      bad: {type: bool, computed: 'checksumOK(record.code, 1)'}
+      rank: {type: string, computed: 'score(record.code, 2)'}
+`, []string{
+		`m.yaml:10:46: expression: found no matching overload for 'checksumOK' applied to '(string, int)'`,
+		`m.yaml:11:39: computed value of field "Account.rank" has type double, want string`,
+	}},
+	{"undeclared function", `
+app: {name: t}
+entities:
+  Account:
+    fields:
+      code: {type: string}
+      valid: {type: bool, computed: 'checksumOK(record.code)'}
+`, []string{
+		`m.yaml:6:48: expression: undeclared reference to 'checksumOK' (want record, old, user or now; a function of the app's own code is declared under functions:)`,
+	}},
+	{"run action names", `
+app: {name: t}
+entities:
+  Ticket:
+    fields: {title: string}
+automations:
+  escalate:
+    entity: Ticket
+    on: [create]
+    do:
+      - run: pushToHelpdesk
+      - run: Push-It
+`, []string{
+		`m.yaml:11:14: automation "escalate" run: action name "Push-It": want lowerCamelCase (pushIt)`,
+	}},
+	{"function declarations", `
+app: {name: t}
+functions:
+  Checksum: {params: [string], returns: bool}
+  years: {params: [string], returns: int}
+  f: {params: [text], returns: bool}
+  g: {params: [string]}
+entities:
+  Account:
+    fields: {name: string}
+`, []string{
+		`m.yaml:3:3: function name "Checksum": want lowerCamelCase (checksum)`,
+		`m.yaml:4:3: function "years": expressions already have a function of that name; choose another`,
+		`m.yaml:5:16: function "f": parameter type "text": want one of string, int, double, bool, timestamp, duration, dyn`,
+		`m.yaml:6:3: function "g" has no returns: name the type of its result (string, int, double, bool, timestamp, duration, dyn)`,
+	}},
 	// Files and keys.
 	{"unknown top-level key", `
 app: {name: t}
@@ -129,7 +187,7 @@ automations:
   welcome: {entity: Lead, on: create, do: [hello]}
 `, []string{
 		"m.yaml:5:33: field \"Lead.grade\" enum: want a string, got a list",
-		"m.yaml:7:44: automation \"welcome\" do[0]: want {create: …}, {notify: …} or {set: …}, got \"hello\"",
+		"m.yaml:7:44: automation \"welcome\" do[0]: want {create: …}, {notify: …}, {set: …} or {run: …}, got \"hello\"",
 	}},
 	{"declarations that are not a mapping stop before validation", `
 app: {name: t}

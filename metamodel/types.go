@@ -11,6 +11,8 @@ package metamodel
 import (
 	"time"
 	_ "time/tzdata" // app.timezone is checked on machines without a zone database
+
+	"github.com/google/cel-go/common/types/ref"
 )
 
 // Pos is a position in a model file. File is relative to the model directory given to Load.
@@ -44,6 +46,7 @@ type Model struct {
 	Automations []*Automation `json:"automations,omitempty"`
 	Reports     []*Report     `json:"reports,omitempty"`
 	Dashboards  []*Dashboard  `json:"dashboards,omitempty"`
+	Functions   []*Function   `json:"functions,omitempty"`
 	Data        *Data         `json:"data,omitempty"`
 
 	// Sections records where each top-level section was first declared (for errors such as "generate does
@@ -60,6 +63,8 @@ type Model struct {
 	// loadErrs are the problems Load found; Build validates what was decoded anyway and reports these
 	// with its own, so one run shows every problem.
 	loadErrs ErrorList
+	// call runs the app's implementation of a declared function (SetFunctions).
+	call func(name string, args []ref.Val) ref.Val
 	// broken holds the positions of values whose decoding reported a problem (see failed).
 	broken map[Pos]bool
 	// incomplete is set when a file was not valid YAML or a mapping of declarations (entities, fields,
@@ -470,7 +475,10 @@ type Action struct {
 	Create *CreateAction `json:"create,omitempty"`
 	Notify *Notify       `json:"notify,omitempty"`
 	Set    []*Assignment `json:"set,omitempty"`
-	Pos    Pos           `json:"-"`
+	// Run names an action of the app's own code (its extend/ package registers it with
+	// extension.Action); the app refuses to start when none is registered under that name.
+	Run string `json:"run,omitempty"`
+	Pos Pos    `json:"-"`
 }
 
 // CreateAction creates a record of Entity with values computed by expressions.
@@ -573,6 +581,21 @@ type Transactions struct {
 	Item   string `json:"item"`
 	Pos    Pos    `json:"-"`
 }
+
+// Function is a CEL function that the app's own Go code implements (its extend/ package, registered with
+// platform/extension). The model declares its signature so that expressions calling it are type-checked
+// when the model is validated, before that code is compiled; the app refuses to start when the code and
+// the declaration disagree.
+type Function struct {
+	Name    string   `json:"name"`
+	Params  []string `json:"params,omitempty"` // FunctionTypes, in order
+	Returns string   `json:"returns"`          // one of FunctionTypes
+	Help    Text     `json:"help,omitempty"`
+	Pos     Pos      `json:"-"`
+}
+
+// FunctionTypes are the CEL types a declared function takes and returns.
+var FunctionTypes = []string{"string", "int", "double", "bool", "timestamp", "duration", "dyn"}
 
 // Dashboard shows reports to roles.
 type Dashboard struct {

@@ -136,6 +136,8 @@ func (b *builder) actions(e *Entity, as []*Action, what string) {
 			b.notify(e, a.Notify)
 		case a.Set != nil:
 			b.assign(e, e, a.Set, what+" set")
+		case a.Run != "" && !isLowerCamel(a.Run):
+			b.errorf(b.m.posOf(a, "run", a.Pos), "%s run: action name %q: want lowerCamelCase (%s)", what, a.Run, lowerCamel(a.Run))
 		}
 	}
 }

@@ -602,7 +602,9 @@ func (s *server) formRefused(w http.ResponseWriter, r *http.Request, e *metamode
 		for _, fe := range fes {
 			if _, known := memberOf(e, fe.Field); known {
 				errs[fe.Field] = fe.Rule
-				if catalogue[lang]["rule."+fe.Rule] == "" {
+				if t := fe.text(s.cfg.Model, lang); t != "" {
+					errs[fe.Field] = t
+				} else if catalogue[lang]["rule."+fe.Rule] == "" {
 					errs[fe.Field] = fe.Msg
 				}
 			} else {

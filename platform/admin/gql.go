@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/crmgen/crmgen/metamodel"
 )
 
 // The admin reads and writes only through the application's GraphQL endpoint, called in process with
@@ -36,7 +38,14 @@ func (e gqlError) fieldErrors() []fieldError {
 			rule, _ := m["rule"].(string)
 			msg, _ := m["message"].(string)
 			if f != "" {
-				out = append(out, fieldError{Field: f, Rule: rule, Msg: msg})
+				fe := fieldError{Field: f, Rule: rule, Msg: msg}
+				if ms, ok := m["messages"].(map[string]any); ok {
+					fe.Msgs = map[string]string{}
+					for l, t := range ms {
+						fe.Msgs[l], _ = t.(string)
+					}
+				}
+				out = append(out, fe)
 			}
 		}
 	}
@@ -49,8 +58,20 @@ func (e gqlError) fieldErrors() []fieldError {
 	return out
 }
 
-// fieldError is one violated rule of one field, as the API reported it.
-type fieldError struct{ Field, Rule, Msg string }
+// fieldError is one violated rule of one field, as the API reported it. Msgs, when the API sent it, is the
+// app's own message per locale (a refusal of its extend/ hooks), which the screens show as it is.
+type fieldError struct {
+	Field, Rule, Msg string
+	Msgs             map[string]string
+}
+
+// text is the app's own message for the violation in lang (or its default locale), or "".
+func (fe fieldError) text(m *metamodel.Model, lang string) string {
+	if len(fe.Msgs) == 0 {
+		return ""
+	}
+	return m.Localize(fe.Msgs, lang, "")
+}
 
 // gqlErrors is the error list of a response whose operation failed as a whole or in part.
 type gqlErrors []gqlError

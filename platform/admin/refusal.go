@@ -90,7 +90,9 @@ func (s *server) explain(e *metamodel.Entity, transition string, ge gqlError, la
 				name = s.memberLabel(mb, lang)
 			}
 			text := ruleText(lang, fe.Rule)
-			if text == fe.Rule {
+			if own := fe.text(m, lang); own != "" {
+				text = own
+			} else if text == fe.Rule {
 				text = translate(lang, "rule.type")
 			}
 			parts = append(parts, name+translate(lang, ": ")+text)

@@ -133,6 +133,9 @@ func explain(err error) (string, map[string]any, bool) {
 		fields := make([]map[string]any, len(ve.Fields))
 		for i, f := range ve.Fields {
 			fields[i] = map[string]any{"entity": f.Entity, "field": f.Field, "rule": f.Rule, "message": f.Msg}
+			if len(f.Messages) > 0 {
+				fields[i]["messages"] = map[string]string(f.Messages) // the app's own words, per locale (platform/extension)
+			}
 		}
 		ext := map[string]any{"code": "VALIDATION", "fields": fields}
 		if len(ve.Fields) > 0 {

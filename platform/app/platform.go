@@ -14,6 +14,7 @@ import (
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/extension"
 	"github.com/crmgen/crmgen/platform/outbox"
 	"github.com/crmgen/crmgen/platform/process"
 	"github.com/crmgen/crmgen/platform/report"
@@ -59,6 +60,10 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 	if err := process.Compile(m); err != nil {
 		return nil, fmt.Errorf("model expressions: %w", err)
 	}
+	if err := extension.Check(m); err != nil {
+		return nil, err
+	}
+	m.SetFunctions(extension.Call) // the model's declared functions run the extend package's code
 	p.Engine = &process.Engine{Model: m, Dialect: db.Dialect, Backend: b, DB: db.SQL, Log: cfg.Log,
 		Dispatcher: cfg.Dispatcher, Channels: cfg.Channels}
 	process.Install(p.Engine, p.Runtime)

@@ -42,6 +42,9 @@ type FieldError struct {
 	Field  string `json:"field"`
 	Rule   string `json:"rule"`
 	Msg    string `json:"message"`
+	// Messages, when set, is the message in each of the users' locales: the app's own hooks
+	// (platform/extension) word their refusals themselves, where the platform's rules have a catalogue.
+	Messages metamodel.Text `json:"messages,omitempty"`
 }
 
 func (e *FieldError) Error() string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/audit"
+	"github.com/crmgen/crmgen/platform/extension"
 )
 
 // Interfaces every generated mutation and query implements beyond ent.Mutation / ent.Query.
@@ -74,13 +75,17 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 	return v, after(ctx)
 }
 
-// apply runs an authorized mutation with the platform's rules: owner stamping, defaults, validation,
-// stored computed fields, soft delete, optimistic locking and the audit trail.
+// apply runs an authorized mutation with the platform's rules: owner stamping, defaults, the app's own
+// hooks (platform/extension), validation, stored computed fields, soft delete, optimistic locking and the
+// audit trail.
 func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, next ent.Mutator) (ent.Value, error) {
 	e := info.e
 	record := !auditOff(ctx)
 	switch {
 	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
+		if err := rt.beforeHooks(ctx, info, m, extension.Delete); err != nil {
+			return nil, err
+		}
 		if err := rt.checkRestrict(ctx, info, m); err != nil {
 			return nil, err
 		}
@@ -111,7 +116,10 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		if err != nil {
 			return nil, err
 		}
-		return v, rt.writeAudit(ctx, info, m, pending)
+		if err := rt.writeAudit(ctx, info, m, pending); err != nil {
+			return nil, err
+		}
+		return v, rt.afterHooks(ctx, info, m, extension.Delete)
 	case m.Op().Is(ent.OpCreate):
 		handover, err := rt.stampOwner(ctx, info, m)
 		if err != nil {
@@ -119,6 +127,9 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 		}
 		bySystem, err := rt.applyDefaults(ctx, info, m)
 		if err != nil {
+			return nil, err
+		}
+		if err := rt.beforeHooks(ctx, info, m, extension.Create); err != nil {
 			return nil, err
 		}
 		if err := rt.validate(ctx, info, m, true, bySystem); err != nil {
@@ -135,11 +146,16 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 			return nil, translate(err, info, false)
 		}
 		if record {
-			err = rt.writeAudit(ctx, info, m, afterCreateAudit(ctx, info, m))
+			if err := rt.writeAudit(ctx, info, m, afterCreateAudit(ctx, info, m)); err != nil {
+				return nil, err
+			}
 		}
-		return v, err
+		return v, rt.afterHooks(ctx, info, m, extension.Create)
 	}
 	// update, update one
+	if err := rt.beforeHooks(ctx, info, m, extension.Update); err != nil {
+		return nil, err
+	}
 	if err := rt.validate(ctx, info, m, false, nil); err != nil {
 		return nil, err
 	}
@@ -178,7 +194,10 @@ func (rt *Runtime) apply(ctx context.Context, info *entityInfo, m ent.Mutation, 
 	if err != nil {
 		return nil, err
 	}
-	return v, rt.writeAudit(ctx, info, m, pending)
+	if err := rt.writeAudit(ctx, info, m, pending); err != nil {
+		return nil, err
+	}
+	return v, rt.afterHooks(ctx, info, m, extension.Update)
 }
 
 // versionedUpdate implements optimistic locking: the update applies only to the version the client read

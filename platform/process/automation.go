@@ -11,6 +11,7 @@ import (
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/extension"
 	"github.com/crmgen/crmgen/platform/workflow"
 )
 
@@ -235,6 +236,13 @@ func (e *Engine) do(ctx context.Context, source, occasion string, ent *metamodel
 			err = e.create(ctx, ent, a.Create, rec, vars)
 		case a.Notify != nil:
 			err = e.notify(ctx, a.Notify, ent, id, rec, fmt.Sprintf("%s:%d", occasion, i))
+		case a.Run != "":
+			action = "run " + a.Run
+			err = enforce.Refusal(e.Model, ent.Name, extension.RunAction(enforce.System(ctx), a.Run,
+				&extension.Run{Entity: ent.Name, ID: id, Record: rec}))
+			if err == nil {
+				rec, err = e.load(ctx, ent.Name, id) // the action may have changed the record
+			}
 		}
 		if err != nil {
 			return &ActionError{Source: source, Action: action, Err: err}

@@ -118,7 +118,12 @@ func generateApp(ctx context.Context, m *metamodel.Model, modelPath, dir, src st
 		}
 	}
 	start := time.Now()
+	starter, err := extendSource(modelPath, res.Starter)
+	if err != nil {
+		return false, err
+	}
 	plan := planWrite(dir, res.Files, prev)
+	plan.start(starter)
 	if check {
 		if plan.changes() > 0 {
 			fmt.Fprintf(stdout, "%s is out of date: %d file(s) would be written, %d removed\n", dir, len(plan.write), len(plan.remove))

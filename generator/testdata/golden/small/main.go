@@ -12,6 +12,7 @@ import (
 
 	"small/backend"
 	_ "small/ent/runtime"
+	_ "small/extend" // the app's own code (hooks), which generation creates once and never rewrites
 )
 
 // migrations are the schema's versioned migrations, one directory per database (crmgen generate adds a

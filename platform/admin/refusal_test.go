@@ -1,0 +1,45 @@
+package admin
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/crmgen/crmgen/metamodel"
+)
+
+// A refusal of the app's own code (platform/extension) carries its message per locale; the screens show
+// it in the user's language, at the field as everywhere else, and never the API's English words or rule.
+func TestOwnCodeRefusalInUsersLanguage(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(tinyModel), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := metamodel.Load(dir)
+	if err == nil {
+		m, err = metamodel.Build(m)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ge gqlError
+	if err := json.Unmarshal([]byte(`{"message": "invalid input: Item.name: the name's check digit is wrong (checksum)",
+		"extensions": {"code": "VALIDATION", "field": "name", "rule": "checksum", "fields": [{"entity": "Item", "field": "name",
+		"rule": "checksum", "message": "the name's check digit is wrong", "messages": {"zh": "名称校验位不正确", "en": "the name's check digit is wrong"}}]}}`), &ge); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cfg: Config{Model: m}}
+	e := m.Entity("Item")
+	for lang, want := range map[string]string{"zh": "名称校验位不正确", "en": "the name's check digit is wrong"} {
+		got := s.explain(e, "", ge, lang)
+		if !strings.Contains(got, want) || strings.Contains(got, "checksum") {
+			t.Errorf("%s: %q, want the hook's %q", lang, got, want)
+		}
+		fes := ge.fieldErrors()
+		if len(fes) != 1 || fes[0].text(m, lang) != want {
+			t.Errorf("%s: the form's message at the field: %+v", lang, fes)
+		}
+	}
+}
