@@ -37,6 +37,7 @@ func TestAdminImport(t *testing.T) {
 		}
 		p.do(chromedp.Click(chromedp.CSS("#import")))
 		p.waitFor(`location.pathname === '/e/Patient/import' && document.querySelector('#import-file')`)
+		p.screenshots("import-patient")
 		// Chinese headers, a BOM as spreadsheet programs write it, an enum by its label and by its key, and
 		// the department (a belongsTo) by its name.
 		before := adminCount(t, admin, "patients", "")
@@ -173,6 +174,40 @@ func TestAdminImport(t *testing.T) {
 			t.Errorf("patients %d → %d after importing a readonly field", before, after)
 		}
 		p.noErrors()
+	})
+
+	t.Run("Limits", func(t *testing.T) {
+		p.t = t
+		before := adminCount(t, admin, "patients", "")
+		// The most rows one import holds (999 under the default field limit of 2000: two fields a row) go
+		// in as one operation; one row more is refused.
+		p.open("/e/Patient/import")
+		if msg := p.importCSV("name,gender\n"+strings.Repeat("满额,male\n", 999), "#import-done"); !strings.Contains(msg, "999") {
+			t.Errorf("a file of 999 rows: %q, want all imported", msg)
+		}
+		if n := adminCount(t, admin, "patients", `{name: "满额"}`); n != 999 {
+			t.Errorf("%d of 999 rows imported", n)
+		}
+		before += 999
+		p.open("/e/Patient/import")
+		many := "name,gender\n" + strings.Repeat("多行,male\n", 1000)
+		if msg := p.importCSV(many, "#import-error"); !strings.Contains(msg, "1000") || !strings.Contains(msg, "999") {
+			t.Errorf("a file of 1000 rows: %q, want a refusal naming the rows and the limit", msg)
+		}
+		// A file over 2 MB, posted as the form would: refused with 413, in the page's language.
+		p.open("/e/Patient/import")
+		out := eval[struct {
+			Status int    `json:"status"`
+			Body   string `json:"body"`
+		}](p, `(() => { const f = new FormData(); f.append('file', new Blob(['name,gender\n' + '大文件,male\n'.repeat(200000)], {type: 'text/csv'}), 'big.csv');
+			return fetch('/e/Patient/import', {method: 'POST', body: f, credentials: 'same-origin'}).then(async r => ({status: r.status, body: await r.text()})) })()`)
+		if out.Status != 413 || !strings.Contains(out.Body, "2 MB") {
+			t.Errorf("a 3 MB file: status %d, want 413 with the localized limit", out.Status)
+		}
+		if after := adminCount(t, admin, "patients", ""); after != before {
+			t.Errorf("patients %d → %d after refused files", before, after)
+		}
+		p.noErrorsExcept("413")
 	})
 
 	t.Run("WithoutTheRight", func(t *testing.T) {
