@@ -41,15 +41,16 @@ func TestAdminImport(t *testing.T) {
 		// Chinese headers, a BOM as spreadsheet programs write it, an enum by its label and by its key, and
 		// the department (a belongsTo) by its name.
 		before := adminCount(t, admin, "patients", "")
-		done := p.importCSV("\uFEFF姓名,性别,手机号,主诊科室,备注\n"+
-			"导入甲,男,13800000001,心内科,x\n"+
-			"导入乙,female,13800000002,心内科,y\n"+
-			"导入丙,未知,,骨科,z\n", "#import-done")
+		// 备注 names nothing and 年龄 is computed: both are listed back and ignored.
+		done := p.importCSV("\uFEFF姓名,性别,手机号,主诊科室,备注,年龄\n"+
+			"导入甲,男,13800000001,心内科,x,1\n"+
+			"导入乙,female,13800000002,心内科,y,2\n"+
+			"导入丙,未知,,骨科,z,3\n", "#import-done")
 		if !strings.Contains(done, "3") {
 			t.Errorf("the import says %q, want it to count 3 records", done)
 		}
-		if u := p.text("#import-unknown"); !strings.Contains(u, "备注") {
-			t.Errorf("the unknown header 备注 is not listed back: %q", u)
+		if u := p.text("#import-unknown"); !strings.Contains(u, "备注") || !strings.Contains(u, "年龄") {
+			t.Errorf("the ignored headers 备注 and 年龄 are not listed back: %q", u)
 		}
 		if p.count(`#import-back[href="/e/Patient"]`) != 1 {
 			t.Errorf("the result has no link back to the list")

@@ -90,9 +90,10 @@ func (s *server) importNames(e *metamodel.Entity) map[string]member {
 	return names
 }
 
-// matchColumns matches the header row to members. A header that names nothing is unknown (listed back,
-// its column ignored); one naming a member the user may not write, or one no create can set (computed,
-// numbered, many-to-many), is a problem that refuses the file, as is a member named twice.
+// matchColumns matches the header row to members. A header that names nothing, or a field the API
+// derives (computed, numbered, system), is listed back and its column ignored; one naming a member the
+// user may not write, or a many-to-many relation, is a problem that refuses the file, as is a member
+// named twice.
 func (s *server) matchColumns(ctx context.Context, e *metamodel.Entity, si *schemaInfo, header []string, lang string) (
 	cols []importColumn, unknown []string, problems []importProblem) {
 	a := access(ctx, e.Name)
@@ -113,7 +114,14 @@ func (s *server) matchColumns(ctx context.Context, e *metamodel.Entity, si *sche
 			continue
 		}
 		key := inputKey(si, e, m, true)
+		if key == "" && m.Field != nil {
+			// Computed, numbered and system fields (an export's 年龄, 患者编号, 创建时间) are derived by the
+			// API: their column is ignored, so an exported file can be imported again.
+			unknown = append(unknown, strings.TrimSpace(h))
+			continue
+		}
 		if key == "" || (m.Rel != nil && m.Rel.Kind != metamodel.BelongsTo) {
+			// A many-to-many column would be dropped with its links: refused rather than ignored.
 			problems = append(problems, importProblem{Field: label, Message: translate(lang, "import.notImportable")})
 			continue
 		}
