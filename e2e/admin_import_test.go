@@ -104,11 +104,18 @@ func TestAdminImport(t *testing.T) {
 
 	t.Run("InvalidValuesWriteNothing", func(t *testing.T) {
 		p.t = t
-		p.open("/e/Patient/import")
+		// From here on the screens speak Chinese: the refusals are worded in it.
+		p.open("/lang?l=zh&next=/e/Patient/import")
 		before := adminCount(t, admin, "patients", "")
 		p.importCSV("姓名,性别,主诊科室\n坏行一,男,心内科\n,女,心内科\n坏行三,机器人,心内科\n", "#import-problems")
-		p.expectProblem(3, "姓名", "Name")
-		p.expectProblem(4, "性别", "Gender")
+		p.expectProblem(3, "姓名")
+		p.expectProblem(4, "性别")
+		if got := p.text(`#import-problems li[data-row="3"]`); got != "第 3 行：姓名：此项必填" {
+			t.Errorf("row 3's problem reads %q, want it in Chinese", got)
+		}
+		if got := p.text(`#import-problems li[data-row="4"]`); got != "第 4 行：性别：不是可选的值" {
+			t.Errorf("row 4's problem reads %q, want it in Chinese", got)
+		}
 		if p.count(`#import-problems li[data-row="2"]`) != 0 {
 			t.Errorf("the valid row 2 is listed as a problem")
 		}
