@@ -29,6 +29,9 @@ type Config struct {
 	// home page's overdue queues; nil shows none. The screens ask the API which records a user may see.
 	Overdue func(context.Context) ([]workflow.Timer, error)
 	Log     *slog.Logger
+	// MaxGraphQLFields is the API's bound on the fields of one request (0: the default), which bounds the
+	// rows of one CSV import: they are created in one operation.
+	MaxGraphQLFields int
 }
 
 // server holds the screens' state: the configuration, the parsed templates and the cached schema.
@@ -67,6 +70,8 @@ func Handler(cfg Config) http.Handler {
 	signedIn("GET /e/{entity}/export.csv", s.export)
 	signedIn("POST /e/{entity}/delete", s.bulkDelete)
 	signedIn("GET /e/{entity}/options", s.options)
+	signedIn("GET /e/{entity}/import", s.importPage)
+	signedIn("POST /e/{entity}/import", s.importFile)
 	signedIn("GET /e/{entity}/new", s.newForm)
 	signedIn("POST /e/{entity}/new", s.create)
 	signedIn("GET /e/{entity}/kanban", s.kanban)

@@ -55,7 +55,7 @@ type listBody struct {
 	Filters                []listFilter
 	ActiveFilters          int // filters with a value: the phone's folded filter button counts them
 	CanCreate, CanDelete   bool
-	CanExport              bool
+	CanExport, CanImport   bool
 	ExportURL, Query       string
 	HasKanban, HasCalendar bool
 	HasTree                bool
@@ -303,6 +303,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	b.CanCreate = lq.a.MayCreate() && si.has("Mutation", "create"+e.Name)
 	b.CanDelete = lq.a.MayDelete() && si.has("Mutation", "delete"+e.Name)
 	b.CanExport = lq.a.MayExport()
+	b.CanImport = lq.a.MayImport() && si.has("Mutation", "create"+e.Name)
 	b.HasTrash = b.CanDelete && e.Has(metamodel.TraitSoftDelete) && si.has("Query", e.DeletedQueryField())
 	b.ExportURL = b.URL + "/export.csv?" + withParams(q, nil, "after", "before", "last", "o")
 	if v := e.Views; v != nil {

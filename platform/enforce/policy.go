@@ -461,6 +461,10 @@ func (a *Access) MayUpdate() bool { return a.All || len(a.Update) > 0 }
 func (a *Access) MayDelete() bool { return a.All || len(a.Delete) > 0 }
 func (a *Access) MayExport() bool { return a.All || a.Export }
 
+// MayImport reports whether records may be created in bulk from a file (the admin's CSV import). Each
+// imported row is still a create the API decides on, so the create right and the field rules apply too.
+func (a *Access) MayImport() bool { return a.All || a.Import }
+
 // Shows reports whether a member (field or relation) is shown at all: on a single record's detail, and on
 // every row of a list unless Lists says otherwise.
 func (a *Access) Shows(member string) bool { return a.All || !a.Hidden[member] }

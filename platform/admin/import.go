@@ -1,0 +1,281 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/enforce"
+)
+
+// The CSV import of an entity's list screen, for users whose role has `import` on it. A file's rows
+// become records through the API's create mutation, the one the create form uses, so validation,
+// defaults, workflows' initial states, audit, automations and row rules apply to each. All rows go in
+// one mutation operation, which the API runs in one transaction: if any row is refused, none is written,
+// and the page lists every refused row with the field and the rule in the user's language.
+//
+// The form is a same-origin multipart POST, guarded like every other form of the admin by the session
+// middleware's cross-origin check.
+
+// Limits of one import. Every row is one aliased create in a single GraphQL operation, so the rows are
+// bounded by the API's field limit too (two fields a row: the create and its id); the file's size is
+// kept below the shell's bound on form bodies, so it is this handler that answers, in the user's language.
+const (
+	maxImportBytes = 2 << 20
+	maxImportRows  = 1000
+)
+
+// importBody is the import page: the form, and after a post either what was imported or why nothing was.
+type importBody struct {
+	Entity, Label, Title, Action, ListURL string
+	Limits                                string
+	Columns                               []string // the members a file may set, by label
+	Unknown                               []string // headers that named nothing, ignored
+	Error                                 string
+	Problems                              []importProblem
+	Done                                  string
+}
+
+// importRows is the most rows one import may hold under the API's field limit.
+func (s *server) importRows() int {
+	n := maxImportRows
+	if f := s.cfg.MaxGraphQLFields; f > 0 && (f-1)/2 < n {
+		n = (f - 1) / 2
+	}
+	return n
+}
+
+// importEntity resolves {entity} for the import screens: the user's Access must grant import on it.
+func (s *server) importEntity(w http.ResponseWriter, r *http.Request) *metamodel.Entity {
+	return s.entityIf(w, r, (*enforce.Access).MayImport)
+}
+
+func (s *server) importPage(w http.ResponseWriter, r *http.Request) {
+	e := s.importEntity(w, r)
+	if e == nil {
+		return
+	}
+	s.renderImport(w, r, http.StatusOK, e, &importBody{})
+}
+
+// renderImport renders the import page with b's outcome, filling in what every such page shows.
+func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int, e *metamodel.Entity, b *importBody) {
+	lang := language(s.cfg.Model, r)
+	b.Entity, b.Label = e.Name, s.entityLabel(e, lang)
+	b.Title = translate(lang, "import csv") + " · " + b.Label
+	b.Action, b.ListURL = entityURL(e)+"/import", entityURL(e)
+	b.Limits = fmt.Sprintf(translate(lang, "import.limits"), maxImportBytes>>20, s.importRows())
+	if si, err := s.schema(r.Context()); err == nil {
+		a := access(r.Context(), e.Name)
+		for _, m := range allMembers(e) {
+			if a.Shows(m.Name) && a.Writable(m.Name) && inputKey(si, e, m, true) != "" &&
+				(m.Rel == nil || m.Rel.Kind == metamodel.BelongsTo) {
+				label := s.memberLabel(m, lang)
+				if requiredOnImport(e, m) {
+					label += " *"
+				}
+				b.Columns = append(b.Columns, label)
+			}
+		}
+	}
+	f := s.newFrame(r, b.Title)
+	f.Active = e.Name
+	f.Body = b
+	s.render(w, r, status, "import", f)
+}
+
+// importFile reads the posted file and imports its rows, or says why it imported none.
+func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
+	e := s.importEntity(w, r)
+	if e == nil {
+		return
+	}
+	ctx := r.Context()
+	lang := language(s.cfg.Model, r)
+	refuse := func(status int, msg string, problems ...importProblem) {
+		s.renderImport(w, r, status, e, &importBody{Error: msg, Problems: problems})
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxImportBytes+64<<10) // the file and the form around it
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			w.Header().Set("Connection", "close") // the rest of the body is not read
+			refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf(translate(lang, "import.tooLarge"), maxImportBytes>>20))
+			return
+		}
+		refuse(http.StatusBadRequest, translate(lang, "import.noFile"))
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		refuse(http.StatusOK, translate(lang, "import.noFile"))
+		return
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxImportBytes+1))
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	if len(data) > maxImportBytes {
+		refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf(translate(lang, "import.tooLarge"), maxImportBytes>>20))
+		return
+	}
+	header, rows, line, problem := readCSV(data)
+	if problem != "" {
+		msg := translate(lang, problem)
+		if line > 0 {
+			msg = fmt.Sprintf(translate(lang, "import.malformedAt"), line)
+		}
+		refuse(http.StatusOK, msg)
+		return
+	}
+	if len(rows) == 0 {
+		refuse(http.StatusOK, translate(lang, "import.empty"))
+		return
+	}
+	if len(rows) > s.importRows() {
+		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooMany"), len(rows), s.importRows()))
+		return
+	}
+	si, err := s.schema(ctx)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	cols, unknown, problems := s.matchColumns(ctx, e, si, header, lang)
+	if len(problems) == 0 && len(cols) == 0 {
+		problems = append(problems, importProblem{Message: translate(lang, "import.noColumns")})
+	}
+	if len(problems) > 0 {
+		s.renderImport(w, r, http.StatusOK, e, &importBody{Error: translate(lang, "import.refused"), Problems: problems, Unknown: unknown})
+		return
+	}
+	inputs, problems, err := s.rowInputs(ctx, e, si, cols, rows, header, lang)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	if len(problems) > 0 {
+		s.renderImport(w, r, http.StatusOK, e, &importBody{Error: translate(lang, "import.refused"), Problems: problems, Unknown: unknown})
+		return
+	}
+	if problems := s.createAll(r, e, inputs, lang); len(problems) > 0 {
+		s.renderImport(w, r, http.StatusOK, e, &importBody{Error: translate(lang, "import.refused"), Problems: problems, Unknown: unknown})
+		return
+	}
+	s.renderImport(w, r, http.StatusOK, e, &importBody{Done: fmt.Sprintf(translate(lang, "import.done"), len(inputs)), Unknown: unknown})
+}
+
+// createAll creates one record per input in a single mutation operation (one transaction: all or
+// none), and words each refusal by the row it came from.
+func (s *server) createAll(r *http.Request, e *metamodel.Entity, inputs []map[string]any, lang string) []importProblem {
+	var q strings.Builder
+	vars := map[string]any{}
+	q.WriteString("mutation(")
+	for i := range inputs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "$i%d: Create%sInput!", i, e.Name)
+		vars["i"+strconv.Itoa(i)] = inputs[i]
+	}
+	q.WriteString(") {")
+	for i := range inputs {
+		fmt.Fprintf(&q, " r%d: create%s(input: $i%d) { id }", i, e.Name, i)
+	}
+	q.WriteString(" }")
+	_, err := s.gql(r.Context(), q.String(), vars)
+	if err == nil {
+		return nil
+	}
+	es, ok := err.(gqlErrors)
+	if !ok {
+		return []importProblem{{Message: s.refusal(r, e, "", err)}}
+	}
+	var out []importProblem
+	for _, ge := range es {
+		row := 0
+		if len(ge.Path) > 0 {
+			if k, _ := ge.Path[0].(string); strings.HasPrefix(k, "r") {
+				if i, err := strconv.Atoi(k[1:]); err == nil {
+					row = i + 2 // the header is row 1
+				}
+			}
+		}
+		fes := ge.fieldErrors()
+		if ge.code() != "VALIDATION" || len(fes) == 0 {
+			out = append(out, importProblem{Row: row, Message: s.refusal(r, e, "", gqlErrors{ge})})
+			continue
+		}
+		for _, fe := range fes {
+			label := fe.Field
+			if m, ok := memberOf(e, fe.Field); ok {
+				label = s.memberLabel(m, lang)
+			}
+			text := ruleText(lang, fe.Rule)
+			if text == fe.Rule {
+				text = translate(lang, "rule.type")
+			}
+			out = append(out, importProblem{Row: row, Field: label, Message: text})
+		}
+	}
+	return out
+}
+
+// The import screens' strings, kept with them and added to the catalogue.
+func init() {
+	for lang, kv := range map[string]map[string]string{
+		"zh": {
+			"import csv": "导入", "import.file": "CSV 文件", "import.run": "导入",
+			"import.help":     "第一行为表头：列名可写字段名称（中文或英文）；关联记录可写其名称或编号。整个文件一次性导入：任何一行出错都不会写入任何记录。",
+			"import.columns":  "可导入的列（* 为必填）",
+			"import.limits":   "文件不超过 %d MB，最多 %d 行，UTF-8 编码，逗号分隔。",
+			"import.tooLarge": "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
+			"import.noFile": "请选择要导入的 CSV 文件", "import.notUTF8": "文件不是 UTF-8 编码：请在表格软件中另存为“CSV UTF-8”",
+			"import.malformed": "无法读取此 CSV 文件", "import.malformedAt": "无法读取此 CSV 文件：第 %d 行格式不正确",
+			"import.empty": "文件中没有数据行", "import.noColumns": "表头中没有可导入的列",
+			"import.refused":       "未导入任何记录，请修正以下问题后重新导入：",
+			"import.notWritable":   "您无权填写此项",
+			"import.notImportable": "此项不能导入",
+			"import.twice":         "此列出现了两次",
+			"import.missingColumn": "缺少此必填列",
+			"import.extraCells":    "此行的单元格多于表头",
+			"import.noRecord":      "找不到“%s”（记录不存在或无权查看）",
+			"import.ambiguous":     "有多条记录名为“%s”，请改填编号",
+			"import.unknown":       "以下列无法识别或由系统生成，已忽略：",
+			"import.done":          "已导入 %d 条", "import.row": "第 %d 行", "import.fileLevel": "文件",
+			"import.back": "返回列表",
+		},
+		"en": {
+			"import csv": "Import", "import.file": "CSV file", "import.run": "Import",
+			"import.help":     "The first row holds the headers: a field's name or label (Chinese or English); a related record is named by its name or number. The file is imported as a whole: if any row has an error, no record is written.",
+			"import.columns":  "Columns you can import (* required)",
+			"import.limits":   "At most %d MB and %d rows, UTF-8, comma separated.",
+			"import.tooLarge": "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
+			"import.noFile": "Choose a CSV file to import", "import.notUTF8": "The file is not UTF-8: save it as “CSV UTF-8” in your spreadsheet program",
+			"import.malformed": "This CSV file cannot be read", "import.malformedAt": "This CSV file cannot be read: row %d is malformed",
+			"import.empty": "The file has no data rows", "import.noColumns": "None of the headers names a column you can import",
+			"import.refused":       "Nothing was imported. Fix these problems and import the file again:",
+			"import.notWritable":   "You may not fill in this field",
+			"import.notImportable": "This field cannot be imported",
+			"import.twice":         "This column appears twice",
+			"import.missingColumn": "This required column is missing",
+			"import.extraCells":    "This row has more cells than the header",
+			"import.noRecord":      "“%s” not found, or not yours to see",
+			"import.ambiguous":     "More than one record is named “%s”: give its number instead",
+			"import.unknown":       "These columns were not recognised, or are filled in by the system, and were ignored:",
+			"import.done":          "Imported %d records", "import.row": "Row %d", "import.fileLevel": "File",
+			"import.back": "Back to the list",
+		},
+	} {
+		for k, v := range kv {
+			catalogue[lang][k] = v
+		}
+	}
+}
