@@ -15,6 +15,11 @@ import (
 // circle's stroke, a line's points, a funnel's bars centred, and an RFM report's matrix of recency against
 // frequency. The bars' list stays beside every chart as its legend and its accessible form: label, value
 // and the link to the records behind it.
+//
+// With scripts, static/charts.js redraws the chart with the vendored ECharts from the chart's data island
+// (chartIsland, a <script type="application/json"> that html/template escapes as JSON, so the page still
+// runs no inline script), and hides the SVG it replaces; a click on a bar, slice or point follows the same
+// link as the bar's row.
 
 // pieRadius makes the circle's circumference 100, so a slice's dash is its percentage.
 const pieRadius = "15.9155"
@@ -42,6 +47,67 @@ type rfmRow struct {
 type rfmCell struct {
 	F, Count, Heat int
 	Segment        string
+}
+
+// chartIsland is the data charts.js draws a chart from: its kind (bar, line, pie, funnel, or heatmap for
+// an RFM report's matrix), and per bar its label, value and drill-down link ("" where there is none), the
+// same numbers as the SVG's.
+type chartIsland struct {
+	ID     string    `json:"-"` // the script element's id
+	Kind   string    `json:"kind"`
+	Label  string    `json:"label"`
+	Labels []string  `json:"labels"`
+	Values []float64 `json:"values"`
+	Links  []string  `json:"links"`
+	// A heatmap's axes and cells: [x, y, count] with x the frequency and y the recency score less one, and
+	// each cell's segment (the cell's title in the table).
+	X        []string `json:"x,omitempty"`
+	Y        []string `json:"y,omitempty"`
+	Cells    [][3]int `json:"cells,omitempty"`
+	Segments []string `json:"segments,omitempty"`
+}
+
+// islandKinds are the charts ECharts redraws; a "table" chart keeps its server-drawn bars.
+var islandKinds = map[string]bool{"bar": true, "line": true, "pie": true, "funnel": true}
+
+// island builds the chart's data island from its bars and their values (vals, one per bar), when the
+// server drew a chart ECharts can redraw: bars, a pie with slices, a line with points, a funnel, or an RFM
+// report's matrix. id names the script element, unique in the page.
+func (rv *reportView) island(id string, vals []float64) *chartIsland {
+	if rv.Matrix != nil {
+		return rv.Matrix.island(id, rv.Label)
+	}
+	switch {
+	case !islandKinds[rv.Chart], len(rv.Bars) == 0, len(vals) != len(rv.Bars),
+		rv.Chart == "pie" && len(rv.Slices) == 0, rv.Chart == "line" && rv.Line == "":
+		return nil
+	}
+	is := &chartIsland{ID: id, Kind: rv.Chart, Label: rv.Label, Values: vals}
+	for _, b := range rv.Bars {
+		is.Labels = append(is.Labels, b.Label)
+		is.Links = append(is.Links, b.Link)
+	}
+	return is
+}
+
+// island is the RFM matrix as a heatmap's data.
+func (m *rfmMatrix) island(id, label string) *chartIsland {
+	is := &chartIsland{ID: id, Kind: "heatmap", Label: label}
+	for f := 1; f <= 5; f++ {
+		is.X = append(is.X, "F"+strconv.Itoa(f))
+	}
+	for r := 1; r <= 5; r++ {
+		is.Y = append(is.Y, "R"+strconv.Itoa(r))
+	}
+	for _, row := range m.Rows {
+		for _, c := range row.Cells {
+			if c.Count > 0 {
+				is.Cells = append(is.Cells, [3]int{c.F - 1, row.R - 1, c.Count})
+				is.Segments = append(is.Segments, c.Segment)
+			}
+		}
+	}
+	return is
 }
 
 // sliceColours is the number of colour classes of slices (slice-0 … slice-7 in admin.css).

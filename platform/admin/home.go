@@ -15,6 +15,18 @@ type homeBody struct {
 	Work       []*queueGroup // the user's work queues with records in them
 }
 
+// HasCharts reports whether a dashboard has a chart that ECharts redraws, so the page loads it.
+func (b homeBody) HasCharts() bool {
+	for _, d := range b.Dashboards {
+		for _, r := range d.Reports {
+			if r.Island != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // inboxItem is one message of the user's inbox.
 type inboxItem struct {
 	ID, Title, Body, Link, At string

@@ -44,6 +44,8 @@ type reportView struct {
 	Line                          string      // chart line: the polyline's points
 	Points                        []linePoint // chart line
 	Matrix                        *rfmMatrix  // kind rfm
+	ChartID                       string      // the id of the chart's data island, unique in the page
+	Island                        *chartIsland
 }
 
 type reportColumn struct {
@@ -110,7 +112,7 @@ func (s *server) dashboards(r *http.Request, lang string) []*dashboardView {
 		for _, name := range d.Reports {
 			alias := fmt.Sprintf("r%d", n)
 			n++
-			rv := &reportView{Name: name, URL: "/reports/" + name}
+			rv := &reportView{Name: name, URL: "/reports/" + name, ChartID: "chart-" + d.Name + "-" + name}
 			if rep := s.cfg.Model.Report(name); rep != nil {
 				rv.Label = s.cfg.Model.Localize(rep.Label, lang, name)
 			}
@@ -148,7 +150,7 @@ func (s *server) reportPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Title = s.cfg.Model.Localize(rep.Label, f.Lang, name)
-	rv := &reportView{Name: name, Label: f.Title, URL: "/reports/" + name}
+	rv := &reportView{Name: name, Label: f.Title, URL: "/reports/" + name, ChartID: "chart-" + name}
 	params := s.reportParams(rep, r.URL.Query(), f.Lang, rv)
 	resp, _ := s.gql(r.Context(), `query($n: String!, $p: JSON, $l: String) { r: report(name: $n, params: $p, locale: $l) { `+reportFields+` } }`,
 		map[string]any{"n": name, "p": params, "l": f.Lang})
@@ -349,6 +351,9 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 		}
 	}
 	rv.shapeChart(vals)
+	if rv.ChartID != "" {
+		rv.Island = rv.island(rv.ChartID, vals)
+	}
 }
 
 func max1(n int) int {
