@@ -33,7 +33,7 @@
           height: Math.max(120, d.values.length * 26 + 40),
           option: {
             color: [barColour], textStyle: text, tooltip: tooltip, animationDuration: 300,
-            grid: { left: 8, right: 48, top: 8, bottom: 24 },
+            grid: { left: 8, right: 48, top: 8, bottom: 24, outerBoundsMode: 'same' },
             xAxis: { type: 'value', minInterval: 1 },
             yAxis: { type: 'category', inverse: true, data: d.labels, axisLabel: { width: 140, overflow: 'truncate' } },
             series: [{ type: 'bar', data: d.values, barMaxWidth: 18, label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value); } } }]
@@ -44,7 +44,7 @@
           height: 240,
           option: {
             color: [barColour], textStyle: text, tooltip: tooltip, animationDuration: 300,
-            grid: { left: 8, right: 16, top: 24, bottom: 8 },
+            grid: { left: 8, right: 16, top: 24, bottom: 8, outerBoundsMode: 'same' },
             xAxis: { type: 'category', data: d.labels, boundaryGap: false },
             yAxis: { type: 'value', minInterval: 1 },
             series: [{ type: 'line', data: d.values, symbolSize: 8, triggerLineEvent: true, label: { show: d.values.length <= 12, position: 'top' } }]
@@ -79,7 +79,7 @@
             textStyle: text, animationDuration: 300,
             tooltip: { trigger: 'item', renderMode: 'richText', confine: true,
               formatter: function (p) { return (d.segments[p.dataIndex] || '') + ' ' + p.value[2]; } },
-            grid: { left: 8, right: 8, top: 8, bottom: 8 },
+            grid: { left: 8, right: 8, top: 8, bottom: 8, outerBoundsMode: 'same' },
             xAxis: { type: 'category', data: d.x, splitArea: { show: true } },
             yAxis: { type: 'category', data: d.y, splitArea: { show: true } },
             visualMap: { show: false, min: 0, max: most || 1, inRange: { color: ['#e3edf7', barColour] } },
@@ -92,7 +92,7 @@
 
   // draw replaces the server's drawing in box (a div.chart with a data island) with an ECharts chart.
   function draw(box) {
-    if (box.getAttribute('data-echarts') === 'on') return;
+    if (box.hasAttribute('data-echarts')) return;
     var island = box.querySelector('script.chart-data');
     if (!island) return;
     var d, o;
@@ -110,16 +110,18 @@
     el.setAttribute('aria-hidden', 'true');
     el.style.height = o.height + 'px'; // CSSOM, which the content security policy allows
     island.after(el);
+    box.setAttribute('data-echarts', 'on');
+    box.classList.add('echarts-on', 'echarts-' + d.kind);
     var chart = echarts.init(el, null, { renderer: 'svg', locale: locale });
-    o.option.aria = { enabled: false };
-    chart.setOption(o.option);
     chart.on('click', function (p) {
       var link = d.links && d.links[p.dataIndex];
       if (link) window.location.assign(link);
     });
+    // Once drawn (animations done), the box says so: tests wait for it before they click.
+    chart.on('finished', function () { box.setAttribute('data-echarts', 'drawn'); });
+    o.option.aria = { enabled: false };
+    chart.setOption(o.option);
     if (window.ResizeObserver) new ResizeObserver(function () { chart.resize(); }).observe(el);
-    box.classList.add('echarts-on', 'echarts-' + d.kind);
-    box.setAttribute('data-echarts', 'on');
   }
 
   function drawAll(root) {
