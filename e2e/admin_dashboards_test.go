@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/crmgen/crmgen/internal/apptest"
@@ -76,6 +80,35 @@ func TestAdminDashboards(t *testing.T) {
 		if got := p.text("#total"); got != count {
 			t.Errorf("the bar counts %s visits, its list holds %s (%s)", count, got, p.location())
 		}
+
+		// The same bar drawn by ECharts, clicked with the mouse, opens the same list. The last bar, so
+		// that it is another department's list than the one above.
+		p.watchCSP()
+		p.open("/")
+		card := `article.report-card[data-report="visitsByDepartment"]`
+		links := eval[[]string](p, `[...document.querySelectorAll('article.report-card[data-report="visitsByDepartment"] .report-legend li a')].map(a => a.getAttribute('href'))`)
+		counts := p.texts(card + " .report-legend li strong")
+		last := len(links) - 1
+		// ECharts shows the bar's tooltip, drawn as SVG text (its label once more beside the axis's):
+		// nothing the content security policy refuses.
+		label := p.texts(card + " .report-legend li .bar-label")[last]
+		texts := fmt.Sprintf(`[...document.querySelectorAll(%s)].filter(t => t.textContent.includes(%s)).length`,
+			jsString(card+" div.echart svg text"), jsString(label))
+		before := eval[int](p, texts)
+		x, y := p.pointEChartBar(card, last)
+		p.waitFor(fmt.Sprintf(`%s > %d`, texts, before))
+		if v := p.cspViolations(); len(v) > 0 {
+			t.Errorf("pointing at an ECharts bar breaks the content security policy:\n\t%s", strings.Join(v, "\n\t"))
+		}
+		p.do(chromedp.MouseClickXY(x, y))
+		p.waitFor(`location.pathname === '/e/Visit' && document.querySelector('#total')`)
+		if got := eval[string](p, `location.pathname + location.search`); got != links[last] {
+			t.Errorf("the ECharts bar opens %s, its row links to %s", got, links[last])
+		}
+		if got := p.text("#total"); got != counts[last] {
+			t.Errorf("the ECharts bar counts %s visits, its list holds %s (%s)", counts[last], got, p.location())
+		}
+		p.noErrors()
 	})
 
 	t.Run("ReportPageParamsAndExport", func(t *testing.T) {
@@ -87,9 +120,14 @@ func TestAdminDashboards(t *testing.T) {
 		if refusal != "" {
 			t.Fatal(refusal)
 		}
+		p.watchCSP()
 		p.open("/reports/complaintsByMonth?p.from=" + url.QueryEscape(from))
 		if got := p.count("table.report-table tbody tr"); got != len(want.Rows) {
 			t.Errorf("report page shows %d rows, the API %d", got, len(want.Rows))
+		}
+		checkEChart(t, p, "main", "complaintsByMonth", a.Model.Report("complaintsByMonth"), want, len(want.Rows))
+		if v := p.cspViolations(); len(v) > 0 {
+			t.Errorf("the report page breaks the content security policy:\n\t%s", strings.Join(v, "\n\t"))
 		}
 		if p.count("#report-csv") != 1 {
 			t.Errorf("the service center may export complaints but gets no CSV link")
@@ -122,6 +160,7 @@ type dashboardUser struct{ name, password, dashboard string }
 // width, and no sideways scrolling on the phone.
 func checkDashboard(t *testing.T, a *apptest.App, s *apptest.Server, example string, u dashboardUser) {
 	p := openBrowser(t, s)
+	p.watchCSP()
 	api := s.As(t, u.name, u.password)
 	p.signIn(u.name, u.password)
 	p.open("/lang?l=zh&next=/")
@@ -146,6 +185,7 @@ func checkDashboard(t *testing.T, a *apptest.App, s *apptest.Server, example str
 			continue
 		}
 		shown := min(len(want.Rows), 12)
+		checkEChart(t, p, card, name, rep, want, shown)
 		if rep.Kind == metamodel.ReportRFM {
 			checkRFMCard(t, p, card, name, want)
 			continue
@@ -180,11 +220,27 @@ func checkDashboard(t *testing.T, a *apptest.App, s *apptest.Server, example str
 	if strings.Contains(p.text(sel), "record.") || strings.Contains(p.text(sel), "segment.") {
 		t.Errorf("the dashboard shows engine words: %s", p.text(sel))
 	}
+	if v := p.cspViolations(); len(v) > 0 {
+		t.Errorf("%s's dashboard breaks the content security policy:\n\t%s", u.name, strings.Join(v, "\n\t"))
+	}
 	p.screenshots(example + "-dashboard-" + u.dashboard)
 	p.phone()
 	p.open("/")
 	if over := eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
 		t.Errorf("%s's dashboard scrolls sideways on a phone", u.name)
+	}
+	// On a phone, ECharts draws each chart again within the card's width.
+	for _, name := range d.Reports {
+		card := fmt.Sprintf(`%s article.report-card[data-report=%q]`, sel, name)
+		if p.count(card+" script.chart-data") == 0 {
+			continue
+		}
+		if got := p.echart(card); !got.OK || got.Width < 100 || got.Width > 390 {
+			t.Errorf("%s on a phone: ECharts chart %+v, want one within the 390px screen", name, got)
+		}
+	}
+	if v := p.cspViolations(); len(v) > 0 {
+		t.Errorf("%s's dashboard on a phone breaks the content security policy:\n\t%s", u.name, strings.Join(v, "\n\t"))
 	}
 	p.desktop()
 	p.noErrors()
@@ -287,4 +343,125 @@ func checkSortableReport(t *testing.T, s *apptest.Server) {
 		}
 	}
 	p.screenshots("tobacco-report-problem-retailers-sorted")
+}
+
+// watchCSP makes every document the tab opens from now on keep the content security policy's violations
+// in window.__csp (read by cspViolations), whatever the console shows of them.
+func (p *page) watchCSP() {
+	p.t.Helper()
+	p.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', e =>
+				window.__csp.push(e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`,
+		})
+		return err
+	}))
+}
+
+// cspViolations returns the violations the current document reported (see watchCSP).
+func (p *page) cspViolations() []string {
+	p.t.Helper()
+	return eval[[]string](p, `window.__csp || ['watchCSP was not called before this page opened']`)
+}
+
+// echartOf reads the ECharts chart charts.js drew in a report's chart box (sel, the card or page around
+// it): the series' type and the numbers it draws (a heatmap's cell counts). ok is false when no chart
+// was drawn there.
+type echartOf struct {
+	OK     bool      `json:"ok"`
+	Type   string    `json:"type"`
+	Values []float64 `json:"values"`
+	SVGs   int       `json:"svgs"`  // svg elements ECharts drew (the SVG renderer)
+	Width  float64   `json:"width"` // of the chart's box, in CSS pixels
+}
+
+func (p *page) echart(sel string) echartOf {
+	p.t.Helper()
+	box := sel + " div.chart[data-chart]"
+	p.waitFor(fmt.Sprintf(`document.querySelector(%s)?.dataset.echarts === 'drawn'`, jsString(box)))
+	return eval[echartOf](p, fmt.Sprintf(`(() => {
+		const el = document.querySelector(%s + ' div.echart');
+		const c = el && window.echarts && echarts.getInstanceByDom(el);
+		if (!c) return {ok: false};
+		const s = c.getOption().series[0];
+		return {ok: true, type: s.type, svgs: el.querySelectorAll('svg').length, width: el.getBoundingClientRect().width,
+			values: s.data.map(d => Array.isArray(d) ? d[2] : (d !== null && typeof d === 'object' ? d.value : d))};
+	})()`, jsString(box)))
+}
+
+// checkEChart checks that ECharts redrew a card's chart from the same numbers as the API's report (the
+// first measure of the rows the card shows; an RFM matrix's cells count every scored record), as SVG,
+// with the server's drawing hidden and the list kept.
+func checkEChart(t *testing.T, p *page, card, name string, rep *metamodel.Report, want *apiReport, shown int) {
+	t.Helper()
+	if rep.Kind != metamodel.ReportRFM && (p.count(card+" .report-legend li") == 0 || !slices.Contains([]string{"bar", "line", "pie", "funnel"}, rep.Chart)) ||
+		len(want.Rows) == 0 {
+		if n := p.count(card + " script.chart-data"); n != 0 {
+			t.Errorf("%s (chart %s, %d rows) has a data island", name, rep.Chart, len(want.Rows))
+		}
+		return
+	}
+	wantValues := func() []float64 {
+		groups := len(rep.GroupBy)
+		if rep.Kind == metamodel.ReportFunnel {
+			groups = 1
+		}
+		var vs []float64
+		for _, row := range want.Rows[:shown] {
+			f, _ := strconv.ParseFloat(fmt.Sprint(row[want.Columns[groups].Name]), 64)
+			vs = append(vs, f)
+		}
+		return vs
+	}
+	wantType := rep.Chart
+	if rep.Kind == metamodel.ReportRFM {
+		wantType = "heatmap"
+	}
+	if wantType == "pie" && measureSum(want, len(rep.GroupBy), shown) == 0 || wantType == "line" && shown < 2 {
+		return // the server drew no pie or line, so there is nothing to redraw
+	}
+	got := p.echart(card)
+	switch {
+	case !got.OK:
+		t.Errorf("%s: ECharts drew no chart (echarts.getInstanceByDom is null)", name)
+		return
+	case got.Type != wantType:
+		t.Errorf("%s: ECharts drew a %s chart, want %s", name, got.Type, wantType)
+	case got.SVGs == 0:
+		t.Errorf("%s: ECharts drew no SVG", name)
+	}
+	if wantType == "heatmap" {
+		sum := 0.0
+		for _, v := range got.Values {
+			sum += v
+		}
+		if int(sum) != len(want.Rows) {
+			t.Errorf("%s: the heatmap counts %v records, the API scores %d", name, sum, len(want.Rows))
+		}
+	} else if w := wantValues(); fmt.Sprint(got.Values) != fmt.Sprint(w) {
+		t.Errorf("%s: ECharts draws %v, the API's rows are %v", name, got.Values, w)
+	}
+	if hidden := eval[bool](p, fmt.Sprintf(`[...document.querySelectorAll(%s)].every(e => getComputedStyle(e).display === 'none')`,
+		jsString(card+" svg.pie, "+card+" svg.line-chart, "+card+" .report-bars svg.bar"))); !hidden && wantType != "heatmap" {
+		t.Errorf("%s: the server's SVG still shows beside the ECharts chart", name)
+	}
+}
+
+// pointEChartBar moves the mouse over the middle of bar i of the ECharts bar chart in the card sel, which
+// shows the bar's tooltip, and returns where it is in the viewport.
+func (p *page) pointEChartBar(sel string, i int) (x, y float64) {
+	p.t.Helper()
+	box := sel + " div.chart[data-chart]"
+	p.waitFor(fmt.Sprintf(`document.querySelector(%s)?.dataset.echarts === 'drawn'`, jsString(box)))
+	xy := eval[[]float64](p, fmt.Sprintf(`(() => {
+		const el = document.querySelector(%s + ' div.echart');
+		el.scrollIntoView({block: 'center'});
+		const c = echarts.getInstanceByDom(el);
+		const v = c.getOption().series[0].data[%d];
+		const [x, y] = c.convertToPixel({seriesIndex: 0}, [v / 2, %d]);
+		const r = el.getBoundingClientRect();
+		return [r.left + x, r.top + y];
+	})()`, jsString(box), i, i))
+	p.do(chromedp.MouseEvent(chromedp.MouseMoved, xy[0], xy[1]))
+	return xy[0], xy[1]
 }
