@@ -56,7 +56,8 @@
           option: {
             color: sliceColours, textStyle: text, tooltip: tooltip, animationDuration: 300,
             series: [{ type: 'pie', radius: ['0%', '70%'], data: d.labels.map(function (l, i) { return { name: l, value: d.values[i] }; }),
-              label: { position: 'inside', formatter: '{d}%', color: '#fff' } }]
+              // A thin slice's percentage would not fit in it; the list says its value.
+              label: { position: 'inside', color: '#fff', formatter: function (p) { return p.percent >= 6 ? fmt(p.percent) + '%' : ''; } } }]
           }
         };
       case 'funnel':
