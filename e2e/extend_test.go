@@ -135,6 +135,69 @@ func TestExtendSurvivesRegeneration(t *testing.T) {
 		t.Fatal("the changed model has no Patient.allergies")
 	}
 	checkHooks(t, a, true)
+
+	// The package's own tests (idcard_test.go) build only in the app, whose ent package its GraphQL
+	// functions import: they run there.
+	cmd := exec.Command("go", "test", "./extend/")
+	cmd.Dir = a.Dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("go test ./extend/ in the app: %v\n%s", err, b)
+	}
+}
+
+// checkExtendFields checks the fields examples/hospital/extend/schema.graphql adds to the API, resolved by
+// the package's functions: followUpsDueToday answers only the follow-ups the caller may read (a
+// physician their own, the service center all), and postponeFollowUps runs in the mutation's one
+// transaction, so when one follow-up of the list is refused, the one already moved is not moved either.
+func checkExtendFields(t *testing.T, a *apptest.App, s *apptest.Server) {
+	t.Helper()
+	loc := a.Model.App.Location()
+	now := time.Now().In(loc)
+	noon := time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, loc)
+	patient := createID(t, s, a.Model, "Patient", map[string]any{"name": "E2E 今日随访"})
+	user := func(name string) string {
+		return lookup(t, s, a.Model, "User", map[string]any{"username": name})
+	}
+	followUp := func(physician string, due time.Time) string {
+		return createID(t, s, a.Model, "FollowUp", map[string]any{"patient": patient, "kind": "chronic",
+			"physician": user(physician), "dueAt": due.Format(time.RFC3339)})
+	}
+	mine := followUp("liuyang", noon)
+	others := followUp("zhaolei", noon.Add(time.Hour))
+	tomorrow := followUp("liuyang", noon.AddDate(0, 0, 1))
+
+	due := func(s *apptest.Server) map[string]bool {
+		out := map[string]bool{}
+		for _, n := range list(t, query(t, s, `{ followUpsDueToday { id dueAt } }`, nil), "followUpsDueToday") {
+			out[str(t, n, "id")] = true
+		}
+		return out
+	}
+	physician := s.As(t, "liuyang", "doctor123")
+	if got := due(physician); !got[mine] || got[others] || got[tomorrow] {
+		t.Errorf("followUpsDueToday as liuyang (own follow-ups): %v; want %s (his, today), not %s (zhaolei's) nor %s (tomorrow)", got, mine, others, tomorrow)
+	}
+	if got := due(s.As(t, "heping", "service123")); !got[mine] || !got[others] || got[tomorrow] {
+		t.Errorf("followUpsDueToday as heping (all follow-ups): %v; want %s and %s, not %s (tomorrow)", got, mine, others, tomorrow)
+	}
+
+	dueAt := func(id string) time.Time { return timeAt(t, node(t, s, "FollowUp", id, "dueAt"), "dueAt") }
+	const postpone = `mutation($ids: [ID!]!, $days: Int!) { postponeFollowUps(ids: $ids, days: $days) { id dueAt } }`
+	// liuyang's own follow-up is moved first, then zhaolei's, which he may not read, fails the mutation.
+	mustFail(t, physician, postpone, map[string]any{"ids": []string{mine, others}, "days": 2})
+	if got := dueAt(mine); !got.Equal(noon) {
+		t.Errorf("after a refused postponeFollowUps, %s is due %s; want %s, as before (the transaction rolled back)", mine, got, noon)
+	}
+	if e := mustFail(t, physician, postpone, map[string]any{"ids": []string{mine}, "days": 40}); e.Extensions["code"] != "VALIDATION" || e.Extensions["rule"] != "range" {
+		t.Errorf("postponeFollowUps by 40 days: %+v, want VALIDATION by the rule range", e)
+	}
+	d := query(t, physician, postpone, map[string]any{"ids": []string{mine}, "days": 2})
+	if got := timeAt(t, list(t, d, "postponeFollowUps")[0], "dueAt"); !got.Equal(noon.AddDate(0, 0, 2)) {
+		t.Errorf("postponeFollowUps answers %s due %s; want %s", mine, got, noon.AddDate(0, 0, 2))
+	}
+	if got := dueAt(mine); !got.Equal(noon.AddDate(0, 0, 2)) {
+		t.Errorf("after postponeFollowUps, %s is due %s; want %s", mine, got, noon.AddDate(0, 0, 2))
+	}
 }
 
 // checkHooks checks, on each database, that a bad ID card number is refused at its field with the hook's
@@ -194,6 +257,7 @@ func checkHooksOn(t *testing.T, a *apptest.App, changed bool) {
 		if e.Extensions["field"] != "wechat" || e.Extensions["rule"] != "placeholder" {
 			t.Errorf("the app's own hook: %+v, want wechat refused", e)
 		}
+		checkExtendFields(t, a, s)
 		if !changed {
 			return
 		}

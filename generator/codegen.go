@@ -31,13 +31,16 @@ var codegenMu sync.Mutex
 
 // derive runs entc (with the entgql extension) and gqlgen over the emitted sources in a scratch module and
 // returns the files they produced.
-func derive(ctx context.Context, m *metamodel.Model, module string, inputs Files, step func(string, time.Duration)) (Files, []*schema.Table, error) {
+func derive(ctx context.Context, m *metamodel.Model, module string, inputs Files, ext *extendSchema, step func(string, time.Duration)) (Files, []*schema.Table, error) {
 	scratch, err := os.MkdirTemp("", "crmgen-gen-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("scratch dir: %w", err)
 	}
 	defer os.RemoveAll(scratch)
-	for p, b := range inputs {
+	written := Files{}
+	written.add(inputs)
+	written.add(ext.files)
+	for p, b := range written {
 		if p == "go.mod" {
 			if b, err = scratchGoMod(b); err != nil {
 				return nil, nil, err
@@ -97,7 +100,7 @@ func derive(ctx context.Context, m *metamodel.Model, module string, inputs Files
 			return err
 		}
 		rel := filepath.ToSlash(strings.TrimPrefix(path, scratch+string(filepath.Separator)))
-		if _, ok := inputs[rel]; ok {
+		if _, ok := written[rel]; ok {
 			return nil
 		}
 		b, err := os.ReadFile(path)
@@ -116,6 +119,11 @@ func derive(ctx context.Context, m *metamodel.Model, module string, inputs Files
 		}
 	}
 	if src, ok := out["graph/generated.go"]; ok {
+		if len(ext.fields) > 0 {
+			if out["graph/extend.go"], err = extendResolvers(ext, src, module); err != nil {
+				return nil, nil, err
+			}
+		}
 		if out["graph/generated.go"], err = patchExecutor(src); err != nil {
 			return nil, nil, err
 		}

@@ -43,3 +43,38 @@ func TestExtendStarter(t *testing.T) {
 		t.Errorf("main.go does not import the extend package:\n%s", res.Files["main.go"])
 	}
 }
+
+// The extend package's GraphQL is checked before anything runs, each problem at its file:line:col: a
+// syntax error, a declaration other than fields of Query and Mutation, and a field whose function the
+// package does not have (which would otherwise surface as a compile error in generated code).
+func TestCheckExtend(t *testing.T) {
+	const goSrc = "package extend\n\nimport \"context\"\n\nfunc DueToday(ctx context.Context) (int, error) { return 0, nil }\n"
+	for _, tc := range []struct {
+		name, schema, want string
+	}{
+		{"valid", "extend type Query {\n  dueToday: Int!\n}\n", ""},
+		{"syntax", "extend type Query {\n  dueToday(first: ): Int!\n}\n",
+			"extend/schema.graphql:2:19: GraphQL syntax: Expected Name, found )"},
+		{"missing function", "extend type Query {\n  dueToday: Int!\n}\n\nextend type Mutation {\n  closeAll(days: Int!): Int!\n}\n",
+			"extend/schema.graphql:6:3: Mutation.closeAll: the extend package has no function CloseAll (it resolves the field, with the signature of gqlgen's MutationResolver.CloseAll)"},
+		{"new type", "type Summary {\n  n: Int!\n}\n",
+			`extend/schema.graphql:1:6: object "Summary": extend/ may only add fields to Query and Mutation (extend type Query { … }), whose types are scalars and the model's entities and enums`},
+		{"other type", "extend type Patient {\n  n: Int!\n}\n",
+			"extend/schema.graphql:1:13: extend object Patient: extend/ may only add fields to Query and Mutation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := generator.CheckExtend(generator.Files{
+				"extend/extend.go":       []byte(goSrc),
+				"extend/schema.graphql":  []byte(tc.schema),
+				"extend/notes/x.graphql": []byte("not read: only extend/*.graphql is the package's schema {"),
+			})
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("CheckExtend:\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -68,6 +68,10 @@ type Options struct {
 	// Module is the Go module path of the application's packages; empty means the app's name. A fixture
 	// committed inside another module (internal/fixture) sets it to its place there.
 	Module string
+	// Extend is the app's extend/ package as this generation finds it (paths relative to the app, such
+	// as extend/schema.graphql): the app's own when it has one, else what a new app's starts from. Its
+	// *.graphql files add fields to the API (see extendSchema); generation only reads it.
+	Extend Files
 }
 
 // module is the Go module path of the generated application.
@@ -113,7 +117,11 @@ func Generate(ctx context.Context, m *metamodel.Model, opts Options) (*Result, e
 		step = func(string, time.Duration) {}
 	}
 	start := time.Now()
-	inputs, err := plan(m, opts)
+	ext, err := loadExtendSchema(opts.Extend)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := plan(m, opts, ext)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +131,11 @@ func Generate(ctx context.Context, m *metamodel.Model, opts Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	hash := inputs.hash()
+	// extend/*.graphql are inputs of gqlgen, though not files generation writes.
+	hashed := Files{}
+	hashed.add(inputs)
+	hashed.add(ext.files)
+	hash := hashed.hash()
 	if prev := opts.Previous; prev != nil && prev.InputHash == hash && opts.ReadPrevious != nil {
 		if files, ok := reuse(prev, opts.ReadPrevious); ok {
 			step("reuse entc and gqlgen output (inputs unchanged)", 0)
@@ -131,7 +143,7 @@ func Generate(ctx context.Context, m *metamodel.Model, opts Options) (*Result, e
 		}
 	}
 
-	derived, tables, err := derive(ctx, m, opts.module(m), inputs, step)
+	derived, tables, err := derive(ctx, m, opts.module(m), inputs, ext, step)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +160,11 @@ func Generate(ctx context.Context, m *metamodel.Model, opts Options) (*Result, e
 }
 
 // plan emits the sources crmgen writes itself: everything except entc's and gqlgen's output.
-func plan(m *metamodel.Model, opts Options) (Files, error) {
+func plan(m *metamodel.Model, opts Options, ext *extendSchema) (Files, error) {
 	files := Files{}
 	emitters := []func(*metamodel.Model, Options) (Files, error){
 		func(m *metamodel.Model, _ Options) (Files, error) { return entSchemaFiles(m) },
-		func(m *metamodel.Model, opts Options) (Files, error) { return graphqlFiles(m, opts.module(m)) },
+		func(m *metamodel.Model, opts Options) (Files, error) { return graphqlFiles(m, opts.module(m), ext) },
 		func(m *metamodel.Model, _ Options) (Files, error) { return orderGuardFiles(m) },
 		func(m *metamodel.Model, _ Options) (Files, error) { return fastFieldFiles(m) },
 		appFiles,

@@ -22,9 +22,9 @@ const (
 // graphqlFiles emits gqlgen's configuration, the hand-written part of the GraphQL schema (mutations,
 // computed fields, scalars) and the resolvers. entgql writes the rest of the schema (types, connections,
 // where-inputs, mutation inputs) from the ent schemas.
-func graphqlFiles(m *metamodel.Model, mod string) (Files, error) {
+func graphqlFiles(m *metamodel.Model, mod string, ext *extendSchema) (Files, error) {
 	files := Files{}
-	yml, err := crmtemplates.Render("gqlgen.yml", map[string]any{"Module": mod})
+	yml, err := crmtemplates.Render("gqlgen.yml", map[string]any{"Module": mod, "Extend": ext.files.Paths()})
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/extension"
 	"github.com/crmgen/crmgen/platform/process"
 	"github.com/crmgen/crmgen/platform/report"
 	"github.com/crmgen/crmgen/platform/requestid"
@@ -99,6 +100,7 @@ func explain(err error) (string, map[string]any, bool) {
 		de *enforce.FieldDeniedError
 		rp *report.Error
 		le *enforce.LockedError
+		xe *extension.FieldError
 	)
 	switch {
 	case errors.As(err, &rp):
@@ -143,6 +145,18 @@ func explain(err error) (string, map[string]any, bool) {
 			ext["rule"] = ve.Fields[0].Rule
 		}
 		return ve.Error(), ext, true
+	case errors.As(err, &xe):
+		// A refusal by a field the app's extend package adds to the API (extend/*.graphql), about one of
+		// its arguments (a hook's refusal is a ValidationError by now): presented like the platform's.
+		msg := xe.Message["en"]
+		if msg == "" {
+			msg = xe.Rule
+		}
+		field := map[string]any{"field": xe.Field, "rule": xe.Rule, "message": msg}
+		if len(xe.Message) > 0 {
+			field["messages"] = map[string]string(xe.Message)
+		}
+		return xe.Error(), map[string]any{"code": "VALIDATION", "field": xe.Field, "rule": xe.Rule, "fields": []map[string]any{field}}, true
 	case errors.As(err, &ce):
 		return ce.Error(), map[string]any{"code": "CONFLICT"}, true
 	case errors.As(err, &re):

@@ -128,9 +128,15 @@ func printMigrationSQL(ctx context.Context, w io.Writer, m *metamodel.Model, dir
 		fmt.Fprintf(w, "the app in %s has no migrations yet: its next generation writes the first, which creates the whole schema\n", dir)
 		return nil
 	}
+	// The app's extend/*.graphql are inputs of its generation: without them nothing would be reused.
+	ext, err := readExtend(dir)
+	if err != nil {
+		return err
+	}
 	res, err := generator.Generate(ctx, m, generator.Options{
 		Previous:     readManifest(dir),
 		ReadPrevious: func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))) },
+		Extend:       ext,
 	})
 	if err != nil {
 		return err

@@ -103,13 +103,24 @@ func generateApp(ctx context.Context, m *metamodel.Model, modelPath, dir, src st
 		return false, err
 	}
 	prev := readManifest(dir)
+	ext, extBase, err := currentExtend(modelPath, dir)
+	if err != nil {
+		return false, err
+	}
 	res, err := generator.Generate(ctx, m, generator.Options{
+		Extend:       ext,
 		Previous:     prev,
 		ReadPrevious: func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))) },
 		Step:         func(name string, d time.Duration) { printStep(stdout, name, d) },
 		CrmgenDir:    src,
 	})
 	if err != nil {
+		var list metamodel.ErrorList
+		if errors.As(err, &list) {
+			printDiagnostics(stderr, extBase, list)
+			fmt.Fprintf(stderr, "%d error(s) in %s\n", countErrors(list), filepath.Join(extBase, generator.ExtendDir))
+			return false, exitError{1}
+		}
 		return false, err
 	}
 	for _, mig := range res.Migrations {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crmgen/crmgen/generator"
 	"github.com/crmgen/crmgen/metamodel"
 )
 
@@ -17,8 +18,9 @@ func newValidate() *cobra.Command {
 		Use:   "validate <model>",
 		Short: "Check a model and print every error and warning with its position",
 		Long: `validate loads every *.yaml file of a model directory (or one file), checks names, types,
-references, permissions, workflows and expressions, and prints each problem as file:line:col: message.
-It exits 1 if there is any error (warnings alone do not fail).`,
+references, permissions, workflows and expressions, and the GraphQL files of the model's extend/
+package (fields they add to the API, each with its function), and prints each problem as
+file:line:col: message. It exits 1 if there is any error (warnings alone do not fail).`,
 		Example: `  crmgen validate examples/hospital
   crmgen validate model.yaml`,
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -27,11 +29,31 @@ It exits 1 if there is any error (warnings alone do not fail).`,
 			if err != nil {
 				return err
 			}
+			if err := checkExtend(args[0], cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid model %q: %d entities, %d enums, %d roles, %d workflows\n",
 				args[0], m.App.Name, len(m.Entities), len(m.Enums), len(m.Roles), len(m.Workflows))
 			return nil
 		},
 	}
+}
+
+// checkExtend checks the GraphQL files of the model's extend/ package (see generator.CheckExtend),
+// printing their problems to w; exitError{1} if there are any.
+func checkExtend(path string, w io.Writer) error {
+	ext, err := readExtend(path) // a model of one file has no extend/
+	if err != nil {
+		return err
+	}
+	err = generator.CheckExtend(ext)
+	var list metamodel.ErrorList
+	if errors.As(err, &list) {
+		printDiagnostics(w, path, list)
+		fmt.Fprintf(w, "%d error(s) in %s\n", countErrors(list), filepath.Join(path, generator.ExtendDir))
+		return exitError{1}
+	}
+	return err
 }
 
 // loadModel loads and builds the model at path, printing its warnings and errors (with paths as the user
