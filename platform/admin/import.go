@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,7 @@ import (
 	"github.com/crmgen/crmgen/platform/enforce"
 )
 
-// The CSV import of an entity's list screen, for users whose role has `import` on it. A file's rows
+// The CSV and Excel import of an entity's list screen, for users whose role has `import` on it. A file's rows
 // become records through the API's create mutation, the one the create form uses, so validation,
 // defaults, workflows' initial states, audit, automations and row rules apply to each. All rows go in
 // one mutation operation, which the API runs in one transaction: if any row is refused, none is written,
@@ -126,7 +127,18 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf(translate(lang, "import.tooLarge"), maxImportBytes>>20))
 		return
 	}
-	header, rows, line, problem := readCSV(data)
+	var header []string
+	var rows [][]string
+	var line int
+	var problem string
+	switch {
+	case isXLSX(data):
+		header, rows, problem = readXLSX(data)
+	case bytes.HasPrefix(data, []byte("\xD0\xCF\x11\xE0")):
+		problem = "import.badXLSX" // an .xls of Excel 97–2003, a compound file: only .xlsx is read
+	default:
+		header, rows, line, problem = readCSV(data)
+	}
 	if problem != "" {
 		msg := translate(lang, problem)
 		if line > 0 {
@@ -232,12 +244,13 @@ func (s *server) createAll(r *http.Request, e *metamodel.Entity, inputs []map[st
 func init() {
 	for lang, kv := range map[string]map[string]string{
 		"zh": {
-			"import csv": "导入", "import.file": "CSV 文件", "import.run": "导入",
+			"import csv": "导入", "import.file": "CSV 或 Excel 文件", "import.run": "导入",
 			"import.help":     "第一行为表头：列名可写字段名称（中文或英文）；关联记录可写其名称或编号。整个文件一次性导入：任何一行出错都不会写入任何记录。",
 			"import.columns":  "可导入的列（* 为必填）",
-			"import.limits":   "文件不超过 %d MB，最多 %d 行，UTF-8 编码，逗号分隔。",
+			"import.limits":   "文件不超过 %d MB，最多 %d 行；CSV 文件须为 UTF-8 编码、逗号分隔，Excel 文件（.xlsx）读取第一个工作表。",
 			"import.tooLarge": "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
-			"import.noFile": "请选择要导入的 CSV 文件", "import.notUTF8": "文件不是 UTF-8 编码：请在表格软件中另存为“CSV UTF-8”",
+			"import.noFile": "请选择要导入的 CSV 或 Excel 文件", "import.notUTF8": "文件不是 UTF-8 编码：请在表格软件中另存为“CSV UTF-8”",
+			"import.badXLSX":   "无法读取此 Excel 文件：请在表格软件中另存为 .xlsx 格式",
 			"import.malformed": "无法读取此 CSV 文件", "import.malformedAt": "无法读取此 CSV 文件：第 %d 行格式不正确",
 			"import.empty": "文件中没有数据行", "import.noColumns": "表头中没有可导入的列",
 			"import.refused":       "未导入任何记录，请修正以下问题后重新导入：",
@@ -253,12 +266,13 @@ func init() {
 			"import.back": "返回列表",
 		},
 		"en": {
-			"import csv": "Import", "import.file": "CSV file", "import.run": "Import",
+			"import csv": "Import", "import.file": "CSV or Excel file", "import.run": "Import",
 			"import.help":     "The first row holds the headers: a field's name or label (Chinese or English); a related record is named by its name or number. The file is imported as a whole: if any row has an error, no record is written.",
 			"import.columns":  "Columns you can import (* required)",
-			"import.limits":   "At most %d MB and %d rows, UTF-8, comma separated.",
+			"import.limits":   "At most %d MB and %d rows; a CSV file in UTF-8, comma separated, or an Excel file (.xlsx), of which the first sheet is read.",
 			"import.tooLarge": "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
-			"import.noFile": "Choose a CSV file to import", "import.notUTF8": "The file is not UTF-8: save it as “CSV UTF-8” in your spreadsheet program",
+			"import.noFile": "Choose a CSV or Excel file to import", "import.notUTF8": "The file is not UTF-8: save it as “CSV UTF-8” in your spreadsheet program",
+			"import.badXLSX":   "This Excel file cannot be read: save it as .xlsx in your spreadsheet program",
 			"import.malformed": "This CSV file cannot be read", "import.malformedAt": "This CSV file cannot be read: row %d is malformed",
 			"import.empty": "The file has no data rows", "import.noColumns": "None of the headers names a column you can import",
 			"import.refused":       "Nothing was imported. Fix these problems and import the file again:",
