@@ -72,6 +72,7 @@ func Handler(cfg Config) http.Handler {
 	signedIn("GET /e/{entity}/options", s.options)
 	signedIn("GET /e/{entity}/import", s.importPage)
 	signedIn("POST /e/{entity}/import", s.importFile)
+	signedIn("POST /e/{entity}/import/report", s.importReport)
 	signedIn("GET /e/{entity}/new", s.newForm)
 	signedIn("POST /e/{entity}/new", s.create)
 	signedIn("GET /e/{entity}/kanban", s.kanban)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/enforce"
@@ -39,6 +37,8 @@ type importBody struct {
 	Error                                 string
 	Problems                              []importProblem
 	Done                                  string
+	ValidOnly                             bool   // the mode chosen: write the valid rows, list the others
+	Report                                string // the refused rows as a CSV, for the report's download form
 }
 
 // importRows is the most rows one import may hold under the API's field limit.
@@ -160,12 +160,21 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
+	validOnly := r.FormValue("mode") == "valid"
 	cols, unknown, problems := s.matchColumns(ctx, e, si, header, lang)
 	if len(problems) == 0 && len(cols) == 0 {
 		problems = append(problems, importProblem{Message: translate(lang, "import.noColumns")})
 	}
+	// Whatever goes wrong, the page says what, lists the ignored headers, keeps the mode chosen and, when
+	// rows were refused, offers them back as a file.
+	answer := func(b *importBody, problems []importProblem) {
+		b.Unknown, b.ValidOnly = unknown, validOnly
+		b.Problems = sortProblems(problems)
+		b.Report = s.problemReport(header, rows, b.Problems, lang)
+		s.renderImport(w, r, http.StatusOK, e, b)
+	}
 	if len(problems) > 0 {
-		s.renderImport(w, r, http.StatusOK, e, &importBody{Error: translate(lang, "import.refused"), Problems: problems, Unknown: unknown})
+		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
 		return
 	}
 	inputs, problems, err := s.rowInputs(ctx, e, si, cols, rows, header, lang)
@@ -173,71 +182,27 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	if len(problems) > 0 {
-		s.renderImport(w, r, http.StatusOK, e, &importBody{Error: translate(lang, "import.refused"), Problems: problems, Unknown: unknown})
+	if len(problems) > 0 && (!validOnly || len(inputs) == 0) {
+		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
 		return
 	}
-	if problems := s.createAll(r, e, inputs, lang); len(problems) > 0 {
-		s.renderImport(w, r, http.StatusOK, e, &importBody{Error: translate(lang, "import.refused"), Problems: problems, Unknown: unknown})
+	written := len(inputs)
+	if validOnly {
+		var refused []importProblem
+		written, refused = s.createValid(r, e, inputs, lang)
+		problems = append(problems, refused...)
+	} else if refused := s.createAll(r, e, inputs, lang); len(refused) > 0 {
+		answer(&importBody{Error: translate(lang, "import.refused")}, refused)
 		return
 	}
-	s.renderImport(w, r, http.StatusOK, e, &importBody{Done: fmt.Sprintf(translate(lang, "import.done"), len(inputs)), Unknown: unknown})
-}
-
-// createAll creates one record per input in a single mutation operation (one transaction: all or
-// none), and words each refusal by the row it came from.
-func (s *server) createAll(r *http.Request, e *metamodel.Entity, inputs []map[string]any, lang string) []importProblem {
-	var q strings.Builder
-	vars := map[string]any{}
-	q.WriteString("mutation(")
-	for i := range inputs {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		fmt.Fprintf(&q, "$i%d: Create%sInput!", i, e.Name)
-		vars["i"+strconv.Itoa(i)] = inputs[i]
+	switch {
+	case written == 0:
+		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
+	case len(problems) > 0:
+		answer(&importBody{Done: fmt.Sprintf(translate(lang, "import.partial"), written, problemRows(problems))}, problems)
+	default:
+		answer(&importBody{Done: fmt.Sprintf(translate(lang, "import.done"), written)}, nil)
 	}
-	q.WriteString(") {")
-	for i := range inputs {
-		fmt.Fprintf(&q, " r%d: create%s(input: $i%d) { id }", i, e.Name, i)
-	}
-	q.WriteString(" }")
-	_, err := s.gql(r.Context(), q.String(), vars)
-	if err == nil {
-		return nil
-	}
-	es, ok := err.(gqlErrors)
-	if !ok {
-		return []importProblem{{Message: s.refusal(r, e, "", err)}}
-	}
-	var out []importProblem
-	for _, ge := range es {
-		row := 0
-		if len(ge.Path) > 0 {
-			if k, _ := ge.Path[0].(string); strings.HasPrefix(k, "r") {
-				if i, err := strconv.Atoi(k[1:]); err == nil {
-					row = i + 2 // the header is row 1
-				}
-			}
-		}
-		fes := ge.fieldErrors()
-		if ge.code() != "VALIDATION" || len(fes) == 0 {
-			out = append(out, importProblem{Row: row, Message: s.refusal(r, e, "", gqlErrors{ge})})
-			continue
-		}
-		for _, fe := range fes {
-			label := fe.Field
-			if m, ok := memberOf(e, fe.Field); ok {
-				label = s.memberLabel(m, lang)
-			}
-			text := ruleText(lang, fe.Rule)
-			if text == fe.Rule {
-				text = translate(lang, "rule.type")
-			}
-			out = append(out, importProblem{Row: row, Field: label, Message: text})
-		}
-	}
-	return out
 }
 
 // The import screens' strings, kept with them and added to the catalogue.
@@ -245,7 +210,7 @@ func init() {
 	for lang, kv := range map[string]map[string]string{
 		"zh": {
 			"import csv": "导入", "import.file": "CSV 或 Excel 文件", "import.run": "导入",
-			"import.help":     "第一行为表头：列名可写字段名称（中文或英文）；关联记录可写其名称或编号。整个文件一次性导入：任何一行出错都不会写入任何记录。",
+			"import.help":     "第一行为表头：列名可写字段名称（中文或英文）；关联记录可写其名称或编号。可选择全部导入或全部不导入，或只导入正确的行。",
 			"import.columns":  "可导入的列（* 为必填）",
 			"import.limits":   "文件不超过 %d MB，最多 %d 行；CSV 文件须为 UTF-8 编码、逗号分隔，Excel 文件（.xlsx）读取第一个工作表。",
 			"import.tooLarge": "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
@@ -264,10 +229,15 @@ func init() {
 			"import.unknown":       "以下列无法识别或由系统生成，已忽略：",
 			"import.done":          "已导入 %d 条", "import.row": "第 %d 行", "import.fileLevel": "文件",
 			"import.back": "返回列表",
+			"import.mode": "导入方式", "import.modeAll": "全部导入或全部不导入：任何一行出错都不写入任何记录",
+			"import.modeValid": "只导入正确的行：出错的行不写入，并列出其问题",
+			"import.partial":   "已导入 %d 条；以下 %d 行有问题，未导入：",
+			"import.problem":   "问题", "import.report": "下载问题行（CSV）",
+			"import.noReport": "无法读取问题报告，请重新导入文件",
 		},
 		"en": {
 			"import csv": "Import", "import.file": "CSV or Excel file", "import.run": "Import",
-			"import.help":     "The first row holds the headers: a field's name or label (Chinese or English); a related record is named by its name or number. The file is imported as a whole: if any row has an error, no record is written.",
+			"import.help":     "The first row holds the headers: a field's name or label (Chinese or English); a related record is named by its name or number. Choose whether the file is imported as a whole, or only its valid rows.",
 			"import.columns":  "Columns you can import (* required)",
 			"import.limits":   "At most %d MB and %d rows; a CSV file in UTF-8, comma separated, or an Excel file (.xlsx), of which the first sheet is read.",
 			"import.tooLarge": "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
@@ -286,6 +256,11 @@ func init() {
 			"import.unknown":       "These columns were not recognised, or are filled in by the system, and were ignored:",
 			"import.done":          "Imported %d records", "import.row": "Row %d", "import.fileLevel": "File",
 			"import.back": "Back to the list",
+			"import.mode": "How to import", "import.modeAll": "All or nothing: if any row has an error, no record is written",
+			"import.modeValid": "Only the valid rows: rows with errors are not written, and their problems are listed",
+			"import.partial":   "Imported %d records; these %d rows have problems and were not imported:",
+			"import.problem":   "Problem", "import.report": "Download the problem rows (CSV)",
+			"import.noReport": "The problem report cannot be read: import the file again",
 		},
 	} {
 		for k, v := range kv {

@@ -277,10 +277,17 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// rowInputs builds each row's create input, and lists the rows' problems the API need not be asked
-// about: values that do not parse, required values left empty, related records not found.
+// rowInput is the create input of a row without problems, and the row's number in the file.
+type rowInput struct {
+	Row int
+	In  map[string]any
+}
+
+// rowInputs builds the create input of each row without problems, and lists the rows' problems the API
+// need not be asked about: values that do not parse, required values left empty, related records not
+// found.
 func (s *server) rowInputs(ctx context.Context, e *metamodel.Entity, si *schemaInfo, cols []importColumn, rows [][]string,
-	header []string, lang string) ([]map[string]any, []importProblem, error) {
+	header []string, lang string) ([]rowInput, []importProblem, error) {
 	rels := map[string]map[string]string{}
 	for _, c := range cols {
 		if c.m.Rel == nil {
@@ -298,10 +305,11 @@ func (s *server) rowInputs(ctx context.Context, e *metamodel.Entity, si *schemaI
 		}
 		rels[c.m.Name] = ids
 	}
-	var inputs []map[string]any
+	var inputs []rowInput
 	var problems []importProblem
 	for i, row := range rows {
 		n := i + 2 // the header is row 1
+		had := len(problems)
 		if len(row) > len(header) {
 			problems = append(problems, importProblem{Row: n, Message: translate(lang, "import.extraCells")})
 			continue
@@ -340,7 +348,9 @@ func (s *server) rowInputs(ctx context.Context, e *metamodel.Entity, si *schemaI
 				in[c.key] = v
 			}
 		}
-		inputs = append(inputs, in)
+		if len(problems) == had {
+			inputs = append(inputs, rowInput{Row: n, In: in})
+		}
 	}
 	return inputs, problems, nil
 }
