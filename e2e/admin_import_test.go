@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -11,15 +13,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/crmgen/crmgen/internal/apptest"
 )
 
-// TestAdminImport drives the CSV import of the hospital example in headless Chromium. Physicians have
+// TestAdminImport drives the CSV and Excel import of the hospital example in headless Chromium. Physicians have
 // `import` on Patient and Visit (examples/hospital/roles.yaml); the call center has it on nothing. What
 // an import wrote, or did not, is checked through the GraphQL API.
 func TestAdminImport(t *testing.T) {
@@ -190,6 +195,146 @@ func TestAdminImport(t *testing.T) {
 		p.noErrors()
 	})
 
+	t.Run("XLSX", func(t *testing.T) {
+		p.t = t
+		// A workbook as a spreadsheet program saves it: a date typed as a date (shown in Excel's default
+		// short format, 05-17-80, which is no date the API reads), numbers typed as numbers, and a second
+		// sheet that is not read.
+		p.open("/e/Patient/import")
+		before := adminCount(t, admin, "patients", "")
+		done := p.importXLSX([][]any{
+			{"姓名", "性别", "出生日期", "账户余额", "手机号", "主诊科室"},
+			{"表格甲", "男", time.Date(1980, 5, 17, 0, 0, 0, 0, time.UTC), 1234.5, 13800000011, "心内科"},
+			{"表格乙", "female", time.Date(1992, 11, 3, 0, 0, 0, 0, time.UTC), 0, "13800000012", "骨科"},
+		}, map[string]int{"C2": 14, "C3": 14, "D2": 4}, "#import-done")
+		if !strings.Contains(done, "2") {
+			t.Errorf("the import says %q, want it to count 2 records", done)
+		}
+		if after := adminCount(t, admin, "patients", ""); after != before+2 {
+			t.Fatalf("patients %d → %d after importing a workbook of 2 rows", before, after)
+		}
+		var out struct {
+			Patients struct {
+				Edges []struct {
+					Node struct {
+						Name, Gender, Phone string
+						BirthDate           time.Time
+						Balance             json.Number
+						Department          struct{ Name string }
+					}
+				}
+			}
+		}
+		doctor.GraphQL(t, `{ patients(where: {nameHasPrefix: "表格"}) { edges { node {
+			name gender birthDate balance phone department { name } } } } }`, nil).Decode(t, &out)
+		if len(out.Patients.Edges) != 2 {
+			t.Fatalf("the physician reads %d patients imported from the workbook, want 2", len(out.Patients.Edges))
+		}
+		want := map[string]struct {
+			gender, birth, phone, department string
+			balance                          float64
+		}{
+			"表格甲": {"male", "1980-05-17", "13800000011", "心内科", 1234.5},
+			"表格乙": {"female", "1992-11-03", "13800000012", "骨科", 0},
+		}
+		// A date is the day's midnight in the app's zone (app.yaml), as the same date typed in a CSV is.
+		shanghai, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range out.Patients.Edges {
+			n := e.Node
+			w, ok := want[n.Name]
+			balance, _ := strconv.ParseFloat(n.Balance.String(), 64)
+			if !ok || strings.ToLower(n.Gender) != w.gender || n.BirthDate.In(shanghai).Format(time.DateTime) != w.birth+" 00:00:00" ||
+				n.Phone != w.phone || n.Department.Name != w.department || balance != w.balance {
+				t.Errorf("imported %s: gender %s, born %s, phone %q, department %q, balance %v; want %+v",
+					n.Name, n.Gender, n.BirthDate, n.Phone, n.Department.Name, n.Balance, w)
+			}
+		}
+		p.noErrors()
+	})
+
+	t.Run("ValidRowsOnly", func(t *testing.T) {
+		p.t = t
+		// Rows 2 and 5 are valid; row 3's gender is no choice (the page's own check), row 4's balance is
+		// below the minimum (refused by the API, so the batch is retried without it).
+		p.open("/e/Patient/import")
+		before := adminCount(t, admin, "patients", "")
+		p.do(chromedp.Click(chromedp.CSS("#import-mode-valid")))
+		done := p.importCSV("姓名,性别,账户余额\n部分甲,男,10\n部分乙,机器人,0\n部分丙,女,-5\n部分丁,女,20\n", "#import-done")
+		if !strings.Contains(done, "已导入 2 条") || !strings.Contains(done, "2 行") {
+			t.Errorf("the import says %q, want 2 written and 2 rows with problems", done)
+		}
+		if got := p.text(`#import-problems li[data-row="3"]`); got != "第 3 行：性别：不是可选的值" {
+			t.Errorf("row 3's problem reads %q, want it in Chinese", got)
+		}
+		p.expectProblem(4, "账户余额")
+		if got := p.text(`#import-problems li[data-row="4"]`); !strings.HasPrefix(got, "第 4 行：账户余额：") || strings.ContainsAny(got, "abcdefghijklmnopqrstuvwxyz") {
+			t.Errorf("row 4's problem reads %q, want it in Chinese, without an engine term", got)
+		}
+		if n := p.count(`#import-problems li[data-row="2"], #import-problems li[data-row="5"]`); n != 0 {
+			t.Errorf("the valid rows 2 and 5 are listed as problems")
+		}
+		if after := adminCount(t, admin, "patients", ""); after != before+2 {
+			t.Errorf("patients %d → %d, want the 2 valid rows written", before, after)
+		}
+		if n := patientsNamed("部分甲", "部分丁"); n != 2 {
+			t.Errorf("%d of the valid rows 部分甲, 部分丁 written, want 2", n)
+		}
+		if n := patientsNamed("部分乙", "部分丙"); n != 0 {
+			t.Errorf("%d of the invalid rows written, want none", n)
+		}
+
+		// The error report: the refused rows' own cells, and what is wrong with each, in Chinese.
+		rep := eval[struct {
+			Status      int    `json:"status"`
+			Disposition string `json:"disposition"`
+			Body        string `json:"body"`
+		}](p, `(() => { const f = document.querySelector('#import-report-form');
+			return fetch(f.action, {method: 'POST', body: new FormData(f), credentials: 'same-origin'})
+				.then(async r => ({status: r.status, disposition: r.headers.get('Content-Disposition') || '', body: await r.text()})) })()`)
+		if rep.Status != 200 || !strings.HasPrefix(rep.Disposition, "attachment") {
+			t.Fatalf("the report's download: status %d, disposition %q", rep.Status, rep.Disposition)
+		}
+		records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(rep.Body, "\uFEFF"))).ReadAll()
+		if err != nil {
+			t.Fatalf("the report is no CSV: %v\n%s", err, rep.Body)
+		}
+		if len(records) != 3 || !slices.Equal(records[0], []string{"问题", "姓名", "性别", "账户余额"}) {
+			t.Fatalf("the report holds %q, want the header and the 2 refused rows", records)
+		}
+		if got := records[1]; !slices.Equal(got[1:], []string{"部分乙", "机器人", "0"}) || got[0] != "第 3 行：性别：不是可选的值" {
+			t.Errorf("the report's first row is %q", got)
+		}
+		if got := records[2]; !slices.Equal(got[1:], []string{"部分丙", "女", "-5"}) || !strings.HasPrefix(got[0], "第 4 行：账户余额：") {
+			t.Errorf("the report's second row is %q", got)
+		}
+		p.noErrors()
+	})
+
+	t.Run("ReportAfterAllOrNothing", func(t *testing.T) {
+		p.t = t
+		// All or nothing stays the default: one bad row writes nothing, and the report lists that row only.
+		p.open("/e/Patient/import")
+		if eval[bool](p, `document.querySelector('#import-mode-all').checked`) != true {
+			t.Errorf("all or nothing is not the default mode")
+		}
+		before := adminCount(t, admin, "patients", "")
+		p.importXLSX([][]any{{"name", "gender"}, {"整批甲", "male"}, {"", "female"}}, nil, "#import-problems")
+		p.expectProblem(3, "姓名")
+		if after := adminCount(t, admin, "patients", ""); after != before {
+			t.Errorf("patients %d → %d after a refused import", before, after)
+		}
+		body := eval[string](p, `(() => { const f = document.querySelector('#import-report-form');
+			return fetch(f.action, {method: 'POST', body: new FormData(f), credentials: 'same-origin'}).then(r => r.text()) })()`)
+		// (fetch's text() drops the byte-order mark the download starts with.)
+		if want := "问题,name,gender\n第 3 行：姓名：此项必填,,female\n"; body != want {
+			t.Errorf("the report reads %q, want %q", body, want)
+		}
+		p.noErrors()
+	})
+
 	t.Run("Limits", func(t *testing.T) {
 		p.t = t
 		before := adminCount(t, admin, "patients", "")
@@ -296,6 +441,43 @@ func (p *page) importCSV(content, sel string) string {
 	p.t.Helper()
 	path := filepath.Join(p.t.TempDir(), "import.csv")
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		p.t.Fatal(err)
+	}
+	p.do(chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{path}),
+		chromedp.Click(chromedp.CSS("#import-run")))
+	p.waitFor(fmt.Sprintf(`document.querySelector(%s) && !document.querySelector('#import-file')?.files?.length`, jsString(sel)))
+	return p.text(sel)
+}
+
+// importXLSX uploads rows as the first sheet of an Excel workbook (with a second sheet the import must
+// not read) on the open import page, styling the cells named in numFmts with Excel's built-in number
+// formats, and waits for sel on the answer; it returns sel's text.
+func (p *page) importXLSX(rows [][]any, numFmts map[string]int, sel string) string {
+	p.t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	for cell, id := range numFmts {
+		style, err := f.NewStyle(&excelize.Style{NumFmt: id})
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if err := f.SetCellStyle(sheet, cell, cell, style); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	if _, err := f.NewSheet("其他"); err != nil {
+		p.t.Fatal(err)
+	}
+	f.SetSheetRow("其他", "A1", &[]any{"姓名", "不应导入"})
+	path := filepath.Join(p.t.TempDir(), "import.xlsx")
+	if err := f.SaveAs(path); err != nil {
 		p.t.Fatal(err)
 	}
 	p.do(chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{path}),
