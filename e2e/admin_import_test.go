@@ -266,6 +266,7 @@ func TestAdminImport(t *testing.T) {
 		if !strings.Contains(done, "已导入 2 条") || !strings.Contains(done, "2 行") {
 			t.Errorf("the import says %q, want 2 written and 2 rows with problems", done)
 		}
+		p.screenshots("import-patient-partial")
 		if got := p.text(`#import-problems li[data-row="3"]`); got != "第 3 行：性别：不是可选的值" {
 			t.Errorf("row 3's problem reads %q, want it in Chinese", got)
 		}
