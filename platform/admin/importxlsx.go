@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"archive/zip"
 	"bytes"
 	"strconv"
 	"strings"
@@ -33,6 +34,19 @@ func isXLSX(b []byte) bool { return bytes.HasPrefix(b, []byte("PK\x03\x04")) }
 // the text a CSV export would hold for it, "2026-12-01", or "2026-12-01 09:30" when the format shows a
 // time, so a date imports the same from either kind of file.
 func readXLSX(b []byte) (header []string, rows [][]string, problem string) {
+	// What the archive says it unpacks to is checked first, so the user hears that the workbook is too
+	// large rather than that it cannot be read; excelize's own limits still hold a file that lies.
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, nil, "import.badXLSX"
+	}
+	var unzipped uint64
+	for _, zf := range zr.File {
+		unzipped += zf.UncompressedSize64
+	}
+	if unzipped > maxXLSXUnzipped {
+		return nil, nil, "import.xlsxTooLarge"
+	}
 	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{
 		UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: maxXLSXUnzippedXML})
 	if err != nil {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"archive/zip"
 	"bytes"
 	"slices"
 	"testing"
@@ -33,6 +34,22 @@ func xlsxFile(t *testing.T, rows [][]any, styled map[string]excelize.Style) []by
 	}
 	var b bytes.Buffer
 	if err := f.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// zipOf is a zip archive of one file.
+func zipOf(t *testing.T, name string, content []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(content)
+	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -81,6 +98,7 @@ func TestReadXLSX(t *testing.T) {
 	}{
 		{"a zip that is no workbook", []byte("PK\x03\x04not really a zip"), "import.badXLSX"},
 		{"an empty sheet", xlsxFile(t, nil, nil), "import.empty"},
+		{"a bomb", zipOf(t, "xl/worksheets/sheet1.xml", bytes.Repeat([]byte(" "), maxXLSXUnzipped+1)), "import.xlsxTooLarge"},
 		{"only blank cells", xlsxFile(t, [][]any{{"", " "}}, nil), "import.empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
