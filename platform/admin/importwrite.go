@@ -90,43 +90,35 @@ func (s *server) createAll(r *http.Request, e *metamodel.Entity, inputs []rowInp
 
 // createValid writes the rows the API accepts and lists the ones it refuses, with how many it wrote.
 //
-// The rows go as one operation, one transaction, as in createAll. When the API refuses some, that
-// transaction is rolled back whole and the batch is sent again without them, until it goes through or no
-// row is left: so what is written is exactly a set of rows the API accepted together, never part of a
-// row, and without a refusal (the common case) it is a single operation. A row is dropped for a
-// validation error, which is certainly about its own values. Other refusals (a permission, a unique
-// value, a database error) may be the echo of an earlier row's: a failed statement aborts the
-// transaction on Postgres, and the rows after it fail too through no fault of theirs. So when a round
-// has validation errors only those rows are dropped and the others tried again; when it has none, only
-// the first row refused is dropped. Each round drops at least one row, so there are at most as many
-// rounds as rows. A refusal of the operation as a whole names no row: then nothing is written, and it is
-// reported.
+// The rows go as one operation, one transaction, as in createAll. When the API refuses rows only for
+// validation errors, which are certainly about each row's own values, that transaction is rolled back
+// whole and the batch sent again without them: so in the common case what is written is a set of rows
+// the API accepted together, in one or two operations. Any other refusal (a permission, a unique value,
+// a database error) may be the echo of an earlier row's: a failed statement aborts the transaction on
+// Postgres, and the rows after it fail too through no fault of theirs. Then, and after batchRounds
+// rounds, the rows left are written one by one, each in an operation and transaction of its own, so each
+// refusal is that row's alone; this costs one operation a row but never more, however the rows fail. A
+// refusal of a whole batch that names no row writes nothing and is reported.
 func (s *server) createValid(r *http.Request, e *metamodel.Entity, inputs []rowInput, lang string) (int, []importProblem) {
 	var refused []importProblem
-	for len(inputs) > 0 {
+batches:
+	for round := 0; len(inputs) > 0 && round < batchRounds; round++ {
 		got := s.createBatch(r, e, inputs, lang)
 		if len(got) == 0 {
 			return len(inputs), refused
 		}
 		drop := map[int]bool{}
-		first := -1
 		for _, p := range got {
 			switch {
 			case p.index < 0:
 				return 0, append(refused, p.importProblem)
-			case p.own:
-				drop[p.index] = true
-			case first < 0 || p.index < first:
-				first = p.index
+			case !p.own:
+				break batches
 			}
-		}
-		if len(drop) == 0 {
-			drop[first] = true
+			drop[p.index] = true
 		}
 		for _, p := range got {
-			if drop[p.index] {
-				refused = append(refused, p.importProblem)
-			}
+			refused = append(refused, p.importProblem)
 		}
 		var next []rowInput
 		for i, in := range inputs {
@@ -136,8 +128,23 @@ func (s *server) createValid(r *http.Request, e *metamodel.Entity, inputs []rowI
 		}
 		inputs = next
 	}
-	return 0, refused
+	written := 0
+	for _, in := range inputs {
+		got := s.createBatch(r, e, []rowInput{in}, lang)
+		if len(got) == 0 {
+			written++
+		}
+		for _, p := range got {
+			p.Row = in.Row
+			refused = append(refused, p.importProblem)
+		}
+	}
+	return written, refused
 }
+
+// batchRounds bounds the batches createValid sends before it writes the rows left one by one: a batch
+// that has dropped its invalid rows normally goes through on the second.
+const batchRounds = 3
 
 // sortProblems orders problems by row, those of the file first, keeping each row's in their order.
 func sortProblems(ps []importProblem) []importProblem {
