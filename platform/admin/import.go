@@ -13,9 +13,11 @@ import (
 
 // The CSV and Excel import of an entity's list screen, for users whose role has `import` on it. A file's rows
 // become records through the API's create mutation, the one the create form uses, so validation,
-// defaults, workflows' initial states, audit, automations and row rules apply to each. All rows go in
-// one mutation operation, which the API runs in one transaction: if any row is refused, none is written,
-// and the page lists every refused row with the field and the rule in the user's language.
+// defaults, workflows' initial states, audit, automations and row rules apply to each. By default all
+// rows go in one mutation operation, which the API runs in one transaction: if any row is refused, none
+// is written. The user may instead ask for only the valid rows to be written (createValid says how a
+// refusal is pinned on its row). Either way the page lists every refused row with the field and the rule
+// in the user's language, and offers those rows as a CSV to download (importreport.go).
 //
 // The form is a same-origin multipart POST, guarded like every other form of the admin by the session
 // middleware's cross-origin check.
