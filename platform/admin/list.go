@@ -56,6 +56,8 @@ type listBody struct {
 	PageSize               int
 	PageSizes              []int
 	Choices                []columnChoice // the column chooser's boxes
+	Saved                  *viewsBar      // the saved views, nil without a store
+	ViewQuery              string         // what saving the list as a view stores
 	Q, Sort                string
 	Queue, QueueLabel      string // the work queue shown (queue=…) and its label
 	NoQueueURL             string // the same list without the queue
@@ -308,6 +310,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, nd, f.Lang))
 	}
 	b.Choices, b.PageSize, b.PageSizes = choices, n, pageSizes
+	b.ViewQuery = viewQuery(q, lq.columns, n)
 	if page > 1 && vars["after"] == nil && vars["before"] == nil {
 		s.fillNumberedPaging(b, q, page, n)
 	} else {
@@ -346,6 +349,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.Filters = s.filterControls(ctx, lq, q, f.Lang)
+	b.Saved = s.viewsOf(r, e)
 	for _, lf := range b.Filters {
 		if lf.Value != "" || lf.From != "" || lf.To != "" {
 			b.ActiveFilters++
