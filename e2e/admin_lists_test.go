@@ -216,3 +216,107 @@ func TestAdminLists(t *testing.T) {
 	})
 	p.noErrors()
 }
+
+// Saved views: a superuser saves a filtered, sorted list with chosen columns, shared with everyone, and
+// a private one; another user sees only the shared view, applies it (the column hidden from their role
+// stays hidden), saves and deletes a view of their own, and cannot delete the shared one; its owner can.
+func TestAdminListsSavedViews(t *testing.T) {
+	a := adminApp(t, "hospital")
+	s := a.Start(t, apptest.SQLitePath(t))
+	api := s.As(t, "admin", "admin123")
+	p := openBrowser(t, s)
+	p.signIn("admin", "admin123")
+	cols := func(p *page) []string {
+		return eval[[]string](p, `[...document.querySelectorAll('#results thead th[data-col]')].map(th => th.dataset.col)`)
+	}
+	views := func(p *page) []string { return p.texts("#saved-views a.apply-view") }
+	save := func(p *page, name string, shared bool) {
+		p.do(chromedp.Click(chromedp.CSS("#save-view summary")))
+		p.fill("#view-name", name)
+		if shared {
+			p.do(chromedp.Click(chromedp.CSS("#view-shared")))
+		}
+		p.submit("#save-view-button")
+		p.waitFor(fmt.Sprintf(`[...document.querySelectorAll('#saved-views a.apply-view')].some(a => a.innerText.trim() === %s)`, jsString(name)))
+	}
+	gradeA := adminCount(t, api, "patients", "{grade: A}")
+	if gradeA == 0 {
+		t.Fatalf("no grade A patient in the demo data")
+	}
+
+	p.open("/e/Patient?f.grade=A&sort=name&cols=name,grade,idCard")
+	save(p, "A级患者", true)
+	p.open("/e/Patient?cols=name")
+	save(p, "admin-private", false)
+	p.screenshots("admin-lists-saved-views")
+	if got := p.count(`#saved-views .saved-view .tag.shared`); got != 1 {
+		t.Errorf("%d views marked shared, want 1", got)
+	}
+
+	// Applying the shared view restores its filter, order and columns.
+	p.open("/e/Patient")
+	p.do(chromedp.Click(chromedp.CSS(`#saved-views a.apply-view`))) // shared views come first
+	p.waitFor(`location.search.includes('f.grade=A')`)
+	if got := cols(p); !reflect.DeepEqual(got, []string{"name", "grade", "idCard"}) {
+		t.Errorf("the applied view shows columns %q", got)
+	}
+	if got := p.text("#total"); got != strconv.Itoa(gradeA) {
+		t.Errorf("the applied view counts %s patients, want the %d of grade A", got, gradeA)
+	}
+
+	// linxiao sees the shared view only; applying it shows nothing of the ID card hidden from the role.
+	q := openBrowser(t, s)
+	q.signIn("linxiao", "service123")
+	q.open("/e/Patient")
+	if got := views(q); !reflect.DeepEqual(got, []string{"A级患者"}) {
+		t.Fatalf("linxiao sees views %q, want only the shared one", got)
+	}
+	if q.count("#saved-views .delete-view") != 0 || q.count("#view-shared") != 0 {
+		t.Errorf("linxiao may delete or share views")
+	}
+	q.do(chromedp.Click(chromedp.CSS(`#saved-views a.apply-view`)))
+	q.waitFor(`location.search.includes('f.grade=A')`)
+	if got := cols(q); !reflect.DeepEqual(got, []string{"name", "grade"}) {
+		t.Errorf("the shared view shows linxiao columns %q", got)
+	}
+	var out struct {
+		Patients struct {
+			Edges []struct{ Node struct{ IDCard string } }
+		}
+	}
+	api.GraphQL(t, `{ patients(first: 200, where: {grade: A}) { edges { node { idCard } } } }`, nil).Decode(t, &out)
+	html := eval[string](q, `document.documentElement.outerHTML`)
+	for _, e := range out.Patients.Edges {
+		if e.Node.IDCard != "" && strings.Contains(html, e.Node.IDCard) {
+			t.Fatalf("the shared view shows linxiao the hidden ID card number %s", e.Node.IDCard)
+		}
+	}
+	q.screenshots("admin-lists-shared-view")
+
+	// linxiao's own view: saved, listed, deleted.
+	q.open("/e/Patient?sort=-name")
+	save(q, "lx-mine", false)
+	eval[bool](q, `(window.__stale = true, [...document.querySelectorAll('#saved-views .saved-view')]
+		.find(v => v.querySelector('a.apply-view').innerText.trim() === 'lx-mine').querySelector('.delete-view').click(), true)`)
+	q.waitFor(`window.__stale === undefined && document.readyState === 'complete'`)
+	q.waitFor(`![...document.querySelectorAll('#saved-views a.apply-view')].some(a => a.innerText.trim() === 'lx-mine')`)
+	// The shared view is not linxiao's to delete, even by posting the form.
+	id := eval[string](p, `document.querySelector('#saved-views .saved-view').dataset.viewId`)
+	if status, _ := q.fetchPost("/e/Patient/views/"+id+"/delete", ""); status != 403 {
+		t.Errorf("linxiao deleting the shared view: status %d, want 403", status)
+	}
+	q.open("/e/Patient")
+	if got := views(q); !reflect.DeepEqual(got, []string{"A级患者"}) {
+		t.Errorf("after linxiao's attempts the views are %q", got)
+	}
+	q.noErrorsExcept("403")
+
+	// Its owner deletes the shared view.
+	p.open("/e/Patient")
+	p.do(chromedp.Click(chromedp.CSS(`#saved-views .saved-view[data-view-id="` + id + `"] .delete-view`)))
+	p.waitFor(`!document.querySelector('#saved-views .saved-view[data-view-id="` + id + `"]')`)
+	if got := views(p); !reflect.DeepEqual(got, []string{"admin-private"}) {
+		t.Errorf("after deleting the shared view the administrator has %q", got)
+	}
+	p.noErrors()
+}
