@@ -200,6 +200,14 @@ func TestAdminLists(t *testing.T) {
 				t.Errorf("page %d marks page %q current", k, cur)
 			}
 		}
+		// A page past the end (an old or edited link) shows the last page.
+		p.open("/e/Tag?p=999&t=" + strconv.Itoa(total))
+		if got, want := p.text("#page-of"), fmt.Sprintf("Page %d of %d", pages, pages); got != want {
+			t.Errorf("p=999 shows %q, want %q", got, want)
+		}
+		if got := rows(); !reflect.DeepEqual(got, names[(pages-1)*n:]) {
+			t.Errorf("p=999 shows %q, want the last page", got)
+		}
 		// From a numbered page the next link goes on in order.
 		p.open("/e/Tag?p=2&t=" + strconv.Itoa(total))
 		p.do(chromedp.Click(chromedp.CSS("#next-page")))

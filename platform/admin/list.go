@@ -266,6 +266,9 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case page > 1 && q.Get("after") == "" && q.Get("before") == "" && q.Get("last") == "":
 		total, _ := strconv.Atoi(q.Get("t"))
+		if total > 0 {
+			page = min(page, pageCount(total, n))
+		}
 		var pv map[string]any
 		pv, skip, fromEnd = numberedPage(page, n, total)
 		for k, v := range pv {

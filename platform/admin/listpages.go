@@ -66,6 +66,9 @@ func pageCount(total, n int) int { return max(1, (total+n-1)/n) }
 // numberedPage is the request of page p (1-based) of n records, knowing (from the link) about total
 // records: the connection arguments and where the page's rows start and end among the rows returned.
 func numberedPage(p, n, total int) (vars map[string]any, skip int, fromEnd bool) {
+	if total > 0 {
+		p = min(p, pageCount(total, n)) // a page past the end of the list the link knew is its last page
+	}
 	offset := (p - 1) * n
 	if total > 0 && offset >= total/2 && offset < total {
 		return map[string]any{"last": total - offset}, 0, true

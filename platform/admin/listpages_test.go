@@ -55,8 +55,12 @@ func TestNumberedPage(t *testing.T) {
 	if vars, skip, fromEnd = numberedPage(5, 25, 0); !reflect.DeepEqual(vars, map[string]any{"first": 125}) || skip != 100 || fromEnd {
 		t.Errorf("page 5 without total: %v skip %d fromEnd %v", vars, skip, fromEnd)
 	}
-	if _, _, fromEnd = numberedPage(30, 25, 100); fromEnd {
-		t.Errorf("a page past the end asked from the end")
+	if vars, _, fromEnd = numberedPage(30, 25, 0); fromEnd || vars["first"] != 750 {
+		t.Errorf("a page without total: %v fromEnd %v", vars, fromEnd)
+	}
+	// A page past the end of the total on the link is the last page: never more rows than the total.
+	if vars, _, fromEnd = numberedPage(1000000, 25, 100); !fromEnd || vars["last"] != 25 {
+		t.Errorf("a page past the end: %v fromEnd %v", vars, fromEnd)
 	}
 }
 
