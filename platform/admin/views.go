@@ -25,6 +25,9 @@ type viewsBar struct {
 // maxViewName bounds a view's name, in characters.
 const maxViewName = 100
 
+// maxViewQuery bounds a view's query, in bytes: the column holds 4000.
+const maxViewQuery = 4000
+
 // viewsOf lists the user's views of e's list, or nil without a store or a user.
 func (s *server) viewsOf(r *http.Request, e *metamodel.Entity) *viewsBar {
 	p := auth.FromContext(r.Context())
@@ -79,7 +82,7 @@ func (s *server) saveView(w http.ResponseWriter, r *http.Request) {
 	}
 	query := cleanViewQuery(r.PostForm.Get("query"))
 	name := strings.TrimSpace(r.PostForm.Get("name"))
-	if name == "" || utf8.RuneCountInString(name) > maxViewName {
+	if name == "" || utf8.RuneCountInString(name) > maxViewName || len(query) > maxViewQuery {
 		redirect(w, r, entityURL(e)+"?"+query)
 		return
 	}
