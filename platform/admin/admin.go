@@ -32,6 +32,8 @@ type Config struct {
 	// MaxGraphQLFields is the API's bound on the fields of one request (0: the default), which bounds the
 	// rows of one CSV import: they are created in one operation.
 	MaxGraphQLFields int
+	// Views keeps the users' saved list views; nil offers none.
+	Views *ViewStore
 }
 
 // server holds the screens' state: the configuration, the parsed templates and the cached schema.
@@ -70,6 +72,8 @@ func Handler(cfg Config) http.Handler {
 	signedIn("GET /e/{entity}/export.csv", s.export)
 	signedIn("POST /e/{entity}/delete", s.bulkDelete)
 	signedIn("GET /e/{entity}/options", s.options)
+	signedIn("POST /e/{entity}/views", s.saveView)
+	signedIn("POST /e/{entity}/views/{view}/delete", s.deleteView)
 	signedIn("GET /e/{entity}/import", s.importPage)
 	signedIn("POST /e/{entity}/import", s.importFile)
 	signedIn("POST /e/{entity}/import/report", s.importReport)

@@ -20,6 +20,8 @@ import (
 //	f.<member>.from/.to  date range filter (inclusive days)
 //	sort=[-]<field>    order; the default is views.list.sort
 //	after/before=cursor, last=1, o=offset   paging (o only numbers the rows shown)
+//	p=page, t=total    a numbered page (listpages.go); n=size the page size
+//	cols=a,b           the columns shown (listcols.go)
 
 // listColumn is a column header.
 type listColumn struct {
@@ -49,6 +51,13 @@ type listBody struct {
 	Total, From, To        int
 	FirstURL, PrevURL      string
 	NextURL, LastURL       string
+	Page, Pages            int        // the page shown (1-based) and the number of pages
+	PageLinks              []pageLink // numbered links around the current page
+	PageSize               int
+	PageSizes              []int
+	Choices                []columnChoice // the column chooser's boxes
+	Saved                  *viewsBar      // the saved views, nil without a store
+	ViewQuery              string         // what saving the list as a view stores
 	Q, Sort                string
 	Queue, QueueLabel      string // the work queue shown (queue=…) and its label
 	NoQueueURL             string // the same list without the queue
@@ -246,12 +255,25 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	f := s.newFrame(r, s.entityLabel(e, language(s.cfg.Model, r)))
 	f.Active = e.Name
-	n := pageSize(e)
+	choices := s.chooseColumns(w, r, lq, f.Lang)
+	n := requestPageSize(e, q)
 	vars := map[string]any{"where": lq.where}
 	if len(lq.orderBy) > 0 {
 		vars["orderBy"] = lq.orderBy
 	}
+	page, _ := strconv.Atoi(q.Get("p"))
+	skip, fromEnd := 0, false
 	switch {
+	case page > 1 && q.Get("after") == "" && q.Get("before") == "" && q.Get("last") == "":
+		total, _ := strconv.Atoi(q.Get("t"))
+		if total > 0 {
+			page = min(page, pageCount(total, n))
+		}
+		var pv map[string]any
+		pv, skip, fromEnd = numberedPage(page, n, total)
+		for k, v := range pv {
+			vars[k] = v
+		}
 	case q.Get("after") != "":
 		vars["first"], vars["after"] = n, q.Get("after")
 	case q.Get("before") != "":
@@ -278,13 +300,25 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	b := &listBody{Entity: e.Name, Label: f.Title, URL: entityURL(e), Q: q.Get("q"), Sort: q.Get("sort"), Query: r.URL.RawQuery,
 		Queue: q.Get("queue"), QueueLabel: lq.queue}
 	if b.Queue != "" {
-		b.NoQueueURL = b.URL + "?" + withParams(q, nil, "queue", "after", "before", "last", "o")
+		b.NoQueueURL = b.URL + "?" + withParams(q, nil, append([]string{"queue"}, pagingParams...)...)
 	}
 	b.Total = intOf(dig(conn, "totalCount"))
-	for _, nd := range nodes(conn) {
+	rows := nodes(conn)
+	if fromEnd {
+		rows = rows[:min(n, len(rows))]
+	} else {
+		rows = rows[min(skip, len(rows)):]
+	}
+	for _, nd := range rows {
 		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, nd, f.Lang))
 	}
-	s.fillPaging(b, q, conn, n)
+	b.Choices, b.PageSize, b.PageSizes = choices, n, pageSizes
+	b.ViewQuery = viewQuery(q, lq.columns, n)
+	if page > 1 && vars["after"] == nil && vars["before"] == nil {
+		s.fillNumberedPaging(b, q, page, n)
+	} else {
+		s.fillPaging(b, q, conn, n)
+	}
 	for _, m := range lq.columns {
 		col := listColumn{Name: m.Name, Label: s.memberLabel(m, f.Lang)}
 		if lq.sortable(m) {
@@ -295,7 +329,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 			case "-" + m.Name:
 				col.Sorted = "desc"
 			}
-			col.SortURL = b.URL + "?" + withParams(q, map[string]string{"sort": next}, "after", "before", "last", "o")
+			col.SortURL = b.URL + "?" + withParams(q, map[string]string{"sort": next}, pagingParams...)
 		}
 		b.Columns = append(b.Columns, col)
 	}
@@ -305,7 +339,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	b.CanExport = lq.a.MayExport()
 	b.CanImport = lq.a.MayImport() && si.has("Mutation", "create"+e.Name)
 	b.HasTrash = b.CanDelete && e.Has(metamodel.TraitSoftDelete) && si.has("Query", e.DeletedQueryField())
-	b.ExportURL = b.URL + "/export.csv?" + withParams(q, nil, "after", "before", "last", "o")
+	b.ExportURL = b.URL + "/export.csv?" + withParams(q, nil, pagingParams...)
 	if v := e.Views; v != nil {
 		b.HasKanban = v.Kanban != nil
 		b.HasCalendar = v.Calendar != nil
@@ -318,6 +352,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.Filters = s.filterControls(ctx, lq, q, f.Lang)
+	b.Saved = s.viewsOf(r, e)
 	for _, lf := range b.Filters {
 		if lf.Value != "" || lf.From != "" || lf.To != "" {
 			b.ActiveFilters++
@@ -345,7 +380,12 @@ func (s *server) fillPaging(b *listBody, q url.Values, conn any, n int) {
 		b.From, b.To = offset+1, offset+len(b.Rows)
 	}
 	pi := dig(conn, "pageInfo")
-	drop := []string{"after", "before", "last", "o"}
+	drop := pagingParams
+	cur := offset/n + 1
+	if q.Get("last") != "" || (b.Total > 0 && b.To == b.Total) {
+		cur = pageCount(b.Total, n)
+	}
+	s.fillPageLinks(b, q, cur, n)
 	if dig(pi, "hasPreviousPage") == true || offset > 0 {
 		b.FirstURL = b.URL + "?" + withParams(q, nil, drop...)
 		b.PrevURL = b.URL + "?" + withParams(q, map[string]string{"before": str(dig(pi, "startCursor")), "o": strconv.Itoa(max(offset-n, 0))}, drop...)
@@ -354,6 +394,46 @@ func (s *server) fillPaging(b *listBody, q url.Values, conn any, n int) {
 		b.NextURL = b.URL + "?" + withParams(q, map[string]string{"after": str(dig(pi, "endCursor")), "o": strconv.Itoa(offset + len(b.Rows))}, drop...)
 		b.LastURL = b.URL + "?" + withParams(q, map[string]string{"last": "1"}, drop...)
 	}
+}
+
+// pagingParams are the parameters of the page shown, dropped from links to another order, filter or page.
+var pagingParams = []string{"after", "before", "last", "o", "p", "t"}
+
+// fillNumberedPaging sets the range and links of numbered page p (p=): the previous and next links are
+// numbered too, since the rows fetched to reach the page end elsewhere than the page.
+func (s *server) fillNumberedPaging(b *listBody, q url.Values, p, n int) {
+	offset := (p - 1) * n
+	if len(b.Rows) > 0 {
+		b.From, b.To = offset+1, offset+len(b.Rows)
+	}
+	s.fillPageLinks(b, q, p, n)
+	b.FirstURL = b.URL + "?" + withParams(q, nil, pagingParams...)
+	b.PrevURL = b.pageURL(q, p-1)
+	if offset+n < b.Total {
+		b.NextURL = b.pageURL(q, p+1)
+		b.LastURL = b.URL + "?" + withParams(q, map[string]string{"last": "1"}, pagingParams...)
+	}
+}
+
+// fillPageLinks sets the page number, the number of pages and the numbered links around page cur.
+func (s *server) fillPageLinks(b *listBody, q url.Values, cur, n int) {
+	b.Pages = pageCount(b.Total, n)
+	b.Page = max(1, min(cur, b.Pages))
+	for _, k := range pageWindow(b.Page, b.Pages, 2) {
+		if k == 0 {
+			b.PageLinks = append(b.PageLinks, pageLink{Gap: true})
+			continue
+		}
+		b.PageLinks = append(b.PageLinks, pageLink{N: k, URL: b.pageURL(q, k), Current: k == b.Page})
+	}
+}
+
+// pageURL links numbered page k of the list, carrying the total the link was drawn from.
+func (b *listBody) pageURL(q url.Values, k int) string {
+	if k <= 1 {
+		return b.URL + "?" + withParams(q, nil, pagingParams...)
+	}
+	return b.URL + "?" + withParams(q, map[string]string{"p": strconv.Itoa(k), "t": strconv.Itoa(b.Total)}, pagingParams...)
 }
 
 // withParams copies q without the drop keys and with set applied, encoded.

@@ -193,10 +193,14 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		}
 	}
 
+	views := &admin.ViewStore{DB: db.SQL, Dialect: db.Dialect}
+	if err := views.Migrate(ctx); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	gql := graphqlHandler(rt, b, o.maxGraphQLFields, o.direct)
 	mux.Handle("/graphql", gql)
-	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields,
+	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, Views: views,
 		Overdue: func(ctx context.Context) ([]workflow.Timer, error) {
 			return workflow.Overdue(ctx, db.SQL, db.Dialect, time.Now())
 		}}))
