@@ -86,6 +86,35 @@ func TestAdminBulk(t *testing.T) {
 		p.noErrorsExcept("403")
 	})
 
+	t.Run("CloseComplaintsEnglish", func(t *testing.T) {
+		// Close (comment optional) is offered; send back needs a comment and is not.
+		handled, received := someID(t, admin, "complaints", "{status: handled}"), someID(t, admin, "complaints", "{status: received}")
+		p := openBrowser(t, s)
+		p.signIn("heping", "service123")
+		p.open("/lang?l=en&next=/e/Complaint?n=200")
+		if options := p.texts("#bulk-transition option"); !contains(options, "Close") || contains(options, "Send back") {
+			t.Fatalf("bulk transitions offered %q, want Close and not Send back", options)
+		}
+		check(p, handled, received)
+		eval[bool](p, `(document.querySelector('#bulk-transition').value = 'close', true)`)
+		p.submit("#bulk-run")
+		if got := p.text("#bulk-done"); !strings.Contains(got, "Close") || !strings.Contains(got, "1 of the 2") {
+			t.Errorf("the outcome says %q, want 1 of 2 closed", got)
+		}
+		if refused := p.texts("#refused li"); len(refused) != 1 || p.count(`#refused li[data-id="`+received+`"]`) != 1 {
+			t.Fatalf("refused rows %q, want only the received complaint", refused)
+		} else {
+			plain(t, refused[0], "en", "Received", "Close")
+		}
+		if n := adminCount(t, admin, "complaints", fmt.Sprintf(`{id: %q, status: closed}`, handled)); n != 1 {
+			t.Errorf("the handled complaint was not closed")
+		}
+		if n := adminCount(t, admin, "complaints", fmt.Sprintf(`{id: %q, status: received}`, received)); n != 1 {
+			t.Errorf("the received complaint changed state")
+		}
+		p.noErrors()
+	})
+
 	t.Run("EditGrade", func(t *testing.T) {
 		var ps struct {
 			Patients struct {
