@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/crmgen/crmgen/internal/apptest"
 )
 
@@ -144,6 +146,38 @@ func TestAdminBulk(t *testing.T) {
 		p.screenshots("bulk-edit-done")
 		if n := adminCount(t, admin, "patients", fmt.Sprintf(`{idIn: [%q, %q], grade: A}`, ids[0], ids[1])); n != 2 {
 			t.Errorf("%d of the 2 patients are grade A after the bulk edit", n)
+		}
+		p.noErrors()
+	})
+
+	t.Run("EditPhysicianPicker", func(t *testing.T) {
+		// A to-one relation is set through the edit form's picker, once for all checked rows.
+		var fs struct {
+			FollowUps struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		admin.GraphQL(t, `{ followUps(first: 2, where: {status: instructed}) { edges { node { id } } } }`, nil).Decode(t, &fs)
+		if len(fs.FollowUps.Edges) != 2 {
+			t.Fatal("the example has no two instructed follow-ups")
+		}
+		ids := []string{fs.FollowUps.Edges[0].Node.ID, fs.FollowUps.Edges[1].Node.ID}
+		p := openBrowser(t, s)
+		p.signIn("heping", "service123")
+		p.open("/e/FollowUp?n=200")
+		check(p, ids...)
+		eval[bool](p, `(document.querySelector('#bulk-field').value = 'physician', true)`)
+		p.submit("#bulk-edit")
+		p.do(chromedp.Click(chromedp.CSS("#bulk-value-q")), chromedp.SendKeys(chromedp.CSS("#bulk-value-q"), "周敏"))
+		p.waitFor(`(b => b.length === 1 && b[0].innerText.includes('周敏'))(document.querySelectorAll('#bulk-value-list button'))`)
+		p.do(chromedp.Click(chromedp.CSS("#bulk-value-list button")))
+		p.waitFor(`document.querySelector('#bulk-value').value !== ''`)
+		p.submit("#bulk-apply")
+		if got := p.text("#bulk-done"); !strings.Contains(got, "2 of the 2") {
+			t.Errorf("the outcome says %q, want 2 of 2", got)
+		}
+		if n := adminCount(t, admin, "followUps", fmt.Sprintf(`{idIn: [%q, %q], hasPhysicianWith: {username: "zhoumin"}}`, ids[0], ids[1])); n != 2 {
+			t.Errorf("%d of the 2 follow-ups have 周敏 as physician after the bulk edit", n)
 		}
 		p.noErrors()
 	})
