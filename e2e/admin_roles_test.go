@@ -32,10 +32,11 @@ func TestAdminHospitalRoles(t *testing.T) {
 		if got := p.text("#total"); got != strconv.Itoa(mine) {
 			t.Errorf("physician's patient list total %q, want %d", got, mine)
 		}
-		// Buttons: may create, may not delete or export.
-		if p.count("#new") != 1 || p.count("#delete-selected") != 0 || p.count("#export") != 0 || p.count("input[name=id]") != 0 {
-			t.Errorf("physician's patient list: new %d, delete %d, export %d, checkboxes %d; want only new",
-				p.count("#new"), p.count("#delete-selected"), p.count("#export"), p.count("input[name=id]"))
+		// Buttons: may create, may not delete or export. The rows have checkboxes for the bulk edit of
+		// the fields the physician may update (TestAdminBulk).
+		if p.count("#new") != 1 || p.count("#delete-selected") != 0 || p.count("#export") != 0 || p.count("#bulk-edit") != 1 {
+			t.Errorf("physician's patient list: new %d, delete %d, export %d, bulk edit %d; want new and bulk edit",
+				p.count("#new"), p.count("#delete-selected"), p.count("#export"), p.count("#bulk-edit"))
 		}
 		if status, _ := p.fetchText("/e/Patient/export.csv"); status != 403 {
 			t.Errorf("physician's export answered %d, want 403", status)

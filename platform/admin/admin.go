@@ -71,6 +71,8 @@ func Handler(cfg Config) http.Handler {
 	signedIn("GET /e/{entity}", s.list)
 	signedIn("GET /e/{entity}/export.csv", s.export)
 	signedIn("POST /e/{entity}/delete", s.bulkDelete)
+	signedIn("POST /e/{entity}/bulk/transition", s.bulkTransition)
+	signedIn("POST /e/{entity}/bulk/edit", s.bulkEdit)
 	signedIn("GET /e/{entity}/options", s.options)
 	signedIn("POST /e/{entity}/views", s.saveView)
 	signedIn("POST /e/{entity}/views/{view}/delete", s.deleteView)

@@ -68,8 +68,9 @@ type listBody struct {
 	ExportURL, Query       string
 	HasKanban, HasCalendar bool
 	HasTree                bool
-	HasTrash               bool // deleted records the user may restore can be listed
-	Partial                bool // rendering only the results, for htmx
+	HasTrash               bool     // deleted records the user may restore can be listed
+	Bulk                   *bulkBar // bulk transitions and edit offered on the checked rows, nil if none
+	Partial                bool     // rendering only the results, for htmx
 }
 
 // listQuery is a list request resolved against the model and the user's access.
@@ -339,6 +340,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	b.CanExport = lq.a.MayExport()
 	b.CanImport = lq.a.MayImport() && si.has("Mutation", "create"+e.Name)
 	b.HasTrash = b.CanDelete && e.Has(metamodel.TraitSoftDelete) && si.has("Query", e.DeletedQueryField())
+	b.Bulk = s.bulkBarOf(ctx, e, si, f.Lang)
 	b.ExportURL = b.URL + "/export.csv?" + withParams(q, nil, pagingParams...)
 	if v := e.Views; v != nil {
 		b.HasKanban = v.Kanban != nil

@@ -4,9 +4,11 @@
 (function () {
   'use strict';
 
-  // Forms with data-confirm ask before they submit.
+  // Forms with data-confirm ask before they submit; a submit button's own data-confirm (empty: no
+  // question) overrides its form's, so the list's bulk bar does not ask the delete question.
   document.addEventListener('submit', function (ev) {
-    var msg = ev.target.getAttribute && ev.target.getAttribute('data-confirm');
+    var src = ev.submitter && ev.submitter.hasAttribute('data-confirm') ? ev.submitter : ev.target;
+    var msg = src.getAttribute && src.getAttribute('data-confirm');
     if (msg && !window.confirm(msg)) ev.preventDefault();
   }, true);
 
