@@ -22,9 +22,9 @@ type keyField struct {
 }
 
 // keyFieldKinds are the kinds of field the header shows, in order, each with how many of that kind at
-// most: the record's number (autoNumber), the people responsible for it (the owner relation first, then
-// other User relations), enum fields whose values the model colours (a grade, a priority, a channel),
-// a phone number to call, and an amount (a decimal with two places).
+// most: the record's number (autoNumber), the person responsible for it (the owner relation), enum fields
+// whose values the model colours (a grade, a priority, a channel), a phone number to call, an amount (a
+// decimal with two places), and another User relation (an assignee, a creator) if room is left.
 var keyFieldKinds = []struct {
 	max int
 	is  func(e *metamodel.Entity, m member) bool
@@ -32,12 +32,12 @@ var keyFieldKinds = []struct {
 	{1, func(e *metamodel.Entity, m member) bool { return m.Field != nil && m.Field.AutoNumber != "" }},
 	{1, func(e *metamodel.Entity, m member) bool { return m.Rel != nil && m.Name == e.OwnerField }},
 	{2, func(e *metamodel.Entity, m member) bool { return m.Field != nil && colouredEnum(m.Field) }},
-	{1, func(e *metamodel.Entity, m member) bool {
-		return m.Rel != nil && m.Name != e.OwnerField && m.Rel.To == "User" && m.Rel.Kind == metamodel.BelongsTo
-	}},
 	{1, func(e *metamodel.Entity, m member) bool { return m.Field != nil && m.Field.Type == metamodel.TypePhone }},
 	{1, func(e *metamodel.Entity, m member) bool {
 		return m.Field != nil && m.Field.Type == metamodel.TypeDecimal && m.Field.Scale == 2
+	}},
+	{1, func(e *metamodel.Entity, m member) bool {
+		return m.Rel != nil && m.Name != e.OwnerField && m.Rel.To == "User" && m.Rel.Kind == metamodel.BelongsTo
 	}},
 }
 
