@@ -26,10 +26,10 @@ type detailSection struct {
 }
 
 type relatedList struct {
-	Label, SeeAllURL, NewURL string
-	Total                    int
-	Columns                  []string
-	Rows                     []listRow
+	Name, Label, SeeAllURL, NewURL string
+	Total                          int
+	Columns                        []string
+	Rows                           []listRow
 }
 
 type historyEntry struct {
@@ -63,6 +63,10 @@ type detailBody struct {
 	CanEdit, CanDelete            bool
 	Locked                        string // why a record the user could otherwise change is read-only
 	Error                         string
+	Keys                          []keyField  // the summary header's key fields
+	Tabs                          []recordTab // details, related lists, timeline, history
+	Tab                           string      // the tab shown
+	HasTimeline, HasHistory       bool        // the entity has a workflow, an audit trail
 }
 
 // detailQuery builds the selection of one record's screen.
@@ -253,6 +257,9 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 	if list, ok := n["history"].([]any); ok {
 		b.History = s.historyOf(ctx, e, list, lang)
 	}
+	b.Keys = s.keyFields(e, members, n, lang)
+	b.HasTimeline, b.HasHistory = si.has(e.Name, "workflowHistory"), si.has(e.Name, "history")
+	s.recordTabs(b, r.URL.Query().Get("tab"), lang)
 	f := s.newFrame(r, b.Title)
 	f.Active = e.Name
 	f.Body = b
@@ -281,7 +288,7 @@ func (s *server) relatedOf(ctx context.Context, e *metamodel.Entity, rel *metamo
 	t := rel.Target
 	cols := s.relatedColumns(ctx, rel)
 	conn := n[rel.GraphQLName()]
-	rl := relatedList{Label: s.memberLabel(member{Name: rel.Name, Rel: rel}, lang), Total: intOf(dig(conn, "totalCount"))}
+	rl := relatedList{Name: rel.Name, Label: s.memberLabel(member{Name: rel.Name, Rel: rel}, lang), Total: intOf(dig(conn, "totalCount"))}
 	rl.Columns = append(rl.Columns, s.entityLabel(t, lang))
 	for _, m := range cols {
 		rl.Columns = append(rl.Columns, s.memberLabel(m, lang))

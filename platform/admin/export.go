@@ -44,6 +44,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) {
 		}
 		cols = append(cols, m)
 	}
+	cols = exportColumns(r, e, cols)
 	sel := selections(cols)
 	query := "query($first: Int, $after: Cursor, $where: " + e.Name + "WhereInput, $orderBy: [" + e.Name + "Order!]) { " +
 		"list: " + e.QueryField() + "(first: $first, after: $after, where: $where, orderBy: $orderBy) { " +
@@ -84,6 +85,34 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) {
 		vars["after"] = dig(conn, "pageInfo", "endCursor")
 	}
 	cw.Flush()
+}
+
+// exportColumns narrows the exported columns to the list's column choice: cols= in the export link
+// (which carries the list's query), else the choice remembered for the user, so the file has the columns
+// the user looked at, in the list's order. Only names among allowed (what the user may read in lists)
+// count; with no valid choice every allowed column is exported, as before the chooser.
+func exportColumns(r *http.Request, e *metamodel.Entity, allowed []member) []member {
+	names := rememberedCols(r, e)
+	if q := r.URL.Query(); q.Has("cols") {
+		names = parseCols(q["cols"])
+	}
+	if len(names) == 0 {
+		return allowed
+	}
+	ok := map[string]bool{}
+	for _, m := range allowed {
+		ok[m.Name] = true
+	}
+	var order []member
+	for _, m := range columnCandidates(e) {
+		if ok[m.Name] {
+			order = append(order, m)
+		}
+	}
+	if chosen := pickColumns(order, names); len(chosen) > 0 {
+		return chosen
+	}
+	return allowed
 }
 
 // csvSafe defuses cells a spreadsheet would run as a formula (CSV injection): a leading =, +, -, @, tab
