@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/crmgen/crmgen/internal/apptest"
+	"github.com/crmgen/crmgen/internal/browsertest"
 )
 
 // The phone pass (issue 13, defect 7), measured at 390 px in Chinese: labels such as 计划随访时间 keep to
@@ -129,6 +131,87 @@ func TestAdminPhone(t *testing.T) {
 		if n := p.count(`#results td a[href^="tel:"]`); n == 0 {
 			t.Error("the patient list has no tap-to-call links")
 		}
+	})
+
+	t.Run("KanbanByTouch", func(t *testing.T) {
+		p.t = t
+		// A touch screen starts no HTML drag: a card's "move to" menu moves it with two taps.
+		p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
+		defer p.phone()
+		p.open("/e/FollowUp/kanban")
+		card := eval[kanbanCard](p, `(() => { for (const c of document.querySelectorAll('.kcard')) {
+				const b = c.querySelector('.kmove button[data-to]');
+				if (b && !c.dataset.moves.split(' ').includes(b.dataset.to + '!')) return {ID: c.dataset.id, Col: b.dataset.to, Moves: c.dataset.moves};
+			}
+			return {ID: '', Col: '', Moves: ''}; })()`)
+		if card.ID == "" {
+			t.Fatal("no follow-up card offers a move without a comment on a touch screen")
+		}
+		sel := fmt.Sprintf(`.kcard[data-id=%q]`, card.ID)
+		p.do(chromedp.ScrollIntoView(chromedp.CSS(sel)), chromedp.Tap(chromedp.CSS(sel+" .kmove summary")))
+		p.waitFor(fmt.Sprintf(`document.querySelector('%s .kmove').open`, sel))
+		p.do(chromedp.Tap(chromedp.CSS(fmt.Sprintf(`%s .kmove button[data-to=%q]`, sel, card.Col))))
+		p.waitFor(fmt.Sprintf(`document.querySelector('.column[data-column=%q] .kcard[data-id=%q]')`, card.Col, card.ID))
+		var out struct {
+			Node struct{ Status string }
+		}
+		api.GraphQL(t, `query($id: ID!) { node(id: $id) { ... on FollowUp { status } } }`, map[string]any{"id": card.ID}).Decode(t, &out)
+		if out.Node.Status != card.Col {
+			t.Errorf("after the tapped move the follow-up's status is %q, want %q", out.Node.Status, card.Col)
+		}
+		if p.count(sel+" .kmove") != 0 {
+			t.Error("the moved card still offers the moves of its old state")
+		}
+		browsertest.Screenshot(t, p.ctx, "phone-kanban-touch")
+	})
+
+	t.Run("CalendarAgenda", func(t *testing.T) {
+		p.t = t
+		// On a phone the month is an agenda of the days that have entries, not a 42-cell grid.
+		var apps struct {
+			Appointments struct {
+				Edges []struct {
+					Node struct{ Code, ScheduledAt string }
+				}
+			}
+		}
+		api.GraphQL(t, `{ appointments(first: 1, orderBy: {field: SCHEDULED_AT}) { edges { node { code scheduledAt } } } }`, nil).Decode(t, &apps)
+		ap := apps.Appointments.Edges[0].Node
+		at, err := time.Parse(time.RFC3339, ap.ScheduledAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shanghai, err := time.LoadLocation(a.Model.App.Timezone) // the day as the app's zone has it
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.open("/e/Appointment/calendar?d=" + at.In(shanghai).Format("2006-01-02"))
+		shown := func(sel string) bool {
+			return eval[bool](p, fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false;
+				const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })()`, jsString(sel)))
+		}
+		if shown("table.calendar") {
+			t.Error("the phone shows the month grid")
+		}
+		if !shown("ol.agenda") {
+			t.Fatal("the phone shows no agenda")
+		}
+		if got := p.text("ol.agenda"); !strings.Contains(got, ap.Code) {
+			t.Errorf("the agenda of the month does not list appointment %s: %q", ap.Code, got)
+		}
+		days := eval[[]string](p, `[...document.querySelectorAll('ol.agenda li.agenda-day')].map(d => d.dataset.date)`)
+		for i := 1; i < len(days); i++ {
+			if days[i] <= days[i-1] {
+				t.Errorf("the agenda's days are out of order: %v", days)
+				break
+			}
+		}
+		browsertest.Screenshot(t, p.ctx, "phone-calendar-agenda")
+		p.desktop()
+		if shown("ol.agenda") || !shown("table.calendar") {
+			t.Error("at desktop width the calendar should be the month grid, without the agenda")
+		}
+		p.phone()
 	})
 	p.desktop()
 	p.noErrors()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,7 +23,13 @@ type kanbanCard struct {
 	ID, Title, URL string
 	Cells          []cell
 	Moves          string // space-separated target column keys; a key ending in "!" needs a comment
+	// Targets are the same columns with their labels, for the card's "move to" menu: a phone has no drag
+	// and drop (touch screens do not start HTML drags), and a menu is one tap to open and one to move.
+	Targets []kanbanTarget
 }
+
+// kanbanTarget is a column a card may move to.
+type kanbanTarget struct{ Key, Label string }
 
 // kanbanColumn is one value of the grouping field. A column shows at most kanbanLimit cards; when it has
 // more, More says how many it shows of how many and links to the list of all of them.
@@ -98,6 +105,10 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := &kanbanBody{Entity: e.Name, Label: s.entityLabel(e, lang), URL: entityURL(e), Workflow: wf}
+	labels := make(map[string]string, len(choices))
+	for _, ch := range choices {
+		labels[ch.Key] = ch.Label
+	}
 	for i, ch := range choices {
 		conn := resp.Data["c"+strconv.Itoa(i)]
 		col := kanbanColumn{Key: ch.Key, Label: ch.Label, Color: ch.Color, Total: intOf(dig(conn, "totalCount"))}
@@ -125,6 +136,12 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			card.Moves = strings.Join(moves, " ")
+			for _, mv := range moves {
+				key := strings.TrimSuffix(mv, "!")
+				if l, ok := labels[key]; ok && !slices.ContainsFunc(card.Targets, func(t kanbanTarget) bool { return t.Key == key }) {
+					card.Targets = append(card.Targets, kanbanTarget{Key: key, Label: l})
+				}
+			}
 			col.Cards = append(col.Cards, card)
 		}
 		if len(col.Cards) < col.Total {
@@ -145,6 +162,7 @@ type calEvent struct{ Title, Time, URL string }
 type calDay struct {
 	Date             string
 	Day              int
+	Weekday          string // the day's short name in the reader's language, for the phone's agenda
 	InMonth, IsToday bool
 	Events           []calEvent
 	More, MoreURL    string
@@ -163,6 +181,9 @@ type calendarBody struct {
 	TodayURL, OtherViewURL string
 	Weekdays               []string
 	Weeks                  [][]calDay
+	// Agenda is what a phone shows instead of the grid: the period's days that have entries, in order
+	// (a month grid of 42 cells is unreadable at 390 px).
+	Agenda []calDay
 }
 
 var weekdays = map[string][]string{
@@ -296,7 +317,12 @@ func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
 	}
 	var week []calDay
 	for _, d := range days {
-		week = append(week, *byDay[d.Format("2006-01-02")])
+		cd := byDay[d.Format("2006-01-02")]
+		cd.Weekday = b.Weekdays[(int(d.Weekday())+6)%7]
+		if cd.InMonth && len(cd.Events) > 0 {
+			b.Agenda = append(b.Agenda, *cd)
+		}
+		week = append(week, *cd)
 		if len(week) == 7 {
 			b.Weeks = append(b.Weeks, week)
 			week = nil

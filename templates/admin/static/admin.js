@@ -152,6 +152,8 @@
           bump(from, -1); bump(column, 1);
           card.setAttribute('data-moves', ''); // its next moves depend on the new state: reload to see them
           card.setAttribute('draggable', 'false');
+          var menu = card.querySelector('.kmove');
+          if (menu) menu.remove();
           card.classList.add('moved');
           showError('');
           card.focus();
@@ -196,6 +198,16 @@
     var card = dragged;
     dragged = null;
     if (card.closest('.column') !== col) move(card, col);
+  });
+
+  // A card's "move to" menu (phones, and anyone who would rather not drag): the same move as a drop.
+  document.addEventListener('click', function (ev) {
+    var btn = ev.target.closest && ev.target.closest('.kmove button[data-to]');
+    if (!btn) return;
+    var card = btn.closest('.kcard');
+    var col = document.querySelector('.kanban .column[data-column="' + btn.getAttribute('data-to') + '"]');
+    btn.closest('details').open = false;
+    if (card && col) move(card, col);
   });
 
   // Report tables sort by a column when its header's button is pressed: numbers as numbers, the rest in
