@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +20,8 @@ import (
 // TestAdminImportLarge imports a file of a few thousand patients in the valid-rows mode through the
 // browser: it runs as a background job, whose page shows a progress bar and then the result, with the
 // refused rows in a report to download. What was written is checked through the API. The job is its
-// user's only: another physician, and the administrator, get 404 for its page and its report.
+// user's only: another physician, and the administrator, get 404 for its page and its report. A job
+// stopped from its page keeps the batches it wrote.
 func TestAdminImportLarge(t *testing.T) {
 	a := adminApp(t, "hospital")
 	s := a.Start(t, apptest.SQLitePath(t))
@@ -121,6 +123,29 @@ func TestAdminImportLarge(t *testing.T) {
 		default:
 			t.Errorf("the report lists %s, which was written", name)
 		}
+	}
+	p.noErrors()
+
+	// The same file again, stopped from its progress page: the job ends after the batch it is writing,
+	// and says how many records it wrote, which the API counts.
+	p.open("/e/Patient/import")
+	p.do(chromedp.Click(chromedp.CSS("#import-mode-valid")),
+		chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{path}),
+		chromedp.Click(chromedp.CSS("#import-run")))
+	p.waitFor(`location.pathname.startsWith('/e/Patient/import/jobs/')`)
+	p.do(chromedp.Click(chromedp.CSS("#import-cancel")))
+	p.waitWithin(60*time.Second, `document.querySelector('#import-done, #import-error')`)
+	msg := p.text("#import-error")
+	m := regexp.MustCompile(`^导入已停止：停止前已导入 (\d+) 条`).FindStringSubmatch(msg)
+	stopped := -1
+	if m != nil {
+		stopped, _ = strconv.Atoi(m[1])
+	}
+	if stopped < 0 || stopped >= written {
+		t.Fatalf("the stopped import says %q, want it stopped before the end with the records written", msg)
+	}
+	if n := adminCount(t, admin, "patients", `{nameHasPrefix: "大批导入"}`); n != written+stopped {
+		t.Errorf("the API counts %d imported patients after the stopped import, want %d + %d", n, written, stopped)
 	}
 	p.noErrors()
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -41,12 +42,12 @@ type importJob struct {
 	id     string
 	user   int
 	entity string
-	total  int // data rows in the file
-	cancel context.CancelFunc
+	total  int         // data rows in the file
+	stop   atomic.Bool // asked to stop: it does after the batch it is writing
 
 	mu                     sync.Mutex
 	done, written, refused int // rows processed, of which written and refused
-	finished, cancelled    bool
+	finished               bool
 	ended                  time.Time
 	result                 *importBody // the result page's body, once finished
 	report                 string      // the refused rows as a CSV, once finished ("" when none)
@@ -120,15 +121,15 @@ func newJobID() string {
 func (s *server) startImportJob(w http.ResponseWriter, r *http.Request, e *metamodel.Entity, si *schemaInfo,
 	cols []importColumn, header []string, rows [][]string, unknown []string, lang string) {
 	p := auth.FromContext(r.Context())
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	j := &importJob{id: newJobID(), user: p.ID, entity: e.Name, total: len(rows), cancel: cancel}
+	j := &importJob{id: newJobID(), user: p.ID, entity: e.Name, total: len(rows)}
 	if running := s.jobs.add(j); running != nil {
-		cancel()
 		s.renderImport(w, r, http.StatusConflict, e, &importBody{Error: translate(lang, "import.busy"), JobURL: jobURL(e, running.id)})
 		return
 	}
-	// The job's own request: the upload's headers (its language) and principal, without its body.
-	jr := r.Clone(ctx)
+	// The job's own request: the upload's headers (its language) and principal, without its body, and
+	// not cancelled when the upload's request ends. A stop is asked for with j.stop, so that it falls
+	// between batches, never inside one.
+	jr := r.Clone(context.WithoutCancel(r.Context()))
 	jr.Body, jr.MultipartForm, jr.Form, jr.PostForm = http.NoBody, nil, nil, nil
 	go s.runImportJob(jr, j, e, si, cols, header, rows, unknown, lang)
 	http.Redirect(w, r, jobURL(e, j.id), http.StatusSeeOther)
@@ -138,7 +139,6 @@ func (s *server) startImportJob(w http.ResponseWriter, r *http.Request, e *metam
 func (s *server) runImportJob(r *http.Request, j *importJob, e *metamodel.Entity, si *schemaInfo,
 	cols []importColumn, header []string, rows [][]string, unknown []string, lang string) {
 	ctx := r.Context()
-	defer j.cancel()
 	b := &importBody{Unknown: unknown, ValidOnly: true}
 	var problems []importProblem
 	written := 0
@@ -158,10 +158,7 @@ func (s *server) runImportJob(r *http.Request, j *importJob, e *metamodel.Entity
 	j.progress(problemRows(problems), 0, problemRows(problems))
 	batch := min(importBatch, s.opRows())
 	for start := 0; start < len(inputs); start += batch {
-		if ctx.Err() != nil {
-			j.mu.Lock()
-			j.cancelled = true
-			j.mu.Unlock()
+		if j.stop.Load() {
 			b.Error = fmt.Sprintf(translate(lang, "import.cancelled"), written)
 			return
 		}
@@ -228,7 +225,7 @@ func (s *server) importJobPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j.mu.Lock()
-	pg := jobProgress{URL: jobURL(e, j.id), Done: j.done, Total: j.total, Refused: j.refused, Cancelled: j.cancelled}
+	pg := jobProgress{URL: jobURL(e, j.id), Done: j.done, Total: j.total, Refused: j.refused, Cancelled: j.stop.Load()}
 	finished, result, report := j.finished, j.result, j.report
 	j.mu.Unlock()
 	if pg.Total > 0 {
@@ -262,7 +259,7 @@ func (s *server) cancelImportJob(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		return
 	}
-	j.cancel()
+	j.stop.Store(true)
 	http.Redirect(w, r, jobURL(e, j.id), http.StatusSeeOther)
 }
 

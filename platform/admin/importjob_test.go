@@ -9,7 +9,7 @@ import (
 // runs one import at a time, and a finished job is forgotten after jobKeep.
 func TestImportJobs(t *testing.T) {
 	var js importJobs
-	a := &importJob{id: "a", user: 1, entity: "Patient", cancel: func() {}}
+	a := &importJob{id: "a", user: 1, entity: "Patient"}
 	if js.add(a) != nil {
 		t.Fatal("the first job is refused")
 	}
