@@ -20,11 +20,12 @@ import (
 //
 // The job runs as the user who uploaded the file: its context is the upload's, detached from the
 // request's end, so every row goes through the same GraphQL create, with the same principal and the
-// same enforcement, as a small import's. Its rows are written in batches of importBatch, each one
-// operation and one transaction of the API (createValid), so the progress is real and a crash or a
-// restart loses at most the batch being written: the batches before it are committed. Only the
-// valid-rows mode runs as a job; all or nothing is one transaction, so it is bounded by one operation
-// (opRows), as before.
+// same enforcement, as a small import's. The principal is the one of the upload: signing out does not
+// stop the job (its stop button does), and a change of the user's roles applies to the next import.
+// Its rows are written in batches of importBatch, each one operation and one transaction of the API
+// (createValid), so the progress is real and a crash or a restart loses at most the batch being
+// written: the batches before it are committed. Only the valid-rows mode runs as a job; all or nothing
+// is one transaction, so it is bounded by one operation (opRows), as before.
 //
 // Jobs live in this process's memory only: a restart forgets them (the rows already written stay), and
 // with several instances behind a load balancer the job page is found only on the instance that runs
