@@ -339,8 +339,8 @@ func TestAdminImport(t *testing.T) {
 	t.Run("Limits", func(t *testing.T) {
 		p.t = t
 		before := adminCount(t, admin, "patients", "")
-		// The most rows one import holds (999 under the default field limit of 2000: two fields a row) go
-		// in as one operation; one row more is refused.
+		// The most rows an all-or-nothing import holds (999 under the default field limit of 2000: two
+		// fields a row) go in as one operation; one row more is refused, pointing to the valid-rows mode.
 		p.open("/e/Patient/import")
 		if msg := p.importCSV("name,gender\n"+strings.Repeat("满额,male\n", 999), "#import-done"); !strings.Contains(msg, "999") {
 			t.Errorf("a file of 999 rows: %q, want all imported", msg)
@@ -352,17 +352,24 @@ func TestAdminImport(t *testing.T) {
 		p.open("/e/Patient/import")
 		many := "name,gender\n" + strings.Repeat("多行,male\n", 1000)
 		if msg := p.importCSV(many, "#import-error"); !strings.Contains(msg, "1000") || !strings.Contains(msg, "999") {
-			t.Errorf("a file of 1000 rows: %q, want a refusal naming the rows and the limit", msg)
+			t.Errorf("a file of 1000 rows, all or nothing: %q, want a refusal naming the rows and the limit", msg)
 		}
-		// A file over 2 MB, posted as the form would: refused with 413, in the page's language.
-		p.open("/e/Patient/import")
-		out := eval[struct {
+		type answer struct {
 			Status int    `json:"status"`
 			Body   string `json:"body"`
-		}](p, `(() => { const f = new FormData(); f.append('file', new Blob(['name,gender\n' + '大文件,male\n'.repeat(200000)], {type: 'text/csv'}), 'big.csv');
+		}
+		// More than 200,000 rows are refused in either mode.
+		out := eval[answer](p, `(() => { const f = new FormData(); f.append('mode', 'valid'); f.append('file', new Blob(['name,gender\n' + 'x,male\n'.repeat(200001)], {type: 'text/csv'}), 'many.csv');
 			return fetch('/e/Patient/import', {method: 'POST', body: f, credentials: 'same-origin'}).then(async r => ({status: r.status, body: await r.text()})) })()`)
-		if out.Status != 413 || !strings.Contains(out.Body, "2 MB") {
-			t.Errorf("a 3 MB file: status %d, want 413 with the localized limit", out.Status)
+		if out.Status != 200 || !strings.Contains(out.Body, "200001") || !strings.Contains(out.Body, "200000") {
+			t.Errorf("a file of 200,001 rows: status %d, want a refusal naming the rows and the limit", out.Status)
+		}
+		// A file over 50 MB, posted as the form would: refused with 413, in the page's language.
+		p.open("/e/Patient/import")
+		out = eval[answer](p, `(() => { const f = new FormData(); f.append('file', new Blob(['name,gender\n' + '大文件,male\n'.repeat(3600000)], {type: 'text/csv'}), 'big.csv');
+			return fetch('/e/Patient/import', {method: 'POST', body: f, credentials: 'same-origin'}).then(async r => ({status: r.status, body: await r.text()})) })()`)
+		if out.Status != 413 || !strings.Contains(out.Body, "50 MB") {
+			t.Errorf("a 54 MB file: status %d, want 413 with the localized limit", out.Status)
 		}
 		if after := adminCount(t, admin, "patients", ""); after != before {
 			t.Errorf("patients %d → %d after refused files", before, after)

@@ -30,7 +30,7 @@ type Config struct {
 	Overdue func(context.Context) ([]workflow.Timer, error)
 	Log     *slog.Logger
 	// MaxGraphQLFields is the API's bound on the fields of one request (0: the default), which bounds the
-	// rows of one CSV import: they are created in one operation.
+	// rows of one create operation: an all-or-nothing import, a batch of a background one.
 	MaxGraphQLFields int
 	// Views keeps the users' saved list views; nil offers none.
 	Views *ViewStore
@@ -44,6 +44,7 @@ type server struct {
 	// is one of it, whatever zone the server runs in.
 	zone *time.Location
 	schemaState
+	jobs importJobs // background imports (importjob.go)
 }
 
 // Handler returns the admin screens, mounted at "/".
@@ -79,6 +80,9 @@ func Handler(cfg Config) http.Handler {
 	signedIn("GET /e/{entity}/import", s.importPage)
 	signedIn("POST /e/{entity}/import", s.importFile)
 	signedIn("POST /e/{entity}/import/report", s.importReport)
+	signedIn("GET /e/{entity}/import/jobs/{job}", s.importJobPage)
+	signedIn("POST /e/{entity}/import/jobs/{job}/cancel", s.cancelImportJob)
+	signedIn("GET /e/{entity}/import/jobs/{job}/report.csv", s.importJobReport)
 	signedIn("GET /e/{entity}/new", s.newForm)
 	signedIn("POST /e/{entity}/new", s.create)
 	signedIn("GET /e/{entity}/kanban", s.kanban)

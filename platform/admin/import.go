@@ -22,15 +22,26 @@ import (
 // The form is a same-origin multipart POST, guarded like every other form of the admin by the session
 // middleware's cross-origin check.
 
-// Limits of one import. Every row is one aliased create in a single GraphQL operation, so the rows are
-// bounded by the API's field limit too (two fields a row: the create and its id); the file's size is
-// kept below the shell's bound on form bodies, so it is this handler that answers, in the user's language.
+// Limits of one import, their one home (the shell lets a post of MaxImportBytes through to the handler,
+// platform/app/body.go). A file of more than importBatch rows, in the valid-rows mode, runs as a
+// background job (importjob.go) that writes importBatch rows per operation; all or nothing is one
+// operation, one transaction, so it takes at most opRows rows.
 const (
-	maxImportBytes = 2 << 20
-	maxImportRows  = 1000
+	// MaxImportBytes is the largest file an import reads.
+	MaxImportBytes = 50 << 20
+	// MaxImportBody is the largest import post: the file and the form around it.
+	MaxImportBody = MaxImportBytes + 64<<10
+	// maxImportRows is the most data rows a file may hold.
+	maxImportRows = 200_000
+	// importBatch is the rows of one operation of a background import: one transaction, committed
+	// before the next, so a crash loses at most one batch.
+	importBatch = 500
+	// maxOpRows bounds the rows of one operation whatever the API's field limit.
+	maxOpRows = 1000
 )
 
-// importBody is the import page: the form, and after a post either what was imported or why nothing was.
+// importBody is the import page: the form, and after a post either what was imported or why nothing was;
+// for a background import, its progress and then its result.
 type importBody struct {
 	Entity, Label, Title, Action, ListURL string
 	Limits                                string
@@ -38,14 +49,19 @@ type importBody struct {
 	Unknown                               []string // headers that named nothing, ignored
 	Error                                 string
 	Problems                              []importProblem
+	More                                  int // problems not listed (a job's result lists maxShownProblems)
 	Done                                  string
 	ValidOnly                             bool   // the mode chosen: write the valid rows, list the others
 	Report                                string // the refused rows as a CSV, for the report's download form
+	ReportURL                             string // a finished job's report, to download
+	Job                                   *jobProgress
+	JobURL                                string // the user's running import, when a new one is refused
 }
 
-// importRows is the most rows one import may hold under the API's field limit.
-func (s *server) importRows() int {
-	n := maxImportRows
+// opRows is the most rows one create operation may hold under the API's field limit (two fields a row:
+// the create and its id): the bound of an all-or-nothing import.
+func (s *server) opRows() int {
+	n := maxOpRows - 1
 	if f := s.cfg.MaxGraphQLFields; f > 0 && (f-1)/2 < n {
 		n = (f - 1) / 2
 	}
@@ -71,7 +87,7 @@ func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int
 	b.Entity, b.Label = e.Name, s.entityLabel(e, lang)
 	b.Title = translate(lang, "import csv") + " · " + b.Label
 	b.Action, b.ListURL = entityURL(e)+"/import", entityURL(e)
-	b.Limits = fmt.Sprintf(translate(lang, "import.limits"), maxImportBytes>>20, s.importRows())
+	b.Limits = fmt.Sprintf(translate(lang, "import.limits"), MaxImportBytes>>20, maxImportRows, s.opRows())
 	if si, err := s.schema(r.Context()); err == nil {
 		a := access(r.Context(), e.Name)
 		for _, m := range allMembers(e) {
@@ -102,12 +118,12 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 	refuse := func(status int, msg string, problems ...importProblem) {
 		s.renderImport(w, r, status, e, &importBody{Error: msg, Problems: problems})
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxImportBytes+64<<10) // the file and the form around it
+	r.Body = http.MaxBytesReader(w, r.Body, MaxImportBody)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			w.Header().Set("Connection", "close") // the rest of the body is not read
-			refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf(translate(lang, "import.tooLarge"), maxImportBytes>>20))
+			refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf(translate(lang, "import.tooLarge"), MaxImportBytes>>20))
 			return
 		}
 		refuse(http.StatusBadRequest, translate(lang, "import.noFile"))
@@ -120,13 +136,13 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, maxImportBytes+1))
+	data, err := io.ReadAll(io.LimitReader(file, MaxImportBytes+1))
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	if len(data) > maxImportBytes {
-		refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf(translate(lang, "import.tooLarge"), maxImportBytes>>20))
+	if len(data) > MaxImportBytes {
+		refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf(translate(lang, "import.tooLarge"), MaxImportBytes>>20))
 		return
 	}
 	var header []string
@@ -153,8 +169,13 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusOK, translate(lang, "import.empty"))
 		return
 	}
-	if len(rows) > s.importRows() {
-		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooMany"), len(rows), s.importRows()))
+	validOnly := r.FormValue("mode") == "valid"
+	switch {
+	case len(rows) > maxImportRows:
+		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooMany"), len(rows), maxImportRows))
+		return
+	case !validOnly && len(rows) > s.opRows():
+		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooManyAll"), len(rows), s.opRows()))
 		return
 	}
 	si, err := s.schema(ctx)
@@ -162,7 +183,6 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	validOnly := r.FormValue("mode") == "valid"
 	cols, unknown, problems := s.matchColumns(ctx, e, si, header, lang)
 	if len(problems) == 0 && len(cols) == 0 {
 		problems = append(problems, importProblem{Message: translate(lang, "import.noColumns")})
@@ -177,6 +197,10 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(problems) > 0 {
 		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
+		return
+	}
+	if validOnly && len(rows) > importBatch {
+		s.startImportJob(w, r, e, si, cols, header, rows, unknown, lang)
 		return
 	}
 	inputs, problems, err := s.rowInputs(ctx, e, si, cols, rows, header, lang)
@@ -212,10 +236,18 @@ func init() {
 	for lang, kv := range map[string]map[string]string{
 		"zh": {
 			"import csv": "导入", "import.file": "CSV 或 Excel 文件", "import.run": "导入",
-			"import.help":     "第一行为表头：列名可写字段名称（中文或英文）；关联记录可写其名称或编号。可选择全部导入或全部不导入，或只导入正确的行。",
-			"import.columns":  "可导入的列（* 为必填）",
-			"import.limits":   "文件不超过 %d MB，最多 %d 行；CSV 文件须为 UTF-8 编码、逗号分隔，Excel 文件（.xlsx）读取第一个工作表。",
-			"import.tooLarge": "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
+			"import.help":       "第一行为表头：列名可写字段名称（中文或英文）；关联记录可写其名称或编号。可选择全部导入或全部不导入，或只导入正确的行。",
+			"import.columns":    "可导入的列（* 为必填）",
+			"import.limits":     "文件不超过 %d MB，最多 %d 行（“全部导入或全部不导入”最多 %d 行）；CSV 文件须为 UTF-8 编码、逗号分隔，Excel 文件（.xlsx）读取第一个工作表。",
+			"import.tooManyAll": "文件有 %d 行：“全部导入或全部不导入”最多 %d 行。请选择“只导入正确的行”（分批写入），或拆分后再导入",
+			"import.running":    "正在导入……可以离开此页，稍后回来查看结果。",
+			"import.progress":   "已处理 %d / %d 行，其中 %d 行有问题",
+			"import.cancel":     "停止导入", "import.cancelling": "正在停止……",
+			"import.cancelled": "导入已停止：停止前已导入 %d 条",
+			"import.busy":      "您已有一个导入正在进行，请等待其完成",
+			"import.viewJob":   "查看进度",
+			"import.more":      "另有 %d 个问题未列出，见下载的问题行文件",
+			"import.tooLarge":  "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
 			"import.noFile": "请选择要导入的 CSV 或 Excel 文件", "import.notUTF8": "文件不是 UTF-8 编码：请在表格软件中另存为“CSV UTF-8”",
 			"import.badXLSX":      "无法读取此 Excel 文件：请在表格软件中另存为 .xlsx 格式",
 			"import.xlsxTooLarge": "此 Excel 文件解压后太大：请删去多余的工作表、图片或空行，或拆分后再导入",
@@ -240,10 +272,18 @@ func init() {
 		},
 		"en": {
 			"import csv": "Import", "import.file": "CSV or Excel file", "import.run": "Import",
-			"import.help":     "The first row holds the headers: a field's name or label (Chinese or English); a related record is named by its name or number. Choose whether the file is imported as a whole, or only its valid rows.",
-			"import.columns":  "Columns you can import (* required)",
-			"import.limits":   "At most %d MB and %d rows; a CSV file in UTF-8, comma separated, or an Excel file (.xlsx), of which the first sheet is read.",
-			"import.tooLarge": "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
+			"import.help":       "The first row holds the headers: a field's name or label (Chinese or English); a related record is named by its name or number. Choose whether the file is imported as a whole, or only its valid rows.",
+			"import.columns":    "Columns you can import (* required)",
+			"import.limits":     "At most %d MB and %d rows (%d all or nothing); a CSV file in UTF-8, comma separated, or an Excel file (.xlsx), of which the first sheet is read.",
+			"import.tooManyAll": "The file has %d rows: all or nothing takes at most %d. Choose to import only the valid rows (written in batches), or split the file",
+			"import.running":    "Importing… You may leave this page and come back for the result.",
+			"import.progress":   "%d of %d rows done, %d with problems",
+			"import.cancel":     "Stop the import", "import.cancelling": "Stopping…",
+			"import.cancelled": "The import was stopped: %d records had been imported",
+			"import.busy":      "You have an import running: wait for it to finish",
+			"import.viewJob":   "See its progress",
+			"import.more":      "%d more problems are not listed: download the problem rows",
+			"import.tooLarge":  "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
 			"import.noFile": "Choose a CSV or Excel file to import", "import.notUTF8": "The file is not UTF-8: save it as “CSV UTF-8” in your spreadsheet program",
 			"import.badXLSX":      "This Excel file cannot be read: save it as .xlsx in your spreadsheet program",
 			"import.xlsxTooLarge": "This Excel file is too large once unpacked: remove extra sheets, pictures or empty rows, or split it",

@@ -78,12 +78,12 @@ func (s *server) importReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := language(s.cfg.Model, r)
-	r.Body = http.MaxBytesReader(w, r.Body, 2*maxImportBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, 2*MaxImportBytes)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			w.Header().Set("Connection", "close")
-			s.renderImport(w, r, http.StatusRequestEntityTooLarge, e, &importBody{Error: fmt.Sprintf(translate(lang, "import.tooLarge"), maxImportBytes>>20)})
+			s.renderImport(w, r, http.StatusRequestEntityTooLarge, e, &importBody{Error: fmt.Sprintf(translate(lang, "import.tooLarge"), MaxImportBytes>>20)})
 			return
 		}
 		s.renderImport(w, r, http.StatusBadRequest, e, &importBody{Error: translate(lang, "import.noReport")})

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/crmgen/crmgen/platform/admin"
 )
 
 // Request bodies are bounded before anything reads them, signed in or not: /graphql by
@@ -39,15 +41,19 @@ func limitBodies(graphql, form int64, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		// The admin's CSV import bounds its own body below this one, and refuses a larger file in the
-		// user's language: it must read the request to know who asks, so it is not answered here.
-		if r.ContentLength > form && !strings.HasSuffix(r.URL.Path, "/import") {
+		// The admin's import bounds its own body (admin.MaxImportBody, which may be above this one), and
+		// refuses a larger file in the user's language: it must read the request to know who asks, so
+		// it is not answered here.
+		limit := form
+		if strings.HasSuffix(r.URL.Path, "/import") {
+			limit = max(form, admin.MaxImportBody)
+		} else if r.ContentLength > form {
 			http.Error(w, "request body too large: the limit is "+byteSize(form).String(), http.StatusRequestEntityTooLarge)
 			return
 		}
 		// A body without a declared length stops at the limit; the handler that reads it answers 413
 		// (see the admin's parseForm).
-		r.Body = http.MaxBytesReader(w, r.Body, form)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
