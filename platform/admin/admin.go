@@ -34,14 +34,18 @@ type Config struct {
 	MaxGraphQLFields int
 	// Views keeps the users' saved list views; nil offers none.
 	Views *ViewStore
+	// Preferences keeps the users' own settings (their time zone); nil offers no profile page, and every
+	// user sees times in the app's zone.
+	Preferences *PreferenceStore
 }
 
 // server holds the screens' state: the configuration, the parsed templates and the cached schema.
 type server struct {
 	cfg   Config
 	pages *pageSet
-	// zone is the app's time zone (app.timezone, else UTC): every date and time the screens show or read
-	// is one of it, whatever zone the server runs in.
+	// zone is the app's time zone (app.timezone, else UTC), whatever zone the server runs in: every date
+	// the screens show or read is one of it, and every time too for a user who chose no zone of their own
+	// (see zones).
 	zone *time.Location
 	schemaState
 }
@@ -111,10 +115,12 @@ func Public(r *http.Request) bool {
 	return false
 }
 
-// requireUser sends a request without a signed-in user to the sign-in page, and back here afterwards.
+// requireUser sends a request without a signed-in user to the sign-in page, and back here afterwards. A
+// signed-in user's request carries their time zone (see zones).
 func (s *server) requireUser(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if auth.FromContext(r.Context()) == nil {
+		p := auth.FromContext(r.Context())
+		if p == nil {
 			next := r.URL.RequestURI()
 			if r.Method != http.MethodGet {
 				next = "/"
@@ -128,7 +134,7 @@ func (s *server) requireUser(h http.HandlerFunc) http.Handler {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(s.withUserZone(r.Context(), p.ID)))
 	})
 }
 

@@ -104,6 +104,7 @@ func TestCSVSafe(t *testing.T) {
 func TestInputValues(t *testing.T) {
 	// The app's zone, not the server's: what the form says is a time of the app's zone.
 	loc := time.FixedZone("CST", 8*3600)
+	z := zones{app: loc, user: loc}
 	defer func(l *time.Location) { time.Local = l }(time.Local)
 	time.Local = time.UTC
 	cases := []struct {
@@ -125,7 +126,7 @@ func TestInputValues(t *testing.T) {
 		{metamodel.TypeJSON, `{`, nil, "json"},
 	}
 	for _, c := range cases {
-		got, rule := inputValue(&metamodel.Field{Type: c.typ}, c.raw, loc)
+		got, rule := inputValue(&metamodel.Field{Type: c.typ}, c.raw, z)
 		if rule != c.rule || str(got) != str(c.want) {
 			t.Errorf("inputValue(%s, %q) = %v, %q; want %v, %q", c.typ, c.raw, got, rule, c.want, c.rule)
 		}
@@ -133,11 +134,50 @@ func TestInputValues(t *testing.T) {
 	// What the form shows of a stored value parses back to the same value.
 	f := &metamodel.Field{Type: metamodel.TypeDateTime}
 	stored := "2026-03-01T01:30:00Z"
-	if got := formValue(f, stored, loc); got != "2026-03-01T09:30" {
+	if got := formValue(f, stored, z); got != "2026-03-01T09:30" {
 		t.Errorf("formValue(%s) = %q, want the app zone's 2026-03-01T09:30", stored, got)
 	}
-	back, _ := inputValue(f, formValue(f, stored, loc), loc)
+	back, _ := inputValue(f, formValue(f, stored, z), z)
 	if !sameValue(f, stored, back) {
-		t.Errorf("datetime round trip: %s → %q → %v", stored, formValue(f, stored, loc), back)
+		t.Errorf("datetime round trip: %s → %q → %v", stored, formValue(f, stored, z), back)
+	}
+}
+
+// A user's own zone (issue 13): a time is shown and read in it, a date stays the app zone's day, the same
+// for everyone, since the API stores a date as its midnight in the app's zone.
+func TestUserZone(t *testing.T) {
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	london, _ := time.LoadLocation("Europe/London")
+	z := zones{app: shanghai, user: london}
+	at := &metamodel.Field{Name: "at", Type: metamodel.TypeDateTime}
+	day := &metamodel.Field{Type: metamodel.TypeDate}
+	if got := formValue(at, "2026-11-25T08:30:00+08:00", z); got != "2026-11-25T00:30" {
+		t.Errorf("the 08:30 Shanghai slot shows as %q in London, want 2026-11-25T00:30", got)
+	}
+	if got, _ := inputValue(at, "2026-12-30T08:30", z); got != "2026-12-30T08:30:00Z" {
+		t.Errorf("08:30 entered in London is %v, want 2026-12-30T08:30:00Z", got)
+	}
+	if got := formValue(day, "1968-06-01T00:00:00+08:00", z); got != "1968-06-01" {
+		t.Errorf("a date shows as %q for a user in London, want the stored day 1968-06-01", got)
+	}
+	if got, _ := inputValue(day, "1968-06-02", z); got != "1968-06-02T00:00:00+08:00" {
+		t.Errorf("a date entered in London is %v, want its midnight in the app's zone", got)
+	}
+	s := &server{zone: shanghai}
+	if got := s.cellOf(member{Name: "at", Field: at}, map[string]any{"at": "2026-11-25T08:30:00+08:00"}, "en", z).Text; got != "2026-11-25 00:30" {
+		t.Errorf("the list shows the slot as %q in London", got)
+	}
+	if got := z.instant("2026-11-25T08:30:00+08:00"); got != "2026-11-25 00:30" {
+		t.Errorf("a history time shows as %q in London", got)
+	}
+	for _, name := range []string{"Europe/London", "America/New_York", "UTC"} {
+		if loadZone(name) == nil {
+			t.Errorf("loadZone refused %q", name)
+		}
+	}
+	for _, name := range []string{"", "Local", "Mars/Olympus_Mons", "../../etc/passwd", "Europe/London\x00"} {
+		if loadZone(name) != nil {
+			t.Errorf("loadZone accepted %q", name)
+		}
 	}
 }

@@ -301,6 +301,7 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 		measure = 1
 	}
 	rows := asList(data["rows"])
+	userZone := s.zones(r.Context()).user
 	if rv.Kind == metamodel.ReportRFM {
 		s.rfmSummary(rv, rows, lang) // of every record, before a card keeps its first rows
 	}
@@ -320,7 +321,7 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 		}
 		cells := make([]reportCell, len(cols))
 		for i, c := range cols {
-			cells[i] = s.reportCell(rep, e, c.name, c.typ, row, lang)
+			cells[i] = s.reportCell(rep, e, c.name, c.typ, row, lang, userZone)
 		}
 		link := ""
 		if rv.Kind == metamodel.ReportAggregate {
@@ -368,8 +369,9 @@ func asList(v any) []any {
 	return l
 }
 
-// reportCell is one cell in the user's words.
-func (s *server) reportCell(rep *metamodel.Report, e *metamodel.Entity, name, typ string, row map[string]any, lang string) reportCell {
+// reportCell is one cell in the user's words, a time in the user's zone loc. A date (and a time bucket, a
+// date too) is the app zone's day, as the report computed it.
+func (s *server) reportCell(rep *metamodel.Report, e *metamodel.Entity, name, typ string, row map[string]any, lang string, loc *time.Location) reportCell {
 	m := s.cfg.Model
 	v := row[name]
 	c := reportCell{Numeric: typ == "int" || typ == "float"}
@@ -414,7 +416,7 @@ func (s *server) reportCell(rep *metamodel.Report, e *metamodel.Entity, name, ty
 		return c
 	case "datetime":
 		if t, err := time.Parse(time.RFC3339, str(v)); err == nil {
-			c.Text = t.Format("2006-01-02 15:04")
+			c.Text = t.In(loc).Format("2006-01-02 15:04")
 			return c
 		}
 	case "enum":
