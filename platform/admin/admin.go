@@ -68,6 +68,8 @@ func Handler(cfg Config) http.Handler {
 	signedIn("GET /{$}", s.home)
 	signedIn("GET /inbox", s.inbox)
 	signedIn("GET /search", s.globalSearch)
+	signedIn("GET /profile", s.profile)
+	signedIn("POST /profile", s.saveProfile)
 	signedIn("GET /diagrams", s.diagrams)
 	signedIn("GET /reports/{name}", s.reportPage)
 	signedIn("GET /reports/{name}/export.csv", s.reportExport)
@@ -107,7 +109,7 @@ func Public(r *http.Request) bool {
 	p := r.URL.Path
 	switch {
 	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read",
-		p == "/diagrams", p == "/search":
+		p == "/diagrams", p == "/search", p == "/profile":
 		return true
 	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"), strings.HasPrefix(p, "/reports/"):
 		return true
