@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +180,66 @@ func TestUserZone(t *testing.T) {
 		if loadZone(name) != nil {
 			t.Errorf("loadZone accepted %q", name)
 		}
+	}
+}
+
+// A report's drill-down for a user in another zone (issue 13): a time bucket is a range of the app zone's
+// days, so the link pins the list's filter to the app's zone, and the list reads it so; a date bucket and
+// a user in the app's zone need nothing.
+func TestDrillDownZone(t *testing.T) {
+	dir := t.TempDir()
+	model := `
+app: {name: zoned, title: {zh: 时区, en: Zoned}, locales: [zh, en], defaultLocale: zh, timezone: Asia/Shanghai}
+entities:
+  Visit:
+    fields:
+      name: {type: string}
+      at: {type: datetime}
+      day: {type: date}
+reports:
+  byMonth: {entity: Visit, groupBy: [{field: at, bucket: month}], measures: [count]}
+  byDay: {entity: Visit, groupBy: [{field: day, bucket: month}], measures: [count]}
+`
+	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(model), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := metamodel.Load(dir)
+	if err == nil {
+		m, err = metamodel.Build(m)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	shanghai, london := m.App.Location(), loadZone("Europe/London")
+	s := &server{cfg: Config{Model: m}, zone: shanghai}
+	e := m.Entity("Visit")
+	away, home := zones{app: shanghai, user: london}, zones{app: shanghai, user: shanghai}
+	if got := s.drillDown(m.Report("byMonth"), e, map[string]any{"at": "2026-11-01"}, away); !strings.Contains(got, "f.at.zone=app") {
+		t.Errorf("a London user's drill-down of a time bucket is %q, want the filter pinned to the app's zone", got)
+	}
+	for _, c := range []struct {
+		rep string
+		row map[string]any
+		z   zones
+	}{{"byMonth", map[string]any{"at": "2026-11-01"}, home}, {"byDay", map[string]any{"day": "2026-11-01"}, away}} {
+		if got := s.drillDown(m.Report(c.rep), e, c.row, c.z); strings.Contains(got, "zone") {
+			t.Errorf("%s: the drill-down %q pins a zone it does not need", c.rep, got)
+		}
+	}
+	at, _ := memberOf(e, "at")
+	lq := &listQuery{e: e, zones: away}
+	from := func(q string) string {
+		v, _ := url.ParseQuery(q)
+		w := filterWhere(lq, at, v)
+		if len(w) == 0 {
+			return ""
+		}
+		return str(w[0].(map[string]any)["atGTE"])
+	}
+	if got := from("f.at.from=2026-11-01"); got != "2026-11-01T00:00:00Z" {
+		t.Errorf("a London user's filter from 2026-11-01 starts at %s, want London's midnight", got)
+	}
+	if got := from("f.at.from=2026-11-01&f.at.zone=app"); got != "2026-11-01T00:00:00+08:00" {
+		t.Errorf("a drill-down's filter from 2026-11-01 starts at %s, want Shanghai's midnight", got)
 	}
 }

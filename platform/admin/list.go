@@ -232,6 +232,9 @@ func filterWhere(lq *listQuery, m member, q url.Values) []any {
 		// A date filter's days are the app zone's, where dates are stored as their midnight; a time filter's
 		// are the user's.
 		loc := lq.zones.of(m.Field)
+		if q.Get(key+".zone") == "app" {
+			loc = lq.zones.app // a report's drill-down: its time buckets are the app zone's days
+		}
 		if t, err := time.ParseInLocation("2006-01-02", q.Get(key+".from"), loc); err == nil {
 			out = append(out, map[string]any{name + "GTE": t.Format(time.RFC3339)})
 		}

@@ -325,7 +325,7 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 		}
 		link := ""
 		if rv.Kind == metamodel.ReportAggregate {
-			link = s.drillDown(rep, e, row)
+			link = s.drillDown(rep, e, row, s.zones(r.Context()))
 			for i := 0; i < groups && i < len(cells); i++ {
 				if cells[i].Link == "" {
 					cells[i].Link = link
@@ -468,8 +468,9 @@ func (s *server) enumCell(rep *metamodel.Report, e *metamodel.Entity, name, v st
 
 // drillDown is the list of the records a groupBy row counts: the entity's list filtered by each group's
 // key, when every group is one of the list's filters (and the report has no where, which the list could
-// not repeat).
-func (s *server) drillDown(rep *metamodel.Report, e *metamodel.Entity, row map[string]any) string {
+// not repeat). A time bucket is a range of the app zone's days; for a user in another zone the link says so
+// (f.<field>.zone=app), since the list reads a time filter's days in the user's zone.
+func (s *server) drillDown(rep *metamodel.Report, e *metamodel.Entity, row map[string]any, z zones) string {
 	if e == nil || !rep.Where.IsZero() {
 		return ""
 	}
@@ -501,6 +502,9 @@ func (s *server) drillDown(rep *metamodel.Report, e *metamodel.Entity, row map[s
 				"quarter": start.AddDate(0, 3, -1), "year": start.AddDate(1, 0, -1)}[g.Bucket]
 			q.Set("f."+g.Field+".from", start.Format("2006-01-02"))
 			q.Set("f."+g.Field+".to", end.Format("2006-01-02"))
+			if f := e.Field(g.Field); f != nil && z.of(f).String() != z.app.String() {
+				q.Set("f."+g.Field+".zone", "app")
+			}
 			continue
 		}
 		q.Set("f."+g.Field, fmt.Sprint(v))
