@@ -34,14 +34,18 @@ type Config struct {
 	MaxGraphQLFields int
 	// Views keeps the users' saved list views; nil offers none.
 	Views *ViewStore
+	// Preferences keeps the users' own settings (their time zone); nil offers no profile page, and every
+	// user sees times in the app's zone.
+	Preferences *PreferenceStore
 }
 
 // server holds the screens' state: the configuration, the parsed templates and the cached schema.
 type server struct {
 	cfg   Config
 	pages *pageSet
-	// zone is the app's time zone (app.timezone, else UTC): every date and time the screens show or read
-	// is one of it, whatever zone the server runs in.
+	// zone is the app's time zone (app.timezone, else UTC), whatever zone the server runs in: every date
+	// the screens show or read is one of it, and every time too for a user who chose no zone of their own
+	// (see zones).
 	zone *time.Location
 	schemaState
 	jobs importJobs // background imports (importjob.go)
@@ -65,6 +69,8 @@ func Handler(cfg Config) http.Handler {
 	signedIn("GET /{$}", s.home)
 	signedIn("GET /inbox", s.inbox)
 	signedIn("GET /search", s.globalSearch)
+	signedIn("GET /profile", s.profile)
+	signedIn("POST /profile", s.saveProfile)
 	signedIn("GET /diagrams", s.diagrams)
 	signedIn("GET /reports/{name}", s.reportPage)
 	signedIn("GET /reports/{name}/export.csv", s.reportExport)
@@ -107,7 +113,7 @@ func Public(r *http.Request) bool {
 	p := r.URL.Path
 	switch {
 	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read",
-		p == "/diagrams", p == "/search":
+		p == "/diagrams", p == "/search", p == "/profile":
 		return true
 	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"), strings.HasPrefix(p, "/reports/"):
 		return true
@@ -115,10 +121,12 @@ func Public(r *http.Request) bool {
 	return false
 }
 
-// requireUser sends a request without a signed-in user to the sign-in page, and back here afterwards.
+// requireUser sends a request without a signed-in user to the sign-in page, and back here afterwards. A
+// signed-in user's request carries their time zone (see zones).
 func (s *server) requireUser(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if auth.FromContext(r.Context()) == nil {
+		p := auth.FromContext(r.Context())
+		if p == nil {
 			next := r.URL.RequestURI()
 			if r.Method != http.MethodGet {
 				next = "/"
@@ -132,7 +140,7 @@ func (s *server) requireUser(h http.HandlerFunc) http.Handler {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(s.withUserZone(r.Context(), p.ID)))
 	})
 }
 

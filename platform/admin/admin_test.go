@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,7 @@ func TestCSVSafe(t *testing.T) {
 func TestInputValues(t *testing.T) {
 	// The app's zone, not the server's: what the form says is a time of the app's zone.
 	loc := time.FixedZone("CST", 8*3600)
+	z := zones{app: loc, user: loc}
 	defer func(l *time.Location) { time.Local = l }(time.Local)
 	time.Local = time.UTC
 	cases := []struct {
@@ -125,7 +127,7 @@ func TestInputValues(t *testing.T) {
 		{metamodel.TypeJSON, `{`, nil, "json"},
 	}
 	for _, c := range cases {
-		got, rule := inputValue(&metamodel.Field{Type: c.typ}, c.raw, loc)
+		got, rule := inputValue(&metamodel.Field{Type: c.typ}, c.raw, z)
 		if rule != c.rule || str(got) != str(c.want) {
 			t.Errorf("inputValue(%s, %q) = %v, %q; want %v, %q", c.typ, c.raw, got, rule, c.want, c.rule)
 		}
@@ -133,11 +135,111 @@ func TestInputValues(t *testing.T) {
 	// What the form shows of a stored value parses back to the same value.
 	f := &metamodel.Field{Type: metamodel.TypeDateTime}
 	stored := "2026-03-01T01:30:00Z"
-	if got := formValue(f, stored, loc); got != "2026-03-01T09:30" {
+	if got := formValue(f, stored, z); got != "2026-03-01T09:30" {
 		t.Errorf("formValue(%s) = %q, want the app zone's 2026-03-01T09:30", stored, got)
 	}
-	back, _ := inputValue(f, formValue(f, stored, loc), loc)
+	back, _ := inputValue(f, formValue(f, stored, z), z)
 	if !sameValue(f, stored, back) {
-		t.Errorf("datetime round trip: %s → %q → %v", stored, formValue(f, stored, loc), back)
+		t.Errorf("datetime round trip: %s → %q → %v", stored, formValue(f, stored, z), back)
+	}
+}
+
+// A user's own zone (issue 13): a time is shown and read in it, a date stays the app zone's day, the same
+// for everyone, since the API stores a date as its midnight in the app's zone.
+func TestUserZone(t *testing.T) {
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	london, _ := time.LoadLocation("Europe/London")
+	z := zones{app: shanghai, user: london}
+	at := &metamodel.Field{Name: "at", Type: metamodel.TypeDateTime}
+	day := &metamodel.Field{Type: metamodel.TypeDate}
+	if got := formValue(at, "2026-11-25T08:30:00+08:00", z); got != "2026-11-25T00:30" {
+		t.Errorf("the 08:30 Shanghai slot shows as %q in London, want 2026-11-25T00:30", got)
+	}
+	if got, _ := inputValue(at, "2026-12-30T08:30", z); got != "2026-12-30T08:30:00Z" {
+		t.Errorf("08:30 entered in London is %v, want 2026-12-30T08:30:00Z", got)
+	}
+	if got := formValue(day, "1968-06-01T00:00:00+08:00", z); got != "1968-06-01" {
+		t.Errorf("a date shows as %q for a user in London, want the stored day 1968-06-01", got)
+	}
+	if got, _ := inputValue(day, "1968-06-02", z); got != "1968-06-02T00:00:00+08:00" {
+		t.Errorf("a date entered in London is %v, want its midnight in the app's zone", got)
+	}
+	s := &server{zone: shanghai}
+	if got := s.cellOf(member{Name: "at", Field: at}, map[string]any{"at": "2026-11-25T08:30:00+08:00"}, "en", z).Text; got != "2026-11-25 00:30" {
+		t.Errorf("the list shows the slot as %q in London", got)
+	}
+	if got := z.instant("2026-11-25T08:30:00+08:00"); got != "2026-11-25 00:30" {
+		t.Errorf("a history time shows as %q in London", got)
+	}
+	for _, name := range []string{"Europe/London", "America/New_York", "UTC"} {
+		if loadZone(name) == nil {
+			t.Errorf("loadZone refused %q", name)
+		}
+	}
+	for _, name := range []string{"", "Local", "Mars/Olympus_Mons", "../../etc/passwd", "Europe/London\x00"} {
+		if loadZone(name) != nil {
+			t.Errorf("loadZone accepted %q", name)
+		}
+	}
+}
+
+// A report's drill-down for a user in another zone (issue 13): a time bucket is a range of the app zone's
+// days, so the link pins the list's filter to the app's zone, and the list reads it so; a date bucket and
+// a user in the app's zone need nothing.
+func TestDrillDownZone(t *testing.T) {
+	dir := t.TempDir()
+	model := `
+app: {name: zoned, title: {zh: 时区, en: Zoned}, locales: [zh, en], defaultLocale: zh, timezone: Asia/Shanghai}
+entities:
+  Visit:
+    fields:
+      name: {type: string}
+      at: {type: datetime}
+      day: {type: date}
+reports:
+  byMonth: {entity: Visit, groupBy: [{field: at, bucket: month}], measures: [count]}
+  byDay: {entity: Visit, groupBy: [{field: day, bucket: month}], measures: [count]}
+`
+	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(model), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := metamodel.Load(dir)
+	if err == nil {
+		m, err = metamodel.Build(m)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	shanghai, london := m.App.Location(), loadZone("Europe/London")
+	s := &server{cfg: Config{Model: m}, zone: shanghai}
+	e := m.Entity("Visit")
+	away, home := zones{app: shanghai, user: london}, zones{app: shanghai, user: shanghai}
+	if got := s.drillDown(m.Report("byMonth"), e, map[string]any{"at": "2026-11-01"}, away); !strings.Contains(got, "f.at.zone=app") {
+		t.Errorf("a London user's drill-down of a time bucket is %q, want the filter pinned to the app's zone", got)
+	}
+	for _, c := range []struct {
+		rep string
+		row map[string]any
+		z   zones
+	}{{"byMonth", map[string]any{"at": "2026-11-01"}, home}, {"byDay", map[string]any{"day": "2026-11-01"}, away}} {
+		if got := s.drillDown(m.Report(c.rep), e, c.row, c.z); strings.Contains(got, "zone") {
+			t.Errorf("%s: the drill-down %q pins a zone it does not need", c.rep, got)
+		}
+	}
+	at, _ := memberOf(e, "at")
+	lq := &listQuery{e: e, zones: away}
+	from := func(q string) string {
+		v, _ := url.ParseQuery(q)
+		w := filterWhere(lq, at, v)
+		if len(w) == 0 {
+			return ""
+		}
+		return str(w[0].(map[string]any)["atGTE"])
+	}
+	if got := from("f.at.from=2026-11-01"); got != "2026-11-01T00:00:00Z" {
+		t.Errorf("a London user's filter from 2026-11-01 starts at %s, want London's midnight", got)
+	}
+	if got := from("f.at.from=2026-11-01&f.at.zone=app"); got != "2026-11-01T00:00:00+08:00" {
+		t.Errorf("a drill-down's filter from 2026-11-01 starts at %s, want Shanghai's midnight", got)
 	}
 }

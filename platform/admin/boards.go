@@ -115,7 +115,7 @@ func (s *server) kanban(w http.ResponseWriter, r *http.Request) {
 		for _, nd := range nodes(conn) {
 			card := kanbanCard{ID: str(nd["id"]), Title: s.displayOf(e, nd, lang), URL: recordURL(e, str(nd["id"]))}
 			for _, m := range cardMembers {
-				card.Cells = append(card.Cells, s.cellOf(m, nd, lang))
+				card.Cells = append(card.Cells, s.cellOf(m, nd, lang, s.zones(ctx)))
 			}
 			var moves []string
 			if wf {
@@ -213,9 +213,11 @@ func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := language(s.cfg.Model, r)
-	loc := s.zone // dates are stored as their midnight in the app's zone
-	now := time.Now().In(loc)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	// A calendar of dates has the app zone's days, where dates are stored as their midnight; a calendar of
+	// times has the user's days and hours. Today is the user's either way.
+	z := s.zones(r.Context())
+	loc := z.of(dateField)
+	today := z.today(loc)
 	anchor := today
 	if t, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("d"), loc); err == nil {
 		anchor = t
@@ -283,7 +285,7 @@ func (s *server) calendar(w http.ResponseWriter, r *http.Request) {
 			}
 			title := s.displayOf(e, nd, lang)
 			if titleMember.Field != nil || titleMember.Rel != nil {
-				if c := s.cellOf(titleMember, nd, lang); c.Text != "" {
+				if c := s.cellOf(titleMember, nd, lang, s.zones(ctx)); c.Text != "" {
 					title = c.Text
 				}
 			}

@@ -226,7 +226,7 @@ func (s *server) bulkEdit(w http.ResponseWriter, r *http.Request) {
 		s.bulkEditForm(w, r, e, *m, ids, back, nil, "")
 		return
 	}
-	in, rule := s.bulkInput(si, e, *m, r.PostForm)
+	in, rule := s.bulkInput(si, e, *m, r.PostForm, s.zones(r.Context()))
 	if rule != "" {
 		s.bulkEditForm(w, r, e, *m, ids, back, r.PostForm, ruleText(lang, rule))
 		return
@@ -241,7 +241,7 @@ func (s *server) bulkEdit(w http.ResponseWriter, r *http.Request) {
 
 // bulkInput is the update input that sets m to the posted value, or the rule the value breaks. An
 // empty value clears an optional member and is refused for a required one.
-func (s *server) bulkInput(si *schemaInfo, e *metamodel.Entity, m member, posted map[string][]string) (map[string]any, string) {
+func (s *server) bulkInput(si *schemaInfo, e *metamodel.Entity, m member, posted map[string][]string, z zones) (map[string]any, string) {
 	raw := ""
 	if v := posted[m.Name]; len(v) > 0 {
 		raw = v[0]
@@ -253,7 +253,7 @@ func (s *server) bulkInput(si *schemaInfo, e *metamodel.Entity, m member, posted
 		}
 	} else {
 		var rule string
-		if v, rule = inputValue(m.Field, raw, s.zone); rule != "" {
+		if v, rule = inputValue(m.Field, raw, z); rule != "" {
 			return nil, rule
 		}
 	}
@@ -274,7 +274,7 @@ func (s *server) bulkEditForm(w http.ResponseWriter, r *http.Request, e *metamod
 	lang := language(s.cfg.Model, r)
 	label := s.memberLabel(m, lang)
 	ff := formField{Name: m.Name, ID: "bulk-value", Label: label}
-	s.widget(&ff, m, nil, posted, lang)
+	s.widget(&ff, m, nil, posted, lang, s.zones(r.Context()))
 	ff.Error = errText
 	b := &bulkEditBody{Label: s.entityLabel(e, lang), URL: entityURL(e), Field: m.Name, Next: back, Back: back, IDs: ids, Input: ff,
 		Title: fmt.Sprintf(translate(lang, "bulk edit title"), label, len(ids))}

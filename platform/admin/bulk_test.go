@@ -82,7 +82,7 @@ func TestBulkInput(t *testing.T) {
 		{"active", "true", map[string]any{"active": true}, ""},
 	} {
 		m, _ := memberOf(e, c.member)
-		got, rule := s.bulkInput(si, e, m, map[string][]string{c.member: {c.value}})
+		got, rule := s.bulkInput(si, e, m, map[string][]string{c.member: {c.value}}, s.zones(context.Background()))
 		if rule != c.rule || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s=%q: %v %q, want %v %q", c.member, c.value, got, rule, c.want, c.rule)
 		}

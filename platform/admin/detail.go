@@ -202,7 +202,7 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 				continue
 			}
 			shown[m.Name] = true
-			ds.Fields = append(ds.Fields, detailField{Name: m.Name, Label: s.memberLabel(m, lang), Value: s.cellOf(m, n, lang)})
+			ds.Fields = append(ds.Fields, detailField{Name: m.Name, Label: s.memberLabel(m, lang), Value: s.cellOf(m, n, lang, s.zones(ctx))})
 		}
 		if len(ds.Fields) > 0 {
 			b.Sections = append(b.Sections, ds)
@@ -216,7 +216,7 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 		if shown[m.Name] {
 			continue
 		}
-		rest.Fields = append(rest.Fields, detailField{Name: m.Name, Label: s.memberLabel(m, lang), Value: s.cellOf(m, n, lang)})
+		rest.Fields = append(rest.Fields, detailField{Name: m.Name, Label: s.memberLabel(m, lang), Value: s.cellOf(m, n, lang, s.zones(ctx))})
 	}
 	if len(rest.Fields) > 0 {
 		b.Sections = append(b.Sections, rest)
@@ -227,7 +227,7 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 			continue
 		}
 		if m, ok := byName[w.Field]; ok {
-			c := s.cellOf(m, n, lang)
+			c := s.cellOf(m, n, lang, s.zones(ctx))
 			b.State = &c
 		}
 	}
@@ -248,7 +248,7 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 				user = translate(lang, "system")
 			}
 			b.Timeline = append(b.Timeline, workflowStep{From: s.stateLabel(e, str(st["from"]), lang), To: s.stateLabel(e, str(st["to"]), lang),
-				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: user, At: s.localTime(str(st["at"])), Comment: str(st["comment"])})
+				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: user, At: s.zones(ctx).instant(str(st["at"])), Comment: str(st["comment"])})
 		}
 	}
 	for _, rel := range related {
@@ -257,7 +257,7 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 	if list, ok := n["history"].([]any); ok {
 		b.History = s.historyOf(ctx, e, list, lang)
 	}
-	b.Keys = s.keyFields(e, members, n, lang)
+	b.Keys = s.keyFields(e, members, n, lang, s.zones(ctx))
 	b.HasTimeline, b.HasHistory = si.has(e.Name, "workflowHistory"), si.has(e.Name, "history")
 	s.recordTabs(b, r.URL.Query().Get("tab"), lang)
 	f := s.newFrame(r, b.Title)
@@ -294,7 +294,7 @@ func (s *server) relatedOf(ctx context.Context, e *metamodel.Entity, rel *metamo
 		rl.Columns = append(rl.Columns, s.memberLabel(m, lang))
 	}
 	for _, rn := range nodes(conn) {
-		row := s.rowOf(t, cols, rn, lang)
+		row := s.rowOf(t, cols, rn, lang, s.zones(ctx))
 		row.Cells = append([]cell{{Text: s.displayOf(t, rn, lang), Link: row.URL}}, row.Cells...)
 		rl.Rows = append(rl.Rows, row)
 	}
@@ -375,10 +375,10 @@ func auditValue(v any, loc *time.Location) string {
 	return string(b)
 }
 
-// localTime renders an RFC 3339 time in the app's zone.
-func (s *server) localTime(v string) string {
+// instant renders an RFC 3339 time (when something happened) in the user's zone.
+func (z zones) instant(v string) string {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.In(s.zone).Format("2006-01-02 15:04")
+		return t.In(z.user).Format("2006-01-02 15:04")
 	}
 	return v
 }

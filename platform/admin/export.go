@@ -51,7 +51,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) {
 		"pageInfo { hasNextPage endCursor } edges { node { id " + strings.Join(sel, " ") + " } } } }"
 
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, e.QueryField(), time.Now().Format("20060102")))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, e.QueryField(), time.Now().In(s.zones(r.Context()).user).Format("20060102")))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write([]byte("\uFEFF")) // a byte-order mark, so spreadsheet programs read the UTF-8 as such
 	cw := csv.NewWriter(w)
@@ -75,7 +75,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) {
 		for _, nd := range nodes(conn) {
 			rec := []string{str(nd["id"])}
 			for _, m := range cols {
-				rec = append(rec, csvSafe(s.cellOf(m, nd, lang).Text))
+				rec = append(rec, csvSafe(s.cellOf(m, nd, lang, s.zones(ctx)).Text))
 			}
 			cw.Write(rec)
 		}

@@ -172,12 +172,12 @@ func (s *server) buildForm(ctx context.Context, e *metamodel.Entity, si *schemaI
 			if md == modeStatic {
 				ff.Widget = "static"
 				if n != nil {
-					ff.Static = s.cellOf(m, n, lang)
+					ff.Static = s.cellOf(m, n, lang, s.zones(ctx))
 				}
 				sv.Fields = append(sv.Fields, ff)
 				continue
 			}
-			s.widget(&ff, m, n, posted, lang)
+			s.widget(&ff, m, n, posted, lang, s.zones(ctx))
 			sv.Fields = append(sv.Fields, ff)
 		}
 		if len(sv.Fields) > 0 {
@@ -231,7 +231,7 @@ func (s *server) buildForm(ctx context.Context, e *metamodel.Entity, si *schemaI
 
 // widget fills the input of member m: its kind, current value (posted, else stored, else default) and
 // constraints the browser can check early (the server checks them all again).
-func (s *server) widget(ff *formField, m member, n map[string]any, posted url.Values, lang string) {
+func (s *server) widget(ff *formField, m member, n map[string]any, posted url.Values, lang string, z zones) {
 	if m.Rel != nil {
 		t := m.Rel.Target
 		if m.Rel.Kind == metamodel.ManyToMany {
@@ -266,9 +266,9 @@ func (s *server) widget(ff *formField, m member, n map[string]any, posted url.Va
 	case posted != nil:
 		ff.Value = posted.Get(m.Name)
 	case n != nil:
-		ff.Value = formValue(f, n[f.GraphQLName()], s.zone)
+		ff.Value = formValue(f, n[f.GraphQLName()], z)
 	case f.Default != nil:
-		ff.Value = formValue(f, f.Default, s.zone)
+		ff.Value = formValue(f, f.Default, z)
 	}
 	if f.MaxLen != nil {
 		ff.MaxLen = *f.MaxLen
@@ -390,7 +390,7 @@ func (s *server) readInput(ctx context.Context, e *metamodel.Entity, si *schemaI
 		if f.Type == metamodel.TypeBool && posted.Get("present."+m.Name) == "" {
 			continue // not on the form that was sent
 		}
-		v, rule := inputValue(f, posted.Get(m.Name), s.zone)
+		v, rule := inputValue(f, posted.Get(m.Name), s.zones(ctx))
 		if rule != "" {
 			errs[m.Name] = rule
 			continue

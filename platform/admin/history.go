@@ -54,9 +54,10 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 			}
 		}
 	}
+	z := s.zones(ctx)
 	show := func(m member, known bool, v any) string {
 		if !known || v == nil {
-			return auditValue(v, s.zone)
+			return auditValue(v, z.user)
 		}
 		name := func(id string) string {
 			if n := names[id]; n != "" {
@@ -93,19 +94,19 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 				return translate(lang, "no")
 			}
 		case m.Field != nil && m.Field.Type == metamodel.TypeDate:
-			if t := auditValue(v, s.zone); len(t) >= 10 {
+			if t := auditValue(v, z.app); len(t) >= 10 { // a date is its midnight in the app's zone
 				return t[:10]
 			}
 		case m.Field != nil && m.Field.Type == metamodel.TypeJSON:
 			b, _ := json.Marshal(v)
 			return string(b)
 		}
-		return auditValue(v, s.zone)
+		return auditValue(v, z.user)
 	}
 	var out []historyEntry
 	for i := len(list) - 1; i >= 0; i-- {
 		h, _ := list[i].(map[string]any)
-		he := historyEntry{Op: translate(lang, opKey(str(h["op"]))), At: s.localTime(str(h["at"])), User: str(h["username"])}
+		he := historyEntry{Op: translate(lang, opKey(str(h["op"]))), At: z.instant(str(h["at"])), User: str(h["username"])}
 		changes, _ := h["changes"].([]any)
 		for _, cv := range changes {
 			c, _ := cv.(map[string]any)

@@ -93,7 +93,7 @@ func (s *server) inboxItems(r *http.Request, unreadOnly bool, first int) []inbox
 		m, _ := v.(map[string]any)
 		at := str(m["createdAt"])
 		if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
-			at = t.In(s.zone).Format("2006-01-02 15:04")
+			at = t.In(s.zones(r.Context()).user).Format("2006-01-02 15:04")
 		}
 		out = append(out, inboxItem{ID: str(m["id"]), Title: str(m["title"]), Body: str(m["body"]), Link: s.screenLink(str(m["link"])),
 			At: at, Unread: m["readAt"] == nil})

@@ -67,6 +67,9 @@ var catalogue = map[string]map[string]string{
 		"refused.guard":        "现在不能执行「%s」：条件尚不满足",
 		"refused.guardMessage": "不能执行「%s」：%s",
 		"refused.requires":     "执行「%s」前需要先填写：%s",
+		"profile":              "个人设置", "display name": "姓名", "time zone": "时区", "app zone": "系统默认（%s）", "now": "现在",
+		"zone help":    "列表、详情、表单、日历和变更记录中的时间按此时区显示和填写；仅有日期的字段、报表的时间分组和定时提醒仍按系统时区（全机构统一）",
+		"unknown zone": "未知的时区「%s」，请从列表中选择",
 	},
 	"en": {
 		"sign in": "Sign in", "sign out": "Sign out", "username": "Username", "password": "Password",
@@ -120,6 +123,9 @@ var catalogue = map[string]map[string]string{
 		"refused.guard":        "“%s” cannot be done now: its condition does not hold yet",
 		"refused.guardMessage": "“%s” cannot be done: %s",
 		"refused.requires":     "Fill in %[2]s before “%[1]s”",
+		"profile":              "Profile", "display name": "Name", "time zone": "Time zone", "app zone": "App default (%s)", "now": "Now",
+		"zone help":    "Times in lists, records, forms, calendars and history are shown and entered in this zone. Date-only fields, report time buckets and timers stay in the app's zone, the organisation's",
+		"unknown zone": "Unknown time zone “%s”: choose one from the list",
 	},
 }
 

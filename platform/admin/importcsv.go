@@ -154,7 +154,7 @@ func requiredOnImport(e *metamodel.Entity, m member) bool {
 
 // cellValue turns one cell into the input value of field f: as a form's input is read, and besides
 // enum values by their key or any of their labels, and yes/no in either language.
-func (s *server) cellValue(f *metamodel.Field, raw string) (any, string) {
+func (s *server) cellValue(f *metamodel.Field, raw string, z zones) (any, string) {
 	raw = strings.TrimSpace(raw)
 	switch f.Type {
 	case metamodel.TypeEnum:
@@ -190,7 +190,7 @@ func (s *server) cellValue(f *metamodel.Field, raw string) (any, string) {
 			raw = raw[:10] + "T" + raw[11:]
 		}
 	}
-	return inputValue(f, raw, s.zone)
+	return inputValue(f, raw, z)
 }
 
 // relationIDs finds the records a belongsTo column names, by the target's display field or by id, among
@@ -336,7 +336,7 @@ func (s *server) rowInputs(ctx context.Context, e *metamodel.Entity, si *schemaI
 				}
 				continue
 			}
-			v, rule := s.cellValue(c.m.Field, cell)
+			v, rule := s.cellValue(c.m.Field, cell, s.zones(ctx))
 			if rule == "" && v == nil && requiredOnImport(e, c.m) {
 				rule = "required"
 			}

@@ -82,7 +82,7 @@ type listQuery struct {
 	where   map[string]any
 	orderBy []any
 	sortKey string // the member sorted by, "-" prefixed when descending
-	zone    *time.Location
+	zones   zones
 	queue   string // the label of the work queue the list shows (queue=…), or ""
 }
 
@@ -101,7 +101,7 @@ func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Va
 	if err != nil {
 		return nil, err
 	}
-	lq := &listQuery{e: e, a: access(ctx, e.Name), si: si, where: map[string]any{}, zone: s.zone}
+	lq := &listQuery{e: e, a: access(ctx, e.Name), si: si, where: map[string]any{}, zones: s.zones(ctx)}
 	for _, m := range listColumns(e) {
 		if lq.a.Lists(m.Name) {
 			lq.columns = append(lq.columns, m)
@@ -229,7 +229,12 @@ func filterWhere(lq *listQuery, m member, q url.Values) []any {
 		}
 	case metamodel.TypeDate, metamodel.TypeDateTime:
 		var out []any
-		loc := lq.zone // dates are stored as their midnight in the app's zone
+		// A date filter's days are the app zone's, where dates are stored as their midnight; a time filter's
+		// are the user's.
+		loc := lq.zones.of(m.Field)
+		if q.Get(key+".zone") == "app" {
+			loc = lq.zones.app // a report's drill-down: its time buckets are the app zone's days
+		}
 		if t, err := time.ParseInLocation("2006-01-02", q.Get(key+".from"), loc); err == nil {
 			out = append(out, map[string]any{name + "GTE": t.Format(time.RFC3339)})
 		}
@@ -311,7 +316,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		rows = rows[min(skip, len(rows)):]
 	}
 	for _, nd := range rows {
-		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, nd, f.Lang))
+		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, nd, f.Lang, s.zones(ctx)))
 	}
 	b.Choices, b.PageSize, b.PageSizes = choices, n, pageSizes
 	b.ViewQuery = viewQuery(q, lq.columns, n)
@@ -364,10 +369,10 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 }
 
 // rowOf is a record's row in a table of columns: its id, its link and a cell per column.
-func (s *server) rowOf(e *metamodel.Entity, columns []member, nd map[string]any, lang string) listRow {
+func (s *server) rowOf(e *metamodel.Entity, columns []member, nd map[string]any, lang string, z zones) listRow {
 	row := listRow{ID: str(nd["id"]), URL: recordURL(e, str(nd["id"]))}
 	for _, m := range columns {
-		row.Cells = append(row.Cells, s.cellOf(m, nd, lang))
+		row.Cells = append(row.Cells, s.cellOf(m, nd, lang, z))
 	}
 	return row
 }

@@ -59,7 +59,7 @@ func colouredEnum(f *metamodel.Field) bool {
 // hidden from the reader's role is absent here too, never blank). The display field, the workflow state
 // field and empty values are left out: the title and the state tag show the first two, and an empty
 // value says nothing at a glance.
-func (s *server) keyFields(e *metamodel.Entity, members []member, n map[string]any, lang string) []keyField {
+func (s *server) keyFields(e *metamodel.Entity, members []member, n map[string]any, lang string, z zones) []keyField {
 	skip := map[string]bool{e.Display: true}
 	for _, w := range s.cfg.Model.Workflows {
 		if w.Entity == e.Name {
@@ -76,7 +76,7 @@ func (s *server) keyFields(e *metamodel.Entity, members []member, n map[string]a
 			if skip[m.Name] || (m.Rel != nil && m.Rel.Many()) || !kind.is(e, m) {
 				continue
 			}
-			c := s.cellOf(m, n, lang)
+			c := s.cellOf(m, n, lang, z)
 			if c.Empty {
 				continue
 			}

@@ -60,6 +60,7 @@ type frame struct {
 	Unread   int
 	HasInbox bool
 	Diagrams bool   // the user may see the model's diagrams (a superuser): the navigation links to them
+	Profile  bool   // the app keeps users' preferences: the header links to the profile page
 	Path     string // the current request URI, to return to after switching language
 	Active   string // the entity whose screens are shown, highlighted in the navigation
 	Flash    string
@@ -84,6 +85,7 @@ func (s *server) newFrame(r *http.Request, title string) *frame {
 	if f.User != nil {
 		f.Nav = s.navigation(r.Context(), lang)
 		f.Diagrams = mayDesign(s.cfg.Model, f.User)
+		f.Profile = s.cfg.Preferences != nil
 		if si, err := s.schema(r.Context()); err == nil && si.has("Query", "unreadCount") {
 			f.HasInbox = true
 			if resp, err := s.gql(r.Context(), `{ unreadCount }`, nil); err == nil {

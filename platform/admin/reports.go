@@ -301,6 +301,7 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 		measure = 1
 	}
 	rows := asList(data["rows"])
+	userZone := s.zones(r.Context()).user
 	if rv.Kind == metamodel.ReportRFM {
 		s.rfmSummary(rv, rows, lang) // of every record, before a card keeps its first rows
 	}
@@ -320,11 +321,11 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 		}
 		cells := make([]reportCell, len(cols))
 		for i, c := range cols {
-			cells[i] = s.reportCell(rep, e, c.name, c.typ, row, lang)
+			cells[i] = s.reportCell(rep, e, c.name, c.typ, row, lang, userZone)
 		}
 		link := ""
 		if rv.Kind == metamodel.ReportAggregate {
-			link = s.drillDown(rep, e, row)
+			link = s.drillDown(rep, e, row, s.zones(r.Context()))
 			for i := 0; i < groups && i < len(cells); i++ {
 				if cells[i].Link == "" {
 					cells[i].Link = link
@@ -368,8 +369,9 @@ func asList(v any) []any {
 	return l
 }
 
-// reportCell is one cell in the user's words.
-func (s *server) reportCell(rep *metamodel.Report, e *metamodel.Entity, name, typ string, row map[string]any, lang string) reportCell {
+// reportCell is one cell in the user's words, a time in the user's zone loc. A date (and a time bucket, a
+// date too) is the app zone's day, as the report computed it.
+func (s *server) reportCell(rep *metamodel.Report, e *metamodel.Entity, name, typ string, row map[string]any, lang string, loc *time.Location) reportCell {
 	m := s.cfg.Model
 	v := row[name]
 	c := reportCell{Numeric: typ == "int" || typ == "float"}
@@ -414,7 +416,7 @@ func (s *server) reportCell(rep *metamodel.Report, e *metamodel.Entity, name, ty
 		return c
 	case "datetime":
 		if t, err := time.Parse(time.RFC3339, str(v)); err == nil {
-			c.Text = t.Format("2006-01-02 15:04")
+			c.Text = t.In(loc).Format("2006-01-02 15:04")
 			return c
 		}
 	case "enum":
@@ -466,8 +468,9 @@ func (s *server) enumCell(rep *metamodel.Report, e *metamodel.Entity, name, v st
 
 // drillDown is the list of the records a groupBy row counts: the entity's list filtered by each group's
 // key, when every group is one of the list's filters (and the report has no where, which the list could
-// not repeat).
-func (s *server) drillDown(rep *metamodel.Report, e *metamodel.Entity, row map[string]any) string {
+// not repeat). A time bucket is a range of the app zone's days; for a user in another zone the link says so
+// (f.<field>.zone=app), since the list reads a time filter's days in the user's zone.
+func (s *server) drillDown(rep *metamodel.Report, e *metamodel.Entity, row map[string]any, z zones) string {
 	if e == nil || !rep.Where.IsZero() {
 		return ""
 	}
@@ -499,6 +502,9 @@ func (s *server) drillDown(rep *metamodel.Report, e *metamodel.Entity, row map[s
 				"quarter": start.AddDate(0, 3, -1), "year": start.AddDate(1, 0, -1)}[g.Bucket]
 			q.Set("f."+g.Field+".from", start.Format("2006-01-02"))
 			q.Set("f."+g.Field+".to", end.Format("2006-01-02"))
+			if f := e.Field(g.Field); f != nil && z.of(f).String() != z.app.String() {
+				q.Set("f."+g.Field+".zone", "app")
+			}
 			continue
 		}
 		q.Set("f."+g.Field, fmt.Sprint(v))

@@ -52,8 +52,8 @@ func (s *server) trash(w http.ResponseWriter, r *http.Request) {
 	b.Total = intOf(dig(conn, "totalCount"))
 	ns := nodes(conn)
 	for i := len(ns) - 1; i >= 0; i-- { // newest first
-		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, ns[i], lang))
-		b.Deleted = append(b.Deleted, s.localTime(str(ns[i]["deletedAt"])))
+		b.Rows = append(b.Rows, s.rowOf(e, lq.columns, ns[i], lang, s.zones(ctx)))
+		b.Deleted = append(b.Deleted, s.zones(ctx).instant(str(ns[i]["deletedAt"])))
 	}
 	for _, m := range lq.columns {
 		b.Columns = append(b.Columns, listColumn{Name: m.Name, Label: s.memberLabel(m, lang)})

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	// Times are shown and entered in the app's zone (app.timezone), the zone the API reads dates and
-	// zone-less times in, whatever the server's own zone (TZ) is; the zone database is embedded so that
-	// works on hosts without one.
+	// Dates are shown and entered in the app's zone (app.timezone), the zone the API reads dates and
+	// zone-less times in, and times in the user's zone (else the app's), whatever the server's own zone
+	// (TZ) is; the zone database is embedded so that works on hosts without one.
 	_ "time/tzdata"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -98,8 +98,8 @@ func (s *server) choices(f *metamodel.Field, lang string) []enumChoice {
 	return out
 }
 
-// cellOf renders member m of a node.
-func (s *server) cellOf(m member, n map[string]any, lang string) cell {
+// cellOf renders member m of a node, its dates and times in z.
+func (s *server) cellOf(m member, n map[string]any, lang string, z zones) cell {
 	v := n[m.gqlName()]
 	if m.Rel != nil {
 		t := m.Rel.Target
@@ -137,11 +137,11 @@ func (s *server) cellOf(m member, n map[string]any, lang string) cell {
 		return cell{Text: translate(lang, "no")}
 	case metamodel.TypeDate:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return cell{Text: t.In(s.zone).Format("2006-01-02")}
+			return cell{Text: t.In(z.app).Format("2006-01-02")}
 		}
 	case metamodel.TypeDateTime:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return cell{Text: t.In(s.zone).Format("2006-01-02 15:04")}
+			return cell{Text: t.In(z.user).Format("2006-01-02 15:04")}
 		}
 	case metamodel.TypeDecimal:
 		if x, err := strconv.ParseFloat(text, 64); err == nil {
@@ -181,8 +181,8 @@ func dialable(phone string) string {
 	return b.String()
 }
 
-// formValue renders a field's value as its form input expects it, a time as one of loc.
-func formValue(f *metamodel.Field, v any, loc *time.Location) string {
+// formValue renders a field's value as its form input expects it, a date or time as one of z.
+func formValue(f *metamodel.Field, v any, z zones) string {
 	if v == nil {
 		return ""
 	}
@@ -190,11 +190,11 @@ func formValue(f *metamodel.Field, v any, loc *time.Location) string {
 	switch f.Type {
 	case metamodel.TypeDate:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return t.In(loc).Format("2006-01-02")
+			return t.In(z.app).Format("2006-01-02")
 		}
 	case metamodel.TypeDateTime:
 		if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-			return t.In(loc).Format("2006-01-02T15:04")
+			return t.In(z.user).Format("2006-01-02T15:04")
 		}
 	case metamodel.TypeJSON:
 		b, _ := json.MarshalIndent(v, "", "  ")
@@ -204,8 +204,9 @@ func formValue(f *metamodel.Field, v any, loc *time.Location) string {
 }
 
 // inputValue parses what a form sent for field f into its GraphQL input value. An empty string is nil
-// (unset). A date or time is one of loc. A value that does not parse yields the rule to report at the field.
-func inputValue(f *metamodel.Field, raw string, loc *time.Location) (v any, rule string) {
+// (unset). A date or time is one of z. A value that does not parse yields the rule to report at the field.
+func inputValue(f *metamodel.Field, raw string, z zones) (v any, rule string) {
+	loc := z.of(f)
 	if f.Type != metamodel.TypeText && f.Type != metamodel.TypeJSON {
 		raw = strings.TrimSpace(raw)
 	} else {
@@ -233,7 +234,7 @@ func inputValue(f *metamodel.Field, raw string, loc *time.Location) (v any, rule
 	case metamodel.TypeBool:
 		return raw == "true" || raw == "on", ""
 	case metamodel.TypeDate:
-		// A date is its midnight in the app's zone, as the API stores dates it is given without a time.
+		// A date is its midnight in the app's zone (z.of), as the API stores dates it is given without a time.
 		t, err := time.ParseInLocation("2006-01-02", raw, loc)
 		if err != nil {
 			return nil, "date"

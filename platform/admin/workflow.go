@@ -74,7 +74,7 @@ func (s *server) setRequired(r *http.Request, e *metamodel.Entity, id string) er
 			in[key] = raw
 			continue
 		}
-		v, rule := inputValue(m.Field, raw, s.zone)
+		v, rule := inputValue(m.Field, raw, s.zones(r.Context()))
 		if rule != "" {
 			return gqlErrors{{Message: "invalid value", Extensions: map[string]any{"code": "VALIDATION", "field": name, "rule": rule}}}
 		}
@@ -216,7 +216,7 @@ func (s *server) blockedTransitions(ctx context.Context, e *metamodel.Entity, n 
 					continue
 				}
 				ff := formField{Name: m.Name, ID: "t-" + t.Name + "-" + m.Name, Label: s.memberLabel(m, lang)}
-				s.widget(&ff, m, n, nil, lang)
+				s.widget(&ff, m, n, nil, lang, s.zones(ctx))
 				ff.Required = true
 				tb.Fields = append(tb.Fields, ff)
 			}
