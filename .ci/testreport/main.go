@@ -59,6 +59,7 @@ func main() {
 			if e.Test == "" {
 				// The package's own output carries "ok", "FAIL" and "no test files" lines.
 				if e.Action == "fail" {
+					printUnfinished(output, e.Package)
 					fmt.Print(text(output[k]))
 				} else {
 					printSummaryLines(text(output[k]))
@@ -102,5 +103,25 @@ func printSummaryLines(s string) {
 		if strings.HasPrefix(l, "ok ") || strings.HasPrefix(l, "?") {
 			fmt.Println(l)
 		}
+	}
+}
+
+// printUnfinished prints the last lines of the tests of pkg that never ended: when a package's binary
+// times out or crashes, go test's panic and the goroutine dump land in the output of the tests that were
+// running, which get no "fail" event of their own, so without this the log says only "FAIL pkg".
+func printUnfinished(output map[key]*strings.Builder, pkg string) {
+	var running []string
+	for k := range output {
+		if k.pkg == pkg && k.test != "" && !strings.Contains(k.test, "/") {
+			running = append(running, k.test)
+		}
+	}
+	sort.Strings(running)
+	for _, name := range running {
+		lines := strings.Split(strings.TrimRight(text(output[key{pkg, name}]), "\n"), "\n")
+		if len(lines) > 40 {
+			lines = lines[len(lines)-40:]
+		}
+		fmt.Printf("--- UNFINISHED: %s (last %d lines)\n%s\n", name, len(lines), strings.Join(lines, "\n"))
 	}
 }
