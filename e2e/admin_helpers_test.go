@@ -13,6 +13,7 @@ import (
 
 	"github.com/crmgen/crmgen/internal/apptest"
 	"github.com/crmgen/crmgen/internal/browsertest"
+	"github.com/crmgen/crmgen/metamodel"
 )
 
 // Helpers of the admin screens' browser tests (admin_*_test.go): each test starts an example app on
@@ -245,4 +246,39 @@ func (p *page) fetchPost(path, body string) (int, string) {
 	}](p, fmt.Sprintf(`fetch(%s, {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: %s}).then(async r => ({status: r.status, body: await r.text()}))`,
 		jsString(path), jsString(body)))
 	return out.Status, out.Body
+}
+
+// entityScreens lists the screens of entity e the admin has, as the API's user (a superuser) reads them:
+// its list and create form, its kanban, calendar (month and week), tree and trash where it has them, and
+// a record's detail and edit form when there is a record (whose id it returns, else "").
+func entityScreens(t *testing.T, api *apptest.Server, e *metamodel.Entity) (screens []string, id string) {
+	t.Helper()
+	screens = []string{"/e/" + e.Name, "/e/" + e.Name + "/new"}
+	if v := e.Views; v != nil && v.Kanban != nil {
+		screens = append(screens, "/e/"+e.Name+"/kanban")
+	}
+	if v := e.Views; v != nil && v.Calendar != nil {
+		screens = append(screens, "/e/"+e.Name+"/calendar", "/e/"+e.Name+"/calendar?view=week")
+	}
+	if treeOf(e) {
+		screens = append(screens, "/e/"+e.Name+"/tree")
+	}
+	if e.Has(metamodel.TraitSoftDelete) {
+		screens = append(screens, "/e/"+e.Name+"/deleted")
+	}
+	if adminCount(t, api, e.QueryField(), "") > 0 {
+		id = someID(t, api, e.QueryField(), "")
+		screens = append(screens, "/e/"+e.Name+"/"+id, "/e/"+e.Name+"/"+id+"/edit")
+	}
+	return screens, id
+}
+
+// treeOf reports whether e has a relation to itself, which the admin browses as a tree.
+func treeOf(e *metamodel.Entity) bool {
+	for _, r := range e.Relations {
+		if r.Kind == metamodel.BelongsTo && r.To == e.Name {
+			return true
+		}
+	}
+	return false
 }

@@ -33,24 +33,7 @@ func TestAdminEveryScreen(t *testing.T) {
 			p.signIn("admin", "admin123")
 			p.open("/")
 			for _, e := range a.Model.Entities {
-				screens := []string{"/e/" + e.Name, "/e/" + e.Name + "/new"}
-				if v := e.Views; v != nil && v.Kanban != nil {
-					screens = append(screens, "/e/"+e.Name+"/kanban")
-				}
-				if v := e.Views; v != nil && v.Calendar != nil {
-					screens = append(screens, "/e/"+e.Name+"/calendar", "/e/"+e.Name+"/calendar?view=week")
-				}
-				if treeOf(e) {
-					screens = append(screens, "/e/"+e.Name+"/tree")
-				}
-				if e.Has(metamodel.TraitSoftDelete) {
-					screens = append(screens, "/e/"+e.Name+"/deleted")
-				}
-				var id string
-				if adminCount(t, admin, e.QueryField(), "") > 0 {
-					id = someID(t, admin, e.QueryField(), "")
-					screens = append(screens, "/e/"+e.Name+"/"+id, "/e/"+e.Name+"/"+id+"/edit")
-				}
+				screens, id := entityScreens(t, admin, e)
 				for _, path := range screens {
 					p.open(path)
 					if msg := p.text("main .error"); msg != "" {
@@ -82,14 +65,4 @@ func TestAdminEveryScreen(t *testing.T) {
 			p.noErrors()
 		})
 	}
-}
-
-// treeOf reports whether e has a relation to itself, which the admin browses as a tree.
-func treeOf(e *metamodel.Entity) bool {
-	for _, r := range e.Relations {
-		if r.Kind == metamodel.BelongsTo && r.To == e.Name {
-			return true
-		}
-	}
-	return false
 }

@@ -243,10 +243,7 @@ func (s *server) showDetail(w http.ResponseWriter, r *http.Request, status int, 
 	if list, ok := n["workflowHistory"].([]any); ok {
 		for _, v := range list {
 			st, _ := v.(map[string]any)
-			user := str(st["user"])
-			if user == "system" { // the name the API gives steps no user ran: timers, seeding
-				user = translate(lang, "system")
-			}
+			user := actorName(lang, str(st["user"]))
 			b.Timeline = append(b.Timeline, workflowStep{From: s.stateLabel(e, str(st["from"]), lang), To: s.stateLabel(e, str(st["to"]), lang),
 				Transition: s.transitionLabel(e, str(st["transition"]), lang), User: user, At: s.zones(ctx).instant(str(st["at"])), Comment: str(st["comment"])})
 		}

@@ -605,10 +605,12 @@ func (s *server) formRefused(w http.ResponseWriter, r *http.Request, e *metamode
 				if t := fe.text(s.cfg.Model, lang); t != "" {
 					errs[fe.Field] = t
 				} else if catalogue[lang]["rule."+fe.Rule] == "" {
-					errs[fe.Field] = fe.Msg
+					errs[fe.Field] = "type"
 				}
 			} else {
-				top = append(top, fe.Msg)
+				// The API's own message names the field and the rule as the model spells them.
+				top = append(top, s.explain(e, "", gqlError{Extensions: map[string]any{"code": "VALIDATION", "fields": []any{
+					map[string]any{"field": fe.Field, "rule": fe.Rule}}}}, lang))
 			}
 		}
 		if len(fes) == 0 {
@@ -617,7 +619,7 @@ func (s *server) formRefused(w http.ResponseWriter, r *http.Request, e *metamode
 	}
 	msg := translate(lang, "please fix")
 	if len(top) > 0 {
-		msg = strings.Join(top, "; ")
+		msg = strings.Join(top, translate(lang, "; "))
 	}
 	// 200, not 422: the form is the answer, and browsers log every 4xx page as a console error.
 	s.renderForm(w, r, http.StatusOK, e, si, n, r.PostForm, errs, msg, lang)

@@ -106,7 +106,7 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 	var out []historyEntry
 	for i := len(list) - 1; i >= 0; i-- {
 		h, _ := list[i].(map[string]any)
-		he := historyEntry{Op: translate(lang, opKey(str(h["op"]))), At: z.instant(str(h["at"])), User: str(h["username"])}
+		he := historyEntry{Op: translate(lang, opKey(str(h["op"]))), At: z.instant(str(h["at"])), User: actorName(lang, str(h["username"]))}
 		changes, _ := h["changes"].([]any)
 		for _, cv := range changes {
 			c, _ := cv.(map[string]any)

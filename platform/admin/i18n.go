@@ -39,7 +39,7 @@ var catalogue = map[string]map[string]string{
 		"required": "必填", "type to search": "输入以搜索", "no match": "无匹配记录", "remove": "移除",
 		"month": "月", "week": "周", "today": "今天", "previous": "上一个", "next": "下一个",
 		"move refused": "无法移动到该列", "move to": "移动到…", "agenda": "日程", "nothing in this period": "这段时间没有记录", "moved": "已移动", "language": "语言", "menu": "菜单",
-		"entities": "业务对象", "count": "数量", "none": "无", "choose": "请选择", "skip to content": "跳到正文",
+		"entities": "业务对象", "count": "数量", "none": "无", "choose": "请选择", "skip to content": "跳到正文", "breadcrumb": "当前位置",
 		"more": "更多", "rule.required": "此项必填", "rule.unique": "该值已存在", "rule.maxLen": "太长",
 		"rule.minLen": "太短", "rule.pattern": "格式不正确", "rule.email": "邮箱格式不正确", "rule.phone": "电话格式不正确",
 		"rule.url": "网址格式不正确", "rule.min": "小于允许的最小值", "rule.max": "大于允许的最大值",
@@ -95,7 +95,7 @@ var catalogue = map[string]map[string]string{
 		"required": "required", "type to search": "Type to search", "no match": "No match", "remove": "Remove",
 		"month": "Month", "week": "Week", "today": "Today", "previous": "Previous", "next": "Next",
 		"move refused": "The card cannot move there", "move to": "Move to…", "agenda": "Agenda", "nothing in this period": "Nothing in this period", "moved": "Moved", "language": "Language", "menu": "Menu",
-		"entities": "Records", "count": "Count", "none": "None", "choose": "Choose…", "skip to content": "Skip to content",
+		"entities": "Records", "count": "Count", "none": "None", "choose": "Choose…", "skip to content": "Skip to content", "breadcrumb": "Breadcrumb",
 		"more": "More", "rule.required": "This field is required", "rule.unique": "This value is already taken", "rule.maxLen": "Too long",
 		"rule.minLen": "Too short", "rule.pattern": "Wrong format", "rule.email": "Not a valid e-mail address", "rule.phone": "Not a valid phone number",
 		"rule.url": "Not a valid URL", "rule.min": "Below the minimum", "rule.max": "Above the maximum",
@@ -147,6 +147,15 @@ func errorText(lang, id string) string {
 		return translate(lang, "error")
 	}
 	return fmt.Sprintf("%s (%s %s)", translate(lang, "error"), translate(lang, "request"), id)
+}
+
+// actorName is how a screen names who did a step of a record's history or timeline: the user's name,
+// or, for a step no user ran (timers, automations, the demo data's seeding), the system in lang's words.
+func actorName(lang, username string) string {
+	if username == "system" { // the name the API gives steps no user ran
+		return translate(lang, "system")
+	}
+	return username
 }
 
 // langCookie is the cookie that keeps the user's choice of language.

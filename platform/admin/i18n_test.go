@@ -27,3 +27,31 @@ func TestEveryRuleIsWorded(t *testing.T) {
 		t.Errorf("the owner rule is worded as a type error")
 	}
 }
+
+// TestEveryKeyInEveryLanguage checks that the catalogue's languages have the same keys: a key missing in
+// Chinese falls back to English, which a Chinese screen then shows.
+func TestEveryKeyInEveryLanguage(t *testing.T) {
+	for _, lang := range languages {
+		for _, other := range languages {
+			for k := range catalogue[other] {
+				if catalogue[lang][k] == "" {
+					t.Errorf("%q has words in %s but none in %s", k, other, lang)
+				}
+			}
+		}
+	}
+}
+
+// TestStepsOfNoUser checks that a step no user ran (a timer's, the demo data's seeding) is named in the
+// reader's language in a record's timeline and history: the API names its user "system".
+func TestStepsOfNoUser(t *testing.T) {
+	if got := actorName("zh", "system"); got != "系统自动" {
+		t.Errorf("zh: %q", got)
+	}
+	if got := actorName("en", "system"); got != "System (automatic)" {
+		t.Errorf("en: %q", got)
+	}
+	if got := actorName("zh", "liuyang"); got != "liuyang" {
+		t.Errorf("a user's name: %q", got)
+	}
+}

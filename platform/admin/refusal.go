@@ -85,17 +85,17 @@ func (s *server) explain(e *metamodel.Entity, transition string, ge gqlError, la
 		}
 		var parts []string
 		for _, fe := range ge.fieldErrors() {
-			name := fe.Field
-			if mb, ok := memberOf(e, fe.Field); ok {
-				name = s.memberLabel(mb, lang)
-			}
 			text := ruleText(lang, fe.Rule)
 			if own := fe.text(m, lang); own != "" {
 				text = own
 			} else if text == fe.Rule {
 				text = translate(lang, "rule.type")
 			}
-			parts = append(parts, name+translate(lang, ": ")+text)
+			// A field of no member of e (a path the API checked) is not named: its name is the model's.
+			if mb, ok := memberOf(e, fe.Field); ok {
+				text = s.memberLabel(mb, lang) + translate(lang, ": ") + text
+			}
+			parts = append(parts, text)
 		}
 		if len(parts) > 0 {
 			return strings.Join(parts, translate(lang, "; "))

@@ -43,3 +43,29 @@ func TestOwnCodeRefusalInUsersLanguage(t *testing.T) {
 		}
 	}
 }
+
+// A rule on a field that is no member of the entity (a path the API checked, such as Item.owner.team) is
+// said without the field's name, which is the model's identifier, and a rule the catalogue has no words
+// for is said as a wrong value, never by its name.
+func TestRefusalOfAnUnknownFieldNamesNoIdentifier(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(tinyModel), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := metamodel.Load(dir)
+	if err == nil {
+		m, err = metamodel.Build(m)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ge := gqlError{Message: "invalid input: Item.ownerTeamCode: bad (weirdRule)", Extensions: map[string]any{"code": "VALIDATION",
+		"fields": []any{map[string]any{"field": "ownerTeamCode", "rule": "weirdRule", "message": "bad"}}}}
+	s := &server{cfg: Config{Model: m}}
+	for _, lang := range []string{"zh", "en"} {
+		got := s.explain(m.Entity("Item"), "", ge, lang)
+		if got != catalogue[lang]["rule.type"] {
+			t.Errorf("%s: %q, want %q", lang, got, catalogue[lang]["rule.type"])
+		}
+	}
+}

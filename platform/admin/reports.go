@@ -12,6 +12,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/report"
+	"github.com/crmgen/crmgen/platform/requestid"
 )
 
 // Dashboards and report pages. Like every screen, they read through the API (the `report` query), so a
@@ -117,11 +118,11 @@ func (s *server) dashboards(r *http.Request, lang string) []*dashboardView {
 				rv.Label = s.cfg.Model.Localize(rep.Label, lang, name)
 			}
 			if resp == nil {
-				rv.Error = errorText(lang, "internal")
+				rv.Error = errorText(lang, requestid.From(r.Context()))
 			} else if data, ok := resp.Data[alias].(map[string]any); ok {
 				s.fillReport(r, rv, data, lang, cardRows)
 			} else {
-				rv.Error = errorFor(resp, alias, lang)
+				rv.Error = errorFor(r, resp, alias, lang)
 			}
 			dv.Reports = append(dv.Reports, rv)
 		}
@@ -130,14 +131,15 @@ func (s *server) dashboards(r *http.Request, lang string) []*dashboardView {
 	return out
 }
 
-// errorFor is the API's message for the root field alias of resp.
-func errorFor(resp *gqlResponse, alias, lang string) string {
+// errorFor is the API's message for the root field alias of resp: the report engine words its refusals
+// in the reader's language. Without one, the reader is told of an error and the request's id.
+func errorFor(r *http.Request, resp *gqlResponse, alias, lang string) string {
 	for _, e := range resp.Errors {
 		if len(e.Path) > 0 && e.Path[0] == alias {
 			return e.Message
 		}
 	}
-	return errorText(lang, "internal")
+	return errorText(lang, requestid.From(r.Context()))
 }
 
 // reportPage shows one report in full, with its parameters and export.
@@ -159,10 +161,10 @@ func (s *server) reportPage(w http.ResponseWriter, r *http.Request) {
 		if data, ok := resp.Data["r"].(map[string]any); ok {
 			s.fillReport(r, rv, data, f.Lang, 0)
 		} else {
-			rv.Error, status = errorFor(resp, "r", f.Lang), http.StatusForbidden
+			rv.Error, status = errorFor(r, resp, "r", f.Lang), http.StatusForbidden
 		}
 	} else {
-		rv.Error, status = errorText(f.Lang, "internal"), http.StatusInternalServerError
+		rv.Error, status = errorText(f.Lang, requestid.From(r.Context())), http.StatusInternalServerError
 	}
 	if rv.Error == "" && s.mayExportReport(r, rep) {
 		rv.CSV = "/reports/" + name + "/export.csv"

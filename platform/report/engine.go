@@ -177,7 +177,13 @@ func (e *Engine) Run(ctx context.Context, name string, params map[string]any, la
 	lang = e.language(lang)
 	r := e.Model.Report(name)
 	if r == nil || !e.mayRun(ctx, r) {
-		return nil, &Error{Code: "NOT_FOUND", Msg: e.say(lang, "noReport", name)}
+		// A reader who may not run a report is told its label, which the screens show them anyway: its
+		// name is the model's identifier.
+		shown := name
+		if r != nil {
+			shown = e.Model.Localize(r.Label, lang, name)
+		}
+		return nil, &Error{Code: "NOT_FOUND", Msg: e.say(lang, "noReport", shown)}
 	}
 	vals, err := e.params(r, params, lang)
 	if err != nil {
