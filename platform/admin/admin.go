@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/workflow"
 )
@@ -34,6 +35,8 @@ type Config struct {
 	MaxGraphQLFields int
 	// Views keeps the users' saved list views; nil offers none.
 	Views *ViewStore
+	// Files keeps the contents of file and image fields; nil refuses uploads.
+	Files attach.Store
 }
 
 // server holds the screens' state: the configuration, the parsed templates and the cached schema.
@@ -92,6 +95,7 @@ func Handler(cfg Config) http.Handler {
 	signedIn("POST /e/{entity}/{id}/delete", s.deleteOne)
 	signedIn("POST /e/{entity}/{id}/transition", s.transition)
 	signedIn("POST /e/{entity}/{id}/move", s.move)
+	signedIn("GET /files/{entity}/{id}/{field}", s.download)
 	return securityHeaders(mux)
 }
 
@@ -105,7 +109,7 @@ func Public(r *http.Request) bool {
 	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read",
 		p == "/diagrams", p == "/search":
 		return true
-	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"), strings.HasPrefix(p, "/reports/"):
+	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"), strings.HasPrefix(p, "/reports/"), strings.HasPrefix(p, "/files/"):
 		return true
 	}
 	return false

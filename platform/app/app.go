@@ -25,6 +25,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/admin"
+	"github.com/crmgen/crmgen/platform/attach"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/graphiql"
@@ -81,6 +82,7 @@ type options struct {
 	pool                        database.Pool
 	direct                      bool
 	trustedProxies              string
+	files                       string
 }
 
 // envFlags are the flags that an environment variable sets when the command line does not.
@@ -90,6 +92,7 @@ var envFlags = map[string]string{
 	"max-graphql-fields": "CRM_MAX_GRAPHQL_FIELDS",
 	"metrics-addr":       "CRM_METRICS_ADDR",
 	"trusted-proxy":      "CRM_TRUSTED_PROXIES",
+	"files":              "CRM_FILES",
 }
 
 func run(args []string, g Generated, stdout, stderr io.Writer) int {
@@ -121,6 +124,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.trustedProxies, "trusted-proxy", "", "reverse proxies to believe, as IP addresses or CIDR prefixes separated by commas: their X-Forwarded-For names the client (for throttling) and X-Forwarded-Proto: https makes cookies Secure (env CRM_TRUSTED_PROXIES)")
 	fs.DurationVar(&o.timerInterval, "timer-interval", envDuration("CRM_TIMER_INTERVAL", 15*time.Second), "how often workflow timers are checked; 0 turns them off (env CRM_TIMER_INTERVAL)")
 	fs.StringVar(&o.instance, "instance", env("CRM_INSTANCE", defaultInstance()), "this instance's name, for timers claimed by instances sharing a database (env CRM_INSTANCE)")
+	fs.StringVar(&o.files, "files", "", "directory of the uploaded files of file and image fields, kept by their SHA-256 (default: files next to a SQLite database, ./files with Postgres; env CRM_FILES)")
 	o.delivery.flags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n       %s migrate [--db URL] [--dry-run]\n\nServes the %s CRM: GraphQL at /graphql, GraphiQL at /graphiql.\n\nFlags:\n", m.App.Name, m.App.Name, m.App.Name)
@@ -201,6 +205,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	gql := graphqlHandler(rt, b, o.maxGraphQLFields, o.direct)
 	mux.Handle("/graphql", gql)
 	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, Views: views,
+		Files: attach.Dir(filesDir(o.files, o.db)),
 		Overdue: func(ctx context.Context) ([]workflow.Timer, error) {
 			return workflow.Overdue(ctx, db.SQL, db.Dialect, time.Now())
 		}}))
@@ -224,7 +229,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           withLogging(log, limitBodies(int64(o.maxGraphQLBody), int64(o.maxFormBody), sessions.Middleware(mux, public))),
+		Handler:           withLogging(log, withUploads(uploadBody(m), limitBodies(int64(o.maxGraphQLBody), int64(o.maxFormBody), sessions.Middleware(mux, public)))),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context {
 			return withLogger(p.Context(context.Background()), log)
