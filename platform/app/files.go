@@ -2,13 +2,36 @@ package app
 
 import (
 	"context"
+	"flag"
 	"mime"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
 )
+
+// s3Options select an S3-compatible bucket for uploaded files instead of a directory. The keys come from
+// the environment only (CRM_S3_ACCESS_KEY_ID, CRM_S3_SECRET_ACCESS_KEY), never from the command line,
+// where other users of the machine could read them.
+type s3Options struct{ endpoint, bucket, region string }
+
+func (o *s3Options) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.endpoint, "s3-endpoint", "", "keep uploaded files in an S3-compatible bucket at this endpoint, such as https://s3.cn-north-1.amazonaws.com.cn, instead of --files; keys from CRM_S3_ACCESS_KEY_ID and CRM_S3_SECRET_ACCESS_KEY (env CRM_S3_ENDPOINT)")
+	fs.StringVar(&o.bucket, "s3-bucket", "", "the bucket of --s3-endpoint (env CRM_S3_BUCKET)")
+	fs.StringVar(&o.region, "s3-region", "us-east-1", "the region requests to --s3-endpoint are signed for (env CRM_S3_REGION)")
+}
+
+// fileStore is where uploaded files are kept: the S3 bucket when one is configured, else a directory.
+func fileStore(o options) attach.Store {
+	if o.s3.endpoint != "" {
+		return &attach.S3{Endpoint: o.s3.endpoint, Bucket: o.s3.bucket, Region: o.s3.region,
+			AccessKeyID: os.Getenv("CRM_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("CRM_S3_SECRET_ACCESS_KEY")}
+	}
+	return attach.Dir(filesDir(o.files, o.db))
+}
 
 // filesDir is where uploaded files are kept: the --files flag, else a files directory next to a SQLite
 // database, else ./files.
