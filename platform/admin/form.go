@@ -268,6 +268,7 @@ func (s *server) widget(ff *formField, m member, n map[string]any, posted url.Va
 	if f.Type.Attachment() {
 		ff.Widget, ff.Accept = "file", acceptAttr(f)
 		ff.RemoveLabel, ff.KeepHint = translate(lang, "upload.remove"), translate(lang, "upload.keep")
+		ff.Static = cell{Empty: true} // a new record has no file yet
 		if n != nil {
 			ff.Static = attachmentCell(n[f.GraphQLName()])
 		}
