@@ -176,6 +176,10 @@ func entField(fd *metamodel.Field, guarded bool) jen.Code {
 		c = jen.Qual(pkgField, "Enum").Call(jen.Lit(n)).Dot("Values").Call(keys...)
 	case metamodel.TypeJSON:
 		c = jen.Qual(pkgField, "JSON").Call(jen.Lit(n), jen.Qual(pkgJSON, "RawMessage").Values())
+	case metamodel.TypeFile, metamodel.TypeImage:
+		// The reference to the uploaded file (platform/attach.File) as JSON text; GraphQL reads it as an
+		// Attachment through a resolver and writes it as that text.
+		c = jen.Qual(pkgField, "Text").Call(jen.Lit(n))
 	default: // string, email, phone, url
 		c = jen.Qual(pkgField, "String").Call(jen.Lit(n))
 	}
@@ -221,7 +225,10 @@ func entField(fd *metamodel.Field, guarded bool) jen.Code {
 		ann = append(ann, jen.Qual(pkgEntGQL, "Skip").Call(
 			jen.Qual(pkgEntGQL, "SkipMutationCreateInput"), jen.Qual(pkgEntGQL, "SkipMutationUpdateInput")))
 	}
-	if fd.Type == metamodel.TypeJSON {
+	if fd.Type.Attachment() {
+		// Read as the Attachment type of crm.graphqls (with its download URL); no predicates or order.
+		ann = append(ann, jen.Qual(pkgEntGQL, "Skip").Call(jen.Qual(pkgEntGQL, "SkipType"), jen.Qual(pkgEntGQL, "SkipWhereInput")))
+	} else if fd.Type == metamodel.TypeJSON {
 		ann = append(ann, jen.Qual(pkgEntGQL, "Type").Call(jen.Lit("JSON")))
 		// A JSON document has no order and no where predicates in entgql.
 		ann = append(ann, jen.Qual(pkgEntGQL, "Skip").Call(jen.Qual(pkgEntGQL, "SkipWhereInput")))

@@ -19,7 +19,7 @@ func fastFieldFiles(m *metamodel.Model) (Files, error) {
 		var values []jen.Code
 		values = append(values, jen.Case(jen.Lit("id")).Block(jen.Return(jen.Id("x").Dot("ID"), jen.True())))
 		for _, fd := range e.Fields {
-			if fd.Secret || virtual(fd) {
+			if fd.Secret || virtual(fd) || fd.Type.Attachment() { // an attachment is resolved (its URL)
 				continue
 			}
 			values = append(values, jen.Case(jen.Lit(fd.GraphQLName())).Block(

@@ -17,6 +17,7 @@ const (
 	pkgGraphQL = "github.com/99designs/gqlgen/graphql"
 	pkgGQLType = "github.com/crmgen/crmgen/platform/gqltype"
 	pkgExpr    = "github.com/crmgen/crmgen/platform/expr"
+	pkgAttach  = "github.com/crmgen/crmgen/platform/attach"
 )
 
 // graphqlFiles emits gqlgen's configuration, the hand-written part of the GraphQL schema (mutations,
@@ -24,7 +25,8 @@ const (
 // where-inputs, mutation inputs) from the ent schemas.
 func graphqlFiles(m *metamodel.Model, mod string, ext *extendSchema) (Files, error) {
 	files := Files{}
-	yml, err := crmtemplates.Render("gqlgen.yml", map[string]any{"Module": mod, "Extend": ext.files.Paths()})
+	yml, err := crmtemplates.Render("gqlgen.yml", map[string]any{"Module": mod, "Extend": ext.files.Paths(),
+		"Attachments": attachmentFields(m)})
 	if err != nil {
 		return nil, err
 	}
@@ -105,13 +107,20 @@ func crmSchema(m *metamodel.Model) string {
 	if len(trash) > 0 {
 		b.WriteString("\nextend type Query {\n" + strings.Join(trash, "") + "}\n")
 	}
+	if len(attachmentFields(m)) > 0 {
+		b.WriteString(attachmentSchema)
+	}
 	for _, e := range m.Entities {
 		comp := computedFields(e)
+		files := entityAttachments(e)
 		flow := len(m.WorkflowsOf(e.Name)) > 0
-		if len(comp) == 0 && !e.Has(metamodel.TraitAudit) && !flow {
+		if len(comp) == 0 && len(files) == 0 && !e.Has(metamodel.TraitAudit) && !flow {
 			continue
 		}
 		fmt.Fprintf(&b, "\nextend type %s {\n", e.Name)
+		for _, f := range files {
+			fmt.Fprintf(&b, "  \"\"\"The uploaded %s; download it at its url.\"\"\"\n  %s: Attachment\n", f.Type, f.GraphQLName())
+		}
 		if flow {
 			b.WriteString("  \"\"\"The transitions you may run on this record now, labelled in locale (default: the app's).\"\"\"\n  availableTransitions(locale: String): [WorkflowTransition!]!\n")
 			b.WriteString("  \"\"\"The record's workflow steps, oldest first.\"\"\"\n  workflowHistory: [WorkflowStep!]!\n")
@@ -307,6 +316,41 @@ const accountMutations = `  """Sign in; answered without a session. Repeated fai
   """Set a user's password; needs the right to update that user. Their sessions end."""
   setUserPassword(id: ID!, password: String!): Boolean!
 `
+
+// attachmentSchema is the GraphQL type of file and image fields, in apps that have them.
+const attachmentSchema = `
+"""An uploaded file of a file or image field. Download it at url, which answers only those who may read the record and the field."""
+type Attachment {
+  name: String!
+  size: Int!
+  contentType: String!
+  sha256: String!
+  url: String!
+}
+`
+
+// entityAttachments are e's file and image fields.
+func entityAttachments(e *metamodel.Entity) []*metamodel.Field {
+	var out []*metamodel.Field
+	for _, f := range e.Fields {
+		if f.Type.Attachment() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// attachmentFields names the file and image fields of m by type and GraphQL field ("Patient": "photo"),
+// for gqlgen.yml, which resolves them from the stored reference.
+func attachmentFields(m *metamodel.Model) map[string][]string {
+	out := map[string][]string{}
+	for _, e := range m.Entities {
+		for _, f := range entityAttachments(e) {
+			out[e.Name] = append(out[e.Name], f.GraphQLName())
+		}
+	}
+	return out
+}
 
 // virtual reports whether a field is computed at read time rather than stored.
 func virtual(f *metamodel.Field) bool { return f.Computed.Src != "" && !f.Stored }
@@ -528,9 +572,10 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 
 	for _, e := range m.Entities {
 		comp := computedFields(e)
+		files := entityAttachments(e)
 		n := e.Name
 		flow := len(m.WorkflowsOf(n)) > 0
-		if len(comp) == 0 && !e.Has(metamodel.TraitAudit) && !flow {
+		if len(comp) == 0 && len(files) == 0 && !e.Has(metamodel.TraitAudit) && !flow {
 			continue
 		}
 		rname := metamodel.LowerFirst(n) + "Resolver"
@@ -558,6 +603,17 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 			jen.Return(jen.Op("&").Id(rname).Values(jen.Id("r"))),
 		)
 		f.Type().Id(rname).Struct(jen.Op("*").Id("Resolver"))
+		for _, fd := range files {
+			stored := jen.Id("obj").Dot(entPascal(fd.EntName()))
+			if fd.Required {
+				stored = jen.Op("&").Add(stored)
+			}
+			f.Commentf("%s reads the reference %s.%s holds, with its download URL.", goName(fd.GraphQLName()), n, fd.Name)
+			f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id(goName(fd.GraphQLName())).
+				Params(ctx.Clone(), jen.Id("obj").Op("*").Qual(entPkg, n)).Params(jen.Op("*").Qual(pkgAttach, "File"), jen.Error()).Block(
+				jen.Return(jen.Qual(pkgAttach, "Reference").Call(stored, jen.Lit(n), jen.Id("obj").Dot("ID"), jen.Lit(fd.GraphQLName())), jen.Nil()),
+			)
+		}
 		for _, fd := range comp {
 			conv, typ := gqlGoConv(fd.Type)
 			f.Commentf("%s computes %s.%s = %s.", goName(fd.GraphQLName()), n, fd.Name, fd.Computed.Src)

@@ -41,7 +41,7 @@ func TestLoadSingleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Build(m)
-	want := `crm.yaml:5:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)`
+	want := `crm.yaml:5:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json, file, image)`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}

@@ -212,6 +212,9 @@ func (b *builder) dataValue(e *Entity, fv *FieldValue, what string) []dataRef {
 		case !f.Computed.IsZero():
 			b.errorf(fv.Pos, "field %q is computed and cannot be set in data", q)
 			return nil
+		case f.Type.Attachment() && fv.Value != nil:
+			b.errorf(fv.Pos, "field %q is a %s, which is uploaded through the app's forms and cannot be set in data", q, f.Type)
+			return nil
 		case fv.Value == nil:
 			if f.Required {
 				b.errorf(vp, "field %q is required; null is not allowed", q)

@@ -122,6 +122,19 @@ func (l *loader) field(e *Entity, name string, k, v *yaml.Node) *Field {
 			}
 		case "pattern":
 			f.Pattern = l.str(v, w)
+		case "maxSize":
+			if s := l.str(v, w); s != "" {
+				n, err := ParseSize(s)
+				if err != nil {
+					l.errorf(l.at(v), "%s: %v", w, err)
+					return
+				}
+				f.MaxSize = n
+			}
+		case "accept":
+			for _, a := range l.strList(v, w, f, key, true) {
+				f.Accept = append(f.Accept, normalizeAccept(a))
+			}
 		case "enum":
 			f.Enum = l.str(v, w)
 		case "autoNumber":

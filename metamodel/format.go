@@ -160,7 +160,7 @@ var formatObjects = map[string]*formatObject{
 		keys: []formatKey{
 			{name: "label", shape: vText()},
 			{name: "help", shape: vText(), doc: "Help shown with the field in forms."},
-			{name: "type", shape: vWords(typeNames()...), required: true, doc: "The field's type. email, phone and url are strings with built-in validation."},
+			{name: "type", shape: vWords(typeNames()...), required: true, doc: "The field's type. email, phone and url are strings with built-in validation; file and image hold an uploaded attachment (name, size, content type, content hash), downloaded under the same rules as reads of the record and field."},
 			{name: "renamedFrom", shape: vString(), doc: "The field's previous name: its column is renamed at the next start, keeping its data."},
 			{name: "required", shape: vBool()},
 			{name: "unique", shape: vBool()},
@@ -173,6 +173,8 @@ var formatObjects = map[string]*formatObject{
 			{name: "precision", shape: vInt(0), doc: "Total digits of a decimal field."},
 			{name: "scale", shape: vInt(0), doc: "Digits after the point of a decimal field."},
 			{name: "enum", shape: vString(), doc: "The enumeration of an enum field."},
+			{name: "maxSize", shape: vPattern(sizeRE.String()), doc: "The largest upload of a file or image field, such as 5MB (B, KB, MB or GB; default 10MB)."},
+			{name: "accept", shape: vOneOrList(vString()), doc: "What a file or image field takes: MIME types (application/pdf, image/*) or extensions (pdf, docx). Default: any file; for an image png, jpeg, gif and webp."},
 			{name: "readonly", shape: vBool(), doc: "Set only by the system: workflows, automations, autoNumber, computed."},
 			{name: "immutable", shape: vBool(), doc: "Settable on create only."},
 			{name: "sensitive", shape: vBool(), doc: "Left out of lists, search and exports unless a role's field rule shows it."},

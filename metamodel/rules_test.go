@@ -420,7 +420,7 @@ entities:
   Patient:
     fields:
       name: {type: strin}
-`, []string{`m.yaml:5:20: unknown field type "strin" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)`}},
+`, []string{`m.yaml:5:20: unknown field type "strin" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json, file, image)`}},
 	{"field without type", `
 app: {name: t}
 entities:
@@ -428,7 +428,19 @@ entities:
     fields:
       name: {required: true}
 `, []string{
-		"m.yaml:5:7: field \"Patient.name\" has no type (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)",
+		"m.yaml:5:7: field \"Patient.name\" has no type (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json, file, image)",
+	}},
+	{"attachment options only on file and image fields, in their own units", `
+app: {name: t}
+entities:
+  Claim:
+    fields:
+      scan: {type: file, maxSize: 5mb, accept: [pdf, .docx, 'text /plain']}
+      note: {type: text, accept: pdf}
+`, []string{
+		`m.yaml:5:35: field "Claim.scan" maxSize: invalid size "5mb" (want a whole number and B, KB, MB or GB, such as 5MB)`,
+		`m.yaml:5:61: accept of field "Claim.scan": "text /plain" is not a MIME type (want type/subtype such as application/pdf, or type/* such as image/*)`,
+		`m.yaml:6:34: accept is only allowed on file and image fields; field "Claim.note" has type text`,
 	}},
 	{"min only on numeric fields", `
 app: {name: t}

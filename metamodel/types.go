@@ -138,11 +138,20 @@ const (
 	TypePhone    FieldType = "phone"
 	TypeURL      FieldType = "url"
 	TypeJSON     FieldType = "json"
+	TypeFile     FieldType = "file"
+	TypeImage    FieldType = "image"
 )
 
 // FieldTypes lists every field type, in the order the documentation gives them.
 var FieldTypes = []FieldType{TypeString, TypeText, TypeInt, TypeFloat, TypeDecimal, TypeBool, TypeDate,
-	TypeDateTime, TypeEnum, TypeEmail, TypePhone, TypeURL, TypeJSON}
+	TypeDateTime, TypeEnum, TypeEmail, TypePhone, TypeURL, TypeJSON, TypeFile, TypeImage}
+
+// DefaultMaxSize is the largest upload a file or image field takes when the model gives no maxSize.
+const DefaultMaxSize = 10 << 20
+
+// DefaultImageAccept is what an image field takes when the model gives no accept: the raster formats
+// browsers show. SVG is left out: it is a document that can run script.
+var DefaultImageAccept = []string{"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 // Traits of the format.
 const (
@@ -211,6 +220,12 @@ type Field struct {
 	Pattern   string   `json:"pattern,omitempty"` // RE2
 	Precision int      `json:"precision,omitempty"`
 	Scale     int      `json:"scale,omitempty"`
+
+	// MaxSize is the largest upload in bytes of a file or image field (resolved: DefaultMaxSize when not
+	// given); Accept the MIME types (image/png, image/*) and extensions (pdf) it takes, lower case, with
+	// no leading dot ([] for any, resolved to DefaultImageAccept for an image field).
+	MaxSize int64    `json:"maxSize,omitempty"`
+	Accept  []string `json:"accept,omitempty"`
 
 	Enum    string `json:"enum,omitempty"` // enum name for TypeEnum
 	EnumRef *Enum  `json:"-"`

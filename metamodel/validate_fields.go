@@ -210,6 +210,11 @@ func (b *builder) field(e *Entity, f *Field) {
 	only("precision", f.Type == TypeDecimal, "decimal")
 	only("scale", f.Type == TypeDecimal, "decimal")
 	only("autoNumber", f.Type == TypeString, "string")
+	only("maxSize", f.Type.Attachment(), "file and image")
+	only("accept", f.Type.Attachment(), "file and image")
+	if f.Type.Attachment() {
+		b.attachment(f, q, at)
+	}
 	only("search", f.Type.stringy() || f.Type == TypeEnum, "string-like or enum")
 	if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
 		b.errorf(at("min"), "min %v of field %q is greater than its max %v", *f.Min, q, *f.Max)

@@ -201,7 +201,7 @@ func (b *builder) tree(r *Report, e *Entity) {
 			b.errorf(b.m.posOf(r, "features."+itoa(i), r.Pos), "unknown feature %q of report %q%s", name, r.Name, didYouMean(name, memberNames(e)))
 		case rel != nil && rel.Kind != BelongsTo:
 			b.errorf(b.m.posOf(r, "features."+itoa(i), r.Pos), "feature %q of report %q is not a belongsTo relation", name, r.Name)
-		case f != nil && (f.Type == TypeJSON || f.Type == TypeText || virtual(f)):
+		case f != nil && (f.Type == TypeJSON || f.Type == TypeText || f.Type.Attachment() || virtual(f)):
 			b.errorf(b.m.posOf(r, "features."+itoa(i), r.Pos), "feature %q of report %q cannot be used: a %s field", name, r.Name, f.Type)
 		case name == r.Target:
 			b.errorf(b.m.posOf(r, "features."+itoa(i), r.Pos), "feature %q of report %q is its target", name, r.Name)
@@ -252,7 +252,7 @@ func (b *builder) aggregate(r *Report, e *Entity) {
 				}
 				prev = d
 			}
-		case f != nil && (f.Type == TypeJSON || f.Type == TypeText):
+		case f != nil && (f.Type == TypeJSON || f.Type == TypeText || f.Type.Attachment()):
 			b.errorf(g.Pos, "report %q cannot group by field %q of type %s", r.Name, g.Field, f.Type)
 		}
 	}

@@ -9,7 +9,7 @@ func (b *builder) indexesAndViews() {
 			for i, n := range x.Fields {
 				p := b.m.posOf(x, "fields."+itoa(i), x.Pos)
 				if e.Field(n) != nil {
-					if f := e.Field(n); f.Type == TypeText || f.Type == TypeJSON {
+					if f := e.Field(n); f.Type == TypeText || f.Type == TypeJSON || f.Type.Attachment() {
 						b.errorf(p, "field %q of type %s cannot be indexed", e.Name+"."+n, f.Type)
 					}
 					continue
@@ -48,8 +48,16 @@ func (b *builder) views(e *Entity, v *Views) {
 	if l := v.List; l != nil {
 		list(l, "columns", l.Pos, l.Columns, "list columns")
 		list(l, "filters", l.Pos, l.Filters, "list filters")
+		for i, n := range l.Filters {
+			if f := e.Field(n); f != nil && f.Type.Attachment() {
+				b.errorf(b.m.posOf(l, "filters."+itoa(i), l.Pos), "list of entity %q cannot filter by %s field %q (filter by a field with values to compare)", e.Name, f.Type, n)
+			}
+		}
 		if l.Sort != "" {
 			name := strings.TrimPrefix(l.Sort, "-")
+			if f := e.Field(name); f != nil && f.Type.Attachment() {
+				b.errorf(b.m.posOf(l, "sort", l.Pos), "list of entity %q cannot sort by %s field %q (sort by a field with values to compare)", e.Name, f.Type, name)
+			}
 			if r := e.Relation(name); r != nil && r.Kind != BelongsTo {
 				b.errorf(b.m.posOf(l, "sort", l.Pos), "list of entity %q cannot sort by relation %q (sort by a field)", e.Name, name)
 			} else {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/workflow"
 )
@@ -37,6 +38,8 @@ type Config struct {
 	// Preferences keeps the users' own settings (their time zone); nil offers no profile page, and every
 	// user sees times in the app's zone.
 	Preferences *PreferenceStore
+	// Files keeps the contents of file and image fields; nil refuses uploads.
+	Files attach.Store
 }
 
 // server holds the screens' state: the configuration, the parsed templates and the cached schema.
@@ -102,6 +105,7 @@ func Handler(cfg Config) http.Handler {
 	signedIn("POST /e/{entity}/{id}/delete", s.deleteOne)
 	signedIn("POST /e/{entity}/{id}/transition", s.transition)
 	signedIn("POST /e/{entity}/{id}/move", s.move)
+	signedIn("GET /files/{entity}/{id}/{field}", s.download)
 	return securityHeaders(mux)
 }
 
@@ -115,7 +119,7 @@ func Public(r *http.Request) bool {
 	case p == "/", p == "/login", p == "/logout", p == "/lang", p == "/favicon.ico", p == "/inbox", p == "/inbox/read",
 		p == "/diagrams", p == "/search", p == "/profile":
 		return true
-	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"), strings.HasPrefix(p, "/reports/"):
+	case strings.HasPrefix(p, "/static/"), strings.HasPrefix(p, "/e/"), strings.HasPrefix(p, "/reports/"), strings.HasPrefix(p, "/files/"):
 		return true
 	}
 	return false

@@ -100,7 +100,7 @@ func (s *server) bulkFields(ctx context.Context, e *metamodel.Entity, si *schema
 		if m.Rel != nil && m.Rel.Kind != metamodel.BelongsTo {
 			continue
 		}
-		if f := m.Field; f != nil && (f.Type == metamodel.TypeJSON || f.Unique) {
+		if f := m.Field; f != nil && (f.Type == metamodel.TypeJSON || f.Type.Attachment() || f.Unique) {
 			continue
 		}
 		out = append(out, m)

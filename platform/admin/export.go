@@ -36,7 +36,7 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) {
 	var cols []member
 	for _, m := range detailMembers(e) {
 		if !lq.a.Lists(m.Name) || (m.Rel != nil && m.Rel.Many()) ||
-			(m.Field != nil && m.Field.Type == metamodel.TypeJSON) {
+			(m.Field != nil && (m.Field.Type == metamodel.TypeJSON || m.Field.Type.Attachment())) {
 			continue
 		}
 		if m.Field != nil && !lq.si.has(e.Name, m.Field.GraphQLName()) {

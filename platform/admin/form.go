@@ -29,6 +29,8 @@ type formField struct {
 	Error                  string
 	PickerURL, Placeholder string
 	Static                 cell // the value shown for a member the user may not write here
+	// A file input's accepted types (its accept attribute) and the file the record has (Static).
+	Accept, RemoveLabel, KeepHint string
 }
 
 type formSectionView struct {
@@ -42,6 +44,7 @@ type formBody struct {
 	Sections                                []formSectionView
 	Error                                   string
 	Version                                 string
+	Multipart                               bool // a file input: the form is sent as multipart/form-data
 }
 
 // formMode is what a member can be on a form for this user.
@@ -262,6 +265,15 @@ func (s *server) widget(ff *formField, m member, n map[string]any, posted url.Va
 	}
 	f := m.Field
 	ff.Required = f.Required && f.Type != metamodel.TypeBool
+	if f.Type.Attachment() {
+		ff.Widget, ff.Accept = "file", acceptAttr(f)
+		ff.RemoveLabel, ff.KeepHint = translate(lang, "upload.remove"), translate(lang, "upload.keep")
+		ff.Static = cell{Empty: true} // a new record has no file yet
+		if n != nil {
+			ff.Static = attachmentCell(n[f.GraphQLName()])
+		}
+		return
+	}
 	switch {
 	case posted != nil:
 		ff.Value = posted.Get(m.Name)
@@ -390,6 +402,27 @@ func (s *server) readInput(ctx context.Context, e *metamodel.Entity, si *schemaI
 		if f.Type == metamodel.TypeBool && posted.Get("present."+m.Name) == "" {
 			continue // not on the form that was sent
 		}
+		if f.Type.Attachment() {
+			// storeUploads put the reference of a new file, or "" to remove the file, under uploadKey;
+			// without either the record keeps its file.
+			ref, given := posted[uploadKey(m.Name)]
+			switch {
+			case !given:
+				if isNew && f.Required {
+					errs[m.Name] = "required"
+				}
+			case ref[0] != "":
+				in[key] = ref[0]
+			case isNew || n[f.GraphQLName()] == nil:
+			case f.Required:
+				errs[m.Name] = "required"
+			default:
+				if ck := clearKey(si, e, m); ck != "" {
+					in[ck] = true
+				}
+			}
+			continue
+		}
 		v, rule := inputValue(f, posted.Get(m.Name), s.zones(ctx))
 		if rule != "" {
 			errs[m.Name] = rule
@@ -517,6 +550,11 @@ func (s *server) renderForm(w http.ResponseWriter, r *http.Request, status int, 
 		msgs[k] = ruleText(lang, rule)
 	}
 	b.Sections = s.buildForm(r.Context(), e, si, n, posted, msgs, lang)
+	for _, sec := range b.Sections {
+		for _, ff := range sec.Fields {
+			b.Multipart = b.Multipart || ff.Widget == "file"
+		}
+	}
 	f := s.newFrame(r, b.Title)
 	f.Active = e.Name
 	f.Body = b
@@ -551,6 +589,11 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request, isNew bool) 
 		return
 	}
 	lang := language(s.cfg.Model, r)
+	uploadErrs, err := s.storeUploads(ctx, e, r, lang)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
 	var n map[string]any
 	if !isNew {
 		if n, err = s.record(ctx, e, r.PathValue("id"), formSelection(e, allMembers(e))); err != nil {
@@ -562,6 +605,9 @@ func (s *server) submitForm(w http.ResponseWriter, r *http.Request, isNew bool) 
 		}
 	}
 	in, errs := s.readInput(ctx, e, si, n, r.PostForm)
+	for k, v := range uploadErrs {
+		errs[k] = v
+	}
 	if len(errs) > 0 {
 		s.renderForm(w, r, http.StatusOK, e, si, n, r.PostForm, errs, translate(lang, "please fix"), lang)
 		return

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
 )
 
 // historyOf renders a record's audit trail, newest first, in the words of the screens: field labels,
@@ -96,6 +97,10 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 		case m.Field != nil && m.Field.Type == metamodel.TypeDate:
 			if t := auditValue(v, z.app); len(t) >= 10 { // a date is its midnight in the app's zone
 				return t[:10]
+			}
+		case m.Field != nil && m.Field.Type.Attachment():
+			if a, err := attach.Parse(str(v)); err == nil && a != nil {
+				return a.Name
 			}
 		case m.Field != nil && m.Field.Type == metamodel.TypeJSON:
 			b, _ := json.Marshal(v)

@@ -72,7 +72,7 @@ func (s *server) importNames(e *metamodel.Entity) map[string]member {
 		names[headerKey(m.Name)] = m
 	}
 	for _, f := range e.Fields {
-		if f.Secret {
+		if f.Secret || f.Type.Attachment() { // files are uploaded through forms, not named in a CSV
 			continue
 		}
 		add(member{Name: f.Name, Field: f}, f.Label)

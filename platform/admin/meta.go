@@ -82,7 +82,7 @@ func listColumns(e *metamodel.Entity) []member {
 		if len(out) >= 7 {
 			break
 		}
-		if f.Name == e.Display || f.Secret || f.Type == metamodel.TypeJSON || f.Type == metamodel.TypeText ||
+		if f.Name == e.Display || f.Secret || f.Type == metamodel.TypeJSON || f.Type == metamodel.TypeText || f.Type.Attachment() ||
 			(f.System && f.StateOf == "") || f.Sensitive {
 			continue
 		}

@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,7 +66,12 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 // parseForm reads a posted form, answering 413 for one larger than the application allows (the shell
 // bounds every request body) and 400 for a malformed one. It reports whether the handler may go on.
 func parseForm(w http.ResponseWriter, r *http.Request) bool {
-	err := r.ParseForm()
+	var err error
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		err = r.ParseMultipartForm(1 << 20) // a form with a file input; larger files wait on disk
+	} else {
+		err = r.ParseForm()
+	}
 	if err == nil {
 		return true
 	}

@@ -27,6 +27,9 @@ type cell struct {
 	Items []cell       // the records of a to-many relation
 	Long  bool         // multi-line text: shown preserving line breaks
 	Empty bool
+	// An attachment: Image is an image's URL (shown as a thumbnail), File a file's download URL; Text is
+	// its name and Size its size for people.
+	Image, File, Size string
 }
 
 // palette are the colour names the stylesheet knows; other model colours are shown grey.
@@ -57,6 +60,9 @@ func selections(ms []member) []string {
 // what names them.
 func selection(m member) string {
 	if m.Field != nil {
+		if m.Field.Type.Attachment() {
+			return m.Field.GraphQLName() + " { name size contentType url }"
+		}
 		return m.Field.GraphQLName()
 	}
 	t := m.Rel.Target
@@ -123,6 +129,8 @@ func (s *server) cellOf(m member, n map[string]any, lang string, z zones) cell {
 	f := m.Field
 	text := str(v)
 	switch f.Type {
+	case metamodel.TypeFile, metamodel.TypeImage:
+		return attachmentCell(v)
 	case metamodel.TypeEnum:
 		for _, ch := range s.choices(f, lang) {
 			if ch.Key == text {

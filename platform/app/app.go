@@ -81,6 +81,8 @@ type options struct {
 	pool                        database.Pool
 	direct                      bool
 	trustedProxies              string
+	files                       string
+	s3                          s3Options
 }
 
 // envFlags are the flags that an environment variable sets when the command line does not.
@@ -90,6 +92,10 @@ var envFlags = map[string]string{
 	"max-graphql-fields": "CRM_MAX_GRAPHQL_FIELDS",
 	"metrics-addr":       "CRM_METRICS_ADDR",
 	"trusted-proxy":      "CRM_TRUSTED_PROXIES",
+	"files":              "CRM_FILES",
+	"s3-endpoint":        "CRM_S3_ENDPOINT",
+	"s3-bucket":          "CRM_S3_BUCKET",
+	"s3-region":          "CRM_S3_REGION",
 }
 
 func run(args []string, g Generated, stdout, stderr io.Writer) int {
@@ -121,6 +127,8 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.trustedProxies, "trusted-proxy", "", "reverse proxies to believe, as IP addresses or CIDR prefixes separated by commas: their X-Forwarded-For names the client (for throttling) and X-Forwarded-Proto: https makes cookies Secure (env CRM_TRUSTED_PROXIES)")
 	fs.DurationVar(&o.timerInterval, "timer-interval", envDuration("CRM_TIMER_INTERVAL", 15*time.Second), "how often workflow timers are checked; 0 turns them off (env CRM_TIMER_INTERVAL)")
 	fs.StringVar(&o.instance, "instance", env("CRM_INSTANCE", defaultInstance()), "this instance's name, for timers claimed by instances sharing a database (env CRM_INSTANCE)")
+	fs.StringVar(&o.files, "files", "", "directory of the uploaded files of file and image fields, kept by their SHA-256 (default: files next to a SQLite database, ./files with Postgres; env CRM_FILES)")
+	o.s3.flags(fs)
 	o.delivery.flags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n       %s migrate [--db URL] [--dry-run]\n\nServes the %s CRM: GraphQL at /graphql, GraphiQL at /graphiql.\n\nFlags:\n", m.App.Name, m.App.Name, m.App.Name)
@@ -138,6 +146,10 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if o.s3.endpoint != "" && o.s3.bucket == "" {
+		fmt.Fprintln(stderr, "--s3-endpoint needs --s3-bucket (env CRM_S3_BUCKET)")
 		return 2
 	}
 	if o.maxGraphQLFields <= 0 {
@@ -205,6 +217,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	gql := graphqlHandler(rt, b, o.maxGraphQLFields, o.direct)
 	mux.Handle("/graphql", gql)
 	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, Views: views, Preferences: prefs,
+		Files: fileStore(o),
 		Overdue: func(ctx context.Context) ([]workflow.Timer, error) {
 			return workflow.Overdue(ctx, db.SQL, db.Dialect, time.Now())
 		}}))
@@ -228,7 +241,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           withLogging(log, limitBodies(int64(o.maxGraphQLBody), int64(o.maxFormBody), sessions.Middleware(mux, public))),
+		Handler:           withLogging(log, withUploads(uploadBody(m), limitBodies(int64(o.maxGraphQLBody), int64(o.maxFormBody), sessions.Middleware(mux, public)))),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context {
 			return withLogger(p.Context(context.Background()), log)

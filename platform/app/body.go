@@ -32,6 +32,10 @@ func limitBodies(graphql, form int64, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		form := form
+		if up, ok := r.Context().Value(uploadLimitKey{}).(int64); ok && up > form {
+			form = up // a record's form with files (withUploads)
+		}
 		if r.URL.Path == "/graphql" {
 			body, ok := readGraphQLBody(w, r, graphql)
 			if !ok {

@@ -34,6 +34,8 @@ const (
 	RuleCycle     = "cycle"
 	RuleWorkflow  = "workflow" // a workflow state field written other than through a transition
 	RuleOwner     = "owner"    // a record created for another user by someone who may not hand it over
+	RuleMaxSize   = "maxSize"  // an attachment larger than its field's maxSize
+	RuleAccept    = "accept"   // an attachment of a type its field does not accept
 )
 
 // FieldError is one violated rule of one field or relation.

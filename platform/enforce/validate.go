@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
 )
@@ -221,6 +222,24 @@ func plain(v ent.Value) any {
 // violation, or "" rule.
 func checkValue(f *metamodel.Field, v ent.Value) (string, string) {
 	switch f.Type {
+	case metamodel.TypeFile, metamodel.TypeImage:
+		s, ok := plain(v).(string)
+		if !ok {
+			return fmt.Sprintf("want a file reference, got %T", v), RuleType
+		}
+		a, err := attach.Parse(s)
+		switch {
+		case err != nil:
+			return err.Error(), RuleType
+		case a == nil:
+			if f.Required {
+				return "is required", RuleRequired
+			}
+		case int64(a.Size) > f.MaxSize:
+			return fmt.Sprintf("%s is larger than the limit of %s", metamodel.FormatSize(int64(a.Size)), metamodel.FormatSize(f.MaxSize)), RuleMaxSize
+		case !f.Accepts(a.Name, a.ContentType):
+			return fmt.Sprintf("%q (%s) is not one of the accepted types %s", a.Name, a.ContentType, strings.Join(f.Accept, ", ")), RuleAccept
+		}
 	case metamodel.TypeString, metamodel.TypeText, metamodel.TypeEmail, metamodel.TypePhone, metamodel.TypeURL:
 		s, ok := plain(v).(string)
 		if !ok {

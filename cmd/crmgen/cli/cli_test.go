@@ -127,7 +127,7 @@ entities:
       grade: {type: enum, enum: Grade}
 `},
 		want: []string{
-			`sub/lead.yaml:4:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)`,
+			`sub/lead.yaml:4:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json, file, image)`,
 			`sub/lead.yaml:5:33: unknown enum "Grade" for field "Lead.grade"`,
 		},
 	}, {
@@ -143,7 +143,7 @@ entities:
 `},
 		want: []string{
 			`model.yaml:4:5: unknown key "felds" in entity "Lead" (did you mean "fields"?)`,
-			`model.yaml:6:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)`,
+			`model.yaml:6:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json, file, image)`,
 		},
 	}, {
 		name: "single file",
@@ -154,7 +154,7 @@ entities:
       nme: {type: strng}
 `},
 		arg:  "crm.yaml",
-		want: []string{`crm.yaml:5:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json)`},
+		want: []string{`crm.yaml:5:19: unknown field type "strng" (want one of string, text, int, float, decimal, bool, date, datetime, enum, email, phone, url, json, file, image)`},
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

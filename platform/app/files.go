@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
+)
+
+// s3Options select an S3-compatible bucket for uploaded files instead of a directory. The keys come from
+// the environment only (CRM_S3_ACCESS_KEY_ID, CRM_S3_SECRET_ACCESS_KEY), never from the command line,
+// where other users of the machine could read them.
+type s3Options struct{ endpoint, bucket, region string }
+
+func (o *s3Options) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.endpoint, "s3-endpoint", "", "keep uploaded files in an S3-compatible bucket at this endpoint, such as https://s3.cn-north-1.amazonaws.com.cn, instead of --files; keys from CRM_S3_ACCESS_KEY_ID and CRM_S3_SECRET_ACCESS_KEY (env CRM_S3_ENDPOINT)")
+	fs.StringVar(&o.bucket, "s3-bucket", "", "the bucket of --s3-endpoint (env CRM_S3_BUCKET)")
+	fs.StringVar(&o.region, "s3-region", "us-east-1", "the region requests to --s3-endpoint are signed for (env CRM_S3_REGION)")
+}
+
+// fileStore is where uploaded files are kept: the S3 bucket when one is configured, else a directory.
+func fileStore(o options) attach.Store {
+	if o.s3.endpoint != "" {
+		return &attach.S3{Endpoint: o.s3.endpoint, Bucket: o.s3.bucket, Region: o.s3.region,
+			AccessKeyID: os.Getenv("CRM_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("CRM_S3_SECRET_ACCESS_KEY")}
+	}
+	return attach.Dir(filesDir(o.files, o.db))
+}
+
+// filesDir is where uploaded files are kept: the --files flag, else a files directory next to a SQLite
+// database, else ./files.
+func filesDir(flag, db string) string {
+	switch {
+	case flag != "":
+		return flag
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		return "files"
+	}
+	return filepath.Join(filepath.Dir(strings.TrimPrefix(db, "file:")), "files")
+}
+
+// uploadBody is the largest form with files the model allows: the files of an entity's attachment
+// fields at their maxSize, and room for the rest of the form. A larger file than its field allows, within
+// this bound, reaches the form, which names the field and its limit in the user's language.
+func uploadBody(m *metamodel.Model) int64 {
+	var most int64
+	for _, e := range m.Entities {
+		var sum int64
+		for _, f := range e.Fields {
+			if f.Type.Attachment() {
+				sum += 2 * f.MaxSize // room for a file over the limit, to be refused by name
+			}
+		}
+		most = max(most, sum)
+	}
+	if most == 0 {
+		return 0
+	}
+	return most + 1<<20
+}
+
+// uploadLimitKey marks a request whose body limitBodies bounds by the upload limit instead of the form's.
+type uploadLimitKey struct{}
+
+// withUploads lets a multipart form posted to a record's form (/e/{entity}/new, /e/{entity}/{id}/edit)
+// be as large as limit, when the model has attachments (limit > 0); every other body keeps its bound.
+func withUploads(limit int64, next http.Handler) http.Handler {
+	if limit <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if r.Method == http.MethodPost && ct == "multipart/form-data" && strings.HasPrefix(r.URL.Path, "/e/") &&
+			(strings.HasSuffix(r.URL.Path, "/new") || strings.HasSuffix(r.URL.Path, "/edit")) {
+			r = r.WithContext(context.WithValue(r.Context(), uploadLimitKey{}, limit))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
