@@ -60,7 +60,7 @@ func directListQuery(p *pmPlan) string {
 		if f.Computed.Src != "" && !f.Stored {
 			continue // a resolver: gqlgen answers it on either server
 		}
-		sel = append(sel, f.GraphQLName())
+		sel = append(sel, fieldSelection(f))
 	}
 	for _, r := range p.fks {
 		sel = append(sel, r.GraphQLFKName())

@@ -100,7 +100,7 @@ func (mx *pmMatrix) filterCases(u *pmUser, p *pmPlan) []pmFilter {
 		g := f.GraphQLName()
 		op := g
 		switch f.Type {
-		case metamodel.TypeJSON:
+		case metamodel.TypeJSON, metamodel.TypeFile, metamodel.TypeImage:
 			continue
 		case metamodel.TypeFloat, metamodel.TypeDecimal, metamodel.TypeDate, metamodel.TypeDateTime:
 			op = g + "GTE"

@@ -269,3 +269,12 @@ func newPMWorld(t *testing.T, m *metamodel.Model) *pmWorld {
 	}
 	return w
 }
+
+// fieldSelection selects a field in a query: a file or image field is an object (Attachment), whose
+// content hash stands for its value.
+func fieldSelection(f *metamodel.Field) string {
+	if f.Type.Attachment() {
+		return f.GraphQLName() + " { sha256 }"
+	}
+	return f.GraphQLName()
+}

@@ -480,7 +480,7 @@ func pmPlanOf(t *testing.T, types map[string]*pmGQLType, e *metamodel.Entity, ne
 	for _, f := range e.Fields {
 		if obj.fields[f.GraphQLName()] != nil {
 			p.fields = append(p.fields, f)
-			sel = append(sel, f.GraphQLName())
+			sel = append(sel, fieldSelection(f))
 		} else if !f.Secret {
 			t.Errorf("type %s lacks field %s", e.Name, f.GraphQLName())
 		}

@@ -259,7 +259,7 @@ func (mx *pmMatrix) mapRows(t *testing.T) {
 		}
 		var sel []string
 		for _, f := range p.fields {
-			sel = append(sel, f.GraphQLName())
+			sel = append(sel, fieldSelection(f))
 		}
 		nodes := pageAll(t, mx.admin, p.qf, "", "id "+strings.Join(sel, " "), 200)
 		if len(nodes) > pmBig {

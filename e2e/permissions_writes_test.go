@@ -149,8 +149,8 @@ func (mx *pmMatrix) input(p *pmPlan, u *pmUser, template *pmRow) (map[string]any
 	}
 	for _, f := range p.fields {
 		g := f.GraphQLName()
-		if f.System {
-			continue
+		if f.System || f.Type.Attachment() {
+			continue // an attachment is written by uploading a file (TestAdminAttachments), not by a value
 		}
 		if !p.create[g] || (u != nil && w.hiddenEverywhere(u, p.e.Name, f.Name)) {
 			if f.Required && p.create[g] {
