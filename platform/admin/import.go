@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/enforce"
@@ -51,7 +52,9 @@ type importBody struct {
 	Problems                              []importProblem
 	More                                  int // problems not listed (a job's result lists maxShownProblems)
 	Done                                  string
-	ValidOnly                             bool   // the mode chosen: write the valid rows, list the others
+	ValidOnly                             bool // the mode chosen: write the valid rows, list the others
+	Keys                                  []importKey
+	Key                                   string // the natural key chosen, "": every row creates
 	Report                                string // the refused rows as a CSV, for the report's download form
 	ReportURL                             string // a finished job's report, to download
 	Job                                   *jobProgress
@@ -91,7 +94,7 @@ func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int
 	if si, err := s.schema(r.Context()); err == nil {
 		a := access(r.Context(), e.Name)
 		for _, m := range allMembers(e) {
-			if a.Shows(m.Name) && a.Writable(m.Name) && inputKey(si, e, m, true) != "" &&
+			if importable(m) && a.Shows(m.Name) && a.Writable(m.Name) && inputKey(si, e, m, true) != "" &&
 				(m.Rel == nil || m.Rel.Kind == metamodel.BelongsTo) {
 				label := s.memberLabel(m, lang)
 				if requiredOnImport(e, m) {
@@ -101,10 +104,29 @@ func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int
 			}
 		}
 	}
+	if si, err := s.schema(r.Context()); err == nil {
+		b.Keys = s.importKeys(r.Context(), e, si, lang)
+	}
 	f := s.newFrame(r, b.Title)
 	f.Active = e.Name
 	f.Body = b
 	s.render(w, r, status, "import", f)
+}
+
+// importOutcome words what an import wrote, or "" when it wrote nothing; with a natural key it tells
+// the records created from those updated.
+func importOutcome(lang string, keyed bool, t tally, problemRows int) string {
+	switch {
+	case t.written() == 0:
+		return ""
+	case keyed && problemRows > 0:
+		return fmt.Sprintf(translate(lang, "import.partialUpsert"), t.created, t.updated, problemRows)
+	case keyed:
+		return fmt.Sprintf(translate(lang, "import.doneUpsert"), t.created, t.updated)
+	case problemRows > 0:
+		return fmt.Sprintf(translate(lang, "import.partial"), t.written(), problemRows)
+	}
+	return fmt.Sprintf(translate(lang, "import.done"), t.written())
 }
 
 // importFile reads the posted file and imports its rows, or says why it imported none.
@@ -183,14 +205,19 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	cols, unknown, problems := s.matchColumns(ctx, e, si, header, lang)
-	if len(problems) == 0 && len(cols) == 0 {
+	key := r.FormValue("key")
+	if key != "" && !slices.ContainsFunc(s.importKeys(ctx, e, si, lang), func(k importKey) bool { return k.Name == key }) {
+		refuse(http.StatusOK, translate(lang, "import.badKey"))
+		return
+	}
+	plan, unknown, problems := s.matchColumns(ctx, e, si, header, key, lang)
+	if len(problems) == 0 && len(plan.cols) == 0 && plan.key == nil {
 		problems = append(problems, importProblem{Message: translate(lang, "import.noColumns")})
 	}
 	// Whatever goes wrong, the page says what, lists the ignored headers, keeps the mode chosen and, when
 	// rows were refused, offers them back as a file.
 	answer := func(b *importBody, problems []importProblem) {
-		b.Unknown, b.ValidOnly = unknown, validOnly
+		b.Unknown, b.ValidOnly, b.Key = unknown, validOnly, key
 		b.Problems = sortProblems(problems)
 		b.Report = s.problemReport(header, rows, b.Problems, lang)
 		s.renderImport(w, r, http.StatusOK, e, b)
@@ -200,10 +227,10 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if validOnly && len(rows) > importBatch {
-		s.startImportJob(w, r, e, si, cols, header, rows, unknown, lang)
+		s.startImportJob(w, r, e, si, plan, header, rows, unknown, key, lang)
 		return
 	}
-	inputs, problems, err := s.rowInputs(ctx, e, si, cols, rows, header, lang)
+	inputs, problems, err := s.rowInputs(ctx, e, si, plan, rows, header, lang)
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
@@ -212,22 +239,19 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
 		return
 	}
-	written := len(inputs)
+	var wrote tally
 	if validOnly {
 		var refused []importProblem
-		written, refused = s.createValid(r, e, inputs, lang)
+		wrote, refused = s.createValid(r, e, inputs, lang)
 		problems = append(problems, refused...)
-	} else if refused := s.createAll(r, e, inputs, lang); len(refused) > 0 {
-		answer(&importBody{Error: translate(lang, "import.refused")}, refused)
+	} else if wrote, problems = s.createAll(r, e, inputs, lang); len(problems) > 0 {
+		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
 		return
 	}
-	switch {
-	case written == 0:
+	if done := importOutcome(lang, key != "", wrote, problemRows(problems)); done != "" {
+		answer(&importBody{Done: done}, problems)
+	} else {
 		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
-	case len(problems) > 0:
-		answer(&importBody{Done: fmt.Sprintf(translate(lang, "import.partial"), written, problemRows(problems))}, problems)
-	default:
-		answer(&importBody{Done: fmt.Sprintf(translate(lang, "import.done"), written)}, nil)
 	}
 }
 

@@ -120,7 +120,7 @@ func newJobID() string {
 // startImportJob runs the import of rows in the background as the user of r, and answers with a
 // redirect to the job's page.
 func (s *server) startImportJob(w http.ResponseWriter, r *http.Request, e *metamodel.Entity, si *schemaInfo,
-	cols []importColumn, header []string, rows [][]string, unknown []string, lang string) {
+	plan *importPlan, header []string, rows [][]string, unknown []string, key, lang string) {
 	p := auth.FromContext(r.Context())
 	j := &importJob{id: newJobID(), user: p.ID, entity: e.Name, total: len(rows)}
 	if running := s.jobs.add(j); running != nil {
@@ -132,17 +132,17 @@ func (s *server) startImportJob(w http.ResponseWriter, r *http.Request, e *metam
 	// between batches, never inside one.
 	jr := r.Clone(context.WithoutCancel(r.Context()))
 	jr.Body, jr.MultipartForm, jr.Form, jr.PostForm = http.NoBody, nil, nil, nil
-	go s.runImportJob(jr, j, e, si, cols, header, rows, unknown, lang)
+	go s.runImportJob(jr, j, e, si, plan, header, rows, unknown, key, lang)
 	http.Redirect(w, r, jobURL(e, j.id), http.StatusSeeOther)
 }
 
 // runImportJob writes the rows in batches, counting progress as it goes, and keeps the result.
 func (s *server) runImportJob(r *http.Request, j *importJob, e *metamodel.Entity, si *schemaInfo,
-	cols []importColumn, header []string, rows [][]string, unknown []string, lang string) {
+	plan *importPlan, header []string, rows [][]string, unknown []string, key, lang string) {
 	ctx := r.Context()
-	b := &importBody{Unknown: unknown, ValidOnly: true}
+	b := &importBody{Unknown: unknown, ValidOnly: true, Key: key}
 	var problems []importProblem
-	written := 0
+	var wrote tally
 	defer func() {
 		if v := recover(); v != nil {
 			s.cfg.Log.ErrorContext(ctx, "import job", "entity", e.Name, "panic", v)
@@ -150,7 +150,7 @@ func (s *server) runImportJob(r *http.Request, j *importJob, e *metamodel.Entity
 		}
 		j.finish(b, problems, header, rows, lang, s)
 	}()
-	inputs, problems, err := s.rowInputs(ctx, e, si, cols, rows, header, lang)
+	inputs, problems, err := s.rowInputs(ctx, e, si, plan, rows, header, lang)
 	if err != nil {
 		s.cfg.Log.ErrorContext(ctx, "import job", "entity", e.Name, "err", err)
 		b.Error = errorText(lang, "")
@@ -160,22 +160,18 @@ func (s *server) runImportJob(r *http.Request, j *importJob, e *metamodel.Entity
 	batch := min(importBatch, s.opRows())
 	for start := 0; start < len(inputs); start += batch {
 		if j.stop.Load() {
-			b.Error = fmt.Sprintf(translate(lang, "import.cancelled"), written)
+			b.Error = fmt.Sprintf(translate(lang, "import.cancelled"), wrote.written())
 			return
 		}
 		chunk := inputs[start:min(start+batch, len(inputs))]
-		n, refused := s.createValid(r, e, chunk, lang)
-		written += n
+		t, refused := s.createValid(r, e, chunk, lang)
+		wrote.created += t.created
+		wrote.updated += t.updated
 		problems = append(problems, refused...)
-		j.progress(len(chunk), n, len(chunk)-n)
+		j.progress(len(chunk), t.written(), len(chunk)-t.written())
 	}
-	switch {
-	case written == 0:
+	if b.Done = importOutcome(lang, key != "", wrote, problemRows(problems)); b.Done == "" {
 		b.Error = translate(lang, "import.refused")
-	case len(problems) > 0:
-		b.Done = fmt.Sprintf(translate(lang, "import.partial"), written, problemRows(problems))
-	default:
-		b.Done = fmt.Sprintf(translate(lang, "import.done"), written)
 	}
 }
 
