@@ -196,7 +196,7 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 	case len(rows) > maxImportRows:
 		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooMany"), len(rows), maxImportRows))
 		return
-	case !validOnly && len(rows) > s.opRows():
+	case (!validOnly || s.cfg.Jobs == nil) && len(rows) > s.opRows():
 		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooManyAll"), len(rows), s.opRows()))
 		return
 	}
@@ -226,7 +226,7 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
 		return
 	}
-	if validOnly && len(rows) > importBatch {
+	if validOnly && len(rows) > importBatch && s.cfg.Jobs != nil {
 		s.startImportJob(w, r, e, si, plan, header, rows, unknown, key, lang)
 		return
 	}
@@ -267,11 +267,12 @@ func init() {
 			"import.running":    "正在导入……可以离开此页，稍后回来查看结果。",
 			"import.progress":   "已处理 %d / %d 行，其中 %d 行有问题",
 			"import.cancel":     "停止导入", "import.cancelling": "正在停止……",
-			"import.cancelled": "导入已停止：停止前已导入 %d 条",
-			"import.busy":      "您已有一个导入正在进行，请等待其完成",
-			"import.viewJob":   "查看进度",
-			"import.more":      "另有 %d 个问题未列出，见下载的问题行文件",
-			"import.tooLarge":  "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
+			"import.cancelled":   "导入已停止：停止前已导入 %d 条",
+			"import.busy":        "您已有一个导入正在进行，请等待其完成",
+			"import.viewJob":     "查看进度",
+			"import.interrupted": "导入因服务重启而中断：已处理 %d / %d 行，至少已导入 %d 条，其余行未导入。请重新导入文件中未导入的行（选择按编号匹配已有记录，可避免重复导入）",
+			"import.more":        "另有 %d 个问题未列出，见下载的问题行文件",
+			"import.tooLarge":    "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
 			"import.noFile": "请选择要导入的 CSV 或 Excel 文件", "import.notUTF8": "文件不是 UTF-8 编码：请在表格软件中另存为“CSV UTF-8”",
 			"import.badXLSX":      "无法读取此 Excel 文件：请在表格软件中另存为 .xlsx 格式",
 			"import.xlsxTooLarge": "此 Excel 文件解压后太大：请删去多余的工作表、图片或空行，或拆分后再导入",
@@ -303,11 +304,12 @@ func init() {
 			"import.running":    "Importing… You may leave this page and come back for the result.",
 			"import.progress":   "%d of %d rows done, %d with problems",
 			"import.cancel":     "Stop the import", "import.cancelling": "Stopping…",
-			"import.cancelled": "The import was stopped: %d records had been imported",
-			"import.busy":      "You have an import running: wait for it to finish",
-			"import.viewJob":   "See its progress",
-			"import.more":      "%d more problems are not listed: download the problem rows",
-			"import.tooLarge":  "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
+			"import.cancelled":   "The import was stopped: %d records had been imported",
+			"import.busy":        "You have an import running: wait for it to finish",
+			"import.viewJob":     "See its progress",
+			"import.interrupted": "The import was interrupted when the server restarted: %d of %d rows done, at least %d records imported, the other rows not. Import the rows that were not imported again (matching existing records by their number avoids importing a row twice)",
+			"import.more":        "%d more problems are not listed: download the problem rows",
+			"import.tooLarge":    "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
 			"import.noFile": "Choose a CSV or Excel file to import", "import.notUTF8": "The file is not UTF-8: save it as “CSV UTF-8” in your spreadsheet program",
 			"import.badXLSX":      "This Excel file cannot be read: save it as .xlsx in your spreadsheet program",
 			"import.xlsxTooLarge": "This Excel file is too large once unpacked: remove extra sheets, pictures or empty rows, or split it",
