@@ -106,5 +106,25 @@ func TestJobStore(t *testing.T) {
 		if n != 0 {
 			t.Errorf("an old finished job is kept in the table")
 		}
+
+		// A graceful shutdown: the jobs of this process (e, f) read as interrupted at once, even after a
+		// batch they write on the way out; another process's job (g) does not.
+		other := &JobStore{DB: db.SQL, Dialect: db.Dialect}
+		if r, err := other.add(ctx, "g", 4, "Patient", 10); err != nil || r != nil {
+			t.Fatalf("another process's job: %v %+v", err, r)
+		}
+		must(js.Interrupt(ctx))
+		if _, err := js.progress(ctx, "f", 500, 500, 0); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"e", "f"} {
+			user := map[string]int{"e": 1, "f": 3}[id]
+			if j := get(id, user, ""); j == nil || !j.interrupted(time.Now()) {
+				t.Errorf("job %s of the process that shut down does not read as interrupted: %+v", id, j)
+			}
+		}
+		if j := get("g", 4, ""); j == nil || j.interrupted(time.Now()) {
+			t.Errorf("another process's job reads as interrupted: %+v", j)
+		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/crmgen/crmgen/platform/database"
@@ -17,10 +18,14 @@ import (
 // every batch and reads back whether it was asked to stop. It also beats a heartbeat, so a job whose
 // process is gone (a restart, a crash) is told apart from a slow one: once its heartbeat is older than
 // jobStale, its page says it was interrupted, with the rows written before it stopped, and its user may
-// start another.
+// start another. An instance that shuts down gracefully says so at once (Interrupt).
 type JobStore struct {
 	DB      *sql.DB
 	Dialect string // dialect.SQLite or dialect.Postgres
+
+	mu      sync.Mutex
+	mine    map[string]bool // the jobs this process runs
+	closing bool            // Interrupt was called: no heartbeat is written any more
 }
 
 // The states of a job's row.
@@ -97,6 +102,14 @@ func (js *JobStore) add(ctx context.Context, id string, user int, entity string,
 		return nil, err
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		if err == nil {
+			js.mu.Lock()
+			if js.mine == nil {
+				js.mine = map[string]bool{}
+			}
+			js.mine[id] = true
+			js.mu.Unlock()
+		}
 		return nil, err
 	}
 	var running string
@@ -108,11 +121,40 @@ func (js *JobStore) add(ctx context.Context, id string, user int, entity string,
 	return js.get(ctx, running, user, "")
 }
 
+// heartbeat is the heartbeat a running job of this process writes now: 0 once the process is shutting
+// down, so the job reads as interrupted whatever it writes last.
+func (js *JobStore) heartbeat() int64 {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	if js.closing {
+		return 0
+	}
+	return time.Now().UnixMilli()
+}
+
 // beat writes a running job's heartbeat.
 func (js *JobStore) beat(ctx context.Context, id string) error {
 	_, err := js.DB.ExecContext(ctx, js.q(`UPDATE crm_import_jobs SET heartbeat = ? WHERE id = ? AND state <> ?`),
-		time.Now().UnixMilli(), id, jobFinished)
+		js.heartbeat(), id, jobFinished)
 	return err
+}
+
+// Interrupt marks the jobs this process runs as interrupted, for a graceful shutdown: their pages say so
+// at once on the other instances and after the restart, rather than once their heartbeat is stale.
+func (js *JobStore) Interrupt(ctx context.Context) error {
+	js.mu.Lock()
+	js.closing = true
+	var ids []any
+	for id := range js.mine {
+		ids = append(ids, id)
+	}
+	js.mu.Unlock()
+	for _, id := range ids {
+		if _, err := js.DB.ExecContext(ctx, js.q(`UPDATE crm_import_jobs SET heartbeat = 0 WHERE id = ? AND state <> ?`), id, jobFinished); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // get returns job id of user on entity ("": any), or nil: a job of another user does not exist for this
@@ -150,7 +192,7 @@ func (js *JobStore) get(ctx context.Context, id string, user int, entity string)
 // and reports whether its user asked it to stop.
 func (js *JobStore) progress(ctx context.Context, id string, done, written, refused int) (stop bool, err error) {
 	if _, err := js.DB.ExecContext(ctx, js.q(`UPDATE crm_import_jobs SET done = done + ?, written = written + ?, refused = refused + ?, heartbeat = ?
-		WHERE id = ?`), done, written, refused, time.Now().UnixMilli(), id); err != nil {
+		WHERE id = ?`), done, written, refused, js.heartbeat(), id); err != nil {
 		return false, err
 	}
 	var state string
@@ -176,5 +218,8 @@ func (js *JobStore) finish(ctx context.Context, id string, b *importBody, report
 	now := time.Now().UnixMilli()
 	_, err = js.DB.ExecContext(ctx, js.q(`UPDATE crm_import_jobs SET state = ?, result = ?, report = ?, heartbeat = ?, ended_at = ? WHERE id = ?`),
 		jobFinished, string(result), report, now, now, id)
+	js.mu.Lock()
+	delete(js.mine, id)
+	js.mu.Unlock()
 	return err
 }

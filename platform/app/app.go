@@ -299,5 +299,9 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	if metricsSrv != nil {
 		metricsSrv.Shutdown(shutdown)
 	}
-	return srv.Shutdown(shutdown)
+	err = srv.Shutdown(shutdown)
+	if ierr := imports.Interrupt(shutdown); ierr != nil {
+		log.Error("mark the running imports interrupted", "err", ierr)
+	}
+	return err
 }
