@@ -336,6 +336,126 @@ func TestAdminImport(t *testing.T) {
 		p.noErrors()
 	})
 
+	t.Run("UpsertByCode", func(t *testing.T) {
+		p.t = t
+		// Rows matched by the patient number update that patient with the cells they fill in; a row without
+		// one creates. A number that matches nothing the physician may read (another physician's patient,
+		// or none at all) and a number given twice are refused by row, and write nothing.
+		type patient struct{ ID, Code, Name, Phone string }
+		type patients struct {
+			Patients struct{ Edges []struct{ Node patient } }
+		}
+		var mine patients
+		doctor.GraphQL(t, `{ patients(where: {nameIn: ["导入甲", "导入乙"]}, orderBy: {field: NAME}) { edges { node { id code name phone } } } }`, nil).Decode(t, &mine)
+		if len(mine.Patients.Edges) != 2 {
+			t.Fatalf("liuyang reads %d of the patients imported earlier, want 2", len(mine.Patients.Edges))
+		}
+		a, b := mine.Patients.Edges[0].Node, mine.Patients.Edges[1].Node
+		var theirs patients
+		admin.GraphQL(t, `{ patients(where: {name: "方德明"}) { edges { node { id code name phone } } } }`, nil).Decode(t, &theirs)
+		if len(theirs.Patients.Edges) != 1 || theirs.Patients.Edges[0].Node.Code == "" {
+			t.Fatalf("the demo data has no numbered patient 方德明: %+v", theirs)
+		}
+		other := theirs.Patients.Edges[0].Node
+
+		p.open("/e/Patient/import")
+		if p.count(`#import-key-code`) != 1 || !eval[bool](p, `document.querySelector('#import-key-none').checked`) {
+			t.Fatalf("the import page offers no match by 患者编号, or does not create by default: %q", p.text("#import-form"))
+		}
+		if cols := p.text("#import-columns"); strings.Contains(cols, "照片") {
+			t.Errorf("the importable columns list the photo, which only a form can upload: %q", cols)
+		}
+		p.screenshots("import-patient-keys")
+		p.do(chromedp.Click(chromedp.CSS("#import-key-code")))
+		before := adminCount(t, admin, "patients", "")
+		p.importCSV("患者编号,姓名,性别,手机号\n"+
+			other.Code+",改名,男,13900000009\n"+
+			"P000001-99999,查无此号,男,\n"+
+			a.Code+",导入甲二,男,13900000001\n"+
+			a.Code+",导入甲三,男,\n", "#import-problems")
+		p.expectProblem(2, "患者编号")
+		p.expectProblem(3, "患者编号")
+		p.expectProblem(5, "患者编号")
+		hidden, missing := p.text(`#import-problems li[data-row="2"]`), p.text(`#import-problems li[data-row="3"]`)
+		if strings.ReplaceAll(hidden, other.Code, "X") != strings.ReplaceAll(strings.ReplaceAll(missing, "P000001-99999", "X"), "3", "2") {
+			t.Errorf("another physician's patient is told apart from a number that does not exist:\n\t%q\n\t%q", hidden, missing)
+		}
+		if got := p.text(`#import-problems li[data-row="5"]`); !strings.Contains(got, "第 4 行") {
+			t.Errorf("the number given twice reads %q, want it to name row 4", got)
+		}
+		if !eval[bool](p, `document.querySelector('#import-key-code').checked`) {
+			t.Errorf("after a refused import the match by 患者编号 is no longer chosen")
+		}
+		if after := adminCount(t, admin, "patients", ""); after != before {
+			t.Errorf("patients %d → %d after a refused import", before, after)
+		}
+		var still patients
+		admin.GraphQL(t, `query($ids: [ID!]) { patients(where: {idIn: $ids}) { edges { node { id code name phone } } } }`,
+			map[string]any{"ids": []string{a.ID, other.ID}}).Decode(t, &still)
+		for _, e := range still.Patients.Edges {
+			if n := e.Node; n != a && n != other {
+				t.Errorf("a refused import changed %+v", n)
+			}
+		}
+
+		// Now as it should be: two updates (one leaves the name blank, so keeps it) and one new patient.
+		done := p.importCSV("患者编号,姓名,手机号\n"+
+			a.Code+",导入甲改,13900000001\n"+
+			b.Code+",,13900000002\n"+
+			",导入戊,13900000005\n", "#import-done")
+		if done != "已导入：新建 1 条，更新 2 条" {
+			t.Errorf("the import says %q, want 1 created and 2 updated", done)
+		}
+		if after := adminCount(t, admin, "patients", ""); after != before+1 {
+			t.Errorf("patients %d → %d, want one new", before, after)
+		}
+		var got struct {
+			Patients struct {
+				Edges []struct {
+					Node struct {
+						ID, Code, Name, Phone string
+						History               []struct{ Op, Username string }
+					}
+				}
+			}
+		}
+		doctor.GraphQL(t, `query($ids: [ID!]) { patients(where: {or: [{idIn: $ids}, {name: "导入戊"}]}) { edges { node { id code name phone history { op username } } } } }`,
+			map[string]any{"ids": []string{a.ID, b.ID}}).Decode(t, &got)
+		want := map[string][2]string{a.ID: {"导入甲改", "13900000001"}, b.ID: {b.Name, "13900000002"}}
+		created := 0
+		for _, e := range got.Patients.Edges {
+			n := e.Node
+			if n.Name == "导入戊" {
+				created++
+				if n.Code == "" || n.Phone != "13900000005" {
+					t.Errorf("the created patient has number %q and phone %q, want a new number and 13900000005", n.Code, n.Phone)
+				}
+				continue
+			}
+			if w := want[n.ID]; n.Name != w[0] || n.Phone != w[1] {
+				t.Errorf("patient %s is %q %q after the import, want %q %q", n.Code, n.Name, n.Phone, w[0], w[1])
+			}
+			if !slices.ContainsFunc(n.History, func(h struct{ Op, Username string }) bool {
+				return strings.EqualFold(h.Op, "update") && h.Username == "liuyang"
+			}) {
+				t.Errorf("the updated patient %s has audit history %+v, want an update by liuyang", n.Code, n.History)
+			}
+		}
+		if created != 1 {
+			t.Errorf("%d patients named 导入戊, want 1", created)
+		}
+
+		// A column the user may not match by is refused, and says so.
+		status := eval[int](p, `(() => { const f = new FormData(); f.append('key', 'balance');
+			f.append('file', new Blob(['账户余额,姓名\n1,x\n'], {type: 'text/csv'}), 'x.csv');
+			return fetch('/e/Patient/import', {method: 'POST', body: f, credentials: 'same-origin'})
+				.then(async r => (await r.text()).includes('不能按此列匹配已有记录') ? r.status : -r.status) })()`)
+		if status != 200 {
+			t.Errorf("a match by 账户余额 (no natural key) answered %d without saying why", status)
+		}
+		p.noErrors()
+	})
+
 	t.Run("Limits", func(t *testing.T) {
 		p.t = t
 		before := adminCount(t, admin, "patients", "")

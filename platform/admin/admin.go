@@ -38,6 +38,9 @@ type Config struct {
 	// Preferences keeps the users' own settings (their time zone); nil offers no profile page, and every
 	// user sees times in the app's zone.
 	Preferences *PreferenceStore
+	// Jobs keeps the background imports; nil imports a file of more than importBatch rows only all or
+	// nothing, within one operation.
+	Jobs *JobStore
 	// Files keeps the contents of file and image fields; nil refuses uploads.
 	Files attach.Store
 }
@@ -51,7 +54,6 @@ type server struct {
 	// (see zones).
 	zone *time.Location
 	schemaState
-	jobs importJobs // background imports (importjob.go)
 }
 
 // Handler returns the admin screens, mounted at "/".

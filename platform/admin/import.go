@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/enforce"
@@ -51,7 +52,9 @@ type importBody struct {
 	Problems                              []importProblem
 	More                                  int // problems not listed (a job's result lists maxShownProblems)
 	Done                                  string
-	ValidOnly                             bool   // the mode chosen: write the valid rows, list the others
+	ValidOnly                             bool // the mode chosen: write the valid rows, list the others
+	Keys                                  []importKey
+	Key                                   string // the natural key chosen, "": every row creates
 	Report                                string // the refused rows as a CSV, for the report's download form
 	ReportURL                             string // a finished job's report, to download
 	Job                                   *jobProgress
@@ -91,7 +94,7 @@ func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int
 	if si, err := s.schema(r.Context()); err == nil {
 		a := access(r.Context(), e.Name)
 		for _, m := range allMembers(e) {
-			if a.Shows(m.Name) && a.Writable(m.Name) && inputKey(si, e, m, true) != "" &&
+			if importable(m) && a.Shows(m.Name) && a.Writable(m.Name) && inputKey(si, e, m, true) != "" &&
 				(m.Rel == nil || m.Rel.Kind == metamodel.BelongsTo) {
 				label := s.memberLabel(m, lang)
 				if requiredOnImport(e, m) {
@@ -101,10 +104,29 @@ func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int
 			}
 		}
 	}
+	if si, err := s.schema(r.Context()); err == nil {
+		b.Keys = s.importKeys(r.Context(), e, si, lang)
+	}
 	f := s.newFrame(r, b.Title)
 	f.Active = e.Name
 	f.Body = b
 	s.render(w, r, status, "import", f)
+}
+
+// importOutcome words what an import wrote, or "" when it wrote nothing; with a natural key it tells
+// the records created from those updated.
+func importOutcome(lang string, keyed bool, t tally, problemRows int) string {
+	switch {
+	case t.written() == 0:
+		return ""
+	case keyed && problemRows > 0:
+		return fmt.Sprintf(translate(lang, "import.partialUpsert"), t.created, t.updated, problemRows)
+	case keyed:
+		return fmt.Sprintf(translate(lang, "import.doneUpsert"), t.created, t.updated)
+	case problemRows > 0:
+		return fmt.Sprintf(translate(lang, "import.partial"), t.written(), problemRows)
+	}
+	return fmt.Sprintf(translate(lang, "import.done"), t.written())
 }
 
 // importFile reads the posted file and imports its rows, or says why it imported none.
@@ -174,7 +196,7 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 	case len(rows) > maxImportRows:
 		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooMany"), len(rows), maxImportRows))
 		return
-	case !validOnly && len(rows) > s.opRows():
+	case (!validOnly || s.cfg.Jobs == nil) && len(rows) > s.opRows():
 		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooManyAll"), len(rows), s.opRows()))
 		return
 	}
@@ -183,14 +205,19 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	cols, unknown, problems := s.matchColumns(ctx, e, si, header, lang)
-	if len(problems) == 0 && len(cols) == 0 {
+	key := r.FormValue("key")
+	if key != "" && !slices.ContainsFunc(s.importKeys(ctx, e, si, lang), func(k importKey) bool { return k.Name == key }) {
+		refuse(http.StatusOK, translate(lang, "import.badKey"))
+		return
+	}
+	plan, unknown, problems := s.matchColumns(ctx, e, si, header, key, lang)
+	if len(problems) == 0 && len(plan.cols) == 0 && plan.key == nil {
 		problems = append(problems, importProblem{Message: translate(lang, "import.noColumns")})
 	}
 	// Whatever goes wrong, the page says what, lists the ignored headers, keeps the mode chosen and, when
 	// rows were refused, offers them back as a file.
 	answer := func(b *importBody, problems []importProblem) {
-		b.Unknown, b.ValidOnly = unknown, validOnly
+		b.Unknown, b.ValidOnly, b.Key = unknown, validOnly, key
 		b.Problems = sortProblems(problems)
 		b.Report = s.problemReport(header, rows, b.Problems, lang)
 		s.renderImport(w, r, http.StatusOK, e, b)
@@ -199,11 +226,11 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
 		return
 	}
-	if validOnly && len(rows) > importBatch {
-		s.startImportJob(w, r, e, si, cols, header, rows, unknown, lang)
+	if validOnly && len(rows) > importBatch && s.cfg.Jobs != nil {
+		s.startImportJob(w, r, e, si, plan, header, rows, unknown, key, lang)
 		return
 	}
-	inputs, problems, err := s.rowInputs(ctx, e, si, cols, rows, header, lang)
+	inputs, problems, err := s.rowInputs(ctx, e, si, plan, rows, header, lang)
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
@@ -212,22 +239,19 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
 		return
 	}
-	written := len(inputs)
+	var wrote tally
 	if validOnly {
 		var refused []importProblem
-		written, refused = s.createValid(r, e, inputs, lang)
+		wrote, refused = s.createValid(r, e, inputs, lang)
 		problems = append(problems, refused...)
-	} else if refused := s.createAll(r, e, inputs, lang); len(refused) > 0 {
-		answer(&importBody{Error: translate(lang, "import.refused")}, refused)
+	} else if wrote, problems = s.createAll(r, e, inputs, lang); len(problems) > 0 {
+		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
 		return
 	}
-	switch {
-	case written == 0:
+	if done := importOutcome(lang, key != "", wrote, problemRows(problems)); done != "" {
+		answer(&importBody{Done: done}, problems)
+	} else {
 		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
-	case len(problems) > 0:
-		answer(&importBody{Done: fmt.Sprintf(translate(lang, "import.partial"), written, problemRows(problems))}, problems)
-	default:
-		answer(&importBody{Done: fmt.Sprintf(translate(lang, "import.done"), written)}, nil)
 	}
 }
 
@@ -243,11 +267,12 @@ func init() {
 			"import.running":    "正在导入……可以离开此页，稍后回来查看结果。",
 			"import.progress":   "已处理 %d / %d 行，其中 %d 行有问题",
 			"import.cancel":     "停止导入", "import.cancelling": "正在停止……",
-			"import.cancelled": "导入已停止：停止前已导入 %d 条",
-			"import.busy":      "您已有一个导入正在进行，请等待其完成",
-			"import.viewJob":   "查看进度",
-			"import.more":      "另有 %d 个问题未列出，见下载的问题行文件",
-			"import.tooLarge":  "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
+			"import.cancelled":   "导入已停止：停止前已导入 %d 条",
+			"import.busy":        "您已有一个导入正在进行，请等待其完成",
+			"import.viewJob":     "查看进度",
+			"import.interrupted": "导入因服务重启而中断：已处理 %d / %d 行，至少已导入 %d 条，其余行未导入。请重新导入文件中未导入的行（选择按编号匹配已有记录，可避免重复导入）",
+			"import.more":        "另有 %d 个问题未列出，见下载的问题行文件",
+			"import.tooLarge":    "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
 			"import.noFile": "请选择要导入的 CSV 或 Excel 文件", "import.notUTF8": "文件不是 UTF-8 编码：请在表格软件中另存为“CSV UTF-8”",
 			"import.badXLSX":      "无法读取此 Excel 文件：请在表格软件中另存为 .xlsx 格式",
 			"import.xlsxTooLarge": "此 Excel 文件解压后太大：请删去多余的工作表、图片或空行，或拆分后再导入",
@@ -279,11 +304,12 @@ func init() {
 			"import.running":    "Importing… You may leave this page and come back for the result.",
 			"import.progress":   "%d of %d rows done, %d with problems",
 			"import.cancel":     "Stop the import", "import.cancelling": "Stopping…",
-			"import.cancelled": "The import was stopped: %d records had been imported",
-			"import.busy":      "You have an import running: wait for it to finish",
-			"import.viewJob":   "See its progress",
-			"import.more":      "%d more problems are not listed: download the problem rows",
-			"import.tooLarge":  "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
+			"import.cancelled":   "The import was stopped: %d records had been imported",
+			"import.busy":        "You have an import running: wait for it to finish",
+			"import.viewJob":     "See its progress",
+			"import.interrupted": "The import was interrupted when the server restarted: %d of %d rows done, at least %d records imported, the other rows not. Import the rows that were not imported again (matching existing records by their number avoids importing a row twice)",
+			"import.more":        "%d more problems are not listed: download the problem rows",
+			"import.tooLarge":    "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
 			"import.noFile": "Choose a CSV or Excel file to import", "import.notUTF8": "The file is not UTF-8: save it as “CSV UTF-8” in your spreadsheet program",
 			"import.badXLSX":      "This Excel file cannot be read: save it as .xlsx in your spreadsheet program",
 			"import.xlsxTooLarge": "This Excel file is too large once unpacked: remove extra sheets, pictures or empty rows, or split it",

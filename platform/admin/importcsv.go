@@ -22,6 +22,16 @@ type importColumn struct {
 	header string
 	m      member
 	key    string // the create input's field
+	ukey   string // the update input's field, "" if an update may not set it
+}
+
+// importPlan is how a file's rows become inputs: the columns that set members and, when the user matches
+// rows to existing records by a natural key (importkey.go), the key's column and the required members
+// without a column, a problem only of the rows that create.
+type importPlan struct {
+	cols    []importColumn
+	key     *importColumn
+	missing []member
 }
 
 // importProblem is one reason the file is not imported: row 0 is about the file as a whole, otherwise the
@@ -72,13 +82,12 @@ func (s *server) importNames(e *metamodel.Entity) map[string]member {
 		names[headerKey(m.Name)] = m
 	}
 	for _, f := range e.Fields {
-		if f.Secret || f.Type.Attachment() { // files are uploaded through forms, not named in a CSV
-			continue
+		if m := (member{Name: f.Name, Field: f}); importable(m) {
+			add(m, f.Label)
 		}
-		add(member{Name: f.Name, Field: f}, f.Label)
 	}
 	for _, r := range e.Relations {
-		if r.Many() {
+		if !importable(member{Name: r.Name, Rel: r}) {
 			continue
 		}
 		label := r.Label
@@ -90,15 +99,28 @@ func (s *server) importNames(e *metamodel.Entity) map[string]member {
 	return names
 }
 
+// importable reports whether a file's column may name member m: not a secret, not a file (files are
+// uploaded through forms, not named in a CSV), not a to-many relation.
+func importable(m member) bool {
+	if m.Field != nil {
+		return !m.Field.Secret && !m.Field.Type.Attachment()
+	}
+	return !m.Rel.Many()
+}
+
 // matchColumns matches the header row to members. A header that names nothing, or a field the API
 // derives (computed, numbered, system), is listed back and its column ignored; one naming a member the
 // user may not write, or a many-to-many relation, is a problem that refuses the file, as is a member
 // named twice.
-func (s *server) matchColumns(ctx context.Context, e *metamodel.Entity, si *schemaInfo, header []string, lang string) (
-	cols []importColumn, unknown []string, problems []importProblem) {
+//
+// With a natural key (the name of one of importKeys), the key's column is the plan's key even when the API
+// numbers it, and a required member without a column refuses only the rows that create.
+func (s *server) matchColumns(ctx context.Context, e *metamodel.Entity, si *schemaInfo, header []string, key, lang string) (
+	plan *importPlan, unknown []string, problems []importProblem) {
 	a := access(ctx, e.Name)
 	names := s.importNames(e)
 	seen := map[string]bool{}
+	plan = &importPlan{}
 	for i, h := range header {
 		if strings.TrimSpace(h) == "" {
 			continue
@@ -109,18 +131,29 @@ func (s *server) matchColumns(ctx context.Context, e *metamodel.Entity, si *sche
 			continue
 		}
 		label := s.memberLabel(m, lang)
+		if key != "" && m.Name == key && m.Field != nil {
+			if plan.key != nil {
+				problems = append(problems, importProblem{Field: label, Message: translate(lang, "import.twice")})
+				continue
+			}
+			plan.key = &importColumn{index: i, header: h, m: m}
+			if !a.Writable(m.Name) || inputKey(si, e, m, true) == "" {
+				seen[m.Name] = true
+				continue // a code the API numbers: it finds records, and sets nothing
+			}
+		}
 		if !a.Writable(m.Name) {
 			problems = append(problems, importProblem{Field: label, Message: translate(lang, "import.notWritable")})
 			continue
 		}
-		key := inputKey(si, e, m, true)
-		if key == "" && m.Field != nil {
+		ck := inputKey(si, e, m, true)
+		if ck == "" && m.Field != nil {
 			// Computed, numbered and system fields (an export's 年龄, 患者编号, 创建时间) are derived by the
 			// API: their column is ignored, so an exported file can be imported again.
 			unknown = append(unknown, strings.TrimSpace(h))
 			continue
 		}
-		if key == "" || (m.Rel != nil && m.Rel.Kind != metamodel.BelongsTo) {
+		if ck == "" || (m.Rel != nil && m.Rel.Kind != metamodel.BelongsTo) {
 			// A many-to-many column would be dropped with its links: refused rather than ignored.
 			problems = append(problems, importProblem{Field: label, Message: translate(lang, "import.notImportable")})
 			continue
@@ -130,15 +163,25 @@ func (s *server) matchColumns(ctx context.Context, e *metamodel.Entity, si *sche
 			continue
 		}
 		seen[m.Name] = true
-		cols = append(cols, importColumn{index: i, header: h, m: m, key: key})
+		plan.cols = append(plan.cols, importColumn{index: i, header: h, m: m, key: ck, ukey: inputKey(si, e, m, false)})
 	}
-	// A required member without a column would fail on every row: say it once, of the file.
+	if key != "" && plan.key == nil {
+		if f := e.Field(key); f != nil {
+			problems = append(problems, importProblem{Field: s.memberLabel(member{Name: f.Name, Field: f}, lang), Message: translate(lang, "import.noKeyColumn")})
+		}
+	}
+	// A required member without a column would fail on every row that creates: without a key every row,
+	// so say it once, of the file.
 	for _, m := range allMembers(e) {
 		if !seen[m.Name] && requiredOnImport(e, m) && inputKey(si, e, m, true) != "" && a.Shows(m.Name) {
+			if key != "" {
+				plan.missing = append(plan.missing, m)
+				continue
+			}
 			problems = append(problems, importProblem{Field: s.memberLabel(m, lang), Message: translate(lang, "import.missingColumn")})
 		}
 	}
-	return cols, unknown, problems
+	return plan, unknown, problems
 }
 
 // requiredOnImport reports whether a row must give member m: a required field without a default, or a
@@ -277,34 +320,48 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// rowInput is the create input of a row without problems, and the row's number in the file.
+// rowInput is the input of a row without problems, and the row's number in the file: a create's, or with
+// ID the update of that record.
 type rowInput struct {
 	Row int
+	ID  string
 	In  map[string]any
 }
 
-// rowInputs builds the create input of each row without problems, and lists the rows' problems the API
-// need not be asked about: values that do not parse, required values left empty, related records not
-// found.
-func (s *server) rowInputs(ctx context.Context, e *metamodel.Entity, si *schemaInfo, cols []importColumn, rows [][]string,
+// rowInputs builds the input of each row without problems, and lists the rows' problems the API need not
+// be asked about: values that do not parse, required values left empty, related records not found, and
+// with a natural key, keys that match nothing or a record an earlier row matched. A row whose key matches
+// a record updates it with the cells the file fills in; the others create.
+func (s *server) rowInputs(ctx context.Context, e *metamodel.Entity, si *schemaInfo, plan *importPlan, rows [][]string,
 	header []string, lang string) ([]rowInput, []importProblem, error) {
-	rels := map[string]map[string]string{}
-	for _, c := range cols {
-		if c.m.Rel == nil {
-			continue
-		}
+	column := func(c importColumn) []string {
 		var cells []string
 		for _, row := range rows {
 			if c.index < len(row) {
 				cells = append(cells, row[c.index])
 			}
 		}
-		ids, err := s.relationIDs(ctx, si, c.m.Rel, cells)
+		return cells
+	}
+	rels := map[string]map[string]string{}
+	for _, c := range plan.cols {
+		if c.m.Rel == nil {
+			continue
+		}
+		ids, err := s.relationIDs(ctx, si, c.m.Rel, column(c))
 		if err != nil {
 			return nil, nil, err
 		}
 		rels[c.m.Name] = ids
 	}
+	var keyIDs map[string]string
+	if k := plan.key; k != nil {
+		var err error
+		if keyIDs, err = s.keyIDs(ctx, e, k.m.Field, column(*k)); err != nil {
+			return nil, nil, err
+		}
+	}
+	matched := map[string]int{} // key value → the row that first named it
 	var inputs []rowInput
 	var problems []importProblem
 	for i, row := range rows {
@@ -314,13 +371,46 @@ func (s *server) rowInputs(ctx context.Context, e *metamodel.Entity, si *schemaI
 			problems = append(problems, importProblem{Row: n, Message: translate(lang, "import.extraCells")})
 			continue
 		}
+		id := ""
+		if k := plan.key; k != nil && k.index < len(row) {
+			if cell := strings.TrimSpace(row[k.index]); cell != "" {
+				label := s.memberLabel(k.m, lang)
+				switch id = keyIDs[cell]; {
+				case matched[cell] > 0:
+					problems = append(problems, importProblem{Row: n, Field: label, Message: fmt.Sprintf(translate(lang, "import.keyTwice"), matched[cell])})
+					continue
+				case id != "" || k.m.Field.AutoNumber == "":
+					matched[cell] = n
+				default:
+					problems = append(problems, importProblem{Row: n, Field: label, Message: fmt.Sprintf(translate(lang, "import.noKeyRecord"), cell)})
+					continue
+				}
+			}
+		}
+		update := id != ""
+		if !update {
+			for _, m := range plan.missing {
+				problems = append(problems, importProblem{Row: n, Field: s.memberLabel(m, lang), Message: ruleText(lang, "required")})
+			}
+		}
 		in := map[string]any{}
-		for _, c := range cols {
+		for _, c := range plan.cols {
 			cell := ""
 			if c.index < len(row) {
 				cell = strings.TrimSpace(row[c.index])
 			}
 			label := s.memberLabel(c.m, lang)
+			key := c.key
+			if update {
+				// An update changes what the file fills in; the key's own cell is what found the record.
+				if cell == "" || (plan.key != nil && c.index == plan.key.index) {
+					continue
+				}
+				if key = c.ukey; key == "" {
+					problems = append(problems, importProblem{Row: n, Field: label, Message: translate(lang, "import.notUpdatable")})
+					continue
+				}
+			}
 			if c.m.Rel != nil {
 				switch id := rels[c.m.Name][cell]; {
 				case cell == "":
@@ -332,7 +422,7 @@ func (s *server) rowInputs(ctx context.Context, e *metamodel.Entity, si *schemaI
 				case id == "?":
 					problems = append(problems, importProblem{Row: n, Field: label, Message: fmt.Sprintf(translate(lang, "import.ambiguous"), cell)})
 				default:
-					in[c.key] = id
+					in[key] = id
 				}
 				continue
 			}
@@ -345,11 +435,11 @@ func (s *server) rowInputs(ctx context.Context, e *metamodel.Entity, si *schemaI
 				continue
 			}
 			if v != nil {
-				in[c.key] = v
+				in[key] = v
 			}
 		}
 		if len(problems) == had {
-			inputs = append(inputs, rowInput{Row: n, In: in})
+			inputs = append(inputs, rowInput{Row: n, ID: id, In: in})
 		}
 	}
 	return inputs, problems, nil

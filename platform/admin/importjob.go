@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -27,10 +25,12 @@ import (
 // written: the batches before it are committed. Only the valid-rows mode runs as a job; all or nothing
 // is one transaction, so it is bounded by one operation (opRows), as before.
 //
-// Jobs live in this process's memory only: a restart forgets them (the rows already written stay), and
-// with several instances behind a load balancer the job page is found only on the instance that runs
-// the job. A job is its user's alone: another user, whatever their role, gets 404 for its page and its
-// report. A finished job is kept for jobKeep, then forgotten.
+// A job's state is kept in the database (JobStore), not in the process: its page, its stop button and
+// its result work on whichever instance answers, and after a restart the page of a job that was running
+// says it was interrupted and how many rows it had written. The file itself is not kept: the rows not
+// yet written are imported again by the user (matching by a natural key, importkey.go, makes that safe
+// for the rows written twice). A job is its user's alone: another user, whatever their role, gets 404
+// for its page and its report. A finished job is kept for jobKeep, then forgotten.
 
 // jobKeep is how long a finished job's result page and report stay available.
 const jobKeep = time.Hour
@@ -38,73 +38,12 @@ const jobKeep = time.Hour
 // maxShownProblems bounds the problems a job's result page lists; the report holds them all.
 const maxShownProblems = 200
 
-// importJob is one background import.
-type importJob struct {
-	id     string
-	user   int
-	entity string
-	total  int         // data rows in the file
-	stop   atomic.Bool // asked to stop: it does after the batch it is writing
-
-	mu                     sync.Mutex
-	done, written, refused int // rows processed, of which written and refused
-	finished               bool
-	ended                  time.Time
-	result                 *importBody // the result page's body, once finished
-	report                 string      // the refused rows as a CSV, once finished ("" when none)
-}
-
-// importJobs is the server's table of jobs.
-type importJobs struct {
-	mu   sync.Mutex
-	byID map[string]*importJob
-}
-
 // jobProgress is what the progress bar shows.
 type jobProgress struct {
 	URL                  string
 	Done, Total, Refused int
 	Percent              int
 	Cancelled            bool
-}
-
-// add registers j, forgetting finished jobs older than jobKeep. It refuses (returns the running job)
-// when the user already has an import running: one at a time per user.
-func (js *importJobs) add(j *importJob) *importJob {
-	js.mu.Lock()
-	defer js.mu.Unlock()
-	if js.byID == nil {
-		js.byID = map[string]*importJob{}
-	}
-	for id, o := range js.byID {
-		o.mu.Lock()
-		old, running := o.finished && time.Since(o.ended) > jobKeep, !o.finished
-		o.mu.Unlock()
-		switch {
-		case old:
-			delete(js.byID, id)
-		case running && o.user == j.user:
-			return o
-		}
-	}
-	js.byID[j.id] = j
-	return nil
-}
-
-// get returns the job id of user on entity, or nil: a job of another user does not exist for this one.
-func (js *importJobs) get(id string, user int, entity string) *importJob {
-	js.mu.Lock()
-	defer js.mu.Unlock()
-	j := js.byID[id]
-	if j == nil || j.user != user || j.entity != entity {
-		return nil
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.finished && time.Since(j.ended) > jobKeep {
-		return nil
-	}
-	return j
 }
 
 // jobURL is the page of job j of entity e.
@@ -120,97 +59,112 @@ func newJobID() string {
 // startImportJob runs the import of rows in the background as the user of r, and answers with a
 // redirect to the job's page.
 func (s *server) startImportJob(w http.ResponseWriter, r *http.Request, e *metamodel.Entity, si *schemaInfo,
-	cols []importColumn, header []string, rows [][]string, unknown []string, lang string) {
+	plan *importPlan, header []string, rows [][]string, unknown []string, key, lang string) {
 	p := auth.FromContext(r.Context())
-	j := &importJob{id: newJobID(), user: p.ID, entity: e.Name, total: len(rows)}
-	if running := s.jobs.add(j); running != nil {
-		s.renderImport(w, r, http.StatusConflict, e, &importBody{Error: translate(lang, "import.busy"), JobURL: jobURL(e, running.id)})
+	id := newJobID()
+	running, err := s.cfg.Jobs.add(r.Context(), id, p.ID, e.Name, len(rows))
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	if running != nil {
+		url := ""
+		if ent := s.cfg.Model.Entity(running.entity); ent != nil {
+			url = jobURL(ent, running.id)
+		}
+		s.renderImport(w, r, http.StatusConflict, e, &importBody{Error: translate(lang, "import.busy"), JobURL: url})
 		return
 	}
 	// The job's own request: the upload's headers (its language) and principal, without its body, and
-	// not cancelled when the upload's request ends. A stop is asked for with j.stop, so that it falls
-	// between batches, never inside one.
+	// not cancelled when the upload's request ends. A stop is asked for in the job's row, and read after
+	// each batch, so that it falls between batches, never inside one.
 	jr := r.Clone(context.WithoutCancel(r.Context()))
 	jr.Body, jr.MultipartForm, jr.Form, jr.PostForm = http.NoBody, nil, nil, nil
-	go s.runImportJob(jr, j, e, si, cols, header, rows, unknown, lang)
-	http.Redirect(w, r, jobURL(e, j.id), http.StatusSeeOther)
+	go s.runImportJob(jr, id, e, si, plan, header, rows, unknown, key, lang)
+	http.Redirect(w, r, jobURL(e, id), http.StatusSeeOther)
 }
 
 // runImportJob writes the rows in batches, counting progress as it goes, and keeps the result.
-func (s *server) runImportJob(r *http.Request, j *importJob, e *metamodel.Entity, si *schemaInfo,
-	cols []importColumn, header []string, rows [][]string, unknown []string, lang string) {
+func (s *server) runImportJob(r *http.Request, id string, e *metamodel.Entity, si *schemaInfo,
+	plan *importPlan, header []string, rows [][]string, unknown []string, key, lang string) {
 	ctx := r.Context()
-	b := &importBody{Unknown: unknown, ValidOnly: true}
+	b := &importBody{Unknown: unknown, ValidOnly: true, Key: key}
 	var problems []importProblem
-	written := 0
+	var wrote tally
+	logged := func(what string, err error) {
+		if err != nil {
+			s.cfg.Log.ErrorContext(ctx, "import job: "+what, "entity", e.Name, "job", id, "err", err)
+		}
+	}
+	beating := make(chan struct{})
+	go func() {
+		t := time.NewTicker(jobBeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-beating:
+				return
+			case <-t.C:
+				logged("heartbeat", s.cfg.Jobs.beat(ctx, id))
+			}
+		}
+	}()
 	defer func() {
+		close(beating)
 		if v := recover(); v != nil {
 			s.cfg.Log.ErrorContext(ctx, "import job", "entity", e.Name, "panic", v)
 			b.Error = errorText(lang, "")
 		}
-		j.finish(b, problems, header, rows, lang, s)
+		problems = sortProblems(problems)
+		report := s.problemReport(header, rows, problems, lang)
+		if len(problems) > maxShownProblems {
+			b.More = len(problems) - maxShownProblems
+			problems = problems[:maxShownProblems]
+		}
+		b.Problems = problems
+		logged("finish", s.cfg.Jobs.finish(ctx, id, b, report))
 	}()
-	inputs, problems, err := s.rowInputs(ctx, e, si, cols, rows, header, lang)
+	inputs, problems, err := s.rowInputs(ctx, e, si, plan, rows, header, lang)
 	if err != nil {
-		s.cfg.Log.ErrorContext(ctx, "import job", "entity", e.Name, "err", err)
+		logged("read rows", err)
 		b.Error = errorText(lang, "")
 		return
 	}
-	j.progress(problemRows(problems), 0, problemRows(problems))
+	stop, err := s.cfg.Jobs.progress(ctx, id, problemRows(problems), 0, problemRows(problems))
+	logged("progress", err)
 	batch := min(importBatch, s.opRows())
 	for start := 0; start < len(inputs); start += batch {
-		if j.stop.Load() {
-			b.Error = fmt.Sprintf(translate(lang, "import.cancelled"), written)
+		if stop {
+			b.Error = fmt.Sprintf(translate(lang, "import.cancelled"), wrote.written())
 			return
 		}
 		chunk := inputs[start:min(start+batch, len(inputs))]
-		n, refused := s.createValid(r, e, chunk, lang)
-		written += n
+		t, refused := s.createValid(r, e, chunk, lang)
+		wrote.created += t.created
+		wrote.updated += t.updated
 		problems = append(problems, refused...)
-		j.progress(len(chunk), n, len(chunk)-n)
+		stop, err = s.cfg.Jobs.progress(ctx, id, len(chunk), t.written(), len(chunk)-t.written())
+		logged("progress", err)
 	}
-	switch {
-	case written == 0:
+	if b.Done = importOutcome(lang, key != "", wrote, problemRows(problems)); b.Done == "" {
 		b.Error = translate(lang, "import.refused")
-	case len(problems) > 0:
-		b.Done = fmt.Sprintf(translate(lang, "import.partial"), written, problemRows(problems))
-	default:
-		b.Done = fmt.Sprintf(translate(lang, "import.done"), written)
 	}
 }
 
-// progress counts rows processed, of which written and refused.
-func (j *importJob) progress(done, written, refused int) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.done += done
-	j.written += written
-	j.refused += refused
-}
-
-// finish keeps the job's result: the page's body, with at most maxShownProblems problems listed, and the
-// report of every refused row.
-func (j *importJob) finish(b *importBody, problems []importProblem, header []string, rows [][]string, lang string, s *server) {
-	problems = sortProblems(problems)
-	report := s.problemReport(header, rows, problems, lang)
-	if len(problems) > maxShownProblems {
-		b.More = len(problems) - maxShownProblems
-		problems = problems[:maxShownProblems]
-	}
-	b.Problems = problems
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.result, j.report, j.finished, j.ended = b, report, true, time.Now()
-}
-
-// importJob finds the job of the path for the signed-in user, or answers 404.
-func (s *server) importJobOf(w http.ResponseWriter, r *http.Request) (*metamodel.Entity, *importJob) {
+// importJobOf finds the job of the path for the signed-in user, or answers 404.
+func (s *server) importJobOf(w http.ResponseWriter, r *http.Request) (*metamodel.Entity, *jobRow) {
 	e := s.importEntity(w, r)
 	if e == nil {
 		return nil, nil
 	}
-	p := auth.FromContext(r.Context())
-	j := s.jobs.get(r.PathValue("job"), p.ID, e.Name)
+	var j *jobRow
+	if s.cfg.Jobs != nil {
+		var err error
+		if j, err = s.cfg.Jobs.get(r.Context(), r.PathValue("job"), auth.FromContext(r.Context()).ID, e.Name); err != nil {
+			s.fail(w, r, http.StatusInternalServerError, err)
+			return nil, nil
+		}
+	}
 	if j == nil {
 		s.fail(w, r, http.StatusNotFound, nil)
 		return nil, nil
@@ -219,21 +173,21 @@ func (s *server) importJobOf(w http.ResponseWriter, r *http.Request) (*metamodel
 }
 
 // importJobPage shows a job: its progress while it runs (for htmx's poll, the progress bar alone), its
-// result once it has ended. A poll that finds the job ended asks htmx to load the page again whole.
+// result once it has ended, or, when its process is gone, that it was interrupted and what it had
+// written. A poll that finds the job ended asks htmx to load the page again whole.
 func (s *server) importJobPage(w http.ResponseWriter, r *http.Request) {
 	e, j := s.importJobOf(w, r)
 	if e == nil {
 		return
 	}
-	j.mu.Lock()
-	pg := jobProgress{URL: jobURL(e, j.id), Done: j.done, Total: j.total, Refused: j.refused, Cancelled: j.stop.Load()}
-	finished, result, report := j.finished, j.result, j.report
-	j.mu.Unlock()
+	lang := language(s.cfg.Model, r)
+	pg := jobProgress{URL: jobURL(e, j.id), Done: j.done, Total: j.total, Refused: j.refused, Cancelled: j.state == jobStopping}
 	if pg.Total > 0 {
 		pg.Percent = pg.Done * 100 / pg.Total
 	}
+	ended := j.state == jobFinished || j.interrupted(time.Now())
 	if r.Header.Get("HX-Request") == "true" {
-		if finished {
+		if ended {
 			w.Header().Set("HX-Refresh", "true")
 			w.WriteHeader(http.StatusOK)
 			return
@@ -243,15 +197,19 @@ func (s *server) importJobPage(w http.ResponseWriter, r *http.Request) {
 		s.renderPart(w, r, "import", "importprogress", f)
 		return
 	}
-	if !finished {
+	switch {
+	case j.state == jobFinished:
+		b := *j.result
+		if j.report != "" {
+			b.ReportURL = pg.URL + "/report.csv"
+		}
+		s.renderImport(w, r, http.StatusOK, e, &b)
+	case ended:
+		s.renderImport(w, r, http.StatusOK, e, &importBody{ValidOnly: true,
+			Error: fmt.Sprintf(translate(lang, "import.interrupted"), j.done, j.total, j.written)})
+	default:
 		s.renderImport(w, r, http.StatusOK, e, &importBody{Job: &pg, ValidOnly: true})
-		return
 	}
-	b := *result
-	if report != "" {
-		b.ReportURL = pg.URL + "/report.csv"
-	}
-	s.renderImport(w, r, http.StatusOK, e, &b)
 }
 
 // cancelImportJob stops a running job after the batch it is writing: the rows written so far stay.
@@ -260,7 +218,10 @@ func (s *server) cancelImportJob(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		return
 	}
-	j.stop.Store(true)
+	if err := s.cfg.Jobs.stop(r.Context(), j.id, j.user); err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
 	http.Redirect(w, r, jobURL(e, j.id), http.StatusSeeOther)
 }
 
@@ -270,15 +231,12 @@ func (s *server) importJobReport(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		return
 	}
-	j.mu.Lock()
-	report, finished := j.report, j.finished
-	j.mu.Unlock()
-	if !finished || report == "" {
+	if j.state != jobFinished || j.report == "" {
 		s.fail(w, r, http.StatusNotFound, nil)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-import-problems.csv"`, e.QueryField()))
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write([]byte("\uFEFF" + report))
+	w.Write([]byte("\uFEFF" + j.report))
 }

@@ -11,9 +11,10 @@ import (
 	"github.com/crmgen/crmgen/metamodel"
 )
 
-// Writing an import's rows: every row is an aliased create in one GraphQL mutation operation, which the
-// API runs in one transaction, so each row meets the same validation, defaults, workflows, audit,
-// automations and row rules as the create form's, and a refusal rolls back every row of the operation.
+// Writing an import's rows: every row is an aliased create (or, matched by a natural key, update) in one
+// GraphQL mutation operation, which the API runs in one transaction, so each row meets the same
+// validation, defaults, workflows, audit, automations and row rules as the form's, and a refusal rolls
+// back every row of the operation.
 
 // batchProblem is a refusal of the API, with the index in the batch of the row it is about (-1: the
 // operation as a whole) and whether it is certainly that row's own (a validation error of its values).
@@ -23,22 +24,46 @@ type batchProblem struct {
 	own   bool
 }
 
-// createBatch creates one record per input in a single mutation operation (one transaction: all or
+// tally counts the records an import wrote.
+type tally struct{ created, updated int }
+
+func (t *tally) add(ins ...rowInput) {
+	for _, in := range ins {
+		if in.ID != "" {
+			t.updated++
+		} else {
+			t.created++
+		}
+	}
+}
+
+func (t tally) written() int { return t.created + t.updated }
+
+// createBatch writes one record per input in a single mutation operation (one transaction: all or
 // none), and words each refusal by the row it came from.
 func (s *server) createBatch(r *http.Request, e *metamodel.Entity, inputs []rowInput, lang string) []batchProblem {
 	var q strings.Builder
 	vars := map[string]any{}
 	q.WriteString("mutation(")
-	for i := range inputs {
+	for i, in := range inputs {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		fmt.Fprintf(&q, "$i%d: Create%sInput!", i, e.Name)
-		vars["i"+strconv.Itoa(i)] = inputs[i].In
+		if in.ID != "" {
+			fmt.Fprintf(&q, "$d%d: ID!, $i%d: Update%sInput!", i, i, e.Name)
+			vars["d"+strconv.Itoa(i)] = in.ID
+		} else {
+			fmt.Fprintf(&q, "$i%d: Create%sInput!", i, e.Name)
+		}
+		vars["i"+strconv.Itoa(i)] = in.In
 	}
 	q.WriteString(") {")
-	for i := range inputs {
-		fmt.Fprintf(&q, " r%d: create%s(input: $i%d) { id }", i, e.Name, i)
+	for i, in := range inputs {
+		if in.ID != "" {
+			fmt.Fprintf(&q, " r%d: update%s(id: $d%d, input: $i%d) { id }", i, e.Name, i, i)
+		} else {
+			fmt.Fprintf(&q, " r%d: create%s(input: $i%d) { id }", i, e.Name, i)
+		}
 	}
 	q.WriteString(" }")
 	_, err := s.gql(r.Context(), q.String(), vars)
@@ -80,15 +105,19 @@ func (s *server) createBatch(r *http.Request, e *metamodel.Entity, inputs []rowI
 }
 
 // createAll writes every row or none: the import's default, as one transaction.
-func (s *server) createAll(r *http.Request, e *metamodel.Entity, inputs []rowInput, lang string) []importProblem {
+func (s *server) createAll(r *http.Request, e *metamodel.Entity, inputs []rowInput, lang string) (tally, []importProblem) {
 	var out []importProblem
 	for _, p := range s.createBatch(r, e, inputs, lang) {
 		out = append(out, p.importProblem)
 	}
-	return out
+	var t tally
+	if len(out) == 0 {
+		t.add(inputs...)
+	}
+	return t, out
 }
 
-// createValid writes the rows the API accepts and lists the ones it refuses, with how many it wrote.
+// createValid writes the rows the API accepts and lists the ones it refuses, with what it wrote.
 //
 // The rows go as one operation, one transaction, as in createAll. When the API refuses rows only for
 // validation errors, which are certainly about each row's own values, that transaction is rolled back
@@ -99,19 +128,21 @@ func (s *server) createAll(r *http.Request, e *metamodel.Entity, inputs []rowInp
 // rounds, the rows left are written one by one, each in an operation and transaction of its own, so each
 // refusal is that row's alone; this costs one operation a row but never more, however the rows fail. A
 // refusal of a whole batch that names no row writes nothing and is reported.
-func (s *server) createValid(r *http.Request, e *metamodel.Entity, inputs []rowInput, lang string) (int, []importProblem) {
+func (s *server) createValid(r *http.Request, e *metamodel.Entity, inputs []rowInput, lang string) (tally, []importProblem) {
 	var refused []importProblem
+	var t tally
 batches:
 	for round := 0; len(inputs) > 0 && round < batchRounds; round++ {
 		got := s.createBatch(r, e, inputs, lang)
 		if len(got) == 0 {
-			return len(inputs), refused
+			t.add(inputs...)
+			return t, refused
 		}
 		drop := map[int]bool{}
 		for _, p := range got {
 			switch {
 			case p.index < 0:
-				return 0, append(refused, p.importProblem)
+				return t, append(refused, p.importProblem)
 			case !p.own:
 				break batches
 			}
@@ -128,18 +159,17 @@ batches:
 		}
 		inputs = next
 	}
-	written := 0
 	for _, in := range inputs {
 		got := s.createBatch(r, e, []rowInput{in}, lang)
 		if len(got) == 0 {
-			written++
+			t.add(in)
 		}
 		for _, p := range got {
 			p.Row = in.Row
 			refused = append(refused, p.importProblem)
 		}
 	}
-	return written, refused
+	return t, refused
 }
 
 // batchRounds bounds the batches createValid sends before it writes the rows left one by one: a batch

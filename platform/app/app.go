@@ -213,11 +213,15 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	if err := prefs.Migrate(ctx); err != nil {
 		return err
 	}
+	imports := &admin.JobStore{DB: db.SQL, Dialect: db.Dialect}
+	if err := imports.Migrate(ctx); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	gql := graphqlHandler(rt, b, o.maxGraphQLFields, o.direct)
 	mux.Handle("/graphql", gql)
 	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, Views: views, Preferences: prefs,
-		Files: fileStore(o),
+		Jobs: imports, Files: fileStore(o),
 		Overdue: func(ctx context.Context) ([]workflow.Timer, error) {
 			return workflow.Overdue(ctx, db.SQL, db.Dialect, time.Now())
 		}}))
@@ -295,5 +299,9 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	if metricsSrv != nil {
 		metricsSrv.Shutdown(shutdown)
 	}
-	return srv.Shutdown(shutdown)
+	err = srv.Shutdown(shutdown)
+	if ierr := imports.Interrupt(shutdown); ierr != nil {
+		log.Error("mark the running imports interrupted", "err", ierr)
+	}
+	return err
 }
