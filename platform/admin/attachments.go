@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 
@@ -18,9 +17,9 @@ import (
 )
 
 // Attachments: file and image fields. A form sends its files as multipart/form-data; storeUploads checks
-// each against its field's maxSize and accept, stores the content (Config.Files) and hands the reference to
-// readInput, which writes it through the API's mutation like any other value, so the field rules and the
-// API's own checks of the reference hold. A download reads the record's field through the API as the
+// each against its field's maxSize and accept (attach.Check), stores the content (Config.Files) and hands
+// the reference to readInput, which writes it through the API's mutation like any other value, so the
+// field rules and the API's own check of the reference against the store (attach.Verify) hold. A download reads the record's field through the API as the
 // signed-in user first: only a user who may read the record and the field gets its bytes.
 
 // uploadKey is the posted key under which storeUploads leaves a field's new reference ("" removes the file).
@@ -83,19 +82,12 @@ func (s *server) storeUploads(ctx context.Context, e *metamodel.Entity, r *http.
 		if fh.Filename == "" && fh.Size == 0 {
 			continue // no file chosen: the browser sends an empty part
 		}
-		name := path.Base(strings.ReplaceAll(fh.Filename, "\\", "/"))
-		if name == "." || name == "/" || name == "" {
-			name = "file"
-		}
-		if fh.Size > f.MaxSize {
-			errs[f.Name] = fmt.Sprintf(translate(lang, "upload.tooLarge"), name, metamodel.FormatSize(f.MaxSize))
-			continue
-		}
+		name := attach.CleanName(fh.Filename)
 		file, err := fh.Open()
 		if err != nil {
 			return nil, fmt.Errorf("read upload %s: %w", f.Name, err)
 		}
-		ref, msg, err := s.storeOne(ctx, f, file, name, lang)
+		ref, msg, err := s.storeOne(ctx, f, file, name, fh.Size, lang)
 		file.Close()
 		if err != nil {
 			return nil, err
@@ -109,45 +101,35 @@ func (s *server) storeUploads(ctx context.Context, e *metamodel.Entity, r *http.
 	return errs, nil
 }
 
-// storeOne sniffs the content type of an upload (what the client claims is not believed), checks it
-// against the field's accept and stores it.
-func (s *server) storeOne(ctx context.Context, f *metamodel.Field, file io.Reader, name, lang string) (*attach.File, string, error) {
-	br := bufio.NewReaderSize(file, 512)
-	head, _ := br.Peek(512)
-	ct := sniff(head, name)
-	if !f.Accepts(name, ct) {
-		return nil, fmt.Sprintf(translate(lang, "upload.wrongType"), name, strings.Join(f.Accept, ", ")), nil
+// storeOne sniffs the content type of an upload of size bytes (what the client claims is not believed),
+// checks it against the field's maxSize and accept (attach.Check, the check references written through
+// the API pass too) and stores it. A refusal is returned as its message in lang.
+func (s *server) storeOne(ctx context.Context, f *metamodel.Field, file io.Reader, name string, size int64, lang string) (*attach.File, string, error) {
+	br := bufio.NewReaderSize(file, attach.SniffLen)
+	head, _ := br.Peek(attach.SniffLen)
+	ct := attach.Sniff(head, name)
+	if r := attach.Check(f, name, ct, size); r != nil {
+		return nil, uploadRefusal(lang, r), nil
 	}
 	if s.cfg.Files == nil {
 		return nil, "", errors.New("store upload: the app has no file store")
 	}
-	sha, size, err := s.cfg.Files.Put(ctx, io.LimitReader(br, f.MaxSize+1))
+	sha, stored, err := s.cfg.Files.Put(ctx, io.LimitReader(br, f.MaxSize+1))
 	if err != nil {
 		return nil, "", err
 	}
-	if size > f.MaxSize {
-		return nil, fmt.Sprintf(translate(lang, "upload.tooLarge"), name, metamodel.FormatSize(f.MaxSize)), nil
+	if r := attach.Check(f, name, ct, stored); r != nil { // a part longer than its header said
+		return nil, uploadRefusal(lang, r), nil
 	}
-	return &attach.File{SHA256: sha, Name: name, Size: int(size), ContentType: ct}, "", nil
+	return &attach.File{SHA256: sha, Name: name, Size: int(stored), ContentType: ct}, "", nil
 }
 
-// sniff is the content type of an upload: net/http's sniffing of its first bytes, made finer by the
-// name's extension when sniffing finds only a generic type (text, zip, octet-stream) and the extension
-// names a type of that family. An SVG is image/svg+xml, which is never shown inline.
-func sniff(head []byte, name string) string {
-	ct := http.DetectContentType(head)
-	base, _, _ := mime.ParseMediaType(ct)
-	byExt, _, _ := mime.ParseMediaType(mime.TypeByExtension(strings.ToLower(path.Ext(name))))
-	switch {
-	case strings.Contains(strings.ToLower(string(head)), "<svg"):
-		return "image/svg+xml"
-	case byExt == "":
-	case base == "application/octet-stream", base == "application/zip" && strings.HasPrefix(byExt, "application/"):
-		return byExt
-	case base == "text/plain" && strings.HasPrefix(byExt, "text/") && byExt != "text/html":
-		return byExt
+// uploadRefusal is the form's message, in lang, for an upload its field does not take.
+func uploadRefusal(lang string, r *attach.Refusal) string {
+	if r.Rule == attach.RuleMaxSize {
+		return fmt.Sprintf(translate(lang, "upload.tooLarge"), r.Name, metamodel.FormatSize(r.Field.MaxSize))
 	}
-	return base
+	return fmt.Sprintf(translate(lang, "upload.wrongType"), r.Name, strings.Join(r.Field.Accept, ", "))
 }
 
 // download serves /files/{entity}/{id}/{field}: the record's field is read through the API as the user,

@@ -15,7 +15,7 @@ func TestEveryRuleIsWorded(t *testing.T) {
 		enforce.RuleMaxLen, enforce.RulePattern, enforce.RuleEmail, enforce.RulePhone, enforce.RuleURL,
 		enforce.RuleEnum, enforce.RuleScale, enforce.RulePrecision, enforce.RuleReadonly, enforce.RuleExists,
 		enforce.RuleType, enforce.RuleCycle, enforce.RuleWorkflow, enforce.RuleOwner,
-		enforce.RuleMaxSize, enforce.RuleAccept,
+		enforce.RuleMaxSize, enforce.RuleAccept, enforce.RuleFile,
 	}
 	for _, lang := range []string{"zh", "en"} {
 		for _, r := range rules {

@@ -186,9 +186,10 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		return err
 	}
 	start := time.Now()
+	files := fileStore(o)
 	p, err := NewPlatform(ctx, m, db, g.Open, PlatformConfig{
 		Auth:       auth.Config{SecureCookies: o.secureCookies, TrustedProxies: proxies},
-		Dispatcher: dispatcher, Channels: o.delivery.channels(), Log: log, Migrations: g.Migrations,
+		Dispatcher: dispatcher, Channels: o.delivery.channels(), Log: log, Migrations: g.Migrations, Files: files,
 	})
 	if err != nil {
 		return err
@@ -221,7 +222,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	gql := graphqlHandler(rt, b, o.maxGraphQLFields, o.direct)
 	mux.Handle("/graphql", gql)
 	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, Views: views, Preferences: prefs,
-		Jobs: imports, Files: fileStore(o),
+		Jobs: imports, Files: files,
 		Overdue: func(ctx context.Context) ([]workflow.Timer, error) {
 			return workflow.Overdue(ctx, db.SQL, db.Dialect, time.Now())
 		}}))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/account"
+	"github.com/crmgen/crmgen/platform/attach"
 	"github.com/crmgen/crmgen/platform/audit"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
@@ -46,6 +47,9 @@ type PlatformConfig struct {
 	// Migrations holds the app's versioned migrations (migrations/<dialect>/*.sql and atlas.sum); nil, or
 	// none for the database's dialect, migrates the schema with ent at start instead.
 	Migrations fs.FS
+	// Files keeps the contents of file and image fields: references written to them are checked against
+	// it (enforce.Runtime.Files). nil refuses every reference.
+	Files attach.Store
 }
 
 // NewPlatform builds the platform of model m over db, with the backend open makes, and creates or
@@ -57,6 +61,7 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 	b := open(db.Driver)
 	p := &Platform{Model: m, DB: db, Backend: b, Runtime: enforce.New(m, db.Dialect, b),
 		Sessions: auth.New(db.SQL, db.Dialect, cfg.Auth)}
+	p.Runtime.Files = cfg.Files
 	if err := process.Compile(m); err != nil {
 		return nil, fmt.Errorf("model expressions: %w", err)
 	}

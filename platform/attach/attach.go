@@ -3,6 +3,11 @@
 // and its content type as sniffed by the server. The bytes live in a Store under their hash, so the same
 // content uploaded twice is kept once, and a reference can name only content its writer already had.
 //
+// Whoever writes a reference (the admin's form after its upload, or any client of the API) gets it
+// checked against the Store by the app's one write path (platform/enforce calls Verify): content that is
+// not there is refused, the size and content type stored are the Store's, never the writer's, and the
+// field's maxSize, accept and image-only rules apply through Check, the same check an upload passes.
+//
 // A download is authorised like a read of the record and its field: the admin's download handler reads
 // the field through the app's GraphQL as the signed-in user, and streams the blob only when that read
 // answers a reference (see platform/admin).

@@ -46,6 +46,31 @@ func TestDirStoresByHash(t *testing.T) {
 			t.Errorf("Open(%q) = %v; want not exist", sha, err)
 		}
 	}
+	testPeek(t, d)
+}
+
+// testPeek checks a store's Peek: the first bytes and the size of a long, a short and an empty content,
+// and not-exist for an unknown hash.
+func testPeek(t *testing.T, s Store) {
+	t.Helper()
+	ctx := context.Background()
+	long := strings.Repeat("0123456789", 100)
+	for _, content := range []string{long, "%PDF-1.4", ""} {
+		sha, _, err := s.Put(ctx, strings.NewReader(content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, size, err := s.Peek(ctx, sha, SniffLen)
+		want := content[:min(len(content), SniffLen)]
+		if err != nil || string(head) != want || size != int64(len(content)) {
+			t.Errorf("Peek of %d bytes = %d bytes %.10q, size %d, %v; want %d bytes, size %d", len(content), len(head), head, size, err, len(want), len(content))
+		}
+	}
+	for _, sha := range []string{strings.Repeat("0", 64), "../../etc/passwd"} {
+		if _, _, err := s.Peek(ctx, sha, SniffLen); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Peek(%q) = %v; want not exist", sha, err)
+		}
+	}
 }
 
 func TestParse(t *testing.T) {

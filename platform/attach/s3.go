@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -87,8 +88,56 @@ func (s *S3) Open(ctx context.Context, sha string) (io.ReadCloser, error) {
 	return nil, fmt.Errorf("open file %s in bucket %s: %s", sha, s.Bucket, resp.Status)
 }
 
-// do sends a signed request for the object of hash sha.
-func (s *S3) do(ctx context.Context, method, sha string, body io.Reader, size int64, payloadSHA string) (*http.Response, error) {
+// Peek downloads the first n bytes of the object of hash sha with a ranged GET, and learns its size from
+// the answer's Content-Range (206, or 416 for an empty object) or, from a service that ignores ranges,
+// its Content-Length (200).
+func (s *S3) Peek(ctx context.Context, sha string, n int) ([]byte, int64, error) {
+	if !shaRE.MatchString(sha) {
+		return nil, 0, fmt.Errorf("open file %q: %w", sha, fs.ErrNotExist)
+	}
+	resp, err := s.do(ctx, http.MethodGet, sha, nil, 0, emptySHA, "Range", fmt.Sprintf("bytes=0-%d", n-1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("open file %s: %w", sha, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusPartialContent, http.StatusRequestedRangeNotSatisfiable:
+		// Content-Range: bytes 0-511/12345, or bytes */0 for a range past the end of an empty object.
+		_, total, ok := strings.Cut(resp.Header.Get("Content-Range"), "/")
+		size, err := strconv.ParseInt(total, 10, 64)
+		if !ok || err != nil {
+			return nil, 0, fmt.Errorf("open file %s in bucket %s: no size in Content-Range %q", sha, s.Bucket, resp.Header.Get("Content-Range"))
+		}
+		if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
+			return nil, size, nil
+		}
+		head, err := io.ReadAll(io.LimitReader(resp.Body, int64(n)))
+		if err != nil {
+			return nil, 0, fmt.Errorf("read file %s: %w", sha, err)
+		}
+		return head, size, nil
+	case http.StatusOK:
+		head, err := io.ReadAll(io.LimitReader(resp.Body, int64(n)))
+		if err != nil {
+			return nil, 0, fmt.Errorf("read file %s: %w", sha, err)
+		}
+		size := resp.ContentLength
+		if size < 0 { // no length given: count the rest
+			rest, err := io.Copy(io.Discard, resp.Body)
+			if err != nil {
+				return nil, 0, fmt.Errorf("read file %s: %w", sha, err)
+			}
+			size = int64(len(head)) + rest
+		}
+		return head, size, nil
+	case http.StatusNotFound:
+		return nil, 0, fmt.Errorf("open file %s: %w", sha, fs.ErrNotExist)
+	}
+	return nil, 0, fmt.Errorf("open file %s in bucket %s: %s", sha, s.Bucket, resp.Status)
+}
+
+// do sends a signed request for the object of hash sha, with the headers given as name, value pairs.
+func (s *S3) do(ctx context.Context, method, sha string, body io.Reader, size int64, payloadSHA string, header ...string) (*http.Response, error) {
 	u := strings.TrimSuffix(s.Endpoint, "/") + "/" + url.PathEscape(s.Bucket) + "/files/" + sha[:2] + "/" + sha[2:4] + "/" + sha
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
@@ -96,6 +145,9 @@ func (s *S3) do(ctx context.Context, method, sha string, body io.Reader, size in
 	}
 	if body != nil {
 		req.ContentLength = size
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	now := time.Now
 	if s.now != nil {

@@ -1,6 +1,7 @@
 package attach
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -31,13 +32,14 @@ func TestS3SignatureMatchesAWSExample(t *testing.T) {
 	}
 }
 
-// A bucket on a small S3-compatible server: it keeps what is PUT by path, refuses unsigned requests and
-// a payload whose hash is not the one signed, and answers 404 for a missing object.
-func TestS3RoundTrip(t *testing.T) {
-	objects := map[string][]byte{}
-	var puts int
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=key/") {
+// fakeS3 is a small S3-compatible server: it keeps what is PUT by path, refuses unsigned requests and
+// a payload whose hash is not the one signed, answers 404 for a missing object, and serves ranges as S3
+// does (206 with Content-Range, 416 past the end). puts counts the objects stored.
+func fakeS3(t *testing.T) (srv *httptest.Server, objects map[string][]byte, puts *int) {
+	objects, puts = map[string][]byte{}, new(int)
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=key/") ||
+			(r.Header.Get("Range") != "" && !strings.Contains(r.Header.Get("Authorization"), "range;")) {
 			w.WriteHeader(http.StatusForbidden)
 			return
 		}
@@ -49,7 +51,7 @@ func TestS3RoundTrip(t *testing.T) {
 				w.WriteHeader(http.StatusBadRequest)
 				return
 			}
-			puts++
+			*puts++
 			objects[r.URL.Path] = b
 		case http.MethodGet, http.MethodHead:
 			b, ok := objects[r.URL.Path]
@@ -57,10 +59,16 @@ func TestS3RoundTrip(t *testing.T) {
 				w.WriteHeader(http.StatusNotFound)
 				return
 			}
-			w.Write(b)
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, objects, puts
+}
+
+// A bucket on a small S3-compatible server (fakeS3).
+func TestS3RoundTrip(t *testing.T) {
+	srv, objects, puts := fakeS3(t)
 	ctx := context.Background()
 	s := &S3{Endpoint: srv.URL, Bucket: "crm", Region: "cn-north-1", AccessKeyID: "key", SecretAccessKey: "secret"}
 	content := "%PDF-1.4 a scanned contract"
@@ -82,10 +90,11 @@ func TestS3RoundTrip(t *testing.T) {
 			t.Errorf("Open read %q", b)
 		}
 	}
-	if puts != 1 {
+	if *puts != 1 {
 		t.Errorf("the same content was uploaded %d times; want once", puts)
 	}
 	if _, err := s.Open(ctx, strings.Repeat("0", 64)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Open of a missing object = %v; want not exist", err)
 	}
+	testPeek(t, s)
 }

@@ -20,6 +20,9 @@ type Store interface {
 	// Open returns the content with hash sha; an unknown hash is an error satisfying
 	// errors.Is(err, fs.ErrNotExist).
 	Open(ctx context.Context, sha string) (io.ReadCloser, error)
+	// Peek returns the first n bytes of the content with hash sha (all of it when it is shorter) and its
+	// size, without reading the rest; an unknown hash is an error satisfying errors.Is(err, fs.ErrNotExist).
+	Peek(ctx context.Context, sha string, n int) (head []byte, size int64, err error)
 }
 
 // Dir is a Store on local disk: the content with hash ab12cd… is the file <Dir>/ab/12/ab12cd….
@@ -68,6 +71,26 @@ func (d Dir) Open(ctx context.Context, sha string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open file %s: %w", sha, fs.ErrNotExist)
 	}
 	return f, err
+}
+
+// Peek reads the first n bytes of the content with hash sha and its size from the file system.
+func (d Dir) Peek(ctx context.Context, sha string, n int) ([]byte, int64, error) {
+	rc, err := d.Open(ctx, sha)
+	if err != nil {
+		return nil, 0, err
+	}
+	f := rc.(*os.File)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, fmt.Errorf("open file %s: %w", sha, err)
+	}
+	head := make([]byte, n)
+	k, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, 0, fmt.Errorf("read file %s: %w", sha, err)
+	}
+	return head[:k], st.Size(), nil
 }
 
 func (d Dir) path(sha string) string {

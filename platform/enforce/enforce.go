@@ -18,6 +18,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
 	"github.com/crmgen/crmgen/platform/auth"
 )
 
@@ -51,6 +52,9 @@ type Runtime struct {
 	// (0 when the mutation may have changed several). The app forgets what it caches about users and
 	// teams there.
 	Changed func(entity string, id int)
+	// Files keeps the contents of file and image fields. A reference written to such a field is checked
+	// against it (attach.Verify); nil refuses every reference.
+	Files attach.Store
 
 	entities map[string]*entityInfo
 	policies policies

@@ -11,6 +11,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
 )
 
 // Rule names reported in errors (and in GraphQL error extensions), one per kind of check.
@@ -32,10 +33,11 @@ const (
 	RuleExists    = "exists"
 	RuleType      = "type"
 	RuleCycle     = "cycle"
-	RuleWorkflow  = "workflow" // a workflow state field written other than through a transition
-	RuleOwner     = "owner"    // a record created for another user by someone who may not hand it over
-	RuleMaxSize   = "maxSize"  // an attachment larger than its field's maxSize
-	RuleAccept    = "accept"   // an attachment of a type its field does not accept
+	RuleWorkflow  = "workflow"         // a workflow state field written other than through a transition
+	RuleOwner     = "owner"            // a record created for another user by someone who may not hand it over
+	RuleMaxSize   = attach.RuleMaxSize // an attachment larger than its field's maxSize
+	RuleAccept    = attach.RuleAccept  // an attachment of a type its field does not accept
+	RuleFile      = attach.RuleFile    // an attachment reference to content that was never uploaded
 )
 
 // FieldError is one violated rule of one field or relation.

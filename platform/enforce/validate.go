@@ -115,6 +115,14 @@ func (rt *Runtime) validate(ctx context.Context, info *entityInfo, m ent.Mutatio
 		}
 		if msg, rule := checkValue(f, v); rule != "" {
 			add(f.Name, rule, "%s", msg)
+		} else if f.Type.Attachment() {
+			fe, err := rt.verifyAttachment(ctx, info, m, f, v)
+			if err != nil {
+				return err
+			}
+			if fe != nil {
+				errs = append(errs, fe)
+			}
 		}
 	}
 	for _, name := range m.ClearedFields() {
@@ -227,18 +235,13 @@ func checkValue(f *metamodel.Field, v ent.Value) (string, string) {
 		if !ok {
 			return fmt.Sprintf("want a file reference, got %T", v), RuleType
 		}
+		// The reference's content, size and type are checked against the store by verifyAttachment.
 		a, err := attach.Parse(s)
 		switch {
 		case err != nil:
 			return err.Error(), RuleType
-		case a == nil:
-			if f.Required {
-				return "is required", RuleRequired
-			}
-		case int64(a.Size) > f.MaxSize:
-			return fmt.Sprintf("%s is larger than the limit of %s", metamodel.FormatSize(int64(a.Size)), metamodel.FormatSize(f.MaxSize)), RuleMaxSize
-		case !f.Accepts(a.Name, a.ContentType):
-			return fmt.Sprintf("%q (%s) is not one of the accepted types %s", a.Name, a.ContentType, strings.Join(f.Accept, ", ")), RuleAccept
+		case a == nil && f.Required:
+			return "is required", RuleRequired
 		}
 	case metamodel.TypeString, metamodel.TypeText, metamodel.TypeEmail, metamodel.TypePhone, metamodel.TypeURL:
 		s, ok := plain(v).(string)

@@ -1,0 +1,40 @@
+package enforce
+
+import (
+	"context"
+	"fmt"
+
+	"entgo.io/ent"
+
+	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
+)
+
+// verifyAttachment checks the reference that m writes to the file or image field f against the app's
+// store, whatever path wrote it (the admin's forms after an upload, any client of the API, a workflow or
+// an automation): the content must have been uploaded, and the field must take it as it would take the
+// upload (attach.Verify). The reference m writes becomes the store's: its true size and sniffed content
+// type, and the client's name cleaned as an upload's. A refusal names the field by its label in each of
+// the platform's languages; nothing is written, since the mutation fails in its transaction.
+func (rt *Runtime) verifyAttachment(ctx context.Context, info *entityInfo, m ent.Mutation, f *metamodel.Field, v ent.Value) (*FieldError, error) {
+	s, _ := plain(v).(string)
+	ref, err := attach.Parse(s)
+	if err != nil || ref == nil {
+		return nil, nil // checkValue has refused a value that is no reference; an empty one removes the file
+	}
+	got, refusal, err := attach.Verify(ctx, rt.Files, f, ref)
+	if err != nil {
+		return nil, fmt.Errorf("check the file of %s.%s: %w", info.e.Name, f.Name, err)
+	}
+	if refusal != nil {
+		msgs := metamodel.Text{}
+		for _, l := range attach.Languages {
+			msgs[l] = refusal.Text(l, rt.Model.Localize(f.Label, l, f.Name))
+		}
+		return &FieldError{Entity: info.e.Name, Field: f.Name, Rule: refusal.Rule, Msg: refusal.Error(), Messages: msgs}, nil
+	}
+	if err := m.SetField(f.EntName(), got.Encode()); err != nil {
+		return nil, fmt.Errorf("set the checked file of %s.%s: %w", info.e.Name, f.Name, err)
+	}
+	return nil, nil
+}
