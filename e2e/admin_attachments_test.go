@@ -269,9 +269,37 @@ func TestAdminAttachmentsAPIReferences(t *testing.T) {
 
 // browserEdits edits the patient in Chromium: the form shows the photo and keeps it when no file is
 // chosen, a new file replaces it (the detail screen shows it as a thumbnail), and the remove box clears it.
+//
+// First, a new patient whose form is refused for another field (a phone number that is none): the photo
+// chosen with it is kept, said so at the field, and saved with the form once it is corrected, without
+// choosing the file again.
 func browserEdits(t *testing.T, s *apptest.Server, id string, photo []byte) {
 	p := openBrowser(t, s)
 	p.signIn("chenjing", "doctor123")
+	p.open("/lang?l=zh&next=/e/Patient/new")
+	first := filepath.Join(t.TempDir(), "first-face.png")
+	if err := os.WriteFile(first, photo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.fill("#f-name", "保留照片")
+	p.fill("#f-phone", "不是号码")
+	p.do(chromedp.SetUploadFiles(chromedp.CSS(`input[type=file][name=photo]`), []string{first}))
+	p.submit("#save")
+	p.waitFor(`document.querySelector('[data-field="phone"] .field-error')`)
+	if got := p.text("#f-photo-kept"); !strings.Contains(got, "已上传 first-face.png") {
+		t.Fatalf("after an error at the phone number the photo chosen is not kept: %q", got)
+	}
+	p.screenshots("attachments-kept")
+	p.fill("#f-phone", "13900000077")
+	p.submit("#save")
+	p.waitFor(`location.pathname.startsWith('/e/Patient/') && !location.pathname.endsWith('/new')`)
+	kept := strings.TrimPrefix(eval[string](p, `location.pathname`), "/e/Patient/")
+	if n := p.count(`img.thumb[alt="first-face.png"][src="/files/Patient/` + kept + `/photo"]`); n != 1 {
+		t.Errorf("the patient saved after the corrected error shows %d thumbnails of the photo kept, want 1", n)
+	}
+	if n := eval[int](p, `fetch('/files/Patient/`+kept+`/photo', {credentials: 'same-origin'}).then(r => r.ok ? r.arrayBuffer() : new ArrayBuffer(0)).then(b => b.byteLength)`); n != len(photo) {
+		t.Errorf("the kept photo downloads as %d bytes; want the %d bytes chosen", n, len(photo))
+	}
 	p.open("/e/Patient/" + id + "/edit")
 	p.waitFor(`document.querySelector('[data-field="photo"] img.thumb')`)
 	p.fill("#f-wechat", "wx-attach")

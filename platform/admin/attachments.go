@@ -25,6 +25,12 @@ import (
 // uploadKey is the posted key under which storeUploads leaves a field's new reference ("" removes the file).
 func uploadKey(name string) string { return "upload." + name }
 
+// keptKey is the posted key of a file uploaded with an earlier post of the same form, which was shown
+// again for an error: the file is stored, and its reference comes back with the form. A reference
+// posted here is no more trusted than one written through the API: the API's write checks it against
+// the store and the field (platform/enforce), as it checks every reference.
+func keptKey(name string) string { return "kept." + name }
+
 // acceptAttr is a file input's accept attribute: MIME types as they are, extensions with their dot.
 func acceptAttr(f *metamodel.Field) string {
 	out := make([]string, len(f.Accept))
@@ -60,7 +66,8 @@ func attachmentCell(v any) cell {
 // storeUploads stores the files posted for e's attachment fields and leaves their references in the
 // posted values under uploadKey (a checked remove box leaves ""). A file over its field's maxSize or of a
 // type it does not accept is not stored: its message, in lang, is returned by member. A posted value
-// under uploadKey is dropped first: only an upload puts one there.
+// under uploadKey is dropped first: only an upload, or a file kept from an earlier post (keptKey), puts
+// one there; a new file replaces a kept one, and the remove box both.
 func (s *server) storeUploads(ctx context.Context, e *metamodel.Entity, r *http.Request, lang string) (map[string]string, error) {
 	errs := map[string]string{}
 	for k := range r.PostForm {
@@ -72,8 +79,13 @@ func (s *server) storeUploads(ctx context.Context, e *metamodel.Entity, r *http.
 		if !f.Type.Attachment() {
 			continue
 		}
-		if r.PostForm.Get("remove."+f.Name) != "" {
+		kept, _ := attach.Parse(r.PostForm.Get(keptKey(f.Name)))
+		switch {
+		case r.PostForm.Get("remove."+f.Name) != "":
 			r.PostForm.Set(uploadKey(f.Name), "")
+		case kept != nil:
+			kept.Name = attach.CleanName(kept.Name)
+			r.PostForm.Set(uploadKey(f.Name), kept.Encode())
 		}
 		if r.MultipartForm == nil || len(r.MultipartForm.File[f.Name]) == 0 {
 			continue

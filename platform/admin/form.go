@@ -2,12 +2,14 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/attach"
 	"github.com/crmgen/crmgen/platform/enforce"
 )
 
@@ -31,6 +33,9 @@ type formField struct {
 	Static                 cell // the value shown for a member the user may not write here
 	// A file input's accepted types (its accept attribute) and the file the record has (Static).
 	Accept, RemoveLabel, KeepHint string
+	// A file uploaded with a post the form was shown again for: stored already, and sent again as
+	// keptKey unless the user chooses another, so an error elsewhere on the form does not lose it.
+	Kept, KeptText string
 }
 
 type formSectionView struct {
@@ -271,6 +276,10 @@ func (s *server) widget(ff *formField, m member, n map[string]any, posted url.Va
 		ff.Static = cell{Empty: true} // a new record has no file yet
 		if n != nil {
 			ff.Static = attachmentCell(n[f.GraphQLName()])
+		}
+		if ref, err := attach.Parse(posted.Get(uploadKey(f.Name))); err == nil && ref != nil {
+			ff.Kept = ref.Encode()
+			ff.KeptText = fmt.Sprintf(translate(lang, "upload.kept"), ref.Name, metamodel.FormatSize(int64(ref.Size)))
 		}
 		return
 	}
