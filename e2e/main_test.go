@@ -55,7 +55,9 @@ func onEachDSN(t *testing.T, a *apptest.App, fn func(t *testing.T, s *apptest.Se
 	}{{"sqlite", apptest.SQLitePath}, {"postgres", pgtest.DSN}} {
 		t.Run(db.name, func(t *testing.T) {
 			dsn := db.dsn(t)
-			fn(t, a.Start(t, dsn, noTimers).As(t, "admin", "admin123"), dsn)
+			// Uploaded files in the test's own directory (by default they are kept next to a SQLite
+			// database, but in ./files, the package's directory, for Postgres).
+			fn(t, a.Start(t, dsn, noTimers, "--files="+t.TempDir()).As(t, "admin", "admin123"), dsn)
 		})
 	}
 }

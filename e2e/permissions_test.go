@@ -59,7 +59,8 @@ func TestPermissionMatrixExamples(t *testing.T) {
 			a := built(t, ex.dir, ex.name)
 			pmCheckModel(t, a.Model, false)
 			onEachDB(t, a, func(t *testing.T, s *apptest.Server) {
-				permissionMatrix(t, s, a.Model, pmOptions{pageSize: 50, nested: 100, sample: 4})
+				tally := permissionMatrix(t, s, a.Model, pmOptions{pageSize: 50, nested: 100, sample: 4})
+				pmCheckFiles(t, a.Model, tally)
 			})
 		})
 	}
@@ -208,6 +209,7 @@ func permissionMatrix(t *testing.T, s *apptest.Server, m *metamodel.Model, opt p
 	for _, e := range m.Entities {
 		mx.plans[e.Name] = pmPlanOf(t, mx.types, e, opt.nested)
 	}
+	mx.seedFiles(t, s)
 	mx.mapRows(t)
 	mx.reports(t, s)
 	mx.searches(t, s)
@@ -227,6 +229,7 @@ func permissionMatrix(t *testing.T, s *apptest.Server, m *metamodel.Model, opt p
 					rep := newPMReport(t, fmt.Sprintf("%s as %s", e.Name, u))
 					defer rep.flush()
 					mx.reads(t, rep, us, u, p)
+					mx.downloads(t, rep, us, u, p)
 					mx.filters(t, rep, us, u, p)
 					mx.orders(t, rep, us, u, p)
 					mx.forms(t, rep, us, u, p)
@@ -239,7 +242,7 @@ func permissionMatrix(t *testing.T, s *apptest.Server, m *metamodel.Model, opt p
 		})
 	}
 	var kinds []string
-	for _, k := range pmCheckKinds {
+	for _, k := range append(pmCheckKinds, pmFileKinds...) {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, mx.tally[k]))
 	}
 	t.Logf("permission matrix: %d users × %d entities in %s; checks: %s", len(w.users), len(m.Entities),

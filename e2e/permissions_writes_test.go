@@ -414,6 +414,9 @@ func (mx *pmMatrix) fieldWrites(t *testing.T, rep *pmReport, s *apptest.Server, 
 		if !p.update[g] || f.System {
 			continue // system fields (version, a workflow's state) have rules of their own
 		}
+		if f.Type.Attachment() && r.vals[g] != nil {
+			continue // the matrix reads a file as its hash; writes of references: TestAdminAttachmentsAPIReferences
+		}
 		in := map[string]any{g: r.vals[g]}
 		if r.vals[g] == nil {
 			clear := "clear" + metamodel.Pascal(g)
