@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/crmgen/crmgen/internal/apptest"
 	"github.com/crmgen/crmgen/internal/browsertest"
@@ -215,4 +217,209 @@ func TestAdminPhone(t *testing.T) {
 	})
 	p.desktop()
 	p.noErrors()
+}
+
+// The phone's top bar (issue 13): at 390 px the header is one compact line — a menu button that opens
+// the navigation, the brand, a search button that opens the global search, and a user menu holding the
+// language switch, the profile and sign-out — in Chinese and in English, on the hospital and the b2b
+// examples; at desktop width the header shows its items as before, without the phone's buttons.
+func TestAdminPhoneTopBar(t *testing.T) {
+	for _, ex := range []struct {
+		name, entity, query string // an entity whose title the global search finds, and its records' query
+	}{
+		{"hospital", "Patient", "patients"},
+		{"b2b-sales", "Customer", "customers"},
+	} {
+		t.Run(ex.name, func(t *testing.T) {
+			a := adminApp(t, ex.name)
+			s := a.Start(t, apptest.SQLitePath(t), noTimers)
+			api := s.As(t, "admin", "admin123")
+			var out map[string]struct {
+				Edges []struct{ Node struct{ Name string } }
+			}
+			api.GraphQL(t, `{ `+ex.query+`(first: 1) { edges { node { name } } } }`, nil).Decode(t, &out)
+			if len(out[ex.query].Edges) == 0 {
+				t.Fatalf("the demo data has no %s", ex.entity)
+			}
+			name := out[ex.query].Edges[0].Node.Name
+			p := openBrowser(t, s)
+			p.signIn("admin", "admin123")
+			for _, lang := range []string{"zh", "en"} {
+				t.Run(lang, func(t *testing.T) {
+					p.t = t
+					p.language(lang)
+					p.phone()
+					defer p.desktop()
+					p.open("/")
+					checkTopBarLine(t, p, "at 390 px")
+					for _, sel := range []string{"#global-q", "#sign-out", "nav.langs", "nav.side"} {
+						if shown(p, sel) {
+							t.Errorf("at 390 px %s is shown in the page, not behind its button", sel)
+						}
+					}
+					browsertest.Screenshot(t, p.ctx, "phone-topbar-"+ex.name+"-"+lang)
+
+					// The menu button opens the navigation; an entity's link in it opens its list.
+					p.do(chromedp.Click(chromedp.CSS("#nav-toggle")))
+					if !expanded(p, "#nav-toggle") || !shown(p, "nav.side") {
+						t.Fatal("the menu button does not open the navigation")
+					}
+					checkNoOverflow(t, p, "with the navigation open")
+					browsertest.Screenshot(t, p.ctx, "phone-topbar-"+ex.name+"-"+lang+"-menu")
+					p.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`nav.side a[data-entity=%q]`, ex.entity))))
+					p.waitFor(fmt.Sprintf(`location.pathname === '/e/%s' && document.querySelector('#results')`, ex.entity))
+					if shown(p, "nav.side") || expanded(p, "#nav-toggle") {
+						t.Error("the navigation stays open on the entity's list")
+					}
+					checkTopBarLine(t, p, "on a list at 390 px")
+
+					// By keyboard: Enter on the focused menu button opens the navigation, Escape closes it
+					// and gives the focus back to the button.
+					p.do(chromedp.Focus(chromedp.CSS("#nav-toggle")), chromedp.KeyEvent(kb.Enter))
+					p.waitFor(`document.querySelector('#nav-toggle').getAttribute('aria-expanded') === 'true'`)
+					p.do(chromedp.KeyEvent(kb.Escape))
+					p.waitFor(`document.querySelector('#nav-toggle').getAttribute('aria-expanded') === 'false'`)
+					if id := eval[string](p, `document.activeElement?.id ?? ''`); id != "nav-toggle" || shown(p, "nav.side") {
+						t.Errorf("Escape leaves the navigation shown %t, the focus on %q", shown(p, "nav.side"), id)
+					}
+
+					// The search button opens the header's search box, focused; a query finds a record.
+					p.do(chromedp.Click(chromedp.CSS("#search-toggle")))
+					if !expanded(p, "#search-toggle") || !shown(p, "#global-q") {
+						t.Fatal("the search button does not show the search box")
+					}
+					if id := eval[string](p, `document.activeElement?.id ?? ''`); id != "global-q" {
+						t.Errorf("the search button focused %q, want the search box", id)
+					}
+					checkNoOverflow(t, p, "with the search box open")
+					checkTopBarLine(t, p, "with the search box open")
+					browsertest.Screenshot(t, p.ctx, "phone-topbar-"+ex.name+"-"+lang+"-search")
+					eval[bool](p, `(window.__stale = true)`)
+					p.do(chromedp.SendKeys("#global-q", name+kb.Enter))
+					p.waitFor(`window.__stale === undefined && document.querySelector('#search-results')`)
+					if got := p.texts(fmt.Sprintf(`.search-group[data-entity=%q] li a`, ex.entity)); !slices.Contains(got, name) {
+						t.Errorf("searching %q finds %v, not the %s", name, got, ex.entity)
+					}
+					checkNoOverflow(t, p, "on the search results")
+
+					// Ctrl+K still reaches the search box on a phone (a keyboard may be attached).
+					p.do(chromedp.KeyEvent("k", chromedp.KeyModifiers(kb.ModifierCtrl)))
+					if id := eval[string](p, `document.activeElement?.id ?? ''`); id != "global-q" || !shown(p, "#global-q") {
+						t.Errorf("Ctrl+K on a phone focused %q", id)
+					}
+					p.do(chromedp.KeyEvent(kb.Escape))
+
+					// The user menu holds the language switch, the profile and sign-out.
+					p.do(chromedp.Click(chromedp.CSS("#user-toggle")))
+					if !expanded(p, "#user-toggle") {
+						t.Fatal("the user menu does not open")
+					}
+					for _, sel := range []string{`nav.langs a[hreflang="zh"]`, `nav.langs a[hreflang="en"]`, "#profile-link", "#sign-out"} {
+						if !shown(p, sel) {
+							t.Errorf("the open user menu does not show %s", sel)
+						}
+					}
+					if shown(p, "#global-q") {
+						t.Error("the search box stays open under the user menu")
+					}
+					checkNoOverflow(t, p, "with the user menu open")
+					browsertest.Screenshot(t, p.ctx, "phone-topbar-"+ex.name+"-"+lang+"-user")
+					p.do(chromedp.Click(chromedp.CSS("#profile-link")))
+					p.waitFor(`location.pathname === '/profile'`)
+					p.do(chromedp.Click(chromedp.CSS("#user-toggle")))
+					eval[bool](p, `(window.__stale = true)`)
+					p.do(chromedp.Click(chromedp.CSS("#sign-out")))
+					p.waitFor(`window.__stale === undefined && location.pathname === '/login'`)
+					checkTopBarLine(t, p, "on the sign-in page")
+					p.desktop()
+					p.signIn("admin", "admin123")
+				})
+			}
+
+			t.Run("Desktop", func(t *testing.T) {
+				p.t = t
+				p.desktop()
+				p.open("/")
+				for _, sel := range []string{"header.top .brand", "#global-q", `nav.langs a[hreflang="zh"]`, `nav.langs a[hreflang="en"]`,
+					"header.top .who", "#profile-link", "#sign-out", "nav.side"} {
+					if !shown(p, sel) {
+						t.Errorf("at desktop width %s is not shown", sel)
+					}
+				}
+				for _, sel := range []string{"#nav-toggle", "#search-toggle", "#user-toggle"} {
+					if shown(p, sel) {
+						t.Errorf("at desktop width the phone's %s is shown", sel)
+					}
+				}
+				checkTopBarLine(t, p, "at desktop width")
+				browsertest.Screenshot(t, p.ctx, "desktop-topbar-"+ex.name)
+			})
+			p.noErrors()
+		})
+	}
+}
+
+// shown reports whether an element matching sel is laid out with a size (not hidden).
+func shown(p *page, sel string) bool {
+	p.t.Helper()
+	return eval[bool](p, fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false;
+		const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; })()`, jsString(sel)))
+}
+
+// expanded reports whether the button sel says it has opened what it controls.
+func expanded(p *page, sel string) bool {
+	p.t.Helper()
+	return eval[string](p, fmt.Sprintf(`document.querySelector(%s)?.getAttribute('aria-expanded') ?? ''`, jsString(sel))) == "true"
+}
+
+// checkTopBarLine checks that the header is one line: at most 64 px high, its shown items side by side
+// (their boxes share a row) and within the screen's width, and the page no wider than the screen.
+func checkTopBarLine(t *testing.T, p *page, where string) {
+	t.Helper()
+	bar := eval[struct {
+		Height, Width float64
+		Items         []struct {
+			Name               string
+			Top, Bottom, Right float64
+		}
+	}](p, `(() => {
+		const h = document.querySelector('header.top'), r = h.getBoundingClientRect();
+		const items = [];
+		// The bar's items: its children and the tools' children (a menu or box it opens floats below).
+		for (const e of [...h.children, ...h.querySelectorAll('.top-tools > *, .user-menu > *')]) {
+			const b = e.getBoundingClientRect(), cs = getComputedStyle(e);
+			if (b.width === 0 || b.height === 0 || cs.display === 'contents' || e.classList.contains('top-tools')) continue;
+			if (e.closest('.user-menu.open, .global-search.open')) continue;
+			items.push({Name: e.id || e.className || e.tagName.toLowerCase(), Top: b.top, Bottom: b.bottom, Right: b.right});
+		}
+		return {Height: r.height, Width: innerWidth, Items: items};
+	})()`)
+	t.Logf("%s the header is %.0f px high, %d items in it", where, bar.Height, len(bar.Items))
+	if bar.Height > 64 {
+		t.Errorf("%s the header is %.0f px high, more than one line", where, bar.Height)
+	}
+	top, bottom := 0.0, bar.Height
+	for i, it := range bar.Items {
+		if i == 0 || it.Top > top {
+			top = it.Top
+		}
+		if i == 0 || it.Bottom < bottom {
+			bottom = it.Bottom
+		}
+		if it.Right > bar.Width+0.5 {
+			t.Errorf("%s the header's %s ends at %.0f px, past the screen's %.0f", where, it.Name, it.Right, bar.Width)
+		}
+	}
+	if len(bar.Items) > 0 && top >= bottom {
+		t.Errorf("%s the header's items are not on one row: %+v", where, bar.Items)
+	}
+	checkNoOverflow(t, p, where)
+}
+
+// checkNoOverflow checks that the page is no wider than the screen (nothing scrolls sideways).
+func checkNoOverflow(t *testing.T, p *page, where string) {
+	t.Helper()
+	if w := eval[[]float64](p, `[document.documentElement.scrollWidth, innerWidth]`); w[0] > w[1] {
+		t.Errorf("%s the page is %.0f px wide, wider than the screen's %.0f", where, w[0], w[1])
+	}
 }

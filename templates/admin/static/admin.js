@@ -1,6 +1,7 @@
 // crmgen admin: the little behaviour htmx does not cover. Confirmation of deletes, "select all", the
-// relation picker (choose from the type-ahead list, keyboard included) and kanban moves (drag and drop,
-// or the arrow keys on a focused card). No inline handlers: the page's CSP allows only this file.
+// phone's top bar (menu, search and user buttons), the relation picker (choose from the type-ahead list,
+// keyboard included) and kanban moves (drag and drop, or the arrow keys on a focused card). No inline
+// handlers: the page's CSP allows only this file.
 (function () {
   'use strict';
 
@@ -18,6 +19,36 @@
     if (!b) return;
     var open = b.closest('form').classList.toggle('open');
     b.setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
+
+  // The phone's top bar: the menu, search and user buttons (.top-toggle) each open the panel they control
+  // (aria-controls) and close the others; Escape, or a click or focus elsewhere, closes it again.
+  function topToggles() { return Array.prototype.slice.call(document.querySelectorAll('.top-toggle[aria-controls]')); }
+  function panelOf(btn) { return document.getElementById(btn.getAttribute('aria-controls')); }
+  function isOpen(btn) { return btn.getAttribute('aria-expanded') === 'true'; }
+  function setOpen(btn, open) {
+    var panel = panelOf(btn);
+    if (!panel) return;
+    topToggles().forEach(function (b) { if (b !== btn && open && isOpen(b)) setOpen(b, false); });
+    panel.classList.toggle('open', open);
+    btn.setAttribute('aria-expanded', open ? 'true' : 'false');
+    if (!open) return;
+    // The search box takes the cursor; the navigation, a drawer far from its button in the page's order,
+    // gives it to its current link. The user menu follows its button: Tab goes on into it.
+    var first = panel.querySelector('input[type=search]') ||
+      (panel.id === 'side-nav' && (panel.querySelector('[aria-current=page]') || panel.querySelector('a')));
+    if (first) first.focus();
+  }
+  function openToggle() { return topToggles().filter(isOpen)[0]; }
+  document.addEventListener('click', function (ev) {
+    var btn = ev.target.closest && ev.target.closest('.top-toggle[aria-controls]');
+    if (btn) { setOpen(btn, !isOpen(btn)); return; }
+    var open = openToggle();
+    if (open && !panelOf(open).contains(ev.target)) setOpen(open, false);
+  });
+  document.addEventListener('focusin', function (ev) {
+    var open = openToggle();
+    if (open && ev.target !== open && !panelOf(open).contains(ev.target)) setOpen(open, false);
   });
 
   document.addEventListener('change', function (ev) {
@@ -59,8 +90,15 @@
     // Ctrl+K (⌘K) goes to the header's search box, from anywhere.
     if ((ev.ctrlKey || ev.metaKey) && (ev.key === 'k' || ev.key === 'K')) {
       var box = document.getElementById('global-q');
-      if (box) { ev.preventDefault(); box.focus(); box.select(); return; }
+      if (box) {
+        ev.preventDefault();
+        var opener = document.getElementById('search-toggle');
+        if (!box.offsetWidth && opener) setOpen(opener, true); // a phone: the box is behind its button
+        box.focus(); box.select(); return;
+      }
     }
+    var open = ev.key === 'Escape' && openToggle();
+    if (open) { ev.preventDefault(); setOpen(open, false); open.focus(); return; }
     var p = pickerOf(ev.target);
     if (p) {
       var buttons = Array.prototype.slice.call(p.querySelectorAll('.options button'));
