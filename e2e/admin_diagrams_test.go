@@ -60,7 +60,7 @@ func TestAdminDiagrams(t *testing.T) {
 		t.Errorf("GET /diagrams as a physician: status %d, want 403", status)
 	}
 	doc.open("/diagrams")
-	if doc.count("pre.mermaid, svg") != 0 || doc.text(".error") == "" {
+	if doc.count("main pre.mermaid, main svg") != 0 || doc.text(".error") == "" {
 		t.Error("a physician who opens /diagrams sees diagrams, or no refusal")
 	}
 	doc.noErrorsExcept("403")
