@@ -56,8 +56,13 @@ func TestJobStore(t *testing.T) {
 			t.Errorf("another user's import is refused")
 		}
 
+		before := database.Statements.Load()
 		stop, err := js.progress(ctx, "a", 500, 480, 20)
 		must(err)
+		// /metrics counts the table's statements too, and a batch's progress costs one.
+		if n := database.Statements.Load() - before; n != 1 {
+			t.Errorf("a job's progress counts %d statements, want 1", n)
+		}
 		if stop {
 			t.Errorf("a job nobody stopped reads as stopping")
 		}

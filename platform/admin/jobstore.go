@@ -64,7 +64,17 @@ func (js *JobStore) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func (js *JobStore) q(query string) string { return database.Rebind(js.Dialect, query) }
+// exec and queryRow send one statement in the app's dialect and count it in database.Statements, as the
+// counting driver does for the API's statements (this table is reached through the plain *sql.DB).
+func (js *JobStore) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	database.Statements.Add(1)
+	return js.DB.ExecContext(ctx, database.Rebind(js.Dialect, query), args...)
+}
+
+func (js *JobStore) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	database.Statements.Add(1)
+	return js.DB.QueryRowContext(ctx, database.Rebind(js.Dialect, query), args...)
+}
 
 // jobRow is a job as its page shows it.
 type jobRow struct {
@@ -87,16 +97,16 @@ func (j *jobRow) interrupted(now time.Time) bool {
 // user, across instances), which it returns instead; finished jobs older than jobKeep are deleted.
 func (js *JobStore) add(ctx context.Context, id string, user int, entity string, total int) (*jobRow, error) {
 	now := time.Now()
-	if _, err := js.DB.ExecContext(ctx, js.q(`DELETE FROM crm_import_jobs WHERE ended_at > 0 AND ended_at < ?`),
+	if _, err := js.exec(ctx, `DELETE FROM crm_import_jobs WHERE ended_at > 0 AND ended_at < ?`,
 		now.Add(-jobKeep).UnixMilli()); err != nil {
 		return nil, err
 	}
 	// One statement inserts the job unless the user has a live one, so two uploads of one user racing on
 	// two instances do not both start (but for the rare race of two such statements at once on Postgres,
 	// which at worst runs two imports of one user, each still row by row through the API).
-	res, err := js.DB.ExecContext(ctx, js.q(`INSERT INTO crm_import_jobs (id, user_id, entity, total, state, heartbeat)
+	res, err := js.exec(ctx, `INSERT INTO crm_import_jobs (id, user_id, entity, total, state, heartbeat)
 		SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (
-			SELECT 1 FROM crm_import_jobs WHERE user_id = ? AND state <> ? AND heartbeat > ?)`),
+			SELECT 1 FROM crm_import_jobs WHERE user_id = ? AND state <> ? AND heartbeat > ?)`,
 		id, user, entity, total, jobRunning, now.UnixMilli(), user, jobFinished, now.Add(-jobStale).UnixMilli())
 	if err != nil {
 		return nil, err
@@ -113,7 +123,7 @@ func (js *JobStore) add(ctx context.Context, id string, user int, entity string,
 		return nil, err
 	}
 	var running string
-	err = js.DB.QueryRowContext(ctx, js.q(`SELECT id FROM crm_import_jobs WHERE user_id = ? AND state <> ? AND heartbeat > ? LIMIT 1`),
+	err = js.queryRow(ctx, `SELECT id FROM crm_import_jobs WHERE user_id = ? AND state <> ? AND heartbeat > ? LIMIT 1`,
 		user, jobFinished, now.Add(-jobStale).UnixMilli()).Scan(&running)
 	if err != nil {
 		return nil, err // ErrNoRows: the live job ended in between; the user may upload again
@@ -134,7 +144,7 @@ func (js *JobStore) heartbeat() int64 {
 
 // beat writes a running job's heartbeat.
 func (js *JobStore) beat(ctx context.Context, id string) error {
-	_, err := js.DB.ExecContext(ctx, js.q(`UPDATE crm_import_jobs SET heartbeat = ? WHERE id = ? AND state <> ?`),
+	_, err := js.exec(ctx, `UPDATE crm_import_jobs SET heartbeat = ? WHERE id = ? AND state <> ?`,
 		js.heartbeat(), id, jobFinished)
 	return err
 }
@@ -150,7 +160,7 @@ func (js *JobStore) Interrupt(ctx context.Context) error {
 	}
 	js.mu.Unlock()
 	for _, id := range ids {
-		if _, err := js.DB.ExecContext(ctx, js.q(`UPDATE crm_import_jobs SET heartbeat = 0 WHERE id = ? AND state <> ?`), id, jobFinished); err != nil {
+		if _, err := js.exec(ctx, `UPDATE crm_import_jobs SET heartbeat = 0 WHERE id = ? AND state <> ?`, id, jobFinished); err != nil {
 			return err
 		}
 	}
@@ -163,10 +173,9 @@ func (js *JobStore) get(ctx context.Context, id string, user int, entity string)
 	j := &jobRow{id: id, user: user}
 	var result string
 	var beat, ended int64
-	err := js.DB.QueryRowContext(ctx, js.q(`SELECT entity, total, done, written, refused, state, result, report, heartbeat, ended_at
-		FROM crm_import_jobs WHERE id = ? AND user_id = ?`), id, user).
+	err := js.queryRow(ctx, `SELECT entity, total, done, written, refused, state, result, report, heartbeat, ended_at
+		FROM crm_import_jobs WHERE id = ? AND user_id = ?`, id, user).
 		Scan(&j.entity, &j.total, &j.done, &j.written, &j.refused, &j.state, &result, &j.report, &beat, &ended)
-	database.Statements.Add(1)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && entity != "" && j.entity != entity {
 		return nil, nil
 	} else if err != nil {
@@ -191,12 +200,10 @@ func (js *JobStore) get(ctx context.Context, id string, user int, entity string)
 // progress adds rows processed (of which written and refused) to a running job, beats its heartbeat,
 // and reports whether its user asked it to stop.
 func (js *JobStore) progress(ctx context.Context, id string, done, written, refused int) (stop bool, err error) {
-	if _, err := js.DB.ExecContext(ctx, js.q(`UPDATE crm_import_jobs SET done = done + ?, written = written + ?, refused = refused + ?, heartbeat = ?
-		WHERE id = ?`), done, written, refused, js.heartbeat(), id); err != nil {
-		return false, err
-	}
+	// One statement: the progress goes in and the state (which the stop button may have changed) comes back.
 	var state string
-	if err := js.DB.QueryRowContext(ctx, js.q(`SELECT state FROM crm_import_jobs WHERE id = ?`), id).Scan(&state); err != nil {
+	if err := js.queryRow(ctx, `UPDATE crm_import_jobs SET done = done + ?, written = written + ?, refused = refused + ?, heartbeat = ?
+		WHERE id = ? RETURNING state`, done, written, refused, js.heartbeat(), id).Scan(&state); err != nil {
 		return false, err
 	}
 	return state == jobStopping, nil
@@ -204,7 +211,7 @@ func (js *JobStore) progress(ctx context.Context, id string, done, written, refu
 
 // stop asks a running job of user to stop; a finished one stays as it is.
 func (js *JobStore) stop(ctx context.Context, id string, user int) error {
-	_, err := js.DB.ExecContext(ctx, js.q(`UPDATE crm_import_jobs SET state = ? WHERE id = ? AND user_id = ? AND state = ?`),
+	_, err := js.exec(ctx, `UPDATE crm_import_jobs SET state = ? WHERE id = ? AND user_id = ? AND state = ?`,
 		jobStopping, id, user, jobRunning)
 	return err
 }
@@ -216,7 +223,7 @@ func (js *JobStore) finish(ctx context.Context, id string, b *importBody, report
 		return err
 	}
 	now := time.Now().UnixMilli()
-	_, err = js.DB.ExecContext(ctx, js.q(`UPDATE crm_import_jobs SET state = ?, result = ?, report = ?, heartbeat = ?, ended_at = ? WHERE id = ?`),
+	_, err = js.exec(ctx, `UPDATE crm_import_jobs SET state = ?, result = ?, report = ?, heartbeat = ?, ended_at = ? WHERE id = ?`,
 		jobFinished, string(result), report, now, now, id)
 	js.mu.Lock()
 	delete(js.mine, id)
