@@ -19,7 +19,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/crmgen/crmgen/internal/apptest"
-	"github.com/crmgen/crmgen/internal/pgtest"
 	"github.com/crmgen/crmgen/metamodel"
 )
 
@@ -28,121 +27,110 @@ import (
 // record forms and downloaded at /files/<entity>/<id>/<field>, which answers only those who may read the
 // record and the field, and 404 to everyone else.
 func TestAdminAttachments(t *testing.T) {
-	a := adminApp(t, "hospital")
-	for _, db := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"sqlite", apptest.SQLitePath}, {"postgres", pgtest.DSN}} {
-		t.Run(db.name, func(t *testing.T) {
-			args := []string{noTimers}
-			if db.name == "postgres" { // SQLite's default is files/ next to its database, in the test's temp dir
-				args = append(args, "--files="+t.TempDir())
-			}
-			s := a.Start(t, db.dsn(t), args...)
-			admin := s.As(t, "admin", "admin123")
-			chenjing := s.As(t, "chenjing", "doctor123") // a physician: her own patients
-			photo := pngBytes(t, 64)
+	onEachDSN(t, adminApp(t, "hospital"), func(t *testing.T, admin *apptest.Server, dsn string) {
+		s := admin                                   // the other users sign in on it
+		chenjing := s.As(t, "chenjing", "doctor123") // a physician: her own patients
+		photo := pngBytes(t, 64)
 
-			// Upload with the new patient's form; the creator is the physician, so it is her patient.
-			status, body, loc := postForm(t, chenjing, "/e/Patient/new", "en",
-				map[string]string{"name": "附件测试", "gender": "male"}, "photo", "face.png", photo)
-			id := strings.TrimPrefix(loc, "/e/Patient/")
-			if status != http.StatusSeeOther || id == "" || strings.Contains(id, "/") {
-				t.Fatalf("create with a photo: %d %q\n%s", status, loc, body)
-			}
-			var got struct {
-				Node struct {
-					Photo *struct {
-						Name, ContentType, URL, SHA256 string
-						Size                           int
-					}
+		// Upload with the new patient's form; the creator is the physician, so it is her patient.
+		status, body, loc := postForm(t, chenjing, "/e/Patient/new", "en",
+			map[string]string{"name": "附件测试", "gender": "male"}, "photo", "face.png", photo)
+		id := strings.TrimPrefix(loc, "/e/Patient/")
+		if status != http.StatusSeeOther || id == "" || strings.Contains(id, "/") {
+			t.Fatalf("create with a photo: %d %q\n%s", status, loc, body)
+		}
+		var got struct {
+			Node struct {
+				Photo *struct {
+					Name, ContentType, URL, SHA256 string
+					Size                           int
 				}
 			}
-			chenjing.GraphQL(t, `query($id: ID!) { node(id: $id) { ... on Patient { photo { name size contentType url sha256 } } } }`,
-				map[string]any{"id": id}).Decode(t, &got)
-			want := "/files/Patient/" + id + "/photo"
-			if p := got.Node.Photo; p == nil || p.Name != "face.png" || p.Size != len(photo) || p.ContentType != "image/png" || p.URL != want {
-				t.Fatalf("photo through the API = %+v; want face.png, %d bytes, image/png at %s", got.Node.Photo, len(photo), want)
-			}
+		}
+		chenjing.GraphQL(t, `query($id: ID!) { node(id: $id) { ... on Patient { photo { name size contentType url sha256 } } } }`,
+			map[string]any{"id": id}).Decode(t, &got)
+		want := "/files/Patient/" + id + "/photo"
+		if p := got.Node.Photo; p == nil || p.Name != "face.png" || p.Size != len(photo) || p.ContentType != "image/png" || p.URL != want {
+			t.Fatalf("photo through the API = %+v; want face.png, %d bytes, image/png at %s", got.Node.Photo, len(photo), want)
+		}
 
-			// The uploader downloads the same bytes, shown inline as an image the browser must not sniff.
-			resp, data := download(t, chenjing, want)
-			if resp.StatusCode != http.StatusOK || !bytes.Equal(data, photo) {
-				t.Fatalf("download as the uploader: %d, %d bytes; want 200 and the %d bytes uploaded", resp.StatusCode, len(data), len(photo))
-			}
-			if h := resp.Header; h.Get("Content-Type") != "image/png" || !strings.HasPrefix(h.Get("Content-Disposition"), "inline") ||
-				h.Get("X-Content-Type-Options") != "nosniff" {
-				t.Errorf("image headers: %v", h)
-			}
-			// A superuser may read every row and field.
-			if resp, _ := download(t, admin, want); resp.StatusCode != http.StatusOK {
-				t.Errorf("download as admin: %d", resp.StatusCode)
-			}
-			// Another physician may not read her patient: 404, as for a record that does not exist.
-			if resp, _ := download(t, s.As(t, "liuyang", "doctor123"), want); resp.StatusCode != http.StatusNotFound {
-				t.Errorf("download by a physician of another row scope: %d; want 404", resp.StatusCode)
-			}
-			// The call center reads every patient, but not the photo: 404 too, though the record is theirs to read.
-			callCenter := s.As(t, "linxiao", "service123")
-			if n := query(t, callCenter, `query($id: ID!) { node(id: $id) { ... on Patient { name photo { url } } } }`, map[string]any{"id": id}); str(t, n, "node.name") != "附件测试" || at(t, n, "node.photo") != nil {
-				t.Errorf("the call center reads %v; want the patient without the photo", n)
-			}
-			if resp, _ := download(t, callCenter, want); resp.StatusCode != http.StatusNotFound {
-				t.Errorf("download by a role the field is hidden from: %d; want 404", resp.StatusCode)
-			}
-			if resp, _ := download(t, chenjing, "/files/Patient/"+id+"/name"); resp.StatusCode != http.StatusNotFound {
-				t.Errorf("download of a field that is no attachment: %d; want 404", resp.StatusCode)
-			}
+		// The uploader downloads the same bytes, shown inline as an image the browser must not sniff.
+		resp, data := download(t, chenjing, want)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(data, photo) {
+			t.Fatalf("download as the uploader: %d, %d bytes; want 200 and the %d bytes uploaded", resp.StatusCode, len(data), len(photo))
+		}
+		if h := resp.Header; h.Get("Content-Type") != "image/png" || !strings.HasPrefix(h.Get("Content-Disposition"), "inline") ||
+			h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("image headers: %v", h)
+		}
+		// A superuser may read every row and field.
+		if resp, _ := download(t, admin, want); resp.StatusCode != http.StatusOK {
+			t.Errorf("download as admin: %d", resp.StatusCode)
+		}
+		// Another physician may not read her patient: 404, as for a record that does not exist.
+		if resp, _ := download(t, s.As(t, "liuyang", "doctor123"), want); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("download by a physician of another row scope: %d; want 404", resp.StatusCode)
+		}
+		// The call center reads every patient, but not the photo: 404 too, though the record is theirs to read.
+		callCenter := s.As(t, "linxiao", "service123")
+		if n := query(t, callCenter, `query($id: ID!) { node(id: $id) { ... on Patient { name photo { url } } } }`, map[string]any{"id": id}); str(t, n, "node.name") != "附件测试" || at(t, n, "node.photo") != nil {
+			t.Errorf("the call center reads %v; want the patient without the photo", n)
+		}
+		if resp, _ := download(t, callCenter, want); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("download by a role the field is hidden from: %d; want 404", resp.StatusCode)
+		}
+		if resp, _ := download(t, chenjing, "/files/Patient/"+id+"/name"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("download of a field that is no attachment: %d; want 404", resp.StatusCode)
+		}
 
-			// Too large and of the wrong type: refused at the field, in the user's language, and nothing is written.
-			big := pngBytes(t, 1100) // incompressible noise: over 2MB
-			if len(big) <= 2<<20 {
-				t.Fatalf("test image is %d bytes, want more than 2MB", len(big))
+		// Too large and of the wrong type: refused at the field, in the user's language, and nothing is written.
+		big := pngBytes(t, 1100) // incompressible noise: over 2MB
+		if len(big) <= 2<<20 {
+			t.Fatalf("test image is %d bytes, want more than 2MB", len(big))
+		}
+		for _, c := range []struct {
+			lang, name string
+			content    []byte
+			want       string
+		}{
+			{"zh", "big.png", big, "文件 big.png 超过允许的大小 2 MB"},
+			{"en", "big.png", big, "The file big.png is larger than the limit of 2 MB"},
+			{"zh", "scan.pdf", pdfBytes(), "不接受文件 scan.pdf 的类型"},
+			{"en", "scan.pdf", pdfBytes(), "The type of the file scan.pdf is not accepted"},
+			// An SVG is a document that can run script: not an image here, whatever its name.
+			{"en", "face.png", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), "The type of the file face.png is not accepted"},
+		} {
+			status, body, _ := postForm(t, chenjing, "/e/Patient/new", c.lang, map[string]string{"name": "拒绝" + c.name, "gender": "male"}, "photo", c.name, c.content)
+			if status != http.StatusOK || !strings.Contains(body, c.want) || !regexp.MustCompile(`data-field="photo"[^>]*>[\s\S]*?field-error`).MatchString(body) {
+				t.Errorf("%s upload of %s (%d bytes): %d; want the form again with %q at the photo field\n%s", c.lang, c.name, len(c.content), status, c.want, errorLines(body))
 			}
-			for _, c := range []struct {
-				lang, name string
-				content    []byte
-				want       string
-			}{
-				{"zh", "big.png", big, "文件 big.png 超过允许的大小 2 MB"},
-				{"en", "big.png", big, "The file big.png is larger than the limit of 2 MB"},
-				{"zh", "scan.pdf", pdfBytes(), "不接受文件 scan.pdf 的类型"},
-				{"en", "scan.pdf", pdfBytes(), "The type of the file scan.pdf is not accepted"},
-				// An SVG is a document that can run script: not an image here, whatever its name.
-				{"en", "face.png", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), "The type of the file face.png is not accepted"},
-			} {
-				status, body, _ := postForm(t, chenjing, "/e/Patient/new", c.lang, map[string]string{"name": "拒绝" + c.name, "gender": "male"}, "photo", c.name, c.content)
-				if status != http.StatusOK || !strings.Contains(body, c.want) || !regexp.MustCompile(`data-field="photo"[^>]*>[\s\S]*?field-error`).MatchString(body) {
-					t.Errorf("%s upload of %s (%d bytes): %d; want the form again with %q at the photo field\n%s", c.lang, c.name, len(c.content), status, c.want, errorLines(body))
-				}
-			}
-			if n := count(t, admin, "patients", `{nameHasPrefix: "拒绝"}`); n != 0 {
-				t.Errorf("refused uploads created %d patients", n)
-			}
-			// References written through the API are checked against the store: TestAdminAttachmentsAPIReferences.
+		}
+		if n := count(t, admin, "patients", `{nameHasPrefix: "拒绝"}`); n != 0 {
+			t.Errorf("refused uploads created %d patients", n)
+		}
+		// References written through the API are checked against the store: TestAdminAttachmentsAPIReferences.
 
-			// A complaint's evidence is a file: downloaded as an attachment, never rendered by the browser.
-			heping := s.As(t, "heping", "service123")
-			pdf := pdfBytes()
-			status, body, loc = postForm(t, heping, "/e/Complaint/new", "en",
-				map[string]string{"subject": "收费有误", "severity": "low", "receivedAt": "2026-01-05T09:30"}, "evidence", "收据.pdf", pdf)
-			if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/e/Complaint/") {
-				t.Fatalf("complaint with evidence: %d %q\n%s", status, loc, errorLines(body))
-			}
-			resp, data = download(t, heping, "/files/Complaint/"+strings.TrimPrefix(loc, "/e/Complaint/")+"/evidence")
-			if resp.StatusCode != http.StatusOK || !bytes.Equal(data, pdf) {
-				t.Fatalf("evidence download: %d, %d bytes", resp.StatusCode, len(data))
-			}
-			if h := resp.Header; !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") || h.Get("Content-Type") != "application/octet-stream" ||
-				!strings.Contains(h.Get("Content-Disposition"), "filename*=utf-8''%E6%94%B6%E6%8D%AE.pdf") {
-				t.Errorf("file headers: %v", h)
-			}
+		// A complaint's evidence is a file: downloaded as an attachment, never rendered by the browser.
+		heping := s.As(t, "heping", "service123")
+		pdf := pdfBytes()
+		status, body, loc = postForm(t, heping, "/e/Complaint/new", "en",
+			map[string]string{"subject": "收费有误", "severity": "low", "receivedAt": "2026-01-05T09:30"}, "evidence", "收据.pdf", pdf)
+		if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/e/Complaint/") {
+			t.Fatalf("complaint with evidence: %d %q\n%s", status, loc, errorLines(body))
+		}
+		resp, data = download(t, heping, "/files/Complaint/"+strings.TrimPrefix(loc, "/e/Complaint/")+"/evidence")
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(data, pdf) {
+			t.Fatalf("evidence download: %d, %d bytes", resp.StatusCode, len(data))
+		}
+		if h := resp.Header; !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") || h.Get("Content-Type") != "application/octet-stream" ||
+			!strings.Contains(h.Get("Content-Disposition"), "filename*=utf-8''%E6%94%B6%E6%8D%AE.pdf") {
+			t.Errorf("file headers: %v", h)
+		}
 
-			if db.name == "sqlite" {
-				browserEdits(t, s, id, photo)
-			}
-		})
-	}
+		if !strings.HasPrefix(dsn, "postgres") { // once: the browser's part does not depend on the database
+			browserEdits(t, s, id, photo)
+		}
+	})
 }
 
 // A reference written through the API is believed only as far as the store bears it out (hospital,
@@ -152,119 +140,108 @@ func TestAdminAttachments(t *testing.T) {
 // Chinese and English, and nothing is written; a real image with a lying size and type is stored with
 // the store's size and the sniffed type.
 func TestAdminAttachmentsAPIReferences(t *testing.T) {
-	a := adminApp(t, "hospital")
-	for _, db := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"sqlite", apptest.SQLitePath}, {"postgres", pgtest.DSN}} {
-		t.Run(db.name, func(t *testing.T) {
-			args := []string{noTimers}
-			if db.name == "postgres" {
-				args = append(args, "--files="+t.TempDir())
+	onEachDB(t, adminApp(t, "hospital"), func(t *testing.T, s *apptest.Server) {
+		chenjing := s.As(t, "chenjing", "doctor123") // a physician, who may write her patients' photos
+		heping := s.As(t, "heping", "service123")    // the call center, who takes complaints
+		photo := pngBytes(t, 48)
+		status, body, loc := postForm(t, chenjing, "/e/Patient/new", "en",
+			map[string]string{"name": "引用测试", "gender": "female"}, "photo", "face.png", photo)
+		id := strings.TrimPrefix(loc, "/e/Patient/")
+		if status != http.StatusSeeOther || id == "" || strings.Contains(id, "/") {
+			t.Fatalf("create with a photo: %d %q\n%s", status, loc, errorLines(body))
+		}
+		const readPhoto = `query($id: ID!) { node(id: $id) { ... on Patient { photo { sha256 name size contentType } } } }`
+		stored := func() map[string]any {
+			t.Helper()
+			p, _ := at(t, query(t, chenjing, readPhoto, map[string]any{"id": id}), "node.photo").(map[string]any)
+			return p
+		}
+		before := stored()
+		if before == nil || before["size"] != float64(len(photo)) {
+			t.Fatalf("photo after the upload: %v", before)
+		}
+		// evidence uploads a complaint's evidence through its form and returns the content's hash.
+		evidence := func(name string, content []byte) string {
+			t.Helper()
+			status, body, loc := postForm(t, heping, "/e/Complaint/new", "en",
+				map[string]string{"subject": "引用 " + name, "severity": "low", "receivedAt": "2026-01-05T09:30"}, "evidence", name, content)
+			if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/e/Complaint/") {
+				t.Fatalf("complaint with evidence %s: %d %q\n%s", name, status, loc, errorLines(body))
 			}
-			s := a.Start(t, db.dsn(t), args...)
-			chenjing := s.As(t, "chenjing", "doctor123") // a physician, who may write her patients' photos
-			heping := s.As(t, "heping", "service123")    // the call center, who takes complaints
-			photo := pngBytes(t, 48)
-			status, body, loc := postForm(t, chenjing, "/e/Patient/new", "en",
-				map[string]string{"name": "引用测试", "gender": "female"}, "photo", "face.png", photo)
-			id := strings.TrimPrefix(loc, "/e/Patient/")
-			if status != http.StatusSeeOther || id == "" || strings.Contains(id, "/") {
-				t.Fatalf("create with a photo: %d %q\n%s", status, loc, errorLines(body))
-			}
-			const readPhoto = `query($id: ID!) { node(id: $id) { ... on Patient { photo { sha256 name size contentType } } } }`
-			stored := func() map[string]any {
-				t.Helper()
-				p, _ := at(t, query(t, chenjing, readPhoto, map[string]any{"id": id}), "node.photo").(map[string]any)
-				return p
-			}
-			before := stored()
-			if before == nil || before["size"] != float64(len(photo)) {
-				t.Fatalf("photo after the upload: %v", before)
-			}
-			// evidence uploads a complaint's evidence through its form and returns the content's hash.
-			evidence := func(name string, content []byte) string {
-				t.Helper()
-				status, body, loc := postForm(t, heping, "/e/Complaint/new", "en",
-					map[string]string{"subject": "引用 " + name, "severity": "low", "receivedAt": "2026-01-05T09:30"}, "evidence", name, content)
-				if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/e/Complaint/") {
-					t.Fatalf("complaint with evidence %s: %d %q\n%s", name, status, loc, errorLines(body))
-				}
-				n := query(t, heping, `query($id: ID!) { node(id: $id) { ... on Complaint { evidence { sha256 } } } }`,
-					map[string]any{"id": strings.TrimPrefix(loc, "/e/Complaint/")})
-				return str(t, n, "node.evidence.sha256")
-			}
-			pdfSHA := evidence("收据.pdf", pdfBytes())
-			big := pngBytes(t, 1100) // over the photo's 2MB, within the evidence's 5MB
-			bigSHA := evidence("big.png", big)
+			n := query(t, heping, `query($id: ID!) { node(id: $id) { ... on Complaint { evidence { sha256 } } } }`,
+				map[string]any{"id": strings.TrimPrefix(loc, "/e/Complaint/")})
+			return str(t, n, "node.evidence.sha256")
+		}
+		pdfSHA := evidence("收据.pdf", pdfBytes())
+		big := pngBytes(t, 1100) // over the photo's 2MB, within the evidence's 5MB
+		bigSHA := evidence("big.png", big)
 
-			ref := func(sha, name string, size int, contentType string) string {
-				return fmt.Sprintf(`{"sha256":%q,"name":%q,"size":%d,"contentType":%q}`, sha, name, size, contentType)
+		ref := func(sha, name string, size int, contentType string) string {
+			return fmt.Sprintf(`{"sha256":%q,"name":%q,"size":%d,"contentType":%q}`, sha, name, size, contentType)
+		}
+		const update = `mutation($id: ID!, $ref: String!) { updatePatient(id: $id, input: {photo: $ref}) { id } }`
+		for _, c := range []struct {
+			what, ref, rule, zh, en string
+		}{
+			{"a made-up hash", ref(strings.Repeat("ab", 32), "face.png", 100, "image/png"), "file",
+				"照片：引用的文件不存在，请先上传文件", "Photo: the file referred to was never uploaded; upload the file first"},
+			{"a PDF named as an image", ref(pdfSHA, "face.png", 100, "image/png"), "accept",
+				"照片：文件 face.png 不是图片", "Photo: the file face.png is not an image"},
+			{"a picture too large for the photo", ref(bigSHA, "small.png", 1000, "image/png"), "maxSize",
+				"照片：文件 small.png 的大小 " + metamodel.FormatSize(int64(len(big))) + " 超过允许的 2 MB", "Photo: the file small.png is " + metamodel.FormatSize(int64(len(big))) + ", larger than the limit of 2 MB"},
+		} {
+			r := chenjing.GraphQL(t, update, map[string]any{"id": id, "ref": c.ref})
+			if len(r.Errors) != 1 {
+				t.Errorf("%s: errors %+v; want one refusal", c.what, r.Errors)
+				continue
 			}
-			const update = `mutation($id: ID!, $ref: String!) { updatePatient(id: $id, input: {photo: $ref}) { id } }`
-			for _, c := range []struct {
-				what, ref, rule, zh, en string
-			}{
-				{"a made-up hash", ref(strings.Repeat("ab", 32), "face.png", 100, "image/png"), "file",
-					"照片：引用的文件不存在，请先上传文件", "Photo: the file referred to was never uploaded; upload the file first"},
-				{"a PDF named as an image", ref(pdfSHA, "face.png", 100, "image/png"), "accept",
-					"照片：文件 face.png 不是图片", "Photo: the file face.png is not an image"},
-				{"a picture too large for the photo", ref(bigSHA, "small.png", 1000, "image/png"), "maxSize",
-					"照片：文件 small.png 的大小 " + metamodel.FormatSize(int64(len(big))) + " 超过允许的 2 MB", "Photo: the file small.png is " + metamodel.FormatSize(int64(len(big))) + ", larger than the limit of 2 MB"},
-			} {
-				r := chenjing.GraphQL(t, update, map[string]any{"id": id, "ref": c.ref})
-				if len(r.Errors) != 1 {
-					t.Errorf("%s: errors %+v; want one refusal", c.what, r.Errors)
-					continue
-				}
-				ext := r.Errors[0].Extensions
-				fields, _ := ext["fields"].([]any)
-				var f map[string]any
-				if len(fields) == 1 {
-					f, _ = fields[0].(map[string]any)
-				}
-				msgs, _ := f["messages"].(map[string]any)
-				if ext["code"] != "VALIDATION" || ext["field"] != "photo" || ext["rule"] != c.rule || f == nil ||
-					msgs["zh"] != c.zh || msgs["en"] != c.en {
-					t.Errorf("%s: %+v; want VALIDATION of photo by %s, in Chinese %q and in English %q", c.what, r.Errors[0], c.rule, c.zh, c.en)
-				}
-				for _, word := range []string{"sha256", "open file", "no such file", "fs.", "ent:", "sql"} {
-					if strings.Contains(fmt.Sprint(r.Errors[0]), word) {
-						t.Errorf("%s: the refusal says %q: %+v", c.what, word, r.Errors[0])
-					}
-				}
-				if after := stored(); fmt.Sprint(after) != fmt.Sprint(before) {
-					t.Errorf("%s: the photo changed to %v; want it still %v", c.what, after, before)
+			ext := r.Errors[0].Extensions
+			fields, _ := ext["fields"].([]any)
+			var f map[string]any
+			if len(fields) == 1 {
+				f, _ = fields[0].(map[string]any)
+			}
+			msgs, _ := f["messages"].(map[string]any)
+			if ext["code"] != "VALIDATION" || ext["field"] != "photo" || ext["rule"] != c.rule || f == nil ||
+				msgs["zh"] != c.zh || msgs["en"] != c.en {
+				t.Errorf("%s: %+v; want VALIDATION of photo by %s, in Chinese %q and in English %q", c.what, r.Errors[0], c.rule, c.zh, c.en)
+			}
+			for _, word := range []string{"sha256", "open file", "no such file", "fs.", "ent:", "sql"} {
+				if strings.Contains(fmt.Sprint(r.Errors[0]), word) {
+					t.Errorf("%s: the refusal says %q: %+v", c.what, word, r.Errors[0])
 				}
 			}
-			// A create with a reference to nothing writes no record.
-			r := chenjing.GraphQL(t, `mutation($ref: String!) { createPatient(input: {name: "引用拒绝", gender: male, photo: $ref}) { id } }`,
-				map[string]any{"ref": ref(strings.Repeat("cd", 32), "face.png", 100, "image/png")})
-			if len(r.Errors) == 0 || r.Errors[0].Extensions["rule"] != "file" {
-				t.Errorf("create with a made-up hash: %+v; want a refusal by the file rule", r.Errors)
+			if after := stored(); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("%s: the photo changed to %v; want it still %v", c.what, after, before)
 			}
-			if n := count(t, chenjing, "patients", `{name: "引用拒绝"}`); n != 0 {
-				t.Errorf("a refused create wrote %d patients", n)
-			}
+		}
+		// A create with a reference to nothing writes no record.
+		r := chenjing.GraphQL(t, `mutation($ref: String!) { createPatient(input: {name: "引用拒绝", gender: male, photo: $ref}) { id } }`,
+			map[string]any{"ref": ref(strings.Repeat("cd", 32), "face.png", 100, "image/png")})
+		if len(r.Errors) == 0 || r.Errors[0].Extensions["rule"] != "file" {
+			t.Errorf("create with a made-up hash: %+v; want a refusal by the file rule", r.Errors)
+		}
+		if n := count(t, chenjing, "patients", `{name: "引用拒绝"}`); n != 0 {
+			t.Errorf("a refused create wrote %d patients", n)
+		}
 
-			// A real image with a lying size and type, and a name with control characters: stored as it is.
-			other := pngBytes(t, 40)
-			otherSHA := evidence("other.png", other)
-			r = chenjing.GraphQL(t, update, map[string]any{"id": id, "ref": ref(otherSHA, "new\tface.png", 1, "text/html")})
-			if len(r.Errors) > 0 {
-				t.Fatalf("write of a real image with a lying size and type: %+v", r.Errors)
-			}
-			want := map[string]any{"sha256": otherSHA, "name": "newface.png", "size": float64(len(other)), "contentType": "image/png"}
-			if got := stored(); fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("stored %v; want %v (the store's size and the sniffed type)", got, want)
-			}
-			resp, data := download(t, chenjing, "/files/Patient/"+id+"/photo")
-			if resp.StatusCode != http.StatusOK || !bytes.Equal(data, other) || resp.Header.Get("Content-Length") != fmt.Sprint(len(other)) {
-				t.Errorf("download after the write: %d, %d bytes, Content-Length %s; want the %d bytes of the image",
-					resp.StatusCode, len(data), resp.Header.Get("Content-Length"), len(other))
-			}
-		})
-	}
+		// A real image with a lying size and type, and a name with control characters: stored as it is.
+		other := pngBytes(t, 40)
+		otherSHA := evidence("other.png", other)
+		r = chenjing.GraphQL(t, update, map[string]any{"id": id, "ref": ref(otherSHA, "new\tface.png", 1, "text/html")})
+		if len(r.Errors) > 0 {
+			t.Fatalf("write of a real image with a lying size and type: %+v", r.Errors)
+		}
+		want := map[string]any{"sha256": otherSHA, "name": "newface.png", "size": float64(len(other)), "contentType": "image/png"}
+		if got := stored(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("stored %v; want %v (the store's size and the sniffed type)", got, want)
+		}
+		resp, data := download(t, chenjing, "/files/Patient/"+id+"/photo")
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(data, other) || resp.Header.Get("Content-Length") != fmt.Sprint(len(other)) {
+			t.Errorf("download after the write: %d, %d bytes, Content-Length %s; want the %d bytes of the image",
+				resp.StatusCode, len(data), resp.Header.Get("Content-Length"), len(other))
+		}
+	})
 }
 
 // browserEdits edits the patient in Chromium: the form shows the photo and keeps it when no file is
