@@ -266,6 +266,8 @@ func TestAdminPhoneTopBar(t *testing.T) {
 					}
 					checkNoOverflow(t, p, "with the navigation open")
 					browsertest.Screenshot(t, p.ctx, "phone-topbar-"+ex.name+"-"+lang+"-menu")
+					checkDrawer(t, p)
+					p.do(chromedp.Click(chromedp.CSS("#nav-toggle")))
 					p.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`nav.side a[data-entity=%q]`, ex.entity))))
 					p.waitFor(fmt.Sprintf(`location.pathname === '/e/%s' && document.querySelector('#results')`, ex.entity))
 					if shown(p, "nav.side") || expanded(p, "#nav-toggle") {
@@ -336,6 +338,27 @@ func TestAdminPhoneTopBar(t *testing.T) {
 				})
 			}
 
+			// A tablet held upright (768 px) has no room for the side column either: the same one-line bar
+			// and drawer as a phone.
+			t.Run("Tablet", func(t *testing.T) {
+				p.t = t
+				p.do(chromedp.EmulateViewport(768, 1024))
+				defer p.desktop()
+				p.open("/")
+				checkTopBarLine(t, p, "at 768 px")
+				for _, sel := range []string{"#global-q", "#sign-out", "nav.side"} {
+					if shown(p, sel) {
+						t.Errorf("at 768 px %s is shown in the page, not behind its button", sel)
+					}
+				}
+				p.do(chromedp.Click(chromedp.CSS("#nav-toggle")))
+				if !shown(p, "nav.side") {
+					t.Fatal("at 768 px the menu button does not open the navigation")
+				}
+				checkDrawer(t, p)
+				browsertest.Screenshot(t, p.ctx, "tablet-topbar-"+ex.name)
+			})
+
 			t.Run("Desktop", func(t *testing.T) {
 				p.t = t
 				p.desktop()
@@ -356,6 +379,39 @@ func TestAdminPhoneTopBar(t *testing.T) {
 			})
 			p.noErrors()
 		})
+	}
+}
+
+// checkDrawer checks the open navigation drawer: the page beside it is dimmed by a backdrop, Tab and
+// Shift+Tab cycle through the menu button and the drawer's links without leaving them, and a tap on the
+// backdrop closes the drawer.
+func checkDrawer(t *testing.T, p *page) {
+	t.Helper()
+	beside := eval[struct{ X, Y float64 }](p, `(() => { const r = document.querySelector('nav.side').getBoundingClientRect();
+		return {X: (r.right + innerWidth) / 2, Y: innerHeight * 0.7}; })()`)
+	if hit := eval[string](p, fmt.Sprintf(`document.elementFromPoint(%f, %f)?.id ?? ''`, beside.X, beside.Y)); hit != "nav-backdrop" {
+		t.Errorf("beside the open drawer the page is not covered by its backdrop (%q is on top)", hit)
+	}
+	links := p.count("nav.side a[href]")
+	p.do(chromedp.Focus(chromedp.CSS("#nav-toggle")))
+	for i := 0; i < links; i++ {
+		p.do(chromedp.KeyEvent(kb.Tab))
+	}
+	if last := eval[bool](p, `document.activeElement === [...document.querySelectorAll('nav.side a[href]')].at(-1)`); !last {
+		t.Errorf("Tab %d times from the menu button reaches %q, not the drawer's last link", links, eval[string](p, `document.activeElement?.textContent ?? ''`))
+	}
+	p.do(chromedp.KeyEvent(kb.Tab))
+	if id := eval[string](p, `document.activeElement?.id ?? ''`); id != "nav-toggle" || !shown(p, "nav.side") {
+		t.Errorf("Tab from the drawer's last link goes to %q (drawer shown %t), want back to the menu button", id, shown(p, "nav.side"))
+	}
+	p.do(chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(kb.ModifierShift)))
+	if last := eval[bool](p, `document.activeElement === [...document.querySelectorAll('nav.side a[href]')].at(-1)`); !last {
+		t.Errorf("Shift+Tab from the menu button does not go to the drawer's last link")
+	}
+	p.do(chromedp.MouseClickXY(beside.X, beside.Y))
+	p.waitFor(`document.querySelector('#nav-toggle').getAttribute('aria-expanded') === 'false'`)
+	if shown(p, "nav.side") || shown(p, "#nav-backdrop") {
+		t.Errorf("a tap beside the drawer leaves it (%t) or its backdrop (%t) shown", shown(p, "nav.side"), shown(p, "#nav-backdrop"))
 	}
 }
 

@@ -32,6 +32,8 @@
     topToggles().forEach(function (b) { if (b !== btn && open && isOpen(b)) setOpen(b, false); });
     panel.classList.toggle('open', open);
     btn.setAttribute('aria-expanded', open ? 'true' : 'false');
+    var backdrop = document.getElementById('nav-backdrop');
+    if (backdrop && panel.id === 'side-nav') backdrop.hidden = !open;
     if (!open) return;
     // The search box takes the cursor; the navigation, a drawer far from its button in the page's order,
     // gives it to its current link. The user menu follows its button: Tab goes on into it.
@@ -99,6 +101,15 @@
     }
     var open = ev.key === 'Escape' && openToggle();
     if (open) { ev.preventDefault(); setOpen(open, false); open.focus(); return; }
+    // While the navigation drawer covers the page, Tab cycles through its button and its links only.
+    var menu = document.getElementById('nav-toggle');
+    if (ev.key === 'Tab' && menu && isOpen(menu)) {
+      var ring = [menu].concat(Array.prototype.slice.call(panelOf(menu).querySelectorAll('a[href]')));
+      var at = ring.indexOf(document.activeElement);
+      ev.preventDefault();
+      ring[(at + (ev.shiftKey ? -1 : 1) + ring.length) % ring.length].focus();
+      return;
+    }
     var p = pickerOf(ev.target);
     if (p) {
       var buttons = Array.prototype.slice.call(p.querySelectorAll('.options button'));
