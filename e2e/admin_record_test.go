@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -273,6 +274,61 @@ func TestAdminRecord(t *testing.T) {
 		if h, _ := csv.NewReader(strings.NewReader(strings.TrimPrefix(all, "\uFEFF"))).Read(); len(h) <= 3 {
 			t.Errorf("the export without a choice has only %q", h)
 		}
+		p.noErrors()
+	})
+
+	// A json field (the questionnaire's questions) reads as a document, not as JSON: keys and values, a
+	// table of the questions with a column per key, plain lists on one line in the language's separator.
+	t.Run("JSONDocument", func(t *testing.T) {
+		var qs map[string]struct {
+			Edges []struct {
+				Node struct {
+					ID        string
+					Questions struct {
+						Version float64
+						Items   []map[string]any
+					}
+				}
+			}
+		}
+		admin.GraphQL(t, `{ questionnaires(first: 1, where: {title: "出院患者随访问卷"}) { edges { node { id questions } } } }`, nil).Decode(t, &qs)
+		if len(qs["questionnaires"].Edges) != 1 {
+			t.Fatal("no questionnaire 出院患者随访问卷 in the demo data")
+		}
+		q := qs["questionnaires"].Edges[0].Node
+		p := openBrowser(t, s)
+		p.signIn("admin", "admin123")
+		p.open("/lang?l=zh&next=/e/Questionnaire/" + q.ID)
+		const field = `[data-field="questions"] dd`
+		if got := p.text(field); strings.Contains(got, "{") || strings.Contains(got, `"`) {
+			t.Errorf("the questions show as JSON: %q", got)
+		}
+		cols := p.texts(field + ` table.doc-table thead th`)
+		if !slices.Contains(cols, "text") || !slices.Contains(cols, "options") || !slices.Contains(cols, "seq") {
+			t.Fatalf("the questions' table has columns %q, want the items' keys", cols)
+		}
+		if n := p.count(field + ` table.doc-table tbody tr`); n != len(q.Questions.Items) {
+			t.Errorf("the questions' table has %d rows, the API %d items", n, len(q.Questions.Items))
+		}
+		cell := func(row int, col string) string {
+			return p.text(fmt.Sprintf(`%s table.doc-table tbody tr:nth-child(%d) td:nth-child(%d)`, field, row+1, slices.Index(cols, col)+1))
+		}
+		first := q.Questions.Items[0]
+		if got := cell(0, "text"); got != first["text"] {
+			t.Errorf("first question %q, API %q", got, first["text"])
+		}
+		var opts []string
+		for _, o := range first["options"].([]any) {
+			opts = append(opts, o.(string))
+		}
+		if got, want := cell(0, "options"), strings.Join(opts, "、"); got != want {
+			t.Errorf("first question's options %q, want %q", got, want)
+		}
+		version := eval[string](p, `[...document.querySelectorAll('[data-field="questions"] dd > .doc > dl > div')].find(d => d.querySelector('dt').textContent === 'version')?.querySelector('dd').textContent ?? ''`)
+		if got := strings.TrimSpace(version); got != fmt.Sprint(q.Questions.Version) {
+			t.Errorf("version shows %q, API %v", got, q.Questions.Version)
+		}
+		p.screenshots("record-questionnaire")
 		p.noErrors()
 	})
 }

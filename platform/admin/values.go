@@ -26,6 +26,7 @@ type cell struct {
 	Tel   template.URL // a phone number's tap-to-call link: "tel:" and only digits and "+", so safe as a URL
 	Items []cell       // the records of a to-many relation
 	Long  bool         // multi-line text: shown preserving line breaks
+	Doc   *doc         // a json field's document, shown as lists and tables (Text is its JSON, for lists' cells)
 	Empty bool
 	// An attachment: Image is an image's URL (shown as a thumbnail), File a file's download URL; Text is
 	// its name and Size its size for people.
@@ -158,8 +159,8 @@ func (s *server) cellOf(m member, n map[string]any, lang string, z zones) cell {
 	case metamodel.TypeText:
 		return cell{Text: text, Long: true}
 	case metamodel.TypeJSON:
-		b, _ := json.MarshalIndent(v, "", "  ")
-		return cell{Text: string(b), Long: true}
+		b, _ := json.Marshal(v)
+		return cell{Text: string(b), Doc: jsonDoc(v, lang)}
 	case metamodel.TypeEmail:
 		return cell{Text: text, Link: "mailto:" + text}
 	case metamodel.TypePhone:
