@@ -45,13 +45,16 @@ func RepoRoot() string {
 var buildMu sync.Mutex
 
 // Build generates the model at modelDir (relative paths are relative to the repository root) with
-// `crmgen generate --dev` into .build/test/<name> and builds it against this checkout. Regeneration of an unchanged model and
-// rebuilds are incremental, so calling Build from several tests of one package is cheap after the first.
+// `crmgen generate --dev` into .build/test/<name> and builds it against this checkout. An app already
+// built from the same sources (by another test process, or an earlier run) is used as it is (see
+// stamp.go); otherwise regeneration and the build are incremental.
 func Build(tb testing.TB, modelDir, name string) *App {
 	tb.Helper()
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	return build(tb, modelDir, filepath.Join(RepoRoot(), ".build", "test", name), name)
+	dir := filepath.Join(RepoRoot(), ".build", "test", name)
+	defer lockApp(tb, dir)()
+	return build(tb, modelDir, dir, name)
 }
 
 // Regenerate makes the next version of the app prev: it copies prev's source tree (what a team keeps in
@@ -63,6 +66,7 @@ func Regenerate(tb testing.TB, prev *App, modelDir, name string) *App {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	dir := filepath.Join(RepoRoot(), ".build", "test", name)
+	defer lockApp(tb, dir)()
 	if err := os.RemoveAll(dir); err != nil {
 		tb.Fatal(err)
 	}
@@ -77,20 +81,23 @@ func build(tb testing.TB, modelDir, dir, name string) *App {
 	if !filepath.IsAbs(modelDir) {
 		modelDir = filepath.Join(RepoRoot(), modelDir)
 	}
+	bin := filepath.Join(dir, name)
+	inputs, err := inputsHash(modelDir)
+	if err != nil {
+		tb.Fatalf("hash the sources of %s: %v", name, err)
+	}
+	if upToDate(dir, bin, inputs) {
+		tb.Logf("%s is built from these sources already (by another test process, or an earlier run)", name)
+		return &App{Dir: dir, Bin: bin, Model: loadModel(tb, modelDir)}
+	}
+	os.Remove(stamp(dir))
 	var out bytes.Buffer
 	start := time.Now()
 	if code := cli.Do([]string{"generate", "--dev", "--allow-destructive", modelDir, "-o", dir}, nil, &out, &out); code != 0 {
 		tb.Fatalf("crmgen generate %s: exit %d\n%s", modelDir, code, out.String())
 	}
 	tb.Logf("generated %s in %s", name, time.Since(start).Round(time.Millisecond))
-	m, err := metamodel.Load(modelDir)
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		tb.Fatalf("load %s: %v", modelDir, err)
-	}
-	bin := filepath.Join(dir, name)
+	m := loadModel(tb, modelDir)
 	start = time.Now()
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Dir = dir
@@ -98,7 +105,23 @@ func build(tb testing.TB, modelDir, dir, name string) *App {
 		tb.Fatalf("go build %s: %v\n%s", dir, err, b)
 	}
 	tb.Logf("built %s in %s", name, time.Since(start).Round(time.Millisecond))
+	if err := writeStamp(dir, bin, inputs); err != nil {
+		tb.Fatalf("stamp %s: %v", dir, err)
+	}
 	return &App{Dir: dir, Bin: bin, Model: m}
+}
+
+// loadModel loads and builds the model at modelDir, failing the test if it does not.
+func loadModel(tb testing.TB, modelDir string) *metamodel.Model {
+	tb.Helper()
+	m, err := metamodel.Load(modelDir)
+	if err == nil {
+		m, err = metamodel.Build(m)
+	}
+	if err != nil {
+		tb.Fatalf("load %s: %v", modelDir, err)
+	}
+	return m
 }
 
 // copyTree copies the regular files under src to dst, except skip.
