@@ -38,7 +38,7 @@ func (q *run) aggregate(res *Result) error {
 		for _, g := range r.GroupBy {
 			expr := s.C(column(e, g.Field))
 			if g.Bucket != "" || len(g.Bands) > 0 {
-				expr = "(" + q.epoch(expr) + " / " + strconv.Itoa(quarterHour) + ")"
+				expr = "(" + q.epoch(q.instantSQL(expr, e.Field(g.Field))) + " / " + strconv.Itoa(quarterHour) + ")"
 			}
 			keyExprs = append(keyExprs, expr)
 			cols = append(cols, expr)

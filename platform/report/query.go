@@ -195,6 +195,9 @@ func (q *run) cond(s *entsql.Selector, e *metamodel.Entity, c *metamodel.Cond) (
 		return entsql.False(), nil
 	}
 	dv := q.dbValue(e, c.Member, v)
+	if _, ok := dv.(time.Time); ok {
+		col = q.instantSQL(col, e.Field(c.Member))
+	}
 	switch c.Cmp {
 	case "==":
 		return entsql.EQ(col, dv), nil
@@ -265,7 +268,31 @@ func (q *run) dbValue(e *metamodel.Entity, member string, v any) any {
 	return v
 }
 
-// epoch is the SQL expression of a date or datetime column as Unix seconds.
+// instantSQL is the SQL of column col, of field f, as the instant the model means. A date is its midnight in
+// the app's zone: SQLite keeps that instant, but a Postgres date column keeps the day, which Postgres takes
+// at midnight in the session's zone (UTC) wherever it meets an instant or EXTRACT(EPOCH): from 16:00 to
+// 24:00 UTC an app in Asia/Shanghai would read today's dates as still to come.
+func (q *run) instantSQL(col string, f *metamodel.Field) string {
+	if q.Dialect == dialect.Postgres && f != nil && f.Type == metamodel.TypeDate {
+		zone := strings.ReplaceAll(q.Model.App.Location().String(), "'", "''")
+		return "(CAST(" + col + " AS timestamp) AT TIME ZONE '" + zone + "')"
+	}
+	return col
+}
+
+// instantOf reads a date or datetime of field f the database returned as the instant the model means (see
+// instantSQL): a Postgres date, which its driver returns as midnight UTC, becomes that day's midnight in
+// the app's zone.
+func (q *run) instantOf(f *metamodel.Field, v any) (time.Time, bool) {
+	t, ok := toTime(v)
+	if ok && q.Dialect == dialect.Postgres && f != nil && f.Type == metamodel.TypeDate {
+		y, m, d := t.UTC().Date()
+		t = time.Date(y, m, d, 0, 0, 0, 0, q.Model.App.Location())
+	}
+	return t, ok
+}
+
+// epoch is the SQL expression of a date or datetime column as Unix seconds (an instant: see instantSQL).
 func (q *run) epoch(col string) string {
 	if q.Dialect == dialect.Postgres {
 		return "CAST(EXTRACT(EPOCH FROM " + col + ") AS BIGINT)"
@@ -463,7 +490,12 @@ func cell(f *metamodel.Field, v any, loc *time.Location) any {
 		}
 	case metamodel.TypeDate:
 		if t, ok := toTime(v); ok {
-			return t.In(loc).Format("2006-01-02") // a date is stored as its midnight in the app's zone
+			// A date is stored as its midnight in the app's zone (SQLite), or as its day (Postgres, whose
+			// driver returns midnight UTC; where the app's midnight is also UTC's, both read the same day).
+			if u := t.UTC(); u.Hour() == 0 && u.Minute() == 0 && u.Second() == 0 && u.Nanosecond() == 0 {
+				return u.Format("2006-01-02")
+			}
+			return t.In(loc).Format("2006-01-02")
 		}
 	case metamodel.TypeDateTime:
 		if t, ok := toTime(v); ok {
