@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -115,8 +116,20 @@ func publish(t *testing.T, proxy, dir, version string) {
 	if err := os.MkdirAll(at, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// The module holds what git would (tracked files and new ones not ignored), not the build outputs,
+	// test binaries and logs under .build and artifacts, which other tests and CI write meanwhile.
+	out, err := exec.Command("git", "-C", dir, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Fatalf("list the working tree's files: %v", err)
+	}
+	var files []zip.File
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		if st, err := os.Lstat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() { // a deleted file is still listed
+			files = append(files, treeFile{dir: dir, path: filepath.ToSlash(name)})
+		}
+	}
 	var z bytes.Buffer
-	if err := zip.CreateFromDir(&z, module.Version{Path: crmgenmod.ModulePath, Version: version}, dir); err != nil {
+	if err := zip.Create(&z, module.Version{Path: crmgenmod.ModulePath, Version: version}, files); err != nil {
 		t.Fatalf("zip the working tree: %v", err)
 	}
 	info, _ := json.Marshal(map[string]any{"Version": version, "Time": time.Now().UTC().Format(time.RFC3339)})
@@ -131,6 +144,13 @@ func publish(t *testing.T, proxy, dir, version string) {
 		}
 	}
 }
+
+// treeFile is a file of the working tree as golang.org/x/mod/zip takes it.
+type treeFile struct{ dir, path string }
+
+func (f treeFile) Path() string                 { return f.path }
+func (f treeFile) Lstat() (os.FileInfo, error)  { return os.Lstat(filepath.Join(f.dir, f.path)) }
+func (f treeFile) Open() (io.ReadCloser, error) { return os.Open(filepath.Join(f.dir, f.path)) }
 
 // goEnv is the environment of a machine without network that reaches modules only through proxy and the
 // module cache's downloads.
