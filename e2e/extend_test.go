@@ -12,7 +12,6 @@ import (
 
 	"github.com/crmgen/crmgen/cmd/crmgen/cli"
 	"github.com/crmgen/crmgen/internal/apptest"
-	"github.com/crmgen/crmgen/metamodel"
 )
 
 // localHook is code the team adds to the generated app's extend/ package after its first generation: a
@@ -282,14 +281,7 @@ func rebuild(t *testing.T, a *apptest.App, model string) *apptest.App {
 		t.Fatalf("go build %s: %v\n%s", a.Dir, err, b)
 	}
 	t.Logf("built %s in %s", a.Dir, time.Since(start).Round(time.Millisecond))
-	m, err := metamodel.Load(model)
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apptest.App{Dir: a.Dir, Bin: a.Bin, Model: m}
+	return &apptest.App{Dir: a.Dir, Bin: a.Bin, Model: apptest.LoadModel(t, model)}
 }
 
 // addPatientField adds a field line to Patient's fields in the model's patients.yaml.

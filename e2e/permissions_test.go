@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,17 +66,7 @@ func TestPermissionMatrixExamples(t *testing.T) {
 }
 
 // pmLoad loads and builds a model without generating it.
-func pmLoad(t *testing.T, dir string) *metamodel.Model {
-	t.Helper()
-	m, err := metamodel.Load(filepath.Join(apptest.RepoRoot(), dir))
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		t.Fatalf("load %s: %v", dir, err)
-	}
-	return m
-}
+func pmLoad(t *testing.T, dir string) *metamodel.Model { return apptest.LoadModel(t, dir) }
 
 // pmCheckModel reports the rule kinds the model's roles use and the row scopes its data does not test on
 // both sides; with strict, a missing kind or a one-sided scope is an error (the model exists to cover

@@ -88,7 +88,7 @@ func build(tb testing.TB, modelDir, dir, name string) *App {
 	}
 	if upToDate(dir, bin, inputs) {
 		tb.Logf("%s is built from these sources already (by another test process, or an earlier run)", name)
-		return &App{Dir: dir, Bin: bin, Model: loadModel(tb, modelDir)}
+		return &App{Dir: dir, Bin: bin, Model: LoadModel(tb, modelDir)}
 	}
 	os.Remove(stamp(dir))
 	var out bytes.Buffer
@@ -97,7 +97,7 @@ func build(tb testing.TB, modelDir, dir, name string) *App {
 		tb.Fatalf("crmgen generate %s: exit %d\n%s", modelDir, code, out.String())
 	}
 	tb.Logf("generated %s in %s", name, time.Since(start).Round(time.Millisecond))
-	m := loadModel(tb, modelDir)
+	m := LoadModel(tb, modelDir)
 	start = time.Now()
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Dir = dir
@@ -111,9 +111,13 @@ func build(tb testing.TB, modelDir, dir, name string) *App {
 	return &App{Dir: dir, Bin: bin, Model: m}
 }
 
-// loadModel loads and builds the model at modelDir, failing the test if it does not.
-func loadModel(tb testing.TB, modelDir string) *metamodel.Model {
+// LoadModel loads and builds the model at modelDir (relative paths are relative to the repository root),
+// failing the test if it does not.
+func LoadModel(tb testing.TB, modelDir string) *metamodel.Model {
 	tb.Helper()
+	if !filepath.IsAbs(modelDir) {
+		modelDir = filepath.Join(RepoRoot(), modelDir)
+	}
 	m, err := metamodel.Load(modelDir)
 	if err == nil {
 		m, err = metamodel.Build(m)

@@ -55,10 +55,10 @@ func inputsHash(modelDir string) (string, error) {
 		return "", err
 	}
 	root := RepoRoot()
+	skip := func(rel string) bool {
+		return strings.HasSuffix(rel, "_test.go") || strings.Contains("/"+rel+"/", "/testdata/")
+	}
 	for _, src := range stampSources {
-		skip := func(rel string) bool {
-			return strings.HasSuffix(rel, "_test.go") || strings.Contains("/"+rel+"/", "/testdata/")
-		}
 		if err := hashTree(h, filepath.Join(root, src), src, skip); err != nil {
 			return "", err
 		}

@@ -17,7 +17,7 @@ import (
 type doc struct {
 	Text   string     // a plain value (string, number, yes/no), or "" for null
 	Null   bool       // a JSON null
-	Fields []docField // an object, its keys in the order the data has them when it can be known, else sorted
+	Fields []docField // an object, its keys sorted (the API's JSON does not keep their order)
 	List   []*doc     // a list of mixed values, one an item
 	Line   string     // a list of plain values, on one line
 	Table  *docTable  // a list of objects
