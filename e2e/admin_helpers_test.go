@@ -151,7 +151,7 @@ func (p *page) fill(sel, value string) {
 		jsString(sel), jsString(sel), jsString(value)))
 }
 
-// submit clicks a submit button and waits for the next page to load.
+// submit clicks a submit button or a link and waits for the next page to have loaded.
 func (p *page) submit(sel string) {
 	p.t.Helper()
 	eval[bool](p, `(window.__stale = true)`)

@@ -256,7 +256,7 @@ func TestAdminHospital(t *testing.T) {
 		if n := p.count("table.calendar tbody tr"); n != 6 {
 			t.Errorf("month view has %d weeks, want 6", n)
 		}
-		p.do(chromedp.Click(chromedp.CSS("#cal-switch")))
+		p.submit("#cal-switch")
 		p.waitFor(`location.search.includes('view=week')`)
 		if n := p.count("table.calendar tbody td"); n != 7 {
 			t.Errorf("week view has %d days, want 7", n)

@@ -326,7 +326,7 @@ func TestAdminPhoneTopBar(t *testing.T) {
 					}
 					checkNoOverflow(t, p, "with the user menu open")
 					browsertest.Screenshot(t, p.ctx, "phone-topbar-"+ex.name+"-"+lang+"-user")
-					p.do(chromedp.Click(chromedp.CSS("#profile-link")))
+					p.submit("#profile-link")
 					p.waitFor(`location.pathname === '/profile'`)
 					p.do(chromedp.Click(chromedp.CSS("#user-toggle")))
 					eval[bool](p, `(window.__stale = true)`)
