@@ -172,7 +172,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 }
 
 func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log *slog.Logger, stdout io.Writer) error {
-	db, err := database.Open(o.db, o.pool)
+	db, err := database.Open(o.db, database.Config{Pool: o.pool, Zone: m.App.Location()})
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func migrateCommand(args []string, m *metamodel.Model, g Generated, stdout, stde
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx := context.Background()
-	db, err := database.Open(*dsn)
+	db, err := database.Open(*dsn, database.Config{Zone: m.App.Location()})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -3,6 +3,7 @@
 package database
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/url"
@@ -12,7 +13,9 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
 )
@@ -32,20 +35,38 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// Config is how Open sets up a database beyond its DSN.
+type Config struct {
+	Pool Pool
+	// Zone is the app's time zone (app.timezone): a Postgres date column reads as its day's midnight in
+	// it and a time written to one is stored as the day it falls on there (see zonedDate). Nil is UTC.
+	// SQLite stores a date as that instant already.
+	Zone *time.Location
+}
+
 // Open opens dsn: a postgres:// URL, or a SQLite file path (optionally "file:" prefixed, with query
 // parameters). SQLite gets foreign keys, WAL, a busy timeout, immediate write transactions (so two writers
 // queue instead of failing on upgrade), and double-quoted string literals in DML, which ent's migration of
 // global id ranges uses.
-func Open(dsn string, pool ...Pool) (*DB, error) {
-	var p Pool
-	if len(pool) > 0 {
-		p = pool[0]
+func Open(dsn string, config ...Config) (*DB, error) {
+	var c Config
+	if len(config) > 0 {
+		c = config[0]
 	}
+	p := c.Pool
 	if IsPostgres(dsn) {
-		db, err := sql.Open("pgx", dsn)
+		cfg, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		zone := c.Zone
+		if zone == nil {
+			zone = time.UTC
+		}
+		db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, conn *pgx.Conn) error {
+			conn.TypeMap().RegisterType(&pgtype.Type{Name: "date", OID: pgtype.DateOID, Codec: zonedDate{loc: zone}})
+			return nil
+		}))
 		// Keep every connection the pool opens: a new Postgres connection costs a process fork and ~30 ms
 		// of server CPU, which database/sql would otherwise pay again whenever more than 2 requests overlap.
 		p = p.withDefaults(20)

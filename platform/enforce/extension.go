@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"time"
 
 	"entgo.io/ent"
 
@@ -130,9 +129,6 @@ func (r *hookRecord) Set(field string, v any) error {
 					return fmt.Errorf("extend: %s.%s: %w", r.info.e.Name, field, err)
 				}
 				v = t
-			}
-			if t, ok := v.(time.Time); ok && f.Type == metamodel.TypeDate {
-				v = t.In(r.rt.Model.App.Location())
 			}
 		case metamodel.TypeInt:
 			if rv := reflect.ValueOf(v); rv.CanInt() {

@@ -78,6 +78,23 @@ func (rt *Runtime) applyDefaults(ctx context.Context, info *entityInfo, m ent.Mu
 	return set, nil
 }
 
+// days sets each date field the mutation sets to its database.Day in the app's zone.
+func (rt *Runtime) days(info *entityInfo, m ent.Mutation) error {
+	for _, f := range info.e.Fields {
+		if f.Type != metamodel.TypeDate {
+			continue
+		}
+		if v, ok := m.Field(f.EntName()); ok {
+			if t, ok := v.(time.Time); ok {
+				if err := m.SetField(f.EntName(), database.Day(t, rt.Model.App.Location())); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // ParseTime reads a date ("2006-01-02"), a datetime in RFC 3339, or "2006-01-02 15:04[:05]". A value
 // without an offset is a time of loc, the app's zone (metamodel.App.Location): a date is its midnight
 // there, whatever zone the server runs in.
@@ -91,7 +108,11 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 }
 
 // validate checks every value the mutation sets against the model's rules and collects all violations.
+// Dates it sets become their database.Day first, so SQLite keeps the instant Postgres reads back.
 func (rt *Runtime) validate(ctx context.Context, info *entityInfo, m ent.Mutation, create bool, bySystem map[string]bool) error {
+	if err := rt.days(info, m); err != nil {
+		return err
+	}
 	var errs []*FieldError
 	add := func(field, rule, format string, args ...any) {
 		errs = append(errs, &FieldError{Entity: info.e.Name, Field: field, Rule: rule, Msg: fmt.Sprintf(format, args...)})

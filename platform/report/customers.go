@@ -60,7 +60,7 @@ func (q *run) events() (map[int]*eventStats, error) {
 	err = q.query(s, func(vals []any) error {
 		id, _ := toInt(vals[0])
 		st := &eventStats{}
-		st.last, _ = q.instantOf(q.Model.Entity(q.r.Events.Entity).Field(q.r.Events.Date), vals[1])
+		st.last, _ = toTime(vals[1]) // a date reads as its midnight in the app's zone (platform/database)
 		st.count, _ = toInt(vals[2])
 		if len(vals) > 3 {
 			st.amount, _ = toFloat(vals[3])

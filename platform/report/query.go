@@ -280,18 +280,6 @@ func (q *run) instantSQL(col string, f *metamodel.Field) string {
 	return col
 }
 
-// instantOf reads a date or datetime of field f the database returned as the instant the model means (see
-// instantSQL): a Postgres date, which its driver returns as midnight UTC, becomes that day's midnight in
-// the app's zone.
-func (q *run) instantOf(f *metamodel.Field, v any) (time.Time, bool) {
-	t, ok := toTime(v)
-	if ok && q.Dialect == dialect.Postgres && f != nil && f.Type == metamodel.TypeDate {
-		y, m, d := t.UTC().Date()
-		t = time.Date(y, m, d, 0, 0, 0, 0, q.Model.App.Location())
-	}
-	return t, ok
-}
-
 // epoch is the SQL expression of a date or datetime column as Unix seconds (an instant: see instantSQL).
 func (q *run) epoch(col string) string {
 	if q.Dialect == dialect.Postgres {
@@ -490,11 +478,7 @@ func cell(f *metamodel.Field, v any, loc *time.Location) any {
 		}
 	case metamodel.TypeDate:
 		if t, ok := toTime(v); ok {
-			// A date is stored as its midnight in the app's zone (SQLite), or as its day (Postgres, whose
-			// driver returns midnight UTC; where the app's midnight is also UTC's, both read the same day).
-			if u := t.UTC(); u.Hour() == 0 && u.Minute() == 0 && u.Second() == 0 && u.Nanosecond() == 0 {
-				return u.Format("2006-01-02")
-			}
+			// A date reads as its midnight in the app's zone on both databases (platform/database).
 			return t.In(loc).Format("2006-01-02")
 		}
 	case metamodel.TypeDateTime:
