@@ -88,3 +88,39 @@ func TestPostgresDatesInAppZone(t *testing.T) {
 		})
 	}
 }
+
+// TestDay checks which day a date field's value names: the day written for a midnight of any offset, the
+// day in the app's zone for any other instant.
+func TestDay(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in   string
+		loc  *time.Location
+		want string // the day, in loc
+	}{
+		{"1985-09-09T00:00:00Z", shanghai, "1985-09-09"},
+		{"1985-09-09T00:00:00Z", newYork, "1985-09-09"},
+		{"1985-09-09T00:00:00+08:00", newYork, "1985-09-09"},
+		{"1985-09-09T00:00:00-05:00", shanghai, "1985-09-09"},
+		{"1985-09-08T20:00:00Z", shanghai, "1985-09-09"}, // 04:00 in Shanghai
+		{"1985-09-09T03:00:00Z", newYork, "1985-09-08"},  // 23:00 the day before in New York
+		{"1985-09-09T23:59:59+08:00", shanghai, "1985-09-09"},
+		{"1985-09-09T00:00:00.5Z", shanghai, "1985-09-09"}, // not a midnight: 08:00:00.5 in Shanghai
+	} {
+		in, err := time.Parse(time.RFC3339Nano, c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := Day(in, c.loc)
+		if got.Format("2006-01-02") != c.want || got.Location() != c.loc || got.Hour() != 0 || got.Minute() != 0 {
+			t.Errorf("Day(%s, %s) = %v, want %s at midnight there", c.in, c.loc, got, c.want)
+		}
+	}
+}
