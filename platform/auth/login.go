@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,19 +23,35 @@ const maxUsername = 256
 const maxPassword = 72
 
 // dummyHash is compared against when the username is unknown or has no password, so a sign-in takes as
-// long whether or not the username exists. It has bcrypt's default cost, which the seed uses.
+// long whether or not the username exists. It has the cost new hashes get (PasswordCost).
 var dummyHash = sync.OnceValue(func() []byte {
-	h, err := bcrypt.GenerateFromPassword([]byte("crmgen: no such user"), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte("crmgen: no such user"), PasswordCost())
 	if err != nil {
 		panic("auth: " + err.Error())
 	}
 	return h
 })
 
-// HashPassword returns the bcrypt hash of password to store in users.password_hash, at the cost the seed
-// uses. Passwords over 72 bytes are refused, since bcrypt would ignore the rest.
+// EnvPasswordCost names the environment variable that sets bcrypt's cost for the hashes an app makes (the
+// seed's users, password changes). Unset, it is bcrypt's default, 10 (about 60 ms a hash). Test suites set
+// it to 4: they start apps by the hundred, each seeding its users, and sign in thousands of times, which at
+// the default cost was minutes of CPU (.ci/run). Never lower it where passwords matter. A stored hash
+// keeps the cost it was made with, so changing it affects new hashes only.
+const EnvPasswordCost = "CRMGEN_PASSWORD_COST"
+
+// PasswordCost is the bcrypt cost of new hashes: EnvPasswordCost when it is a cost bcrypt accepts (4–31),
+// else bcrypt.DefaultCost.
+func PasswordCost() int {
+	if c, err := strconv.Atoi(os.Getenv(EnvPasswordCost)); err == nil && c >= bcrypt.MinCost && c <= bcrypt.MaxCost {
+		return c
+	}
+	return bcrypt.DefaultCost
+}
+
+// HashPassword returns the bcrypt hash of password to store in users.password_hash, at PasswordCost.
+// Passwords over 72 bytes are refused, since bcrypt would ignore the rest.
 func HashPassword(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), PasswordCost())
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}

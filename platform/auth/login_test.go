@@ -324,3 +324,24 @@ func sorted(ids ...int) []int {
 	slices.Sort(ids)
 	return ids
 }
+
+// TestPasswordCost checks the cost new hashes get: CRMGEN_PASSWORD_COST when bcrypt accepts it, else
+// bcrypt's default; and that a hash of either cost verifies at sign-in's comparison.
+func TestPasswordCost(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		want int
+	}{{"", bcrypt.DefaultCost}, {"5", 5}, {"4", bcrypt.MinCost}, {"3", bcrypt.DefaultCost}, {"32", bcrypt.DefaultCost}, {"cheap", bcrypt.DefaultCost}} {
+		t.Setenv(auth.EnvPasswordCost, c.env)
+		h, err := auth.HashPassword("s3cret!")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := bcrypt.Cost([]byte(h)); err != nil || got != c.want {
+			t.Errorf("%s=%q: a new hash has cost %d (%v), want %d", auth.EnvPasswordCost, c.env, got, err, c.want)
+		}
+		if bcrypt.CompareHashAndPassword([]byte(h), []byte("s3cret!")) != nil {
+			t.Errorf("%s=%q: the hash does not verify", auth.EnvPasswordCost, c.env)
+		}
+	}
+}

@@ -11,9 +11,8 @@ import (
 	"sort"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
 )
 
@@ -168,11 +167,11 @@ func (l *loader) create(ctx context.Context, e *metamodel.Entity, i int, r *meta
 	for _, fv := range r.Values {
 		if e.Name == "User" && fv.Name == "password" {
 			s, _ := fv.Value.(string)
-			hash, err := bcrypt.GenerateFromPassword([]byte(s), bcrypt.DefaultCost)
+			hash, err := auth.HashPassword(s)
 			if err != nil {
-				return fmt.Errorf("data %s: hash password: %w", where, err)
+				return fmt.Errorf("data %s: %w", where, err)
 			}
-			values["passwordHash"] = string(hash)
+			values["passwordHash"] = hash
 			continue
 		}
 		if f := e.Field(fv.Name); f != nil {
