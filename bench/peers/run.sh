@@ -102,19 +102,9 @@ echo "app, baseline and crmgen built in $WORK"
 
 freeport() { pg_freeport; }
 
-# wait_http URL PID: waits until URL answers, failing if PID exits first.
-wait_http() {
-	local i
-	for i in $(seq 1 600); do
-		kill -0 "$2" 2>/dev/null || return 1
-		curl -s -o /dev/null -m 2 "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 step "postgres"
 source "$ROOT/bench/lib/pg.sh"
+source "$ROOT/bench/lib/proc.sh"
 pg_start "$WORK/pg" || die "could not start PostgreSQL"
 PIDS+=("$PGPID")
 echo "postgres $PGPORT (pid $PGPID), database crm"
@@ -196,24 +186,6 @@ done
 
 TICK=$(getconf CLK_TCK)
 CRM_OID=$(psql_ -d postgres -Atc "SELECT oid FROM pg_database WHERE datname = 'crm'")
-cpu_ticks() { # cpu_ticks PID: user + system time of the process, in clock ticks
-	local line
-	read -r line <"/proc/$1/stat"
-	set -- ${line##*) } # fields from the third on: state ppid … utime (12) stime (13)
-	echo $((${12} + ${13}))
-}
-pg_ticks() { # user + system time of the postmaster, its live children and those it reaped
-	local f line total ppid
-	read -r line <"/proc/$PGPID/stat"
-	set -- ${line##*) }
-	total=$((${12} + ${13} + ${14} + ${15}))
-	for f in /proc/[0-9]*/stat; do
-		read -r line 2>/dev/null <"$f" || continue
-		set -- ${line##*) }
-		[[ $2 == "$PGPID" ]] && total=$((total + ${12} + ${13}))
-	done
-	echo "$total"
-}
 machine_ticks() { # busy time of all cores (/proc/stat), in clock ticks
 	local _ user nice system idle iowait irq softirq steal
 	read -r _ user nice system idle iowait irq softirq steal _ </proc/stat
