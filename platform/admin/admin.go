@@ -10,6 +10,7 @@ package admin
 
 import (
 	"context"
+	"database/sql/driver"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -41,6 +42,11 @@ type Config struct {
 	// Jobs keeps the background imports; nil imports a file of more than importBatch rows only all or
 	// nothing, within one operation.
 	Jobs *JobStore
+	// HoldTx opens a transaction that the API operations run with the context it returns join, each in
+	// a savepoint (platform/app.HoldTx): an all-or-nothing import of more rows than one operation takes
+	// runs as a background job in one. Nil (the app on SQLite, where a long transaction would stop every
+	// other user's writes for its length) bounds all or nothing by one operation.
+	HoldTx func(context.Context) (context.Context, driver.Tx, error)
 	// Files keeps the contents of file and image fields; nil refuses uploads.
 	Files attach.Store
 }

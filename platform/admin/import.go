@@ -26,7 +26,8 @@ import (
 // Limits of one import, their one home (the shell lets a post of MaxImportBytes through to the handler,
 // platform/app/body.go). A file of more than importBatch rows, in the valid-rows mode, runs as a
 // background job (importjob.go) that writes importBatch rows per operation; all or nothing is one
-// operation, one transaction, so it takes at most opRows rows.
+// operation, one transaction, so it takes at most opRows rows, unless the app can hold a transaction
+// across operations (Config.HoldTx, on Postgres): then a larger file runs as a job in one transaction.
 const (
 	// MaxImportBytes is the largest file an import reads.
 	MaxImportBytes = 50 << 20
@@ -71,6 +72,10 @@ func (s *server) opRows() int {
 	return n
 }
 
+// jobsAllOrNothing reports whether an all-or-nothing import of more than opRows rows runs as a job in
+// one held transaction.
+func (s *server) jobsAllOrNothing() bool { return s.cfg.Jobs != nil && s.cfg.HoldTx != nil }
+
 // importEntity resolves {entity} for the import screens: the user's Access must grant import on it.
 func (s *server) importEntity(w http.ResponseWriter, r *http.Request) *metamodel.Entity {
 	return s.entityIf(w, r, (*enforce.Access).MayImport)
@@ -90,7 +95,11 @@ func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int
 	b.Entity, b.Label = e.Name, s.entityLabel(e, lang)
 	b.Title = translate(lang, "import csv") + " · " + b.Label
 	b.Action, b.ListURL = entityURL(e)+"/import", entityURL(e)
-	b.Limits = fmt.Sprintf(translate(lang, "import.limits"), MaxImportBytes>>20, maxImportRows, s.opRows())
+	if s.jobsAllOrNothing() {
+		b.Limits = fmt.Sprintf(translate(lang, "import.limitsHeld"), MaxImportBytes>>20, maxImportRows)
+	} else {
+		b.Limits = fmt.Sprintf(translate(lang, "import.limits"), MaxImportBytes>>20, maxImportRows, s.opRows())
+	}
 	if si, err := s.schema(r.Context()); err == nil {
 		a := access(r.Context(), e.Name)
 		for _, m := range allMembers(e) {
@@ -196,7 +205,7 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 	case len(rows) > maxImportRows:
 		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooMany"), len(rows), maxImportRows))
 		return
-	case (!validOnly || s.cfg.Jobs == nil) && len(rows) > s.opRows():
+	case len(rows) > s.opRows() && (validOnly && s.cfg.Jobs == nil || !validOnly && !s.jobsAllOrNothing()):
 		refuse(http.StatusOK, fmt.Sprintf(translate(lang, "import.tooManyAll"), len(rows), s.opRows()))
 		return
 	}
@@ -226,8 +235,8 @@ func (s *server) importFile(w http.ResponseWriter, r *http.Request) {
 		answer(&importBody{Error: translate(lang, "import.refused")}, problems)
 		return
 	}
-	if validOnly && len(rows) > importBatch && s.cfg.Jobs != nil {
-		s.startImportJob(w, r, e, si, plan, header, rows, unknown, key, lang)
+	if validOnly && len(rows) > importBatch && s.cfg.Jobs != nil || !validOnly && len(rows) > s.opRows() {
+		s.startImportJob(w, r, e, si, plan, header, rows, unknown, key, validOnly, lang)
 		return
 	}
 	inputs, problems, err := s.rowInputs(ctx, e, si, plan, rows, header, lang)
@@ -263,16 +272,19 @@ func init() {
 			"import.help":       "第一行为表头：列名可写字段名称（中文或英文）；关联记录可写其名称或编号。可选择全部导入或全部不导入，或只导入正确的行。",
 			"import.columns":    "可导入的列（* 为必填）",
 			"import.limits":     "文件不超过 %d MB，最多 %d 行（“全部导入或全部不导入”最多 %d 行）；CSV 文件须为 UTF-8 编码、逗号分隔，Excel 文件（.xlsx）读取第一个工作表。",
+			"import.limitsHeld": "文件不超过 %d MB，最多 %d 行；CSV 文件须为 UTF-8 编码、逗号分隔，Excel 文件（.xlsx）读取第一个工作表。",
 			"import.tooManyAll": "文件有 %d 行：“全部导入或全部不导入”最多 %d 行。请选择“只导入正确的行”（分批写入），或拆分后再导入",
 			"import.running":    "正在导入……可以离开此页，稍后回来查看结果。",
 			"import.progress":   "已处理 %d / %d 行，其中 %d 行有问题",
 			"import.cancel":     "停止导入", "import.cancelling": "正在停止……",
-			"import.cancelled":   "导入已停止：停止前已导入 %d 条",
-			"import.busy":        "您已有一个导入正在进行，请等待其完成",
-			"import.viewJob":     "查看进度",
-			"import.interrupted": "导入因服务重启而中断：已处理 %d / %d 行，至少已导入 %d 条，其余行未导入。请重新导入文件中未导入的行（选择按编号匹配已有记录，可避免重复导入）",
-			"import.more":        "另有 %d 个问题未列出，见下载的问题行文件",
-			"import.tooLarge":    "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
+			"import.cancelled":       "导入已停止：停止前已导入 %d 条",
+			"import.cancelledAll":    "导入已停止：未导入任何记录",
+			"import.interruptedNone": "导入因服务重启而中断：已处理 %d / %d 行，未导入任何记录。请重新导入",
+			"import.busy":            "您已有一个导入正在进行，请等待其完成",
+			"import.viewJob":         "查看进度",
+			"import.interrupted":     "导入因服务重启而中断：已处理 %d / %d 行，至少已导入 %d 条，其余行未导入。请重新导入文件中未导入的行（选择按编号匹配已有记录，可避免重复导入）",
+			"import.more":            "另有 %d 个问题未列出，见下载的问题行文件",
+			"import.tooLarge":        "文件太大：不能超过 %d MB", "import.tooMany": "文件有 %d 行，超过了上限 %d 行，请拆分后再导入",
 			"import.noFile": "请选择要导入的 CSV 或 Excel 文件", "import.notUTF8": "文件不是 UTF-8 编码：请在表格软件中另存为“CSV UTF-8”",
 			"import.badXLSX":      "无法读取此 Excel 文件：请在表格软件中另存为 .xlsx 格式",
 			"import.xlsxTooLarge": "此 Excel 文件解压后太大：请删去多余的工作表、图片或空行，或拆分后再导入",
@@ -300,16 +312,19 @@ func init() {
 			"import.help":       "The first row holds the headers: a field's name or label (Chinese or English); a related record is named by its name or number. Choose whether the file is imported as a whole, or only its valid rows.",
 			"import.columns":    "Columns you can import (* required)",
 			"import.limits":     "At most %d MB and %d rows (%d all or nothing); a CSV file in UTF-8, comma separated, or an Excel file (.xlsx), of which the first sheet is read.",
+			"import.limitsHeld": "At most %d MB and %d rows; a CSV file in UTF-8, comma separated, or an Excel file (.xlsx), of which the first sheet is read.",
 			"import.tooManyAll": "The file has %d rows: all or nothing takes at most %d. Choose to import only the valid rows (written in batches), or split the file",
 			"import.running":    "Importing… You may leave this page and come back for the result.",
 			"import.progress":   "%d of %d rows done, %d with problems",
 			"import.cancel":     "Stop the import", "import.cancelling": "Stopping…",
-			"import.cancelled":   "The import was stopped: %d records had been imported",
-			"import.busy":        "You have an import running: wait for it to finish",
-			"import.viewJob":     "See its progress",
-			"import.interrupted": "The import was interrupted when the server restarted: %d of %d rows done, at least %d records imported, the other rows not. Import the rows that were not imported again (matching existing records by their number avoids importing a row twice)",
-			"import.more":        "%d more problems are not listed: download the problem rows",
-			"import.tooLarge":    "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
+			"import.cancelled":       "The import was stopped: %d records had been imported",
+			"import.cancelledAll":    "The import was stopped: no record was imported",
+			"import.interruptedNone": "The import was interrupted when the server restarted: %d of %d rows done, no record imported. Import the file again",
+			"import.busy":            "You have an import running: wait for it to finish",
+			"import.viewJob":         "See its progress",
+			"import.interrupted":     "The import was interrupted when the server restarted: %d of %d rows done, at least %d records imported, the other rows not. Import the rows that were not imported again (matching existing records by their number avoids importing a row twice)",
+			"import.more":            "%d more problems are not listed: download the problem rows",
+			"import.tooLarge":        "The file is too large: the limit is %d MB", "import.tooMany": "The file has %d rows, more than the limit of %d: split it and import the parts",
 			"import.noFile": "Choose a CSV or Excel file to import", "import.notUTF8": "The file is not UTF-8: save it as “CSV UTF-8” in your spreadsheet program",
 			"import.badXLSX":      "This Excel file cannot be read: save it as .xlsx in your spreadsheet program",
 			"import.xlsxTooLarge": "This Excel file is too large once unpacked: remove extra sheets, pictures or empty rows, or split it",

@@ -23,7 +23,9 @@ import (
 // Its rows are written in batches of importBatch, each one operation and one transaction of the API
 // (createValid), so the progress is real and a crash or a restart loses at most the batch being
 // written: the batches before it are committed. Only the valid-rows mode runs as a job; all or nothing
-// is one transaction, so it is bounded by one operation (opRows), as before.
+// is one transaction: bounded by one operation (opRows), or, where the app can hold a transaction across
+// operations (Config.HoldTx), a job whose batches run as savepoints of one transaction that commits only
+// if no row was refused (a stop, a refusal or a crash writes nothing).
 //
 // A job's state is kept in the database (JobStore), not in the process: its page, its stop button and
 // its result work on whichever instance answers, and after a restart the page of a job that was running
@@ -59,7 +61,7 @@ func newJobID() string {
 // startImportJob runs the import of rows in the background as the user of r, and answers with a
 // redirect to the job's page.
 func (s *server) startImportJob(w http.ResponseWriter, r *http.Request, e *metamodel.Entity, si *schemaInfo,
-	plan *importPlan, header []string, rows [][]string, unknown []string, key, lang string) {
+	plan *importPlan, header []string, rows [][]string, unknown []string, key string, validOnly bool, lang string) {
 	p := auth.FromContext(r.Context())
 	id := newJobID()
 	running, err := s.cfg.Jobs.add(r.Context(), id, p.ID, e.Name, len(rows))
@@ -80,15 +82,15 @@ func (s *server) startImportJob(w http.ResponseWriter, r *http.Request, e *metam
 	// each batch, so that it falls between batches, never inside one.
 	jr := r.Clone(context.WithoutCancel(r.Context()))
 	jr.Body, jr.MultipartForm, jr.Form, jr.PostForm = http.NoBody, nil, nil, nil
-	go s.runImportJob(jr, id, e, si, plan, header, rows, unknown, key, lang)
+	go s.runImportJob(jr, id, e, si, plan, header, rows, unknown, key, validOnly, lang)
 	http.Redirect(w, r, jobURL(e, id), http.StatusSeeOther)
 }
 
 // runImportJob writes the rows in batches, counting progress as it goes, and keeps the result.
 func (s *server) runImportJob(r *http.Request, id string, e *metamodel.Entity, si *schemaInfo,
-	plan *importPlan, header []string, rows [][]string, unknown []string, key, lang string) {
+	plan *importPlan, header []string, rows [][]string, unknown []string, key string, validOnly bool, lang string) {
 	ctx := r.Context()
-	b := &importBody{Unknown: unknown, ValidOnly: true, Key: key}
+	b := &importBody{Unknown: unknown, ValidOnly: validOnly, Key: key}
 	var problems []importProblem
 	var wrote tally
 	logged := func(what string, err error) {
@@ -128,6 +130,25 @@ func (s *server) runImportJob(r *http.Request, id string, e *metamodel.Entity, s
 	if err != nil {
 		logged("read rows", err)
 		b.Error = errorText(lang, "")
+		return
+	}
+	if !validOnly {
+		if len(problems) > 0 {
+			b.Error = translate(lang, "import.refused")
+			return
+		}
+		var refused []importProblem
+		wrote, refused, b.Error = s.createHeld(r, e, inputs, lang, func(done, refused int) bool {
+			stop, err := s.cfg.Jobs.progress(ctx, id, done, 0, refused)
+			logged("progress", err)
+			return stop
+		})
+		problems = append(problems, refused...)
+		if b.Error == "" {
+			_, err := s.cfg.Jobs.progress(ctx, id, 0, wrote.written(), 0) // committed: now they count as written
+			logged("progress", err)
+			b.Done = importOutcome(lang, key != "", wrote, 0)
+		}
 		return
 	}
 	stop, err := s.cfg.Jobs.progress(ctx, id, problemRows(problems), 0, problemRows(problems))
@@ -204,6 +225,8 @@ func (s *server) importJobPage(w http.ResponseWriter, r *http.Request) {
 			b.ReportURL = pg.URL + "/report.csv"
 		}
 		s.renderImport(w, r, http.StatusOK, e, &b)
+	case ended && j.written == 0:
+		s.renderImport(w, r, http.StatusOK, e, &importBody{Error: fmt.Sprintf(translate(lang, "import.interruptedNone"), j.done, j.total)})
 	case ended:
 		s.renderImport(w, r, http.StatusOK, e, &importBody{ValidOnly: true,
 			Error: fmt.Sprintf(translate(lang, "import.interrupted"), j.done, j.total, j.written)})
@@ -212,7 +235,8 @@ func (s *server) importJobPage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// cancelImportJob stops a running job after the batch it is writing: the rows written so far stay.
+// cancelImportJob stops a running job after the batch it is writing: the rows written so far stay, but
+// for an all-or-nothing job, which then writes none.
 func (s *server) cancelImportJob(w http.ResponseWriter, r *http.Request) {
 	e, j := s.importJobOf(w, r)
 	if e == nil {

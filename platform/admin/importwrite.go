@@ -94,9 +94,11 @@ func (s *server) createBatch(r *http.Request, e *metamodel.Entity, inputs []rowI
 			if m, ok := memberOf(e, fe.Field); ok {
 				label = s.memberLabel(m, lang)
 			}
-			text := ruleText(lang, fe.Rule)
-			if text == fe.Rule {
-				text = translate(lang, "rule.type")
+			text := fe.text(s.cfg.Model, lang) // an extension's own message, as the form shows it
+			if text == "" {
+				if text = ruleText(lang, fe.Rule); text == fe.Rule {
+					text = translate(lang, "rule.type")
+				}
 			}
 			out = append(out, batchProblem{importProblem{Row: row, Field: label, Message: text}, index, true})
 		}
@@ -104,8 +106,17 @@ func (s *server) createBatch(r *http.Request, e *metamodel.Entity, inputs []rowI
 	return out
 }
 
-// createAll writes every row or none: the import's default, as one transaction.
+// createAll writes every row or none: the import's default, as one transaction. Where the app can hold a
+// transaction across operations it is createHeld's, which lists each refused row's own problem; else one
+// operation's, where on Postgres the rows after one the database refused fail with it.
 func (s *server) createAll(r *http.Request, e *metamodel.Entity, inputs []rowInput, lang string) (tally, []importProblem) {
+	if s.cfg.HoldTx != nil {
+		t, problems, msg := s.createHeld(r, e, inputs, lang, nil)
+		if msg != "" && len(problems) == 0 {
+			problems = []importProblem{{Message: msg}}
+		}
+		return t, problems
+	}
 	var out []importProblem
 	for _, p := range s.createBatch(r, e, inputs, lang) {
 		out = append(out, p.importProblem)
@@ -170,6 +181,53 @@ batches:
 		}
 	}
 	return t, refused
+}
+
+// createHeld writes rows all or nothing in one transaction held across operations (Config.HoldTx): in
+// batches written as the valid-rows mode writes them (createValid), each operation a savepoint of the
+// transaction, which commits only if the API refused no row. The rows it accepts stay in the transaction
+// meanwhile, so a later row's duplicate of one is found, and each refusal found is the row's own, not the
+// echo of an earlier row's failed statement: every refused row of the file is listed, not the first
+// batch's. progress, when not nil, is told after each batch the rows it processed and refused, and stops
+// the import by returning true. It returns what it wrote (nothing unless it committed), the refusals, and,
+// when it wrote nothing, the page's message.
+func (s *server) createHeld(r *http.Request, e *metamodel.Entity, inputs []rowInput, lang string, progress func(done, refused int) (stop bool)) (tally, []importProblem, string) {
+	ctx := r.Context()
+	heldCtx, tx, err := s.cfg.HoldTx(ctx)
+	if err != nil {
+		s.cfg.Log.ErrorContext(ctx, "import: open transaction", "entity", e.Name, "err", err)
+		return tally{}, nil, errorText(lang, "")
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			if err := tx.Rollback(); err != nil {
+				s.cfg.Log.ErrorContext(ctx, "import: roll back", "entity", e.Name, "err", err)
+			}
+		}
+	}()
+	held := r.WithContext(heldCtx)
+	var problems []importProblem
+	batch := min(importBatch, s.opRows())
+	for start := 0; start < len(inputs); start += batch {
+		chunk := inputs[start:min(start+batch, len(inputs))]
+		_, refused := s.createValid(held, e, chunk, lang)
+		problems = append(problems, refused...)
+		if progress != nil && progress(len(chunk), problemRows(refused)) {
+			return tally{}, nil, translate(lang, "import.cancelledAll")
+		}
+	}
+	if len(problems) > 0 {
+		return tally{}, problems, translate(lang, "import.refused")
+	}
+	if err := tx.Commit(); err != nil {
+		s.cfg.Log.ErrorContext(ctx, "import: commit", "entity", e.Name, "err", err)
+		return tally{}, nil, errorText(lang, "")
+	}
+	committed = true
+	var t tally
+	t.add(inputs...)
+	return t, nil, ""
 }
 
 // batchRounds bounds the batches createValid sends before it writes the rows left one by one: a batch

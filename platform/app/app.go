@@ -221,11 +221,15 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	mux := http.NewServeMux()
 	gql := graphqlHandler(rt, b, o.maxGraphQLFields, o.direct)
 	mux.Handle("/graphql", gql)
-	mux.Handle("/", admin.Handler(admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, Views: views, Preferences: prefs,
+	screens := admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, Views: views, Preferences: prefs,
 		Jobs: imports, Files: files,
 		Overdue: func(ctx context.Context) ([]workflow.Timer, error) {
 			return workflow.Overdue(ctx, db.SQL, db.Dialect, time.Now())
-		}}))
+		}}
+	if db.Dialect == dialect.Postgres { // on SQLite a transaction held for a long import would stop every other writer
+		screens.HoldTx = HoldTx(b)
+	}
+	mux.Handle("/", admin.Handler(screens))
 	mux.Handle("/auth/login", sessions.LoginHandler())
 	mux.Handle("/auth/logout", sessions.LogoutHandler())
 	gi := graphiql.Handler("/graphql")

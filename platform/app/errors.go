@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 
@@ -230,32 +229,6 @@ func processError(err error) (map[string]any, bool) {
 		return ext, true
 	}
 	return nil, false
-}
-
-// txOpener opens the transaction of a mutation (entgql.Transactioner). entgql quotes an error of
-// opening or committing it in the response as it is, so such an error is logged here and replaced by
-// the plain message with the request's id.
-type txOpener struct{ b Backend }
-
-func (o txOpener) OpenTx(ctx context.Context) (context.Context, driver.Tx, error) {
-	txCtx, tx, err := o.b.OpenTx(ctx)
-	if err != nil {
-		return nil, nil, hidden(ctx, "open transaction", err)
-	}
-	return txCtx, loggedTx{Tx: tx, ctx: ctx}, nil
-}
-
-// loggedTx is a transaction whose commit error is logged and told plainly.
-type loggedTx struct {
-	driver.Tx
-	ctx context.Context
-}
-
-func (t loggedTx) Commit() error {
-	if err := t.Tx.Commit(); err != nil {
-		return hidden(t.ctx, "commit transaction", err)
-	}
-	return nil
 }
 
 // hidden logs err with the request's id and returns an error that says only that.

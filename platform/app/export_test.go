@@ -7,3 +7,6 @@ var (
 	LoadMigrations   = loadMigrations
 	MigrateVersioned = migrateVersioned
 )
+
+// GraphQLHandler exposes graphqlHandler to the external tests.
+var GraphQLHandler = graphqlHandler
