@@ -5,7 +5,7 @@
 // import's batches are), and inserted by a hand-written SQL INSERT loop in one transaction.
 //
 //	importbench csv    -n 10000 -o patients.csv
-//	importbench admin  -url http://127.0.0.1:8080 -user liuyang -password doctor123 -file patients.csv
+//	importbench admin  -url http://127.0.0.1:8080 -user liuyang -password doctor123 -file patients.csv [-mode all]
 //	importbench graphql -url http://127.0.0.1:8080 -user liuyang -password doctor123 -file patients.csv
 //	importbench sql    -db app.db -file patients.csv      (or -db postgres://…)
 //
@@ -56,6 +56,7 @@ func run(args []string, out io.Writer) error {
 	user := fs.String("user", "liuyang", "who imports (admin, graphql)")
 	password := fs.String("password", "doctor123", "their password")
 	db := fs.String("db", "", "the app's database: a SQLite path or a postgres:// URL (sql)")
+	mode := fs.String("mode", "valid", "the import's mode: valid (the valid rows) or all (all or nothing) (admin)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -79,7 +80,10 @@ func run(args []string, out io.Writer) error {
 		}
 		return f.Close()
 	case "admin":
-		err = adminImport(*base, *user, *password, *file, len(rows))
+		if *mode != "valid" && *mode != "all" {
+			return fmt.Errorf("-mode %q: want valid or all", *mode)
+		}
+		err = adminImport(*base, *user, *password, *file, *mode, len(rows))
 	case "graphql":
 		err = graphqlCreate(*base, *user, *password, rows)
 	case "sql":
@@ -158,9 +162,9 @@ func post(c *http.Client, base, path, contentType string, body io.Reader) (*http
 
 var doneRE = regexp.MustCompile(`id="import-(done|error)"[^>]*>([^<]*)`)
 
-// adminImport signs in to the admin screens, uploads the file in the valid-rows mode and polls the
+// adminImport signs in to the admin screens, uploads the file in mode ("valid" or "all") and polls the
 // job's page until it shows the result, which must count every row written.
-func adminImport(base, user, password, file string, rows int) error {
+func adminImport(base, user, password, file, mode string, rows int) error {
 	c := client(base)
 	form := url.Values{"username": {user}, "password": {password}, "next": {"/"}}
 	resp, err := post(c, base, "/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
@@ -181,7 +185,7 @@ func adminImport(base, user, password, file string, rows int) error {
 	}
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
-	mw.WriteField("mode", "valid")
+	mw.WriteField("mode", mode)
 	fw, _ := mw.CreateFormFile("file", "patients.csv")
 	fw.Write(data)
 	mw.Close()
