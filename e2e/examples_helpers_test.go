@@ -289,10 +289,22 @@ func timeAt(t *testing.T, v any, path string) time.Time {
 	return tm
 }
 
-// day returns midnight UTC of the date years, months and days from today, in the API's Time format.
+// day returns the midnight of the date years, months and days from today in the examples' zone
+// (app.timezone: Asia/Shanghai), in the API's Time format: "n days from today" as the app counts days, and
+// for a date field the day itself (a midnight of any offset is the day written; platform/database.Day).
 func day(years, months, days int) string {
-	return time.Now().UTC().Truncate(24*time.Hour).AddDate(years, months, days).Format(time.RFC3339)
+	now := time.Now().In(examplesZone)
+	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, examplesZone).AddDate(years, months, days).Format(time.RFC3339)
 }
+
+// examplesZone is the examples' app.timezone.
+var examplesZone = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
 
 // yearsSince is the model's `years(now - t)`: whole days divided by 365.
 func yearsSince(t time.Time) int { return int(time.Since(t)/(24*time.Hour)) / 365 }
