@@ -119,6 +119,10 @@ func crmSchema(m *metamodel.Model) string {
 		}
 		fmt.Fprintf(&b, "\nextend type %s {\n", e.Name)
 		for _, f := range files {
+			if f.Multiple {
+				fmt.Fprintf(&b, "  \"\"\"The uploaded %ss, in order; download each at its url.\"\"\"\n  %s: [Attachment!]!\n", f.Type, f.GraphQLName())
+				continue
+			}
 			fmt.Fprintf(&b, "  \"\"\"The uploaded %s; download it at its url.\"\"\"\n  %s: Attachment\n", f.Type, f.GraphQLName())
 		}
 		if flow {
@@ -607,6 +611,14 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 			stored := jen.Id("obj").Dot(entPascal(fd.EntName()))
 			if fd.Required {
 				stored = jen.Op("&").Add(stored)
+			}
+			if fd.Multiple {
+				f.Commentf("%s reads the references %s.%s holds, each with its download URL.", goName(fd.GraphQLName()), n, fd.Name)
+				f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id(goName(fd.GraphQLName())).
+					Params(ctx.Clone(), jen.Id("obj").Op("*").Qual(entPkg, n)).Params(jen.Index().Op("*").Qual(pkgAttach, "File"), jen.Error()).Block(
+					jen.Return(jen.Qual(pkgAttach, "References").Call(stored, jen.Lit(n), jen.Id("obj").Dot("ID"), jen.Lit(fd.GraphQLName())), jen.Nil()),
+				)
+				continue
 			}
 			f.Commentf("%s reads the reference %s.%s holds, with its download URL.", goName(fd.GraphQLName()), n, fd.Name)
 			f.Func().Params(jen.Id("r").Op("*").Id(rname)).Id(goName(fd.GraphQLName())).

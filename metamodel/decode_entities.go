@@ -131,6 +131,8 @@ func (l *loader) field(e *Entity, name string, k, v *yaml.Node) *Field {
 				}
 				f.MaxSize = n
 			}
+		case "multiple":
+			f.Multiple = l.boolean(v, w)
 		case "accept":
 			for _, a := range l.strList(v, w, f, key, true) {
 				f.Accept = append(f.Accept, normalizeAccept(a))

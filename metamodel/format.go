@@ -175,6 +175,7 @@ var formatObjects = map[string]*formatObject{
 			{name: "enum", shape: vString(), doc: "The enumeration of an enum field."},
 			{name: "maxSize", shape: vPattern(sizeRE.String()), doc: "The largest upload of a file or image field, such as 5MB (B, KB, MB or GB; default 10MB)."},
 			{name: "accept", shape: vOneOrList(vString()), doc: "What a file or image field takes: MIME types (application/pdf, image/*) or extensions (pdf, docx). Default: any file; for an image png, jpeg, gif and webp."},
+			{name: "multiple", shape: vBool(), doc: "A file or image field that holds a list of uploads (at most 20), each within maxSize and accept."},
 			{name: "readonly", shape: vBool(), doc: "Set only by the system: workflows, automations, autoNumber, computed."},
 			{name: "immutable", shape: vBool(), doc: "Settable on create only."},
 			{name: "sensitive", shape: vBool(), doc: "Left out of lists, search and exports unless a role's field rule shows it."},

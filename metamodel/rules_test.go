@@ -442,6 +442,18 @@ entities:
 		`m.yaml:5:61: accept of field "Claim.scan": "text /plain" is not a MIME type (want type/subtype such as application/pdf, or type/* such as image/*)`,
 		`m.yaml:6:34: accept is only allowed on file and image fields; field "Claim.note" has type text`,
 	}},
+	{"multiple only on file and image fields, and a boolean", `
+app: {name: t}
+entities:
+  Claim:
+    fields:
+      scans: {type: file, multiple: true}
+      photos: {type: image, multiple: yes please}
+      note: {type: text, multiple: true}
+`, []string{
+		`m.yaml:6:39: field "Claim.photos" multiple: want true or false, got "yes please"`,
+		`m.yaml:7:36: multiple is only allowed on file and image fields; field "Claim.note" has type text`,
+	}},
 	{"min only on numeric fields", `
 app: {name: t}
 entities:

@@ -146,6 +146,9 @@ const (
 var FieldTypes = []FieldType{TypeString, TypeText, TypeInt, TypeFloat, TypeDecimal, TypeBool, TypeDate,
 	TypeDateTime, TypeEnum, TypeEmail, TypePhone, TypeURL, TypeJSON, TypeFile, TypeImage}
 
+// MaxAttachments is the most files a multiple file or image field holds.
+const MaxAttachments = 20
+
 // DefaultMaxSize is the largest upload a file or image field takes when the model gives no maxSize.
 const DefaultMaxSize = 10 << 20
 
@@ -226,6 +229,8 @@ type Field struct {
 	// no leading dot ([] for any, resolved to DefaultImageAccept for an image field).
 	MaxSize int64    `json:"maxSize,omitempty"`
 	Accept  []string `json:"accept,omitempty"`
+	// Multiple makes a file or image field a list of uploads, at most MaxAttachments of them.
+	Multiple bool `json:"multiple,omitempty"`
 
 	Enum    string `json:"enum,omitempty"` // enum name for TypeEnum
 	EnumRef *Enum  `json:"-"`

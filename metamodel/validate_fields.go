@@ -212,6 +212,7 @@ func (b *builder) field(e *Entity, f *Field) {
 	only("autoNumber", f.Type == TypeString, "string")
 	only("maxSize", f.Type.Attachment(), "file and image")
 	only("accept", f.Type.Attachment(), "file and image")
+	only("multiple", f.Type.Attachment(), "file and image")
 	if f.Type.Attachment() {
 		b.attachment(f, q, at)
 	}

@@ -114,6 +114,7 @@ func Handler(cfg Config) http.Handler {
 	signedIn("POST /e/{entity}/{id}/transition", s.transition)
 	signedIn("POST /e/{entity}/{id}/move", s.move)
 	signedIn("GET /files/{entity}/{id}/{field}", s.download)
+	signedIn("GET /files/{entity}/{id}/{field}/{sha}", s.download)
 	return securityHeaders(mux)
 }
 

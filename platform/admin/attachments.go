@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,79 @@ func uploadKey(name string) string { return "upload." + name }
 // posted here is no more trusted than one written through the API: the API's write checks it against
 // the store and the field (platform/enforce), as it checks every reference.
 func keptKey(name string) string { return "kept." + name }
+
+// The message of too many files names the bound.
+func init() {
+	for _, lang := range []string{"zh", "en"} {
+		catalogue[lang]["rule.maxFiles"] = fmt.Sprintf(catalogue[lang]["rule.maxFiles"], metamodel.MaxAttachments)
+	}
+}
+
+// addedKey is the posted key under which storeUploads leaves the references of the files just uploaded to
+// a multiple field, as a list.
+func addedKey(name string) string { return "added." + name }
+
+// removeKey is the posted key of a remove box: "1" for a single file, a file's SHA-256 for each file of a
+// multiple field.
+func removeKey(name string) string { return "remove." + name }
+
+// fileList is what a multiple field's form makes of its files: those it was shown with (keptKey, else the
+// record's), less those whose remove box is ticked, then those just uploaded (addedKey); and whether that
+// differs from the record's. The kept list is no more trusted than the API trusts any reference.
+func fileList(f *metamodel.Field, n map[string]any, posted url.Values) ([]*attach.File, bool) {
+	current := recordFiles(n[f.GraphQLName()])
+	base := current
+	if k, ok := posted[keptKey(f.Name)]; ok && len(k) > 0 {
+		base, _ = attach.ParseList(k[0])
+	}
+	removed := map[string]bool{}
+	for _, sha := range posted[removeKey(f.Name)] {
+		removed[sha] = true
+	}
+	urls := map[string]string{}
+	for _, a := range current {
+		urls[a.SHA256] = a.URL
+	}
+	var list []*attach.File
+	for _, a := range base {
+		if !removed[a.SHA256] {
+			a.URL = urls[a.SHA256] // a file the record has keeps its link
+			list = append(list, a)
+		}
+	}
+	added, _ := attach.ParseList(posted.Get(addedKey(f.Name)))
+	list = append(list, added...)
+	changed := len(list) != len(current)
+	for i := 0; !changed && i < len(list); i++ {
+		changed = list[i].SHA256 != current[i].SHA256 || list[i].Name != current[i].Name
+	}
+	return list, changed
+}
+
+// recordFiles reads a multiple field as the API answered it: {sha256 name size contentType url} each.
+func recordFiles(v any) []*attach.File {
+	items, _ := v.([]any)
+	var out []*attach.File
+	for _, it := range items {
+		a, _ := it.(map[string]any)
+		size, _ := strconv.Atoi(str(a["size"]))
+		if f, err := attach.Parse((&attach.File{SHA256: str(a["sha256"]), Name: str(a["name"]), Size: size,
+			ContentType: str(a["contentType"])}).Encode()); err == nil && f != nil {
+			f.URL = str(a["url"])
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// fileCell shows one file of a multiple field's form: linked when the record has it already, its name
+// and size when it was just uploaded.
+func fileCell(a *attach.File) cell {
+	if a.URL != "" {
+		return attachmentCell(map[string]any{"name": a.Name, "size": strconv.Itoa(a.Size), "contentType": a.ContentType, "url": a.URL})
+	}
+	return cell{Text: a.Name, Size: metamodel.FormatSize(int64(a.Size))}
+}
 
 // acceptAttr is a file input's accept attribute: MIME types as they are, extensions with their dot.
 func acceptAttr(f *metamodel.Field) string {
@@ -63,6 +137,20 @@ func attachmentCell(v any) cell {
 	return c
 }
 
+// attachmentsCell shows the attachments of a multiple field as the API answered them (a list of
+// {name size contentType url}), each as attachmentCell does; none is an empty cell.
+func attachmentsCell(v any) cell {
+	list, _ := v.([]any)
+	var c cell
+	for _, a := range list {
+		if ac := attachmentCell(a); !ac.Empty {
+			c.Files = append(c.Files, ac)
+		}
+	}
+	c.Empty = len(c.Files) == 0
+	return c
+}
+
 // storeUploads stores the files posted for e's attachment fields and leaves their references in the
 // posted values under uploadKey (a checked remove box leaves ""). A file over its field's maxSize or of a
 // type it does not accept is not stored: its message, in lang, is returned by member. A posted value
@@ -71,7 +159,7 @@ func attachmentCell(v any) cell {
 func (s *server) storeUploads(ctx context.Context, e *metamodel.Entity, r *http.Request, lang string) (map[string]string, error) {
 	errs := map[string]string{}
 	for k := range r.PostForm {
-		if strings.HasPrefix(k, "upload.") {
+		if strings.HasPrefix(k, "upload.") || strings.HasPrefix(k, "added.") {
 			delete(r.PostForm, k)
 		}
 	}
@@ -79,9 +167,22 @@ func (s *server) storeUploads(ctx context.Context, e *metamodel.Entity, r *http.
 		if !f.Type.Attachment() {
 			continue
 		}
+		if f.Multiple {
+			added, msg, err := s.storeAll(ctx, f, r, lang)
+			if err != nil {
+				return nil, err
+			}
+			if msg != "" {
+				errs[f.Name] = msg
+			}
+			if len(added) > 0 {
+				r.PostForm.Set(addedKey(f.Name), attach.EncodeList(added))
+			}
+			continue
+		}
 		kept, _ := attach.Parse(r.PostForm.Get(keptKey(f.Name)))
 		switch {
-		case r.PostForm.Get("remove."+f.Name) != "":
+		case r.PostForm.Get(removeKey(f.Name)) != "":
 			r.PostForm.Set(uploadKey(f.Name), "")
 		case kept != nil:
 			kept.Name = attach.CleanName(kept.Name)
@@ -111,6 +212,41 @@ func (s *server) storeUploads(ctx context.Context, e *metamodel.Entity, r *http.
 		r.PostForm.Set(uploadKey(f.Name), ref.Encode())
 	}
 	return errs, nil
+}
+
+// storeAll stores the files posted for the multiple field f, in order, and returns their references;
+// a file the field does not take is not stored, and the first such refusal is returned as its message.
+func (s *server) storeAll(ctx context.Context, f *metamodel.Field, r *http.Request, lang string) ([]*attach.File, string, error) {
+	if r.MultipartForm == nil {
+		return nil, "", nil
+	}
+	var added []*attach.File
+	msg := ""
+	for _, fh := range r.MultipartForm.File[f.Name] {
+		if fh.Filename == "" && fh.Size == 0 {
+			continue // no file chosen: the browser sends an empty part
+		}
+		if len(added) == metamodel.MaxAttachments {
+			return added, translate(lang, "rule.maxFiles"), nil
+		}
+		file, err := fh.Open()
+		if err != nil {
+			return nil, "", fmt.Errorf("read upload %s: %w", f.Name, err)
+		}
+		ref, refused, err := s.storeOne(ctx, f, file, attach.CleanName(fh.Filename), fh.Size, lang)
+		file.Close()
+		if err != nil {
+			return nil, "", err
+		}
+		if refused != "" {
+			if msg == "" {
+				msg = refused
+			}
+			continue
+		}
+		added = append(added, ref)
+	}
+	return added, msg, nil
 }
 
 // storeOne sniffs the content type of an upload of size bytes (what the client claims is not believed),
@@ -144,7 +280,8 @@ func uploadRefusal(lang string, r *attach.Refusal) string {
 	return fmt.Sprintf(translate(lang, "upload.wrongType"), r.Name, strings.Join(r.Field.Accept, ", "))
 }
 
-// download serves /files/{entity}/{id}/{field}: the record's field is read through the API as the user,
+// download serves /files/{entity}/{id}/{field}, and /files/{entity}/{id}/{field}/{sha} for a file of a
+// multiple field: the record's field is read through the API as the user,
 // and only a reference in that answer is served. A record or field the user may not read is 404 — not
 // 403, which would tell them it exists. Raster images are shown inline; every other file, SVG included,
 // is an attachment, and nothing is sniffed or run by the browser.
@@ -163,7 +300,18 @@ func (s *server) download(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	a, _ := n[f.GraphQLName()].(map[string]any)
+	var a map[string]any
+	if sha := r.PathValue("sha"); f.Multiple && sha != "" { // one file of the list, by its content's hash
+		list, _ := n[f.GraphQLName()].([]any)
+		for _, it := range list {
+			if m, _ := it.(map[string]any); m != nil && str(m["sha256"]) == sha {
+				a = m
+				break
+			}
+		}
+	} else if !f.Multiple && sha == "" {
+		a, _ = n[f.GraphQLName()].(map[string]any)
+	}
 	if a == nil {
 		s.fail(w, r, http.StatusNotFound, nil)
 		return

@@ -36,6 +36,15 @@ type formField struct {
 	// A file uploaded with a post the form was shown again for: stored already, and sent again as
 	// keptKey unless the user chooses another, so an error elsewhere on the form does not lose it.
 	Kept, KeptText string
+	// The files of a multiple file or image field (widget "files"), each with a box to remove it; Kept is
+	// then the list the form was shown with, sent back with the post.
+	Files []fileChoice
+}
+
+// fileChoice is one file of a multiple field on its form.
+type fileChoice struct {
+	Cell cell
+	SHA  string
 }
 
 type formSectionView struct {
@@ -270,6 +279,17 @@ func (s *server) widget(ff *formField, m member, n map[string]any, posted url.Va
 	}
 	f := m.Field
 	ff.Required = f.Required && f.Type != metamodel.TypeBool
+	if f.Type.Attachment() && f.Multiple {
+		ff.Widget, ff.Accept = "files", acceptAttr(f)
+		ff.RemoveLabel = translate(lang, "upload.remove")
+		ff.KeepHint = fmt.Sprintf(translate(lang, "upload.addFiles"), metamodel.MaxAttachments)
+		list, _ := fileList(f, n, posted)
+		ff.Kept = attach.EncodeList(list)
+		for _, a := range list {
+			ff.Files = append(ff.Files, fileChoice{Cell: fileCell(a), SHA: a.SHA256})
+		}
+		return
+	}
 	if f.Type.Attachment() {
 		ff.Widget, ff.Accept = "file", acceptAttr(f)
 		ff.RemoveLabel, ff.KeepHint = translate(lang, "upload.remove"), translate(lang, "upload.keep")
@@ -410,6 +430,23 @@ func (s *server) readInput(ctx context.Context, e *metamodel.Entity, si *schemaI
 		f := m.Field
 		if f.Type == metamodel.TypeBool && posted.Get("present."+m.Name) == "" {
 			continue // not on the form that was sent
+		}
+		if f.Type.Attachment() && f.Multiple {
+			list, changed := fileList(f, n, posted)
+			switch {
+			case len(list) > metamodel.MaxAttachments:
+				errs[m.Name] = "maxFiles"
+			case len(list) == 0 && f.Required && (isNew || changed):
+				errs[m.Name] = "required"
+			case !changed:
+			case len(list) > 0:
+				in[key] = attach.EncodeList(list)
+			default:
+				if ck := clearKey(si, e, m); ck != "" {
+					in[ck] = true
+				}
+			}
+			continue
 		}
 		if f.Type.Attachment() {
 			// storeUploads put the reference of a new file, or "" to remove the file, under uploadKey;
@@ -561,7 +598,7 @@ func (s *server) renderForm(w http.ResponseWriter, r *http.Request, status int, 
 	b.Sections = s.buildForm(r.Context(), e, si, n, posted, msgs, lang)
 	for _, sec := range b.Sections {
 		for _, ff := range sec.Fields {
-			b.Multipart = b.Multipart || ff.Widget == "file"
+			b.Multipart = b.Multipart || ff.Widget == "file" || ff.Widget == "files"
 		}
 	}
 	f := s.newFrame(r, b.Title)

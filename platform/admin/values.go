@@ -31,6 +31,8 @@ type cell struct {
 	// An attachment: Image is an image's URL (shown as a thumbnail), File a file's download URL; Text is
 	// its name and Size its size for people.
 	Image, File, Size string
+	// Files are the attachments of a multiple file or image field, each such a cell.
+	Files []cell
 }
 
 // palette are the colour names the stylesheet knows; other model colours are shown grey.
@@ -62,7 +64,7 @@ func selections(ms []member) []string {
 func selection(m member) string {
 	if m.Field != nil {
 		if m.Field.Type.Attachment() {
-			return m.Field.GraphQLName() + " { name size contentType url }"
+			return m.Field.GraphQLName() + " { sha256 name size contentType url }"
 		}
 		return m.Field.GraphQLName()
 	}
@@ -131,6 +133,9 @@ func (s *server) cellOf(m member, n map[string]any, lang string, z zones) cell {
 	text := str(v)
 	switch f.Type {
 	case metamodel.TypeFile, metamodel.TypeImage:
+		if f.Multiple {
+			return attachmentsCell(v)
+		}
 		return attachmentCell(v)
 	case metamodel.TypeEnum:
 		for _, ch := range s.choices(f, lang) {

@@ -53,7 +53,10 @@ func uploadBody(m *metamodel.Model) int64 {
 	for _, e := range m.Entities {
 		var sum int64
 		for _, f := range e.Fields {
-			if f.Type.Attachment() {
+			switch {
+			case f.Type.Attachment() && f.Multiple:
+				sum += (metamodel.MaxAttachments + 1) * f.MaxSize // a full list, and room for one file over the limit
+			case f.Type.Attachment():
 				sum += 2 * f.MaxSize // room for a file over the limit, to be refused by name
 			}
 		}

@@ -20,6 +20,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/crmgen/crmgen/metamodel"
 )
 
 // File is the reference to an uploaded file that a file or image field stores, and the GraphQL type
@@ -43,6 +45,11 @@ func Parse(s string) (*File, error) {
 	if err := json.Unmarshal([]byte(s), &f); err != nil {
 		return nil, fmt.Errorf("not a file reference: %v", err)
 	}
+	return checked(f)
+}
+
+// checked is f if its fields are those of a reference, with the content type defaulted.
+func checked(f File) (*File, error) {
 	if !shaRE.MatchString(f.SHA256) {
 		return nil, fmt.Errorf("not a file reference: sha256 must be 64 lower-case hex digits")
 	}
@@ -56,6 +63,42 @@ func Parse(s string) (*File, error) {
 		f.ContentType = "application/octet-stream"
 	}
 	return &f, nil
+}
+
+// ParseList reads what a multiple file or image field stores: a JSON array of references, in order. The
+// empty string and [] are no files (nil, nil). A list holds at most metamodel.MaxAttachments files.
+func ParseList(s string) ([]*File, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var list []File
+	if err := json.Unmarshal([]byte(s), &list); err != nil {
+		return nil, fmt.Errorf("not a list of file references: %v", err)
+	}
+	if len(list) > metamodel.MaxAttachments {
+		return nil, fmt.Errorf("not a list of file references: %d files, at most %d", len(list), metamodel.MaxAttachments)
+	}
+	out := make([]*File, 0, len(list))
+	for i, f := range list {
+		c, err := checked(f)
+		if err != nil {
+			return nil, fmt.Errorf("file %d: %w", i+1, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// EncodeList writes references as a multiple field stores them; no files are the empty string.
+func EncodeList(files []*File) string {
+	if len(files) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(files)
+	return string(b)
 }
 
 // Encode writes the reference as a field stores it.
@@ -76,6 +119,22 @@ func Reference(stored *string, entity string, id int, field string) *File {
 	}
 	f.URL = DownloadURL(entity, strconv.Itoa(id), field)
 	return f
+}
+
+// References is the GraphQL value of a stored multiple field: its references, each with its download URL
+// (DownloadURL with the file's SHA-256), none when the field is empty or holds no list of references.
+func References(stored *string, entity string, id int, field string) []*File {
+	if stored == nil {
+		return []*File{}
+	}
+	list, err := ParseList(*stored)
+	if err != nil || list == nil {
+		return []*File{}
+	}
+	for _, f := range list {
+		f.URL = DownloadURL(entity, strconv.Itoa(id), field) + "/" + f.SHA256
+	}
+	return list
 }
 
 // DownloadURL is where the file of a record's field is downloaded.

@@ -105,3 +105,44 @@ func TestInline(t *testing.T) {
 		}
 	}
 }
+
+// TestParseList reads what a multiple field stores: a JSON list of references in order, each checked as
+// Parse checks one, at most 20; and References gives each its download URL by hash.
+func TestParseList(t *testing.T) {
+	a, b := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	two := `[{"sha256":"` + a + `","name":"一.pdf","size":3,"contentType":"application/pdf"},{"sha256":"` + b + `","name":"two.png","size":5}]`
+	list, err := ParseList(two)
+	if err != nil || len(list) != 2 || list[0].Name != "一.pdf" || list[1].SHA256 != b || list[1].ContentType != "application/octet-stream" {
+		t.Fatalf("ParseList(two) = %+v, %v", list, err)
+	}
+	if back, err := ParseList(EncodeList(list)); err != nil || len(back) != 2 || *back[0] != *list[0] || *back[1] != *list[1] {
+		t.Errorf("EncodeList does not round-trip: %+v, %v", back, err)
+	}
+	for _, empty := range []string{"", "  ", "[]"} {
+		if l, err := ParseList(empty); err != nil || l != nil {
+			t.Errorf("ParseList(%q) = %v, %v; want no files", empty, l, err)
+		}
+	}
+	if EncodeList(nil) != "" {
+		t.Errorf("EncodeList(nil) = %q, want empty", EncodeList(nil))
+	}
+	many := "[" + strings.TrimSuffix(strings.Repeat(`{"sha256":"`+a+`","name":"r.pdf","size":1},`, 21), ",") + "]"
+	for name, bad := range map[string]string{
+		"one reference, not a list": `{"sha256":"` + a + `","name":"x","size":1}`,
+		"a bad hash":                `[{"sha256":"xyz","name":"x","size":1}]`,
+		"a path as name":            `[{"sha256":"` + a + `","name":"../x","size":1}]`,
+		"21 files":                  many,
+	} {
+		if _, err := ParseList(bad); err == nil {
+			t.Errorf("ParseList accepted %s", name)
+		}
+	}
+	stored := two
+	refs := References(&stored, "Visit", 7, "reports")
+	if len(refs) != 2 || refs[0].URL != "/files/Visit/7/reports/"+a || refs[1].URL != "/files/Visit/7/reports/"+b {
+		t.Errorf("References = %+v", refs)
+	}
+	if refs := References(nil, "Visit", 7, "reports"); refs == nil || len(refs) != 0 {
+		t.Errorf("References(nil) = %#v, want an empty list", refs)
+	}
+}

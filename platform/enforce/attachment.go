@@ -16,24 +16,43 @@ import (
 // upload (attach.Verify). The reference m writes becomes the store's: its true size and sniffed content
 // type, and the client's name cleaned as an upload's. A refusal names the field by its label in each of
 // the platform's languages; nothing is written, since the mutation fails in its transaction.
+//
+// A multiple field's list is checked file by file, and the first refused file refuses the write.
 func (rt *Runtime) verifyAttachment(ctx context.Context, info *entityInfo, m ent.Mutation, f *metamodel.Field, v ent.Value) (*FieldError, error) {
 	s, _ := plain(v).(string)
-	ref, err := attach.Parse(s)
-	if err != nil || ref == nil {
-		return nil, nil // checkValue has refused a value that is no reference; an empty one removes the file
-	}
-	got, refusal, err := attach.Verify(ctx, rt.Files, f, ref)
-	if err != nil {
-		return nil, fmt.Errorf("check the file of %s.%s: %w", info.e.Name, f.Name, err)
-	}
-	if refusal != nil {
-		msgs := metamodel.Text{}
-		for _, l := range attach.Languages {
-			msgs[l] = refusal.Text(l, rt.Model.Localize(f.Label, l, f.Name))
+	refs := []*attach.File{}
+	if f.Multiple {
+		list, err := attach.ParseList(s)
+		if err != nil || list == nil {
+			return nil, nil // checkValue has refused a value that is no list; an empty one removes the files
 		}
-		return &FieldError{Entity: info.e.Name, Field: f.Name, Rule: refusal.Rule, Msg: refusal.Error(), Messages: msgs}, nil
+		refs = list
+	} else {
+		ref, err := attach.Parse(s)
+		if err != nil || ref == nil {
+			return nil, nil // checkValue has refused a value that is no reference; an empty one removes the file
+		}
+		refs = append(refs, ref)
 	}
-	if err := m.SetField(f.EntName(), got.Encode()); err != nil {
+	for i, ref := range refs {
+		got, refusal, err := attach.Verify(ctx, rt.Files, f, ref)
+		if err != nil {
+			return nil, fmt.Errorf("check the file of %s.%s: %w", info.e.Name, f.Name, err)
+		}
+		if refusal != nil {
+			msgs := metamodel.Text{}
+			for _, l := range attach.Languages {
+				msgs[l] = refusal.Text(l, rt.Model.Localize(f.Label, l, f.Name))
+			}
+			return &FieldError{Entity: info.e.Name, Field: f.Name, Rule: refusal.Rule, Msg: refusal.Error(), Messages: msgs}, nil
+		}
+		refs[i] = got
+	}
+	stored := refs[0].Encode()
+	if f.Multiple {
+		stored = attach.EncodeList(refs)
+	}
+	if err := m.SetField(f.EntName(), stored); err != nil {
 		return nil, fmt.Errorf("set the checked file of %s.%s: %w", info.e.Name, f.Name, err)
 	}
 	return nil, nil

@@ -257,6 +257,16 @@ func checkValue(f *metamodel.Field, v ent.Value) (string, string) {
 			return fmt.Sprintf("want a file reference, got %T", v), RuleType
 		}
 		// The reference's content, size and type are checked against the store by verifyAttachment.
+		if f.Multiple {
+			list, err := attach.ParseList(s)
+			switch {
+			case err != nil:
+				return err.Error(), RuleType
+			case len(list) == 0 && f.Required:
+				return "is required", RuleRequired
+			}
+			break
+		}
 		a, err := attach.Parse(s)
 		switch {
 		case err != nil:
