@@ -180,7 +180,8 @@ r = dict(kv.split("=") for kv in res.split()[1:])
 n = int(r["requests"])
 errors = sum(int(r[k]) for k in ("connect", "read", "write", "status", "timeout"))
 if n == 0 or errors:
-    sys.exit("%s round %s: %d requests, %d failed" % (setup, rnd, n, errors))
+    sys.exit("%s round %s: %d requests, %d failed (%s)" % (setup, rnd, n, errors,
+             ", ".join("%s %s" % (k, r[k]) for k in ("connect", "read", "write", "status", "timeout") if r[k] != "0")))
 per = lambda t: int(t) * 1000 / int(tick) / n
 print("\t".join(str(x) for x in (setup, rnd, n, "%.1f" % (n / (int(r["duration_us"]) / 1e6)),
       "%.2f" % (int(r["p50_us"]) / 1000), "%.2f" % (int(r["p99_us"]) / 1000), "%.2f" % per(app), "%.2f" % per(proxy), "%.2f" % per(pg))))

@@ -40,6 +40,8 @@ func (s *Service) Middleware(next http.Handler, public func(*http.Request) bool)
 				if fromCookie {
 					s.ClearSessionCookie(w, r)
 				}
+			case ctx.Err() != nil:
+				return // the client went away (a proxy cancels its request): no one to answer, nothing wrong here
 			default:
 				slog.ErrorContext(ctx, "authenticate", "err", err)
 				writeError(w, http.StatusServiceUnavailable, "authentication unavailable")

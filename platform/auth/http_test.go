@@ -313,3 +313,26 @@ func decode(t *testing.T, b []byte, v any) {
 		t.Fatalf("decode %s: %v", b, err)
 	}
 }
+
+// TestMiddlewareClientGone: a request whose client has gone (its context cancelled, as a proxy cancels
+// the request of a closed connection) is dropped without an answer, not answered 503 "authentication
+// unavailable" and logged as a server error, and it reaches nothing behind the middleware.
+func TestMiddlewareClientGone(t *testing.T) {
+	eachDB(t, nil, func(t *testing.T, e *env) {
+		token, _, err := e.svc.CreateAPIToken(context.Background(), e.users["bob"], "cli") // never used: not cached
+		if err != nil {
+			t.Fatal(err)
+		}
+		reached := false
+		h := e.svc.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true }), nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/deals", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == http.StatusServiceUnavailable || rec.Body.Len() > 0 && strings.Contains(rec.Body.String(), "unavailable") || reached {
+			t.Errorf("a cancelled request: %d %q, reached the handler: %v", rec.Code, rec.Body.String(), reached)
+		}
+	})
+}
