@@ -57,14 +57,9 @@ step() { printf '\n== %s\n' "$*"; }
 export GOFLAGS=-buildvcs=false
 
 step "tools"
-if ! command -v wrk >/dev/null || ! command -v psql >/dev/null || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-	apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
-	((EUID == 0)) || apt=(sudo "${apt[@]}")
-	"${apt[@]}" update -qq
-	"${apt[@]}" install -y -qq --no-install-recommends wrk postgresql postgresql-client >/dev/null
-fi
-source "$ROOT/bench/lib/pg.sh"
 source "$ROOT/bench/lib/proc.sh"
+need_load_tools
+source "$ROOT/bench/lib/pg.sh"
 
 step "build"
 go build -o "$WORK/crmgen" ./cmd/crmgen

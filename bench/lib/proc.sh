@@ -1,5 +1,6 @@
 # bench/lib/proc.sh measures the processes of a benchmark script: source it after bench/lib/pg.sh.
 #
+#   need_load_tools     # installs wrk, psql and PostgreSQL's server from Debian when one is missing
 #   wait_http URL PID   # waits until URL answers, failing if PID exits first
 #   cpu_ticks PID...    # user + system time of the processes, in clock ticks (getconf CLK_TCK)
 #   pg_ticks            # user + system time of the postmaster (PGPID), its live children and those it reaped
@@ -35,4 +36,13 @@ pg_ticks() {
 		[[ $2 == "$PGPID" ]] && total=$((total + ${12} + ${13}))
 	done
 	echo "$total"
+}
+
+need_load_tools() {
+	if ! command -v wrk >/dev/null || ! command -v psql >/dev/null || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+		local apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+		((EUID == 0)) || apt=(sudo "${apt[@]}")
+		"${apt[@]}" update -qq
+		"${apt[@]}" install -y -qq --no-install-recommends wrk postgresql postgresql-client >/dev/null
+	fi
 }

