@@ -3,11 +3,13 @@ package admin
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -80,20 +82,23 @@ func fileList(f *metamodel.Field, n map[string]any, posted url.Values) ([]*attac
 	return list, changed
 }
 
-// recordFiles reads a multiple field as the API answered it: {sha256 name size contentType url} each.
+// recordFiles reads a multiple field as the API answered it ({sha256 name size contentType url} each),
+// read as a stored list is (attach.ParseList), with each file's URL.
 func recordFiles(v any) []*attach.File {
 	items, _ := v.([]any)
-	var out []*attach.File
-	for _, it := range items {
-		a, _ := it.(map[string]any)
-		size, _ := strconv.Atoi(str(a["size"]))
-		if f, err := attach.Parse((&attach.File{SHA256: str(a["sha256"]), Name: str(a["name"]), Size: size,
-			ContentType: str(a["contentType"])}).Encode()); err == nil && f != nil {
-			f.URL = str(a["url"])
-			out = append(out, f)
-		}
+	b, err := json.Marshal(items)
+	if err != nil {
+		return nil
 	}
-	return out
+	list, err := attach.ParseList(string(b))
+	if err != nil {
+		return nil
+	}
+	for i, f := range list {
+		a, _ := items[i].(map[string]any)
+		f.URL = str(a["url"])
+	}
+	return list
 }
 
 // fileCell shows one file of a multiple field's form: linked when the record has it already, its name
@@ -195,13 +200,7 @@ func (s *server) storeUploads(ctx context.Context, e *metamodel.Entity, r *http.
 		if fh.Filename == "" && fh.Size == 0 {
 			continue // no file chosen: the browser sends an empty part
 		}
-		name := attach.CleanName(fh.Filename)
-		file, err := fh.Open()
-		if err != nil {
-			return nil, fmt.Errorf("read upload %s: %w", f.Name, err)
-		}
-		ref, msg, err := s.storeOne(ctx, f, file, name, fh.Size, lang)
-		file.Close()
+		ref, msg, err := s.storePart(ctx, f, fh, lang)
 		if err != nil {
 			return nil, err
 		}
@@ -229,12 +228,7 @@ func (s *server) storeAll(ctx context.Context, f *metamodel.Field, r *http.Reque
 		if len(added) == metamodel.MaxAttachments {
 			return added, translate(lang, "rule.maxFiles"), nil
 		}
-		file, err := fh.Open()
-		if err != nil {
-			return nil, "", fmt.Errorf("read upload %s: %w", f.Name, err)
-		}
-		ref, refused, err := s.storeOne(ctx, f, file, attach.CleanName(fh.Filename), fh.Size, lang)
-		file.Close()
+		ref, refused, err := s.storePart(ctx, f, fh, lang)
 		if err != nil {
 			return nil, "", err
 		}
@@ -247,6 +241,16 @@ func (s *server) storeAll(ctx context.Context, f *metamodel.Field, r *http.Reque
 		added = append(added, ref)
 	}
 	return added, msg, nil
+}
+
+// storePart stores the posted file part fh of field f under its cleaned name (storeOne).
+func (s *server) storePart(ctx context.Context, f *metamodel.Field, fh *multipart.FileHeader, lang string) (*attach.File, string, error) {
+	file, err := fh.Open()
+	if err != nil {
+		return nil, "", fmt.Errorf("read upload %s: %w", f.Name, err)
+	}
+	defer file.Close()
+	return s.storeOne(ctx, f, file, attach.CleanName(fh.Filename), fh.Size, lang)
 }
 
 // storeOne sniffs the content type of an upload of size bytes (what the client claims is not believed),

@@ -98,17 +98,13 @@ func (s *server) historyOf(ctx context.Context, e *metamodel.Entity, list []any,
 			if t := auditValue(v, z.app); len(t) >= 10 { // a date is its midnight in the app's zone
 				return t[:10]
 			}
-		case m.Field != nil && m.Field.Type.Attachment() && m.Field.Multiple:
-			if list, err := attach.ParseList(str(v)); err == nil {
-				names := make([]string, len(list))
-				for i, a := range list {
+		case m.Field != nil && m.Field.Type.Attachment():
+			if refs, err := attach.ParseField(m.Field, str(v)); err == nil && len(refs) > 0 {
+				names := make([]string, len(refs))
+				for i, a := range refs {
 					names[i] = a.Name
 				}
 				return strings.Join(names, ", ")
-			}
-		case m.Field != nil && m.Field.Type.Attachment():
-			if a, err := attach.Parse(str(v)); err == nil && a != nil {
-				return a.Name
 			}
 		case m.Field != nil && m.Field.Type == metamodel.TypeJSON:
 			b, _ := json.Marshal(v)

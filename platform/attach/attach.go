@@ -101,6 +101,30 @@ func EncodeList(files []*File) string {
 	return string(b)
 }
 
+// ParseField reads what the file or image field f stores: its one reference, or a multiple field's list;
+// no file is none (nil, nil).
+func ParseField(f *metamodel.Field, s string) ([]*File, error) {
+	if f.Multiple {
+		return ParseList(s)
+	}
+	ref, err := Parse(s)
+	if err != nil || ref == nil {
+		return nil, err
+	}
+	return []*File{ref}, nil
+}
+
+// EncodeField writes refs as the file or image field f stores them (ParseField's inverse).
+func EncodeField(f *metamodel.Field, refs []*File) string {
+	switch {
+	case f.Multiple:
+		return EncodeList(refs)
+	case len(refs) == 0:
+		return ""
+	}
+	return refs[0].Encode()
+}
+
 // Encode writes the reference as a field stores it.
 func (f *File) Encode() string {
 	b, _ := json.Marshal(f)

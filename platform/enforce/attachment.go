@@ -20,19 +20,9 @@ import (
 // A multiple field's list is checked file by file, and the first refused file refuses the write.
 func (rt *Runtime) verifyAttachment(ctx context.Context, info *entityInfo, m ent.Mutation, f *metamodel.Field, v ent.Value) (*FieldError, error) {
 	s, _ := plain(v).(string)
-	refs := []*attach.File{}
-	if f.Multiple {
-		list, err := attach.ParseList(s)
-		if err != nil || list == nil {
-			return nil, nil // checkValue has refused a value that is no list; an empty one removes the files
-		}
-		refs = list
-	} else {
-		ref, err := attach.Parse(s)
-		if err != nil || ref == nil {
-			return nil, nil // checkValue has refused a value that is no reference; an empty one removes the file
-		}
-		refs = append(refs, ref)
+	refs, err := attach.ParseField(f, s)
+	if err != nil || len(refs) == 0 {
+		return nil, nil // checkValue has refused a value that is no reference; an empty one removes the files
 	}
 	for i, ref := range refs {
 		got, refusal, err := attach.Verify(ctx, rt.Files, f, ref)
@@ -48,11 +38,7 @@ func (rt *Runtime) verifyAttachment(ctx context.Context, info *entityInfo, m ent
 		}
 		refs[i] = got
 	}
-	stored := refs[0].Encode()
-	if f.Multiple {
-		stored = attach.EncodeList(refs)
-	}
-	if err := m.SetField(f.EntName(), stored); err != nil {
+	if err := m.SetField(f.EntName(), attach.EncodeField(f, refs)); err != nil {
 		return nil, fmt.Errorf("set the checked file of %s.%s: %w", info.e.Name, f.Name, err)
 	}
 	return nil, nil

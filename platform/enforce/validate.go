@@ -257,21 +257,11 @@ func checkValue(f *metamodel.Field, v ent.Value) (string, string) {
 			return fmt.Sprintf("want a file reference, got %T", v), RuleType
 		}
 		// The reference's content, size and type are checked against the store by verifyAttachment.
-		if f.Multiple {
-			list, err := attach.ParseList(s)
-			switch {
-			case err != nil:
-				return err.Error(), RuleType
-			case len(list) == 0 && f.Required:
-				return "is required", RuleRequired
-			}
-			break
-		}
-		a, err := attach.Parse(s)
+		refs, err := attach.ParseField(f, s)
 		switch {
 		case err != nil:
 			return err.Error(), RuleType
-		case a == nil && f.Required:
+		case len(refs) == 0 && f.Required:
 			return "is required", RuleRequired
 		}
 	case metamodel.TypeString, metamodel.TypeText, metamodel.TypeEmail, metamodel.TypePhone, metamodel.TypeURL:
