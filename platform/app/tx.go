@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	stdsql "database/sql"
 	"database/sql/driver"
 	"errors"
 )
@@ -48,12 +47,9 @@ func (t loggedTx) Commit() error {
 // heldKey marks a context whose operations join a held transaction.
 type heldKey struct{}
 
-// heldTx is a transaction held across operations (see HoldTx).
-type heldTx struct {
-	tx interface {
-		ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
-	}
-}
+// heldTx is a transaction held across operations (see HoldTx): ent's generated Tx runs statements of its
+// own (execer, migrate.go) through its driver.
+type heldTx struct{ tx execer }
 
 func (h *heldTx) exec(ctx context.Context, stmt string) error {
 	_, err := h.tx.ExecContext(ctx, stmt)
@@ -94,9 +90,7 @@ func HoldTx(b Backend) func(ctx context.Context) (context.Context, driver.Tx, er
 		if err != nil {
 			return nil, nil, err
 		}
-		ex, ok := tx.(interface {
-			ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error)
-		})
+		ex, ok := tx.(execer)
 		if !ok {
 			tx.Rollback()
 			return nil, nil, errors.New("the backend's transaction runs no statements of its own")
