@@ -17,7 +17,8 @@ import (
 )
 
 // Downloads in the permission matrix: the files of file and image fields are a read path of their own
-// (/files/<entity>/<id>/<field>), so the matrix attaches files to rows on both sides of every row scope
+// (/files/<entity>/<id>/<field>, and /files/<entity>/<id>/<field>/<sha256> for each file of a multiple
+// field), so the matrix attaches files to rows on both sides of every row scope
 // and checks, for every user, every such row and field: the file's bytes when the user may read the row
 // and the field on it, and 404 otherwise, exactly as for a row that does not exist.
 
@@ -136,22 +137,36 @@ func (mx *pmMatrix) downloads(t *testing.T, rep *pmReport, s *apptest.Server, u 
 		}
 		g := f.GraphQLName()
 		for _, r := range w.rows[p.e.Name] {
-			v, _ := r.vals[g].(map[string]any)
-			if v == nil || r.id == "" {
+			if r.id == "" {
 				continue
 			}
+			// One file at the field's address, or each file of a multiple field at its hash's.
+			files := map[string]any{}
+			base := fmt.Sprintf("/files/%s/%s/%s", p.e.Name, r.id, f.Name)
+			if v, ok := r.vals[g].(map[string]any); ok {
+				files[base] = v["sha256"]
+			}
+			if list, ok := r.vals[g].([]any); ok {
+				for _, it := range list {
+					if v, ok := it.(map[string]any); ok {
+						files[base+"/"+fmt.Sprint(v["sha256"])] = v["sha256"]
+					}
+				}
+			}
 			want := w.readable(u, r) && w.shown(u, r, f.Name, false)
-			resp, body := download(t, s, fmt.Sprintf("/files/%s/%s/%s", p.e.Name, r.id, f.Name))
-			sum := sha256.Sum256(body)
-			switch {
-			case want && resp.StatusCode == http.StatusOK && hex.EncodeToString(sum[:]) == v["sha256"]:
-				mx.count("file downloaded")
-			case !want && resp.StatusCode == http.StatusNotFound:
-				mx.count("file download refused (404)")
-			case want:
-				rep.add(fmt.Sprintf("download of %s: not the file", f.Name), "%s: %d, %d bytes", r.label, resp.StatusCode, len(body))
-			default:
-				rep.add(fmt.Sprintf("download of %s: answered where 404 is expected", f.Name), "%s: %d, %d bytes", r.label, resp.StatusCode, len(body))
+			for path, sha := range files {
+				resp, body := download(t, s, path)
+				sum := sha256.Sum256(body)
+				switch {
+				case want && resp.StatusCode == http.StatusOK && hex.EncodeToString(sum[:]) == sha:
+					mx.count("file downloaded")
+				case !want && resp.StatusCode == http.StatusNotFound:
+					mx.count("file download refused (404)")
+				case want:
+					rep.add(fmt.Sprintf("download of %s: not the file", f.Name), "%s: %d, %d bytes", r.label, resp.StatusCode, len(body))
+				default:
+					rep.add(fmt.Sprintf("download of %s: answered where 404 is expected", f.Name), "%s: %d, %d bytes", r.label, resp.StatusCode, len(body))
+				}
 			}
 		}
 	}
