@@ -109,6 +109,13 @@ func crmSchema(m *metamodel.Model) string {
 	}
 	if len(attachmentFields(m)) > 0 {
 		b.WriteString(attachmentSchema)
+		b.WriteString("\n\"\"\"A file or image field an uploaded file is for.\"\"\"\nenum AttachmentField {\n")
+		for _, e := range m.Entities {
+			for _, f := range entityAttachments(e) {
+				fmt.Fprintf(&b, "  \"\"\"%s.%s\"\"\"\n  %s\n", e.Name, f.GraphQLName(), metamodel.UploadKey(e, f))
+			}
+		}
+		b.WriteString("}\n")
 	}
 	for _, e := range m.Entities {
 		comp := computedFields(e)
@@ -329,7 +336,18 @@ type Attachment {
   size: Int!
   contentType: String!
   sha256: String!
+  """Where the file is downloaded; empty for a file uploadFile answers, which no record holds yet."""
   url: String!
+  """The value to write into a file or image field to give a record this file (a multiple field takes a JSON list of them: [reference, …])."""
+  reference: String!
+}
+
+"""A file sent with the request, as the GraphQL multipart request spec sends it (a multipart/form-data POST)."""
+scalar Upload
+
+extend type Mutation {
+  """Store a file for a file or image field and answer the reference to write into it (create…, update…). Needs the right to write the field; the field's size and type limits apply to the content as stored."""
+  uploadFile(field: AttachmentField!, file: Upload!): Attachment!
 }
 `
 
@@ -572,6 +590,16 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 				jen.Return(jen.Id("row"), jen.Err()),
 			)
 		}
+	}
+
+	if len(attachmentFields(m)) > 0 {
+		f.Comment("UploadFile stores a file for a file or image field; the enforcement point decides (enforce.Runtime.Upload).")
+		f.Func().Params(jen.Id("r").Op("*").Id("mutationResolver")).Id("UploadFile").
+			Params(ctx.Clone(), jen.Id("field").Id("AttachmentField"), jen.Id("file").Qual(pkgGraphQL, "Upload")).
+			Params(jen.Op("*").Qual(pkgAttach, "File"), jen.Error()).Block(
+			jen.Return(jen.Qual(pkgEnforce, "FromContext").Call(jen.Id("ctx")).Dot("Upload").Call(jen.Id("ctx"),
+				jen.String().Call(jen.Id("field")), jen.Id("file").Dot("Filename"), jen.Id("file").Dot("File"), jen.Id("file").Dot("Size"))),
+		)
 	}
 
 	for _, e := range m.Entities {

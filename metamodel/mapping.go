@@ -169,3 +169,8 @@ func (r *Relation) GraphQLName() string { return graphQLName(r.EntName()) }
 
 // GraphQLFKName is the GraphQL name of a belongsTo relation's foreign-key field ("regionID").
 func (r *Relation) GraphQLFKName() string { return graphQLName(r.FKColumn()) }
+
+// UploadKey names file or image field f of entity e in the API's enum AttachmentField, which an API
+// client's uploadFile mutation takes as the field the file is for ("Patient_photo"). Entity names have
+// no underscore, so the key reads back unambiguously.
+func UploadKey(e *Entity, f *Field) string { return e.Name + "_" + f.GraphQLName() }

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -243,37 +242,19 @@ func (s *server) storeAll(ctx context.Context, f *metamodel.Field, r *http.Reque
 	return added, msg, nil
 }
 
-// storePart stores the posted file part fh of field f under its cleaned name (storeOne).
+// storePart stores the posted file part fh of field f (attach.Upload); a refusal is returned as its
+// message in lang.
 func (s *server) storePart(ctx context.Context, f *metamodel.Field, fh *multipart.FileHeader, lang string) (*attach.File, string, error) {
 	file, err := fh.Open()
 	if err != nil {
 		return nil, "", fmt.Errorf("read upload %s: %w", f.Name, err)
 	}
 	defer file.Close()
-	return s.storeOne(ctx, f, file, attach.CleanName(fh.Filename), fh.Size, lang)
-}
-
-// storeOne sniffs the content type of an upload of size bytes (what the client claims is not believed),
-// checks it against the field's maxSize and accept (attach.Check, the check references written through
-// the API pass too) and stores it. A refusal is returned as its message in lang.
-func (s *server) storeOne(ctx context.Context, f *metamodel.Field, file io.Reader, name string, size int64, lang string) (*attach.File, string, error) {
-	br := bufio.NewReaderSize(file, attach.SniffLen)
-	head, _ := br.Peek(attach.SniffLen)
-	ct := attach.Sniff(head, name)
-	if r := attach.Check(f, name, ct, size); r != nil {
-		return nil, uploadRefusal(lang, r), nil
+	ref, refusal, err := attach.Upload(ctx, s.cfg.Files, f, fh.Filename, file, fh.Size)
+	if refusal != nil {
+		return nil, uploadRefusal(lang, refusal), nil
 	}
-	if s.cfg.Files == nil {
-		return nil, "", errors.New("store upload: the app has no file store")
-	}
-	sha, stored, err := s.cfg.Files.Put(ctx, io.LimitReader(br, f.MaxSize+1))
-	if err != nil {
-		return nil, "", err
-	}
-	if r := attach.Check(f, name, ct, stored); r != nil { // a part longer than its header said
-		return nil, uploadRefusal(lang, r), nil
-	}
-	return &attach.File{SHA256: sha, Name: name, Size: int(stored), ContentType: ct}, "", nil
+	return ref, "", err
 }
 
 // uploadRefusal is the form's message, in lang, for an upload its field does not take.

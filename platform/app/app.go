@@ -53,10 +53,13 @@ type Backend interface {
 
 // public answers the paths served without a session: health, signing in, the GraphiQL page (it holds no
 // data; its requests need a session like any other) and the GraphQL endpoint, whose guard refuses
-// everything but the login mutation without one.
+// everything but the login mutation without one. A multipart GraphQL request (uploadFile's files) is not
+// public: its files are read to the end before the guard sees its operation.
 func public(r *http.Request) bool {
 	switch p := r.URL.Path; {
-	case p == "/healthz", p == "/auth/login", p == "/graphql", p == "/graphiql", strings.HasPrefix(p, "/graphiql/"):
+	case p == "/graphql":
+		return !multipart(r)
+	case p == "/healthz", p == "/auth/login", p == "/graphiql", strings.HasPrefix(p, "/graphiql/"):
 		return true
 	}
 	return admin.Public(r)
@@ -250,7 +253,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           withLogging(log, withUploads(uploadBody(m), limitBodies(int64(o.maxGraphQLBody), int64(o.maxFormBody), sessions.Middleware(mux, public)))),
+		Handler:           withLogging(log, withUploads(uploadBody(m), apiUploadBody(m), limitBodies(int64(o.maxGraphQLBody), int64(o.maxFormBody), sessions.Middleware(mux, public)))),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context {
 			return withLogger(p.Context(context.Background()), log)

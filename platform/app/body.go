@@ -33,8 +33,19 @@ func limitBodies(graphql, form int64, next http.Handler) http.Handler {
 			return
 		}
 		form := form
-		if up, ok := r.Context().Value(uploadLimitKey{}).(int64); ok && up > form {
+		up, uploads := r.Context().Value(uploadLimitKey{}).(int64)
+		if uploads && up > form {
 			form = up // a record's form with files (withUploads)
+		}
+		if r.URL.Path == "/graphql" && uploads {
+			// uploadFile's files, streamed by gqlgen's multipart transport within the upload limit.
+			if r.ContentLength > up {
+				graphQLTooLarge(w, up)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, up)
+			next.ServeHTTP(w, r)
+			return
 		}
 		if r.URL.Path == "/graphql" {
 			body, ok := readGraphQLBody(w, r, graphql)
@@ -67,13 +78,7 @@ func limitBodies(graphql, form int64, next http.Handler) http.Handler {
 // show its message as they show any other.
 func readGraphQLBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
 	tooLarge := func() ([]byte, bool) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Connection", "close") // the rest of the body is not read
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
-			"message":    "the request body is larger than the limit of " + byteSize(limit).String() + ": send a smaller query or fewer variables",
-			"extensions": map[string]any{"code": "REQUEST_TOO_LARGE", "limit": limit},
-		}}})
+		graphQLTooLarge(w, limit)
 		return nil, false
 	}
 	if r.ContentLength > limit {
@@ -92,6 +97,18 @@ func readGraphQLBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byt
 		return nil, false
 	}
 	return body, true
+}
+
+// graphQLTooLarge answers a GraphQL request whose body is over limit: 413 with a GraphQL error, so
+// clients show its message as they show any other.
+func graphQLTooLarge(w http.ResponseWriter, limit int64) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Connection", "close") // the rest of the body is not read
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
+		"message":    "the request body is larger than the limit of " + byteSize(limit).String() + ": send a smaller query, fewer variables or a smaller file",
+		"extensions": map[string]any{"code": "REQUEST_TOO_LARGE", "limit": limit},
+	}}})
 }
 
 // byteSize is a number of bytes, as a flag: "1048576", "512KiB", "1MiB", "2GiB".

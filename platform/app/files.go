@@ -68,20 +68,47 @@ func uploadBody(m *metamodel.Model) int64 {
 	return most + 1<<20
 }
 
+// apiUploadBody is the largest multipart GraphQL request (uploadFile) the model allows: a file of its
+// largest file field, with room for a file over that field's maxSize, to be refused by name, and for the
+// operation. A client sends one file per field at a time; 0 when the model has no file fields.
+func apiUploadBody(m *metamodel.Model) int64 {
+	var most int64
+	for _, e := range m.Entities {
+		for _, f := range e.Fields {
+			if f.Type.Attachment() {
+				most = max(most, f.MaxSize)
+			}
+		}
+	}
+	if most == 0 {
+		return 0
+	}
+	return 2*most + 1<<20
+}
+
 // uploadLimitKey marks a request whose body limitBodies bounds by the upload limit instead of the form's.
 type uploadLimitKey struct{}
 
+// multipart reports whether r is a POST of multipart/form-data.
+func multipart(r *http.Request) bool {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return r.Method == http.MethodPost && ct == "multipart/form-data"
+}
+
 // withUploads lets a multipart form posted to a record's form (/e/{entity}/new, /e/{entity}/{id}/edit)
-// be as large as limit, when the model has attachments (limit > 0); every other body keeps its bound.
-func withUploads(limit int64, next http.Handler) http.Handler {
-	if limit <= 0 {
+// be as large as form, and a multipart GraphQL request (uploadFile) as large as api, when the model has
+// attachments (limits > 0); every other body keeps its bound.
+func withUploads(form, api int64, next http.Handler) http.Handler {
+	if form <= 0 {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if r.Method == http.MethodPost && ct == "multipart/form-data" && strings.HasPrefix(r.URL.Path, "/e/") &&
-			(strings.HasSuffix(r.URL.Path, "/new") || strings.HasSuffix(r.URL.Path, "/edit")) {
-			r = r.WithContext(context.WithValue(r.Context(), uploadLimitKey{}, limit))
+		switch {
+		case !multipart(r):
+		case r.URL.Path == "/graphql":
+			r = r.WithContext(context.WithValue(r.Context(), uploadLimitKey{}, api))
+		case strings.HasPrefix(r.URL.Path, "/e/") && (strings.HasSuffix(r.URL.Path, "/new") || strings.HasSuffix(r.URL.Path, "/edit")):
+			r = r.WithContext(context.WithValue(r.Context(), uploadLimitKey{}, form))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -28,6 +28,11 @@ func graphqlHandler(rt *enforce.Runtime, b Backend, maxFields int, direct bool) 
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(postTransport{})
+	if limit := apiUploadBody(rt.Model); limit > 0 {
+		// uploadFile's files (the GraphQL multipart request spec); parts beyond MaxMemory wait in temporary
+		// files. limitBodies bounds the body first, by the same limit (withUploads).
+		srv.AddTransport(transport.MultipartForm{MaxUploadSize: limit, MaxMemory: 1 << 20})
+	}
 	// Parsed and validated documents are shared between requests: nothing about a reader is decided on
 	// them (platform/enforce decides on the values that reach the database).
 	srv.SetQueryCache(coercingCache{lru.New[*ast.QueryDocument](1000)})
@@ -84,10 +89,11 @@ func restrictsAny(m *metamodel.Model) bool {
 // sessionFields are the mutations of the auth service, which keeps its own tables through its own
 // connection: holding a record transaction around them would only block that connection on SQLite.
 var sessionFields = map[string]bool{"login": true, "logout": true, "createAPIToken": true, "revokeAPIToken": true,
-	"changePassword": true, "setUserPassword": true}
+	"changePassword": true, "setUserPassword": true, "uploadFile": true}
 
 // onlySessionFields reports whether a mutation consists of session fields only (it then runs without
-// the per-operation transaction). A fragment, whose fields it cannot see, keeps the transaction.
+// the per-operation transaction). uploadFile counts as one: it writes a file to the store and no record,
+// and must not hold SQLite's write lock while the file is stored. A fragment, whose fields it cannot see, keeps the transaction.
 func onlySessionFields(op *ast.OperationDefinition) bool {
 	for _, s := range op.SelectionSet {
 		if f, ok := s.(*ast.Field); !ok || (!sessionFields[f.Name] && f.Name != "__typename") {

@@ -175,3 +175,7 @@ func Inline(contentType string) bool {
 	}
 	return false
 }
+
+// Reference is the value a file or image field is written with to hold this file (the GraphQL field
+// Attachment.reference): what the field stores, without the download URL.
+func (f *File) Reference() string { return f.Encode() }

@@ -30,11 +30,7 @@ func (rt *Runtime) verifyAttachment(ctx context.Context, info *entityInfo, m ent
 			return nil, fmt.Errorf("check the file of %s.%s: %w", info.e.Name, f.Name, err)
 		}
 		if refusal != nil {
-			msgs := metamodel.Text{}
-			for _, l := range attach.Languages {
-				msgs[l] = refusal.Text(l, rt.Model.Localize(f.Label, l, f.Name))
-			}
-			return &FieldError{Entity: info.e.Name, Field: f.Name, Rule: refusal.Rule, Msg: refusal.Error(), Messages: msgs}, nil
+			return rt.refused(info.e, refusal), nil
 		}
 		refs[i] = got
 	}
@@ -42,4 +38,14 @@ func (rt *Runtime) verifyAttachment(ctx context.Context, info *entityInfo, m ent
 		return nil, fmt.Errorf("set the checked file of %s.%s: %w", info.e.Name, f.Name, err)
 	}
 	return nil, nil
+}
+
+// refused is the field error of a file the field of e refuses, named by its label in each of the
+// platform's languages.
+func (rt *Runtime) refused(e *metamodel.Entity, r *attach.Refusal) *FieldError {
+	msgs := metamodel.Text{}
+	for _, l := range attach.Languages {
+		msgs[l] = r.Text(l, rt.Model.Localize(r.Field.Label, l, r.Field.Name))
+	}
+	return &FieldError{Entity: e.Name, Field: r.Field.Name, Rule: r.Rule, Msg: r.Error(), Messages: msgs}
 }
