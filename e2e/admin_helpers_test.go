@@ -35,6 +35,16 @@ func adminApp(t *testing.T, name string) *apptest.App {
 	return built(t, "examples/"+name, name)
 }
 
+// sweptApp is the app of an example, or, for "kitchen", of the kitchen-sink model of the foundation
+// tests, which the screen sweeps cover beside the examples.
+func sweptApp(t *testing.T, name string) *apptest.App {
+	t.Helper()
+	if name == "kitchen" {
+		return kitchen(t)
+	}
+	return adminApp(t, name)
+}
+
 // page is a browser tab signed in to a running app.
 type page struct {
 	t   *testing.T

@@ -27,9 +27,10 @@ func TestAdminLanguageSweep(t *testing.T) {
 		{"b2b-sales", "lina", "sales123"},
 		{"tobacco", "xuming", "cm123"},
 		{"bank", "liming", "cm123"},
+		{"kitchen", "bob", "bob12345"}, // every field type, a user of a model without roles
 	} {
 		t.Run(ex.name, func(t *testing.T) {
-			a := adminApp(t, ex.name)
+			a := sweptApp(t, ex.name)
 			s := a.Start(t, apptest.SQLitePath(t), noTimers)
 			api := s.As(t, "admin", "admin123")
 			v := newVocabulary(a.Model)
@@ -123,7 +124,11 @@ func pageWords(p *page) string {
 	p.t.Helper()
 	return eval[string](p, `(() => {
 		const out = [document.title, document.body.innerText];
-		document.querySelectorAll('[role=tabpanel][hidden], dialog:not([open])').forEach(e => out.push(e.textContent));
+		// Text node by text node: an element's textContent runs its cells' words together ("Ann" "Bob": "AnnBob").
+		document.querySelectorAll('[role=tabpanel][hidden], dialog:not([open])').forEach(e => {
+			const w = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+			for (let n = w.nextNode(); n; n = w.nextNode()) out.push(n.textContent);
+		});
 		document.querySelectorAll('[title], [placeholder], [aria-label]').forEach(e => {
 			for (const a of ['title', 'placeholder', 'aria-label']) { const v = e.getAttribute(a); if (v) out.push(v); }
 		});

@@ -222,16 +222,17 @@ func TestAdminPhone(t *testing.T) {
 // The phone's top bar (issue 13): at 390 px the header is one compact line — a menu button that opens
 // the navigation, the brand, a search button that opens the global search, and a user menu holding the
 // language switch, the profile and sign-out — in Chinese and in English, on the hospital and the b2b
-// examples; at desktop width the header shows its items as before, without the phone's buttons.
+// examples and the kitchen-sink model; at desktop width the header shows its items as before, without the phone's buttons.
 func TestAdminPhoneTopBar(t *testing.T) {
 	for _, ex := range []struct {
 		name, entity, query string // an entity whose title the global search finds, and its records' query
 	}{
 		{"hospital", "Patient", "patients"},
 		{"b2b-sales", "Customer", "customers"},
+		{"kitchen", "Account", "accounts"},
 	} {
 		t.Run(ex.name, func(t *testing.T) {
-			a := adminApp(t, ex.name)
+			a := sweptApp(t, ex.name)
 			s := a.Start(t, apptest.SQLitePath(t), noTimers)
 			api := s.As(t, "admin", "admin123")
 			var out map[string]struct {

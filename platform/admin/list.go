@@ -368,11 +368,25 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "list", f)
 }
 
-// rowOf is a record's row in a table of columns: its id, its link and a cell per column.
+// cardValues is how many values a list's card shows on a phone under the record's title: four lines
+// in all, so a screen holds several records.
+const cardValues = 3
+
+// rowOf is a record's row in a table of columns: its id, its link and a cell per column (the first is the
+// title). On a phone, the row is a card of the title and its first cardValues values that are not empty;
+// the others are folded (the record's page has them all).
 func (s *server) rowOf(e *metamodel.Entity, columns []member, nd map[string]any, lang string, z zones) listRow {
 	row := listRow{ID: str(nd["id"]), URL: recordURL(e, str(nd["id"]))}
-	for _, m := range columns {
-		row.Cells = append(row.Cells, s.cellOf(m, nd, lang, z))
+	shown := 0
+	for i, m := range columns {
+		c := s.cellOf(m, nd, lang, z)
+		if i > 0 {
+			c.Folded = c.Empty || shown == cardValues
+			if !c.Folded {
+				shown++
+			}
+		}
+		row.Cells = append(row.Cells, c)
 	}
 	return row
 }

@@ -33,6 +33,9 @@ type cell struct {
 	Image, File, Size string
 	// Files are the attachments of a multiple file or image field, each such a cell.
 	Files []cell
+	// Folded is a list cell a phone's card leaves out: an empty one, or one after its first cardValues
+	// values (rowOf).
+	Folded bool
 }
 
 // palette are the colour names the stylesheet knows; other model colours are shown grey.
