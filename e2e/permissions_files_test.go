@@ -94,9 +94,9 @@ func (mx *pmMatrix) seedFiles(t *testing.T, s *apptest.Server) {
 	p.noErrors()
 }
 
-// pmFileKinds are the checks of downloads: a model with file or image fields and roles that hide rows
-// or fields must exercise both.
-var pmFileKinds = []string{"file downloaded", "file download refused (404)"}
+// pmFileKinds are the checks of downloads and uploads: a model with file or image fields and roles that
+// hide rows or fields must exercise each.
+var pmFileKinds = []string{"file downloaded", "file download refused (404)", "file upload allowed", "file upload refused"}
 
 // pmCheckFiles fails the test when m has file or image fields yet the matrix checked no download on one
 // side: the files were not attached, or no role hides any of them.
@@ -168,6 +168,59 @@ func (mx *pmMatrix) downloads(t *testing.T, rep *pmReport, s *apptest.Server, u 
 					rep.add(fmt.Sprintf("download of %s: answered where 404 is expected", f.Name), "%s: %d, %d bytes", r.label, resp.StatusCode, len(body))
 				}
 			}
+		}
+	}
+}
+
+// uploads sends a small file the field takes to uploadFile for each file or image field of p's entity, as
+// u: allowed when u may write the field on some record — a role that creates the entity, or one that
+// updates it with the field neither readonly nor hidden, the field not hidden from every role of u that
+// reads the entity — and not set by the system only; FORBIDDEN without create or update; else VALIDATION
+// by rule readonly. The same rules the write checks decide it by, on what this test reads from the model.
+func (mx *pmMatrix) uploads(t *testing.T, rep *pmReport, s *apptest.Server, u *pmUser, p *pmPlan) {
+	w := mx.w
+	e := p.e.Name
+	for _, f := range p.e.Fields {
+		if !f.Type.Attachment() {
+			continue
+		}
+		name, content := pmFileFor(t, f)
+		if content == nil {
+			continue
+		}
+		creates, updates := u.all, u.all
+		for _, perm := range w.perms(u, e) {
+			creates = creates || perm.Create
+			if rule := perm.Fields[f.Name]; pmGranted(perm.Update) && rule != metamodel.AccessReadonly && rule != metamodel.AccessHidden {
+				updates = true
+			}
+		}
+		granted := u.all
+		for _, perm := range w.perms(u, e) {
+			granted = granted || perm.Create || pmGranted(perm.Update)
+		}
+		want := ""
+		switch {
+		case !granted:
+			want = "FORBIDDEN"
+		case f.Readonly || f.Computed.Src != "" || w.hiddenEverywhere(u, e, f.Name) || !creates && !updates:
+			want = "VALIDATION"
+		}
+		_, r := uploadFile(t, s, `mutation($field: AttachmentField!, $file: Upload!) { uploadFile(field: $field, file: $file) { sha256 } }`,
+			metamodel.UploadKey(p.e, f), name, content)
+		got := ""
+		if len(r.Errors) > 0 {
+			got = pmCode(r.Errors[0])
+		}
+		switch {
+		case got != want:
+			rep.add(fmt.Sprintf("upload to %s.%s: want %q", e, f.Name, want), "got %q %v", got, r.Errors)
+		case want == "":
+			mx.count("file upload allowed")
+		case want == "VALIDATION" && !pmNamesFieldRule(r.Errors[0], f.Name, "readonly"):
+			rep.add(fmt.Sprintf("upload to %s.%s: want VALIDATION rule readonly naming it", e, f.Name), "got %s", pmDescribe(r.Errors[0]))
+		default:
+			mx.count("file upload refused")
 		}
 	}
 }

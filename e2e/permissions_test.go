@@ -219,6 +219,7 @@ func permissionMatrix(t *testing.T, s *apptest.Server, m *metamodel.Model, opt p
 					defer rep.flush()
 					mx.reads(t, rep, us, u, p)
 					mx.downloads(t, rep, us, u, p)
+					mx.uploads(t, rep, us, u, p)
 					mx.filters(t, rep, us, u, p)
 					mx.orders(t, rep, us, u, p)
 					mx.forms(t, rep, us, u, p)
