@@ -49,16 +49,20 @@ func onEachDB(t *testing.T, a *apptest.App, fn func(t *testing.T, s *apptest.Ser
 
 // onEachDSN is onEachDB for tests that also read the database itself: fn gets its DSN.
 func onEachDSN(t *testing.T, a *apptest.App, fn func(t *testing.T, s *apptest.Server, dsn string)) {
+	eachDB(t, func(t *testing.T, dsn string) {
+		// Uploaded files in the test's own directory (by default they are kept next to a SQLite
+		// database, but in ./files, the package's directory, for Postgres).
+		fn(t, a.Start(t, dsn, noTimers, "--files="+t.TempDir()).As(t, "admin", "admin123"), dsn)
+	})
+}
+
+// eachDB runs fn as a subtest on a new SQLite database and on a new Postgres database.
+func eachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
 	for _, db := range []struct {
 		name string
 		dsn  func(testing.TB) string
 	}{{"sqlite", apptest.SQLitePath}, {"postgres", pgtest.DSN}} {
-		t.Run(db.name, func(t *testing.T) {
-			dsn := db.dsn(t)
-			// Uploaded files in the test's own directory (by default they are kept next to a SQLite
-			// database, but in ./files, the package's directory, for Postgres).
-			fn(t, a.Start(t, dsn, noTimers, "--files="+t.TempDir()).As(t, "admin", "admin123"), dsn)
-		})
+		t.Run(db.name, func(t *testing.T) { fn(t, db.dsn(t)) })
 	}
 }
 

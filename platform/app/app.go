@@ -25,6 +25,7 @@ import (
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/admin"
+	"github.com/crmgen/crmgen/platform/attach"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/graphiql"
@@ -85,6 +86,7 @@ type options struct {
 	direct                      bool
 	trustedProxies              string
 	files                       string
+	filesKeep                   time.Duration
 	s3                          s3Options
 }
 
@@ -96,6 +98,7 @@ var envFlags = map[string]string{
 	"metrics-addr":       "CRM_METRICS_ADDR",
 	"trusted-proxy":      "CRM_TRUSTED_PROXIES",
 	"files":              "CRM_FILES",
+	"files-keep":         "CRM_FILES_KEEP",
 	"s3-endpoint":        "CRM_S3_ENDPOINT",
 	"s3-bucket":          "CRM_S3_BUCKET",
 	"s3-region":          "CRM_S3_REGION",
@@ -131,6 +134,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.timerInterval, "timer-interval", envDuration("CRM_TIMER_INTERVAL", 15*time.Second), "how often workflow timers are checked; 0 turns them off (env CRM_TIMER_INTERVAL)")
 	fs.StringVar(&o.instance, "instance", env("CRM_INSTANCE", defaultInstance()), "this instance's name, for timers claimed by instances sharing a database (env CRM_INSTANCE)")
 	fs.StringVar(&o.files, "files", "", "directory of the uploaded files of file and image fields, kept by their SHA-256 (default: files next to a SQLite database, ./files with Postgres; env CRM_FILES)")
+	fs.DurationVar(&o.filesKeep, "files-keep", 24*time.Hour, "how long a stored file that no record refers to (an upload never saved, a file replaced or removed, one of a record deleted for good) is kept before it is removed; 0 keeps every file (env CRM_FILES_KEEP)")
 	o.s3.flags(fs)
 	o.delivery.flags(fs)
 	fs.Usage = func() {
@@ -287,6 +291,9 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	go func() { errc <- srv.Serve(ln) }()
 	jobs, stopJobs := context.WithCancel(p.Context(context.Background()))
 	defer stopJobs()
+	if sw, ok := files.(attach.Sweepable); ok && o.filesKeep > 0 && uploadBody(m) > 0 {
+		go sweepFiles(jobs, sw, db.SQL, m, o.filesKeep, log)
+	}
 	if o.timerInterval > 0 {
 		go engine.RunTimers(withLogger(jobs, log), o.instance, o.timerInterval)
 	} else {

@@ -2,12 +2,16 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"flag"
+	"fmt"
+	"log/slog"
 	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
 	"github.com/crmgen/crmgen/platform/attach"
@@ -112,4 +116,65 @@ func withUploads(form, api int64, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sweepFiles removes, every so often, the stored files no record refers to that were last stored more
+// than keep ago (attach.Sweep): uploads never written to a record, files replaced or removed, those of
+// records deleted for good. A soft-deleted record keeps its files. Each instance sharing a store sweeps
+// it; a sweep is idempotent. It returns when ctx ends.
+func sweepFiles(ctx context.Context, store attach.Sweepable, db *sql.DB, m *metamodel.Model, keep time.Duration, log *slog.Logger) {
+	every := min(max(keep/4, time.Second), 6*time.Hour)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := attach.Sweep(ctx, store, time.Now().Add(-keep), func(ctx context.Context) (map[string]bool, error) {
+			return filesInUse(ctx, db, m)
+		})
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("sweep files", "err", err)
+		case n > 0:
+			log.Info("removed files no record refers to", "files", n, "older than", keep)
+		}
+	}
+}
+
+// filesInUse are the hashes of the files every record refers to, deleted (soft-deleted) records
+// included: the system's own read of every file and image column, not a user's.
+func filesInUse(ctx context.Context, db *sql.DB, m *metamodel.Model) (map[string]bool, error) {
+	used := map[string]bool{}
+	for _, e := range m.Entities {
+		for _, f := range e.Fields {
+			if !f.Type.Attachment() {
+				continue
+			}
+			rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT "%s" FROM "%s" WHERE "%s" IS NOT NULL`, f.Column(), e.Table(), f.Column()))
+			if err != nil {
+				return nil, fmt.Errorf("files of %s.%s: %w", e.Name, f.Name, err)
+			}
+			for rows.Next() {
+				var v string
+				if err := rows.Scan(&v); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("files of %s.%s: %w", e.Name, f.Name, err)
+				}
+				refs, _ := attach.ParseField(f, v) // a value that is no reference refers to nothing
+				for _, r := range refs {
+					used[r.SHA256] = true
+				}
+			}
+			if err := rows.Close(); err != nil {
+				return nil, err
+			}
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("files of %s.%s: %w", e.Name, f.Name, err)
+			}
+		}
+	}
+	return used, nil
 }

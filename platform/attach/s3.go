@@ -5,12 +5,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,7 +35,8 @@ type S3 struct {
 // emptySHA is the SHA-256 of no bytes, the payload hash of a GET.
 const emptySHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-// Put hashes r into a temporary file, then uploads it under its hash unless the bucket already has it.
+// Put hashes r into a temporary file, then uploads it under its hash. Content the bucket already has is
+// uploaded again, which renews its time for the sweep (Sweep).
 func (s *S3) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 	tmp, err := os.CreateTemp("", "crm-upload-*")
 	if err != nil {
@@ -47,12 +50,6 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 		return "", 0, fmt.Errorf("store file: %w", err)
 	}
 	sha := hex.EncodeToString(h.Sum(nil))
-	if resp, err := s.do(ctx, http.MethodHead, sha, nil, 0, emptySHA); err == nil {
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			return sha, n, nil
-		}
-	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return "", 0, fmt.Errorf("store file: %w", err)
 	}
@@ -136,9 +133,23 @@ func (s *S3) Peek(ctx context.Context, sha string, n int) ([]byte, int64, error)
 	return nil, 0, fmt.Errorf("open file %s in bucket %s: %s", sha, s.Bucket, resp.Status)
 }
 
+// keyPrefix is where in the bucket the contents are: files/ab/12/ab12cd….
+const keyPrefix = "files/"
+
 // do sends a signed request for the object of hash sha, with the headers given as name, value pairs.
 func (s *S3) do(ctx context.Context, method, sha string, body io.Reader, size int64, payloadSHA string, header ...string) (*http.Response, error) {
-	u := strings.TrimSuffix(s.Endpoint, "/") + "/" + url.PathEscape(s.Bucket) + "/files/" + sha[:2] + "/" + sha[2:4] + "/" + sha
+	return s.request(ctx, method, keyPrefix+sha[:2]+"/"+sha[2:4]+"/"+sha, nil, body, size, payloadSHA, header...)
+}
+
+// request sends a signed request for key in the bucket ("" is the bucket itself) with query parameters.
+func (s *S3) request(ctx context.Context, method, key string, query url.Values, body io.Reader, size int64, payloadSHA string, header ...string) (*http.Response, error) {
+	u := strings.TrimSuffix(s.Endpoint, "/") + "/" + url.PathEscape(s.Bucket)
+	if key != "" {
+		u += "/" + key
+	}
+	if len(query) > 0 {
+		u += "?" + canonicalQuery(query)
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, err
@@ -160,6 +171,10 @@ func (s *S3) do(ctx context.Context, method, sha string, body io.Reader, size in
 	}
 	return c.Do(req)
 }
+
+// canonicalQuery is q as Signature Version 4 signs it, and so as it is sent: sorted by name, each part
+// percent-encoded (a space is %20, not +).
+func canonicalQuery(q url.Values) string { return strings.ReplaceAll(q.Encode(), "+", "%20") }
 
 // sign adds AWS Signature Version 4 headers to req, whose payload has hash payloadSHA.
 func (s *S3) sign(req *http.Request, payloadSHA string, t time.Time) {
@@ -202,4 +217,73 @@ func hmacSHA(key []byte, data string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(data))
 	return m.Sum(nil)
+}
+
+var _ Sweepable = (*S3)(nil)
+
+// listResult is the part of a ListObjectsV2 answer Walk reads.
+type listResult struct {
+	Contents []struct {
+		Key          string
+		LastModified time.Time
+	}
+	IsTruncated           bool
+	NextContinuationToken string
+}
+
+// Walk lists the bucket's contents (ListObjectsV2 under files/, a page of up to 1000 at a time); their
+// time is the object's LastModified, which Put renews.
+func (s *S3) Walk(ctx context.Context, fn func(sha string, stored time.Time) error) error {
+	token := ""
+	for {
+		q := url.Values{"list-type": {"2"}, "prefix": {keyPrefix}}
+		if token != "" {
+			q.Set("continuation-token", token)
+		}
+		resp, err := s.request(ctx, http.MethodGet, "", q, nil, 0, emptySHA)
+		if err != nil {
+			return fmt.Errorf("list files in bucket %s: %w", s.Bucket, err)
+		}
+		var page listResult
+		if resp.StatusCode == http.StatusOK {
+			err = xml.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&page)
+		} else {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			err = fmt.Errorf("%s: %s", resp.Status, b)
+		}
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("list files in bucket %s: %w", s.Bucket, err)
+		}
+		for _, c := range page.Contents {
+			sha := path.Base(c.Key)
+			if !shaRE.MatchString(sha) || c.Key != keyPrefix+sha[:2]+"/"+sha[2:4]+"/"+sha {
+				continue
+			}
+			if err := fn(sha, c.LastModified); err != nil {
+				return err
+			}
+		}
+		if !page.IsTruncated || page.NextContinuationToken == "" {
+			return nil
+		}
+		token = page.NextContinuationToken
+	}
+}
+
+// Remove deletes the object of hash sha (S3 answers 204 whether or not it was there).
+func (s *S3) Remove(ctx context.Context, sha string) error {
+	if !shaRE.MatchString(sha) {
+		return fmt.Errorf("remove file %q: not a content hash", sha)
+	}
+	resp, err := s.do(ctx, http.MethodDelete, sha, nil, 0, emptySHA)
+	if err != nil {
+		return fmt.Errorf("remove file %s: %w", sha, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("remove file %s from bucket %s: %s: %s", sha, s.Bucket, resp.Status, b)
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Store keeps file contents by their SHA-256.
@@ -50,6 +51,10 @@ func (d Dir) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 	sha := hex.EncodeToString(h.Sum(nil))
 	p := d.path(sha)
 	if _, err := os.Stat(p); err == nil {
+		now := time.Now()
+		if err := os.Chtimes(p, now, now); err != nil { // stored again: the sweep's grace period starts anew
+			return "", 0, fmt.Errorf("store file: %w", err)
+		}
 		return sha, n, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
