@@ -80,6 +80,7 @@ func derive(ctx context.Context, m *metamodel.Model, module string, inputs Files
 		return nil, nil, err
 	}
 	start = time.Now()
+	defer gqlgenLoads(".")()
 	cfg, err := config.LoadConfig("gqlgen.yml")
 	if err != nil {
 		return nil, nil, fmt.Errorf("run gqlgen: load config: %w", err)

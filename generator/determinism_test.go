@@ -21,10 +21,20 @@ import (
 )
 
 // TestDeterministic generates the small model a second time, from a freshly loaded model, and expects
-// byte-identical files at the same paths, including entc's and gqlgen's output and the manifest.
+// byte-identical files at the same paths, including entc's and gqlgen's output and the manifest. The
+// second time gqlgen loads the ent package from source, as it does for a large model (gqlgenload.go):
+// the go commands run show the first generation compiled the ent package for its export data and the
+// second did not, and both modes generate the same files.
 func TestDeterministic(t *testing.T) {
 	first := generateSmall(t).Files
-	second, err := generator.Generate(context.Background(), loadModel(t, smallModel), generator.Options{})
+	var log string
+	var second *generator.Result
+	err := logGoCommands(&log, func() error {
+		defer generator.SetSourceTypesAbove(0)()
+		var err error
+		second, err = generator.Generate(context.Background(), loadModel(t, smallModel), generator.Options{})
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +42,13 @@ func TestDeterministic(t *testing.T) {
 		t.Error("a generation without Options.Previous reports Reused")
 	}
 	compareFiles(t, first, second.Files)
+	module := moduleOf(first)
+	if got := exportLoads(t, smallGoLog, module+"/ent"); got == 0 {
+		t.Errorf("the small model's generation ran no `go list -export` of %s/ent: the check cannot see what it checks", module)
+	}
+	if got := exportLoads(t, log, module+"/ent"); got > 0 {
+		t.Errorf("loading from source, generation still ran `go list -export` of %s/ent %d times", module, got)
+	}
 }
 
 // compareFiles reports every path present in only one of want and got and every path whose contents differ.

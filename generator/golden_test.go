@@ -52,7 +52,10 @@ func generateSmall(t testing.TB) *generator.Result {
 			m, err = metamodel.Build(m)
 		}
 		if err == nil {
-			smallResult, err = generator.Generate(context.Background(), m, generator.Options{})
+			err = logGoCommands(&smallGoLog, func() error {
+				smallResult, err = generator.Generate(context.Background(), m, generator.Options{})
+				return err
+			})
 		}
 		smallErr = err
 	})

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/crmgen/crmgen/internal/dbtest"
 	"github.com/crmgen/crmgen/platform/database"
@@ -51,6 +52,27 @@ func TestPreferenceStore(t *testing.T) {
 		}
 		if got := zone(3); got != "" {
 			t.Errorf("user 3 has %q without choosing", got)
+		}
+
+		// A zone read is remembered for zoneTTL: no statement for the next screens; a choice made on
+		// another instance (another store on the same table) shows here once that time has passed.
+		clock := time.Now()
+		p.now = func() time.Time { return clock }
+		other := &PreferenceStore{DB: db.SQL, Dialect: db.Dialect}
+		zone(1)
+		before := database.Statements.Load()
+		if got := zone(1); got != "Asia/Tokyo" || database.Statements.Load() != before {
+			t.Errorf("a second read within %v: %q and %d statements; want the remembered zone, no statement", zoneTTL, got, database.Statements.Load()-before)
+		}
+		if err := other.setZone(ctx, 1, "Europe/Paris"); err != nil {
+			t.Fatal(err)
+		}
+		if got := zone(1); got != "Asia/Tokyo" {
+			t.Errorf("within %v of the last read: %q, want the remembered Asia/Tokyo", zoneTTL, got)
+		}
+		clock = clock.Add(zoneTTL)
+		if got := zone(1); got != "Europe/Paris" {
+			t.Errorf("%v after the last read: %q, want the other instance's choice Europe/Paris", zoneTTL, got)
 		}
 	})
 }
