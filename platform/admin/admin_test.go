@@ -4,12 +4,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/crmgen/crmgen/internal/modeltest"
 	"github.com/crmgen/crmgen/metamodel"
 )
 
@@ -27,17 +26,7 @@ entities:
 
 func newTestHandler(t *testing.T) http.Handler {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(tinyModel), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := metamodel.Load(dir)
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := modeltest.FromYAML(t, tinyModel)
 	return Handler(Config{Model: m, GraphQL: http.NotFoundHandler()})
 }
 
@@ -187,7 +176,6 @@ func TestUserZone(t *testing.T) {
 // days, so the link pins the list's filter to the app's zone, and the list reads it so; a date bucket and
 // a user in the app's zone need nothing.
 func TestDrillDownZone(t *testing.T) {
-	dir := t.TempDir()
 	model := `
 app: {name: zoned, title: {zh: 时区, en: Zoned}, locales: [zh, en], defaultLocale: zh, timezone: Asia/Shanghai}
 entities:
@@ -200,16 +188,7 @@ reports:
   byMonth: {entity: Visit, groupBy: [{field: at, bucket: month}], measures: [count]}
   byDay: {entity: Visit, groupBy: [{field: day, bucket: month}], measures: [count]}
 `
-	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(model), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := metamodel.Load(dir)
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := modeltest.FromYAML(t, model)
 	shanghai, london := m.App.Location(), loadZone("Europe/London")
 	s := &server{cfg: Config{Model: m}, zone: shanghai}
 	e := m.Entity("Visit")

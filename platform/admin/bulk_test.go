@@ -4,12 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/crmgen/crmgen/internal/modeltest"
 	"github.com/crmgen/crmgen/metamodel"
 )
 
@@ -33,17 +32,7 @@ entities:
 
 func bulkServer(t *testing.T) (*server, *metamodel.Entity, *schemaInfo) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(bulkModel), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := metamodel.Load(dir)
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := modeltest.FromYAML(t, bulkModel)
 	in := map[string]bool{}
 	for _, k := range []string{"name", "code", "note", "grade", "active", "data", "clearNote", "clearGrade"} {
 		in[k] = true

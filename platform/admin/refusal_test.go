@@ -2,28 +2,16 @@ package admin
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/internal/modeltest"
 )
 
 // A refusal of the app's own code (platform/extension) carries its message per locale; the screens show
 // it in the user's language, at the field as everywhere else, and never the API's English words or rule.
 func TestOwnCodeRefusalInUsersLanguage(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(tinyModel), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := metamodel.Load(dir)
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := modeltest.FromYAML(t, tinyModel)
 	var ge gqlError
 	if err := json.Unmarshal([]byte(`{"message": "invalid input: Item.name: the name's check digit is wrong (checksum)",
 		"extensions": {"code": "VALIDATION", "field": "name", "rule": "checksum", "fields": [{"entity": "Item", "field": "name",
@@ -48,17 +36,7 @@ func TestOwnCodeRefusalInUsersLanguage(t *testing.T) {
 // said without the field's name, which is the model's identifier, and a rule the catalogue has no words
 // for is said as a wrong value, never by its name.
 func TestRefusalOfAnUnknownFieldNamesNoIdentifier(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(tinyModel), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := metamodel.Load(dir)
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := modeltest.FromYAML(t, tinyModel)
 	ge := gqlError{Message: "invalid input: Item.ownerTeamCode: bad (weirdRule)", Extensions: map[string]any{"code": "VALIDATION",
 		"fields": []any{map[string]any{"field": "ownerTeamCode", "rule": "weirdRule", "message": "bad"}}}}
 	s := &server{cfg: Config{Model: m}}

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/internal/modeltest"
 	"github.com/crmgen/crmgen/platform/attach"
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
@@ -36,17 +36,7 @@ roles:
 // Upload is decided like a write of the field, before anything is stored; what is stored is what the
 // field takes.
 func TestUploadDecision(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(uploadModel), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := metamodel.Load(dir)
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := modeltest.FromYAML(t, uploadModel)
 	store := attach.Dir(t.TempDir())
 	rt := enforce.New(m, "sqlite3", nil)
 	rt.Files = store

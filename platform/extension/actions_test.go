@@ -6,13 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crmgen/crmgen/internal/modeltest"
 	"github.com/crmgen/crmgen/platform/extension"
 )
 
 // A model's `run` action runs the registered code with the record; the app refuses to start while an
 // action the model runs is registered nowhere.
 func TestActions(t *testing.T) {
-	m := buildModel(t, `
+	m := modeltest.FromYAML(t, `
 app: {name: t}
 entities:
   Ticket:

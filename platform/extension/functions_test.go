@@ -2,31 +2,14 @@ package extension_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/internal/modeltest"
 	"github.com/crmgen/crmgen/platform/expr"
 	"github.com/crmgen/crmgen/platform/extension"
 )
-
-func buildModel(t *testing.T, src string) *metamodel.Model {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "m.yaml"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := metamodel.Load(dir)
-	if err == nil {
-		m, err = metamodel.Build(m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 const functionsModel = `
 app: {name: t}
@@ -45,7 +28,7 @@ entities:
 // A declared function runs the registered Go func inside the model's expressions, with CEL values
 // converted both ways; a Go error fails the expression; and Check names every way code and model disagree.
 func TestFunctions(t *testing.T) {
-	m := buildModel(t, functionsModel)
+	m := modeltest.FromYAML(t, functionsModel)
 	if err := extension.Check(m); err == nil || !strings.Contains(err.Error(), "declares function checkDigit(string) string, which the extend package does not implement") {
 		t.Errorf("Check with nothing registered: %v", err)
 	}
@@ -81,7 +64,7 @@ func TestFunctions(t *testing.T) {
 		t.Error("a Go error of the function did not fail the expression")
 	}
 
-	wrong := buildModel(t, `
+	wrong := modeltest.FromYAML(t, `
 app: {name: t}
 functions:
   checkDigit: {params: [string], returns: string}
