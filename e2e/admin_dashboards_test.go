@@ -24,13 +24,23 @@ import (
 // page takes its parameters and offers CSV only with the export right, and the page fits a phone.
 
 type apiReport struct {
-	Columns []struct{ Name, Label, Type string }
-	Rows    []map[string]any
+	Columns  []struct{ Name, Label, Type string }
+	Rows     []map[string]any
+	Head     []map[string]any
+	RowCount int
+	RFM      []struct {
+		R, F, Count int
+		Segment     string
+	}
 }
 
+// reportAs runs a report through the API as the user of api. It checks what a dashboard's card reads
+// instead of the rows (a report of a million records has a million): the first rows (rows(first: 2)) are
+// the rows' first, rowCount counts them, and an rfm report's counts by scores and segment count its rows.
 func reportAs(t *testing.T, api *apptest.Server, name string, params map[string]any) (*apiReport, string) {
 	t.Helper()
-	resp := api.GraphQL(t, `query($n: String!, $p: JSON) { report(name: $n, params: $p, locale: "zh") { columns { name label type } rows } }`,
+	resp := api.GraphQL(t, `query($n: String!, $p: JSON) { report(name: $n, params: $p, locale: "zh") { columns { name label type } rows
+		head: rows(first: 2) rowCount rfm { r f segment count } } }`,
 		map[string]any{"n": name, "p": params})
 	if len(resp.Errors) > 0 {
 		return nil, resp.Errors[0].Message
@@ -39,7 +49,24 @@ func reportAs(t *testing.T, api *apptest.Server, name string, params map[string]
 	if err := json.Unmarshal(resp.Data, &out); err != nil {
 		t.Fatal(err)
 	}
-	return &out.Report, ""
+	r := &out.Report
+	if r.RowCount != len(r.Rows) || len(r.Head) != min(2, len(r.Rows)) || fmt.Sprint(r.Head) != fmt.Sprint(r.Rows[:len(r.Head)]) {
+		t.Errorf("report %s: rowCount %d, rows(first: 2) %v; want %d and the first two of its rows", name, r.RowCount, r.Head, len(r.Rows))
+	}
+	if len(r.RFM) > 0 {
+		want := map[string]int{}
+		for _, row := range r.Rows {
+			want[fmt.Sprint(row["r"], "/", row["f"], "/", row["segment"])]++
+		}
+		got := map[string]int{}
+		for _, c := range r.RFM {
+			got[fmt.Sprint(c.R, "/", c.F, "/", c.Segment)] += c.Count
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("report %s: rfm counts %v, its rows count %v", name, got, want)
+		}
+	}
+	return r, ""
 }
 
 // measureSum adds up a report's first measure over its first n rows (the card's bars).

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -165,7 +166,7 @@ func (mx *pmMatrix) count(kind string) { mx.tally[kind]++ }
 // pmCheckKinds are the kinds of check a model whose roles use every rule kind must exercise: the allowed
 // and the denied side of every rule.
 var pmCheckKinds = []string{
-	"list/node: readable row", "list/node: unreadable row (absent, NOT_FOUND)",
+	"list/node: readable row", "list/node: unreadable row (absent, NOT_FOUND)", "count answered",
 	"field shown", "field hidden (null)", "sensitive field left out of a list", "sensitive field made visible in a list",
 	"related row readable", "related row unreadable (null)", "relation hidden (null)",
 	"nested list narrowed to readable rows",
@@ -391,6 +392,18 @@ func (mx *pmMatrix) reads(t *testing.T, rep *pmReport, s *apptest.Server, u *pmU
 	nodes := pageAll(t, s, p.qf, "", "id "+p.sel, mx.opt.pageSize)
 	gotIDs := ids(t, nodes)
 	mx.sameRows(rep, fmt.Sprintf("%s list (all pages, totalCount %d)", p.qf, len(gotIDs)), pmIDsOf(want), gotIDs)
+	// The count fields count the same rows: all of them, and with upTo at most upTo + 1.
+	if cf := p.e.CountField(); mx.types["Query"].fields[cf] != nil {
+		var c struct{ All, Two int }
+		resp := s.GraphQL(t, "{ all: "+cf+" two: "+cf+"(upTo: 1) }", nil)
+		if err := json.Unmarshal(resp.Data, &c); err != nil || len(resp.Errors) > 0 {
+			rep.add(cf+" fails", "%v %+v", err, resp.Errors)
+		} else if c.All != len(want) || c.Two != min(len(want), 2) {
+			rep.add(cf+" counts other rows than the user may read", "%d and %d with upTo 1; want %d and %d", c.All, c.Two, len(want), min(len(want), 2))
+		} else {
+			mx.count("count answered")
+		}
+	}
 	for _, n := range nodes {
 		if r := mx.byID[str(t, n, "id")]; r != nil && w.readable(u, r) {
 			mx.checkRow(rep, u, p, r, n.(map[string]any), "list")

@@ -107,6 +107,16 @@ func crmSchema(m *metamodel.Model) string {
 	if len(trash) > 0 {
 		b.WriteString("\nextend type Query {\n" + strings.Join(trash, "") + "}\n")
 	}
+	b.WriteString("\nextend type Query {\n")
+	for _, e := range m.Entities {
+		search := ""
+		if len(searchFields(e)) > 0 {
+			search = ", search: String"
+		}
+		fmt.Fprintf(&b, "  \"\"\"How many records %s lists with the same where and search: all of them, or, with upTo (at most 100000), at most upTo + 1, reading no more rows than that.\"\"\"\n  %s(where: %sWhereInput%s, upTo: Int): Int!\n",
+			e.QueryField(), e.CountField(), e.Name, search)
+	}
+	b.WriteString("}\n")
 	if len(attachmentFields(m)) > 0 {
 		b.WriteString(attachmentSchema)
 		b.WriteString("\n\"\"\"A file or image field an uploaded file is for.\"\"\"\nenum AttachmentField {\n")
@@ -156,6 +166,14 @@ type ReportColumn {
   type: String!
 }
 
+"""How many records of an rfm report have recency score r, frequency score f and segment."""
+type RFMCount {
+  r: Int!
+  f: Int!
+  segment: String!
+  count: Int!
+}
+
 """A report as you may see it: rows you may read, fields you may see."""
 type Report {
   name: String!
@@ -163,8 +181,12 @@ type Report {
   kind: String!
   chart: String
   columns: [ReportColumn!]!
-  """Each row an object keyed by column name."""
-  rows: [JSON!]!
+  """Each row an object keyed by column name: the first first rows, all when first is not given."""
+  rows(first: Int): [JSON!]!
+  """How many rows the report has."""
+  rowCount: Int!
+  """An rfm report's records counted by recency score, frequency score and segment (empty for other kinds)."""
+  rfm: [RFMCount!]!
   """A decision tree's share of records predicted right."""
   accuracy: Float
   """When the result was computed (it may be reused until a record it reads changes)."""
@@ -478,6 +500,27 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		params = append(params, jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput"))
 		opts = append(opts, jen.Qual(entPkg, "With"+n+"Filter").Call(jen.Id("where").Dot("Filter")))
 		fields := searchFields(e)
+		countParams := []jen.Code{ctx.Clone(), jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput")}
+		countBody := []jen.Code{jen.Id("query").Op(":=").Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call()}
+		if len(fields) > 0 {
+			countParams = append(countParams, jen.Id("search").Op("*").String())
+			countBody = append(countBody, jen.If(jen.Id("search").Op("!=").Nil()).Block(
+				jen.If(jen.Id("p").Op(":=").Id("search"+n).Call(jen.Id("ctx"), jen.Op("*").Id("search")), jen.Id("p").Op("!=").Nil()).Block(
+					jen.Id("query").Dot("Where").Call(jen.Id("p")))))
+		}
+		countBody = append(countBody,
+			jen.If(jen.Id("where").Op("!=").Nil()).Block(
+				jen.Var().Id("err").Error(),
+				jen.If(jen.List(jen.Id("query"), jen.Id("err")).Op("=").Id("where").Dot("Filter").Call(jen.Id("query")), jen.Id("err").Op("!=").Nil()).Block(
+					jen.Return(jen.Lit(0), jen.Id("err")))),
+			jen.If(jen.Id("upTo").Op("!=").Nil()).Block(
+				jen.List(jen.Id("ids"), jen.Id("err")).Op(":=").Id("query").Dot("Limit").Call(
+					jen.Qual(pkgGQLType, "CountLimit").Call(jen.Op("*").Id("upTo"))).Dot("IDs").Call(jen.Id("ctx")),
+				jen.Return(jen.Len(jen.Id("ids")), jen.Id("err"))),
+			jen.Return(jen.Id("query").Dot("Count").Call(jen.Id("ctx"))))
+		f.Commentf("%s counts the %s records %s lists, at most upTo + 1 of them when upTo is given.", goName(e.CountField()), n, e.QueryField())
+		f.Func().Params(q.Clone()).Id(goName(e.CountField())).Params(append(countParams, jen.Id("upTo").Op("*").Int())...).
+			Params(jen.Int(), jen.Error()).Block(countBody...)
 		if len(fields) == 0 {
 			f.Commentf("%s lists %s records as a Relay connection.", goName(e.QueryField()), n)
 			f.Func().Params(q.Clone()).Id(goName(e.QueryField())).Params(params...).

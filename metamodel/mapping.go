@@ -130,6 +130,9 @@ func (e *Entity) Package() string { return strings.ToLower(e.Name) }
 // QueryField is the GraphQL connection field on Query listing the entity: "followUps".
 func (e *Entity) QueryField() string { return LowerFirst(Plural(e.Name)) }
 
+// CountField is the GraphQL query field that counts what QueryField lists ("patientsCount").
+func (e *Entity) CountField() string { return e.QueryField() + "Count" }
+
 // entAcronyms are the initialisms ent upper-cases when it derives Go and GraphQL names from snake_case
 // (entc/gen's ruleset; TestGraphQLNamesMatchEnt in package generator keeps the two lists in step).
 var entAcronyms = map[string]bool{

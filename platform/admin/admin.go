@@ -34,6 +34,9 @@ type Config struct {
 	// MaxGraphQLFields is the API's bound on the fields of one request (0: the default), which bounds the
 	// rows of one create operation: an all-or-nothing import, a batch of a background one.
 	MaxGraphQLFields int
+	// CountLimit is how many records a list or the home page counts exactly (0: DefaultCountLimit); a
+	// larger count is shown as more than it, so that a screen over a million rows does not read them all.
+	CountLimit int
 	// Views keeps the users' saved list views; nil offers none.
 	Views *ViewStore
 	// Preferences keeps the users' own settings (their time zone); nil offers no profile page, and every

@@ -158,25 +158,27 @@ func (rv *reportView) shapeChart(vals []float64) {
 	}
 }
 
-// rfmSummary turns an RFM report's rows (all of them, before a card keeps its first few) into bars of
-// records per segment, in the segments' order of value, and the recency × frequency matrix.
-func (s *server) rfmSummary(rv *reportView, rows []any, lang string) {
+// rfmSummary turns an RFM report's counts of records by recency score, frequency score and segment (the
+// API's rfm field, over every record, whatever rows a card shows) into bars of records per segment, in the
+// segments' order of value, and the recency × frequency matrix.
+func (s *server) rfmSummary(rv *reportView, rfm []any, lang string) {
 	counts := map[string]int{}
 	var grid [6][6]int
 	segOf := map[[2]int]map[string]int{}
-	for _, v := range rows {
-		row, _ := v.(map[string]any)
-		r, _ := strconv.Atoi(fmt.Sprint(row["r"]))
-		f, _ := strconv.Atoi(fmt.Sprint(row["f"]))
-		seg := str(row["segment"])
-		counts[seg]++
+	for _, v := range rfm {
+		c, _ := v.(map[string]any)
+		r, _ := strconv.Atoi(fmt.Sprint(c["r"]))
+		f, _ := strconv.Atoi(fmt.Sprint(c["f"]))
+		n, _ := strconv.Atoi(fmt.Sprint(c["count"]))
+		seg := str(c["segment"])
+		counts[seg] += n
 		if r >= 1 && r <= 5 && f >= 1 && f <= 5 {
-			grid[r][f]++
+			grid[r][f] += n
 			k := [2]int{r, f}
 			if segOf[k] == nil {
 				segOf[k] = map[string]int{}
 			}
-			segOf[k][seg]++
+			segOf[k][seg] += n
 		}
 	}
 	hi := 0

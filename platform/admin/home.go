@@ -34,32 +34,32 @@ type inboxItem struct {
 }
 
 // home shows one card per readable entity with the number of rows this user sees (one GraphQL
-// operation: a totalCount per entity, aliased) and the unread part of the inbox. An entity whose count
+// operation: a count per entity, aliased, exact up to Config.CountLimit) and the unread part of the inbox. An entity whose count
 // the API refuses is left out, whatever the role tables say.
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	f := s.newFrame(r, "")
 	f.Title = f.T("home")
 	var q strings.Builder
-	q.WriteString("{")
+	q.WriteString("query($upTo: Int) {")
 	for _, n := range f.Nav {
 		e := s.cfg.Model.Entity(n.Name)
-		q.WriteString(" " + n.Name + ": " + e.QueryField() + " { totalCount }")
+		q.WriteString(" " + n.Name + ": " + e.CountField() + "(upTo: $upTo)")
 	}
 	q.WriteString(" }")
 	body := homeBody{}
 	if len(f.Nav) > 0 {
-		resp, err := s.gql(r.Context(), q.String(), nil)
+		resp, err := s.gql(r.Context(), q.String(), map[string]any{"upTo": s.countLimit()})
 		if resp == nil {
 			s.fail(w, r, http.StatusInternalServerError, err)
 			return
 		}
 		var nav []navItem
 		for _, n := range f.Nav {
-			c, ok := resp.Data[n.Name].(map[string]any)
-			if !ok {
+			c, ok := resp.Data[n.Name]
+			if !ok || c == nil {
 				continue
 			}
-			n.Count = intOf(c["totalCount"])
+			n.Count, n.CountCapped = s.counted(c)
 			nav = append(nav, n)
 		}
 		f.Nav = nav

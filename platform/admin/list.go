@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/gqltype"
 	"github.com/crmgen/crmgen/platform/enforce"
 )
 
@@ -49,9 +50,11 @@ type listBody struct {
 	Columns                []listColumn
 	Rows                   []listRow
 	Total, From, To        int
+	Capped                 bool // there are more than Total records (Config.CountLimit): they were not all counted
 	FirstURL, PrevURL      string
 	NextURL, LastURL       string
-	Page, Pages            int        // the page shown (1-based) and the number of pages
+	Page, Pages            int        // the page shown (1-based) and the number of pages (of Total)
+	PagesText              string     // Pages for people: "200+" when Capped
 	PageLinks              []pageLink // numbered links around the current page
 	PageSize               int
 	PageSizes              []int
@@ -263,7 +266,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	f.Active = e.Name
 	choices := s.chooseColumns(w, r, lq, f.Lang)
 	n := requestPageSize(e, q)
-	vars := map[string]any{"where": lq.where}
+	vars := map[string]any{"where": lq.where, "upTo": s.countLimit()}
 	if len(lq.orderBy) > 0 {
 		vars["orderBy"] = lq.orderBy
 	}
@@ -290,9 +293,10 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 		vars["first"] = n
 	}
 	sel := selections(lq.columns)
-	query := "query($first: Int, $after: Cursor, $last: Int, $before: Cursor, $where: " + e.Name + "WhereInput, $orderBy: [" + e.Name + "Order!]) { " +
+	query := "query($first: Int, $after: Cursor, $last: Int, $before: Cursor, $where: " + e.Name + "WhereInput, $orderBy: [" + e.Name + "Order!], $upTo: Int) { " +
+		"total: " + e.CountField() + "(where: $where, upTo: $upTo) " +
 		"list: " + e.QueryField() + "(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: $orderBy) { " +
-		"totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { id " + strings.Join(sel, " ") + " } } } }"
+		"pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { id " + strings.Join(sel, " ") + " } } } }"
 	resp, err := s.gql(ctx, query, vars)
 	if err != nil {
 		if es, ok := err.(gqlErrors); ok && (es.hasCode("FORBIDDEN") || es.hasCode("FORBIDDEN_FIELD")) {
@@ -308,7 +312,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) {
 	if b.Queue != "" {
 		b.NoQueueURL = b.URL + "?" + withParams(q, nil, append([]string{"queue"}, pagingParams...)...)
 	}
-	b.Total = intOf(dig(conn, "totalCount"))
+	b.Total, b.Capped = s.counted(resp.Data["total"])
 	rows := nodes(conn)
 	if fromEnd {
 		rows = rows[:min(n, len(rows))]
@@ -397,13 +401,14 @@ func (s *server) fillPaging(b *listBody, q url.Values, conn any, n int) {
 	if q.Get("last") != "" {
 		offset = max(b.Total-n, 0)
 	}
-	if len(b.Rows) > 0 {
-		b.From, b.To = offset+1, offset+len(b.Rows)
+	if len(b.Rows) > 0 && !(b.Capped && (q.Get("last") != "" || q.Get("before") != "")) {
+		b.From, b.To = offset+1, offset+len(b.Rows) // counted back from an end not counted, the rows have no numbers
 	}
+	b.atLeast()
 	pi := dig(conn, "pageInfo")
 	drop := pagingParams
 	cur := offset/n + 1
-	if q.Get("last") != "" || (b.Total > 0 && b.To == b.Total) {
+	if !b.Capped && (q.Get("last") != "" || (b.Total > 0 && b.To == b.Total)) {
 		cur = pageCount(b.Total, n)
 	}
 	s.fillPageLinks(b, q, cur, n)
@@ -427,10 +432,11 @@ func (s *server) fillNumberedPaging(b *listBody, q url.Values, p, n int) {
 	if len(b.Rows) > 0 {
 		b.From, b.To = offset+1, offset+len(b.Rows)
 	}
+	b.atLeast()
 	s.fillPageLinks(b, q, p, n)
 	b.FirstURL = b.URL + "?" + withParams(q, nil, pagingParams...)
 	b.PrevURL = b.pageURL(q, p-1)
-	if offset+n < b.Total {
+	if offset+n < b.Total || b.Capped {
 		b.NextURL = b.pageURL(q, p+1)
 		b.LastURL = b.URL + "?" + withParams(q, map[string]string{"last": "1"}, pagingParams...)
 	}
@@ -439,6 +445,10 @@ func (s *server) fillNumberedPaging(b *listBody, q url.Values, p, n int) {
 // fillPageLinks sets the page number, the number of pages and the numbered links around page cur.
 func (s *server) fillPageLinks(b *listBody, q url.Values, cur, n int) {
 	b.Pages = pageCount(b.Total, n)
+	b.PagesText = strconv.Itoa(b.Pages)
+	if b.Capped {
+		b.PagesText += "+"
+	}
 	b.Page = max(1, min(cur, b.Pages))
 	for _, k := range pageWindow(b.Page, b.Pages, 2) {
 		if k == 0 {
@@ -449,12 +459,46 @@ func (s *server) fillPageLinks(b *listBody, q url.Values, cur, n int) {
 	}
 }
 
-// pageURL links numbered page k of the list, carrying the total the link was drawn from.
+// pageURL links numbered page k of the list, carrying the total the link was drawn from (none when the
+// records were not all counted: the page is then reached from the front).
 func (b *listBody) pageURL(q url.Values, k int) string {
 	if k <= 1 {
 		return b.URL + "?" + withParams(q, nil, pagingParams...)
 	}
-	return b.URL + "?" + withParams(q, map[string]string{"p": strconv.Itoa(k), "t": strconv.Itoa(b.Total)}, pagingParams...)
+	set := map[string]string{"p": strconv.Itoa(k), "t": strconv.Itoa(b.Total)}
+	if b.Capped {
+		set["t"] = ""
+	}
+	return b.URL + "?" + withParams(q, set, pagingParams...)
+}
+
+// atLeast raises a total that was not all counted to the rows shown, past the count's limit: "more than"
+// never says less than the page shows.
+func (b *listBody) atLeast() {
+	if b.Capped && b.To > b.Total {
+		b.Total = b.To
+	}
+}
+
+// DefaultCountLimit is how many records a screen counts exactly when Config.CountLimit is 0.
+const DefaultCountLimit = 10000
+
+// countLimit is the upTo of the screens' counts (Config.CountLimit, within what the API counts to).
+func (s *server) countLimit() int {
+	if s.cfg.CountLimit > 0 {
+		return min(s.cfg.CountLimit, gqltype.MaxCountUpTo)
+	}
+	return DefaultCountLimit
+}
+
+// counted reads a count field asked with upTo: countLimit(): the number of records, or the limit and
+// true when there are more.
+func (s *server) counted(v any) (int, bool) {
+	n := intOf(v)
+	if n > s.countLimit() {
+		return s.countLimit(), true
+	}
+	return n, false
 }
 
 // withParams copies q without the drop keys and with set applied, encoded.

@@ -75,6 +75,7 @@ func (f *frame) T(key string) string { return translate(f.Lang, key) }
 type navItem struct {
 	Name, Label, URL string
 	Count            int
+	CountCapped      bool // more than Count records (Config.CountLimit)
 }
 
 // newFrame builds the frame of a page for r: language, user and the navigation of entities they may read.

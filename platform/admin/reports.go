@@ -73,7 +73,7 @@ type reportParam struct {
 
 type option struct{ Value, Label string }
 
-const reportFields = `name label kind chart columns { name label type } rows accuracy`
+const reportFields = `name label kind chart columns { name label type } rowCount rfm { r f segment count } accuracy`
 
 // dashboards runs the reports of the user's dashboards in one API operation.
 func (s *server) dashboards(r *http.Request, lang string) []*dashboardView {
@@ -100,7 +100,7 @@ func (s *server) dashboards(r *http.Request, lang string) []*dashboardView {
 	for _, d := range ds {
 		for _, name := range d.Reports {
 			vars[fmt.Sprintf("n%d", n)] = name
-			fmt.Fprintf(&q, " r%d: report(name: $n%d, locale: $l) { %s }", n, n, reportFields)
+			fmt.Fprintf(&q, " r%d: report(name: $n%d, locale: $l) { %s rows(first: %d) }", n, n, reportFields, cardRows)
 			n++
 		}
 	}
@@ -154,7 +154,7 @@ func (s *server) reportPage(w http.ResponseWriter, r *http.Request) {
 	f.Title = s.cfg.Model.Localize(rep.Label, f.Lang, name)
 	rv := &reportView{Name: name, Label: f.Title, URL: "/reports/" + name, ChartID: "chart-" + name}
 	params := s.reportParams(rep, r.URL.Query(), f.Lang, rv)
-	resp, _ := s.gql(r.Context(), `query($n: String!, $p: JSON, $l: String) { r: report(name: $n, params: $p, locale: $l) { `+reportFields+` } }`,
+	resp, _ := s.gql(r.Context(), `query($n: String!, $p: JSON, $l: String) { r: report(name: $n, params: $p, locale: $l) { `+reportFields+` rows } }`,
 		map[string]any{"n": name, "p": params, "l": f.Lang})
 	status := http.StatusOK
 	if resp != nil {
@@ -244,7 +244,7 @@ func (s *server) reportExport(w http.ResponseWriter, r *http.Request) {
 	}
 	rv := &reportView{Name: name}
 	params := s.reportParams(rep, r.URL.Query(), lang, rv)
-	resp, _ := s.gql(r.Context(), `query($n: String!, $p: JSON, $l: String) { r: report(name: $n, params: $p, locale: $l) { `+reportFields+` } }`,
+	resp, _ := s.gql(r.Context(), `query($n: String!, $p: JSON, $l: String) { r: report(name: $n, params: $p, locale: $l) { `+reportFields+` rows } }`,
 		map[string]any{"n": name, "p": params, "l": lang})
 	if resp == nil {
 		s.fail(w, r, http.StatusInternalServerError, nil)
@@ -305,11 +305,13 @@ func (s *server) fillReport(r *http.Request, rv *reportView, data map[string]any
 	rows := asList(data["rows"])
 	userZone := s.zones(r.Context()).user
 	if rv.Kind == metamodel.ReportRFM {
-		s.rfmSummary(rv, rows, lang) // of every record, before a card keeps its first rows
+		s.rfmSummary(rv, asList(data["rfm"]), lang) // of every record, whatever rows a card shows
 	}
 	if max > 0 && len(rows) > max {
-		rv.More = len(rows) - max
 		rows = rows[:max]
+	}
+	if n, err := strconv.Atoi(fmt.Sprint(data["rowCount"])); err == nil && n > len(rows) {
+		rv.More = n - len(rows)
 	}
 	maxVal := 0.0
 	var vals []float64

@@ -87,6 +87,7 @@ type options struct {
 	trustedProxies              string
 	files                       string
 	filesKeep                   time.Duration
+	countLimit                  int
 	s3                          s3Options
 }
 
@@ -99,6 +100,7 @@ var envFlags = map[string]string{
 	"trusted-proxy":      "CRM_TRUSTED_PROXIES",
 	"files":              "CRM_FILES",
 	"files-keep":         "CRM_FILES_KEEP",
+	"count-limit":        "CRM_COUNT_LIMIT",
 	"s3-endpoint":        "CRM_S3_ENDPOINT",
 	"s3-bucket":          "CRM_S3_BUCKET",
 	"s3-region":          "CRM_S3_REGION",
@@ -124,6 +126,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	o.maxGraphQLBody, o.maxFormBody = defaultMaxGraphQLBody, defaultMaxFormBody
 	fs.Var(&o.maxGraphQLBody, "max-graphql-body", "largest GraphQL request body, such as 1MiB; larger ones get 413 (env CRM_MAX_GRAPHQL_BODY)")
 	fs.Var(&o.maxFormBody, "max-form-body", "largest body of any other request (the admin's forms), such as 4MiB (env CRM_MAX_FORM_BODY)")
+	fs.IntVar(&o.countLimit, "count-limit", admin.DefaultCountLimit, "how many records the screens count exactly (a list's total, the home page's cards); more are shown as more than that, without reading them all (env CRM_COUNT_LIMIT)")
 	fs.IntVar(&o.maxGraphQLFields, "max-graphql-fields", defaultMaxFields, "most fields one GraphQL request may select, aliases and fragment spreads counted (env CRM_MAX_GRAPHQL_FIELDS)")
 	fs.IntVar(&o.pool.MaxOpen, "db-max-open", envInt("CRM_DB_MAX_OPEN", 0), "most database connections open at once (default 20 on Postgres, 8 on SQLite; env CRM_DB_MAX_OPEN)")
 	fs.IntVar(&o.pool.MaxIdle, "db-max-idle", envInt("CRM_DB_MAX_IDLE", 0), "database connections kept open while idle (default: all of them; env CRM_DB_MAX_IDLE)")
@@ -228,7 +231,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 	mux := http.NewServeMux()
 	gql := graphqlHandler(rt, b, o.maxGraphQLFields, o.direct)
 	mux.Handle("/graphql", gql)
-	screens := admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, Views: views, Preferences: prefs,
+	screens := admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, CountLimit: o.countLimit, Views: views, Preferences: prefs,
 		Jobs: imports, Files: files,
 		Overdue: func(ctx context.Context) ([]workflow.Timer, error) {
 			return workflow.Overdue(ctx, db.SQL, db.Dialect, time.Now())

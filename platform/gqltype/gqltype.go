@@ -121,3 +121,11 @@ func MarshalFloat(f float64) graphql.Marshaler {
 
 // UnmarshalFloat reads a Float as gqlgen does.
 func UnmarshalFloat(v any) (float64, error) { return graphql.UnmarshalFloat(v) }
+
+// MaxCountUpTo bounds the upTo argument of the API's count fields (patientsCount(upTo:)).
+const MaxCountUpTo = 100000
+
+// CountLimit is how many rows a count field with upTo reads: upTo + 1, so that "more than upTo" shows,
+// with upTo within [0, MaxCountUpTo]. A count of a million rows costs a scan of all of them; a list that
+// shows "more than 10,000" needs to read 10,001 ids.
+func CountLimit(upTo int) int { return min(max(upTo, 0), MaxCountUpTo) + 1 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"time"
 
@@ -153,14 +155,34 @@ func (q *run) rfm(res *Result) error {
 		{Name: "frequency", Label: q.say(q.lang, "col.frequency"), Type: "int"},
 		{Name: "monetary", Label: q.say(q.lang, "col.monetary"), Type: "float"},
 	}
+	counts := map[RFMCount]int{}
 	for _, id := range scored {
 		st := stats[id]
+		seg := Segment(r[id], f[id], m[id])
 		res.Data = append(res.Data, map[string]any{
-			"record": recordCell(id, titles[id]), "r": r[id], "f": f[id], "m": m[id], "segment": Segment(r[id], f[id], m[id]),
+			"record": recordCell(id, titles[id]), "r": r[id], "f": f[id], "m": m[id], "segment": seg,
 			"recencyDays": int(days(id)), "frequency": st.count, "monetary": round(st.amount),
 		})
+		counts[RFMCount{R: r[id], F: f[id], Segment: seg}]++
 	}
+	for k, n := range counts {
+		k.Count = n
+		res.RFM = append(res.RFM, &k)
+	}
+	slices.SortFunc(res.RFM, func(a, b *RFMCount) int {
+		return cmp.Or(cmp.Compare(b.R, a.R), cmp.Compare(a.F, b.F), cmp.Compare(slices.Index(Segments, a.Segment), slices.Index(Segments, b.Segment)))
+	})
 	return nil
+}
+
+// RFMCount is how many records of an rfm report have recency score R, frequency score F and segment
+// Segment: what a summary of the whole result needs (records per segment, the R × F matrix) without its
+// rows, one per record. The GraphQL type RFMCount.
+type RFMCount struct {
+	R       int    `json:"r"`
+	F       int    `json:"f"`
+	Segment string `json:"segment"`
+	Count   int    `json:"count"`
 }
 
 // Segments are the rfm segments, named by whether R, F and M are high (3 or more).

@@ -62,12 +62,24 @@ type Result struct {
 	Accuracy float64 `json:"accuracy,omitempty"`
 	// At is when the result was computed (it may come from the cache).
 	At time.Time `json:"at"`
+	// RFM counts an rfm report's records by scores and segment (nil for other kinds).
+	RFM []*RFMCount `json:"rfm,omitempty"`
 
 	rowsJSON []json.RawMessage
 }
 
-// Rows are the rows as JSON documents, as the GraphQL API answers them.
-func (r *Result) Rows() []json.RawMessage { return r.rowsJSON }
+// Rows are the first rows as JSON documents, as the GraphQL API answers them: all of them when first is
+// nil, none when it is not positive. A dashboard's card asks for the few it shows: a report with a row per
+// record (recency, rfm) has a million rows over a million records.
+func (r *Result) Rows(first *int) []json.RawMessage {
+	if first != nil && *first < len(r.rowsJSON) {
+		return r.rowsJSON[:max(*first, 0)]
+	}
+	return r.rowsJSON
+}
+
+// RowCount is how many rows the result has, whatever Rows answers.
+func (r *Result) RowCount() int { return len(r.rowsJSON) }
 
 // Error is a report refused to its reader, or asked for with parameters it cannot take. Its message is in
 // the reader's language and names things by their labels.

@@ -64,6 +64,27 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 	return r.ent(ctx).Noders(ctx, ids)
 }
 
+// AccountsCount counts the Account records accounts lists, at most upTo + 1 of them when upTo is given.
+func (r *queryResolver) AccountsCount(ctx context.Context, where *ent.AccountWhereInput, search *string, upTo *int) (int, error) {
+	query := r.ent(ctx).Account.Query()
+	if search != nil {
+		if p := searchAccount(ctx, *search); p != nil {
+			query.Where(p)
+		}
+	}
+	if where != nil {
+		var err error
+		if query, err = where.Filter(query); err != nil {
+			return 0, err
+		}
+	}
+	if upTo != nil {
+		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		return len(ids), err
+	}
+	return query.Count(ctx)
+}
+
 // Accounts lists Account records as a Relay connection, those matching search if given.
 func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, search *string) (*ent.AccountConnection, error) {
 	query := r.ent(ctx).Account.Query()
@@ -95,14 +116,67 @@ func searchAccount(ctx context.Context, text string) predicate.Account {
 	return account.Or(ps...)
 }
 
+// CategoriesCount counts the Category records categories lists, at most upTo + 1 of them when upTo is given.
+func (r *queryResolver) CategoriesCount(ctx context.Context, where *ent.CategoryWhereInput, upTo *int) (int, error) {
+	query := r.ent(ctx).Category.Query()
+	if where != nil {
+		var err error
+		if query, err = where.Filter(query); err != nil {
+			return 0, err
+		}
+	}
+	if upTo != nil {
+		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		return len(ids), err
+	}
+	return query.Count(ctx)
+}
+
 // Categories lists Category records as a Relay connection.
 func (r *queryResolver) Categories(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CategoryOrder, where *ent.CategoryWhereInput) (*ent.CategoryConnection, error) {
 	return r.ent(ctx).Category.Query().Paginate(ctx, after, first, before, last, ent.WithCategoryOrder(orderBy), ent.WithCategoryFilter(where.Filter))
 }
 
+// ContactsCount counts the Contact records contacts lists, at most upTo + 1 of them when upTo is given.
+func (r *queryResolver) ContactsCount(ctx context.Context, where *ent.ContactWhereInput, upTo *int) (int, error) {
+	query := r.ent(ctx).Contact.Query()
+	if where != nil {
+		var err error
+		if query, err = where.Filter(query); err != nil {
+			return 0, err
+		}
+	}
+	if upTo != nil {
+		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		return len(ids), err
+	}
+	return query.Count(ctx)
+}
+
 // Contacts lists Contact records as a Relay connection.
 func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error) {
 	return r.ent(ctx).Contact.Query().Paginate(ctx, after, first, before, last, ent.WithContactOrder(orderBy), ent.WithContactFilter(where.Filter))
+}
+
+// TeamsCount counts the Team records teams lists, at most upTo + 1 of them when upTo is given.
+func (r *queryResolver) TeamsCount(ctx context.Context, where *ent.TeamWhereInput, search *string, upTo *int) (int, error) {
+	query := r.ent(ctx).Team.Query()
+	if search != nil {
+		if p := searchTeam(ctx, *search); p != nil {
+			query.Where(p)
+		}
+	}
+	if where != nil {
+		var err error
+		if query, err = where.Filter(query); err != nil {
+			return 0, err
+		}
+	}
+	if upTo != nil {
+		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		return len(ids), err
+	}
+	return query.Count(ctx)
 }
 
 // Teams lists Team records as a Relay connection, those matching search if given.
@@ -134,6 +208,27 @@ func searchTeam(ctx context.Context, text string) predicate.Team {
 		return team.IDLT(0)
 	}
 	return team.Or(ps...)
+}
+
+// UsersCount counts the User records users lists, at most upTo + 1 of them when upTo is given.
+func (r *queryResolver) UsersCount(ctx context.Context, where *ent.UserWhereInput, search *string, upTo *int) (int, error) {
+	query := r.ent(ctx).User.Query()
+	if search != nil {
+		if p := searchUser(ctx, *search); p != nil {
+			query.Where(p)
+		}
+	}
+	if where != nil {
+		var err error
+		if query, err = where.Filter(query); err != nil {
+			return 0, err
+		}
+	}
+	if upTo != nil {
+		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		return len(ids), err
+	}
+	return query.Count(ctx)
 }
 
 // Users lists User records as a Relay connection, those matching search if given.

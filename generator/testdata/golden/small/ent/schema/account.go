@@ -67,6 +67,7 @@ func (Account) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("owner_id"),
 		index.Fields("employees"),
+		index.Fields("deleted_at"),
 		index.Fields("category_id", "priority"),
 		index.Fields("name", "founded").Unique(),
 	}

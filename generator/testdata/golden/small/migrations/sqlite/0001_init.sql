@@ -9,6 +9,8 @@ CREATE UNIQUE INDEX `accounts_tax_id_key` ON `accounts` (`tax_id`);
 CREATE INDEX `account_owner_id` ON `accounts` (`owner_id`);
 -- create index "account_employees" to table: "accounts"
 CREATE INDEX `account_employees` ON `accounts` (`employees`);
+-- create index "account_deleted_at" to table: "accounts"
+CREATE INDEX `account_deleted_at` ON `accounts` (`deleted_at`);
 -- create index "account_category_id_priority" to table: "accounts"
 CREATE INDEX `account_category_id_priority` ON `accounts` (`category_id`, `priority`);
 -- create index "account_name_founded" to table: "accounts"

@@ -120,6 +120,9 @@ table "accounts" {
   index "account_employees" {
     columns = [column.employees]
   }
+  index "account_deleted_at" {
+    columns = [column.deleted_at]
+  }
   index "account_category_id_priority" {
     columns = [column.category_id, column.priority]
   }
