@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/crmgen/crmgen/metamodel"
-	"github.com/crmgen/crmgen/platform/gqltype"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/gqltype"
 )
 
 // The list screen: columns, search, filters, sorting and cursor paging, all as URL query parameters so
