@@ -96,6 +96,9 @@ over = {
     "grade": "(ARRAY['A', 'B', 'C', 'D'])[1 + floor(random() * 4)::int]",
     "id_card": "NULL",
     "phone": "'1' || lpad(floor(random() * 1e10)::bigint::text, 10, '0')",
+    # a record a minute, back from the demo data's: a list's default order (newest first) meets the
+    # distinct times a real table has, not 30 repeated a million times
+    "created_at": "b.created_at - g * interval '1 minute'",
 }
 q = lambda c: '"%s"' % c
 print("SELECT setseed(0.25);")

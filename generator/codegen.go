@@ -119,6 +119,11 @@ func derive(ctx context.Context, m *metamodel.Model, module string, inputs Files
 			return nil, nil, err
 		}
 	}
+	if src, ok := out["ent/gql_pagination.go"]; ok {
+		if out["ent/gql_pagination.go"], err = patchPagination(src); err != nil {
+			return nil, nil, err
+		}
+	}
 	if src, ok := out["graph/generated.go"]; ok {
 		if len(ext.fields) > 0 {
 			if out["graph/extend.go"], err = extendResolvers(ext, src, module); err != nil {

@@ -514,7 +514,9 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 				jen.If(jen.List(jen.Id("query"), jen.Id("err")).Op("=").Id("where").Dot("Filter").Call(jen.Id("query")), jen.Id("err").Op("!=").Nil()).Block(
 					jen.Return(jen.Lit(0), jen.Id("err")))),
 			jen.If(jen.Id("upTo").Op("!=").Nil()).Block(
-				jen.List(jen.Id("ids"), jen.Id("err")).Op(":=").Id("query").Dot("Limit").Call(
+				// Not DISTINCT (ent's default for IDs), which would read every row before the limit; the
+				// filters are subqueries, so an id comes once.
+				jen.List(jen.Id("ids"), jen.Id("err")).Op(":=").Id("query").Dot("Unique").Call(jen.False()).Dot("Limit").Call(
 					jen.Qual(pkgGQLType, "CountLimit").Call(jen.Op("*").Id("upTo"))).Dot("IDs").Call(jen.Id("ctx")),
 				jen.Return(jen.Len(jen.Id("ids")), jen.Id("err"))),
 			jen.Return(jen.Id("query").Dot("Count").Call(jen.Id("ctx"))))

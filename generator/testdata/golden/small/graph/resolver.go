@@ -79,7 +79,7 @@ func (r *queryResolver) AccountsCount(ctx context.Context, where *ent.AccountWhe
 		}
 	}
 	if upTo != nil {
-		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		ids, err := query.Unique(false).Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
 		return len(ids), err
 	}
 	return query.Count(ctx)
@@ -126,7 +126,7 @@ func (r *queryResolver) CategoriesCount(ctx context.Context, where *ent.Category
 		}
 	}
 	if upTo != nil {
-		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		ids, err := query.Unique(false).Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
 		return len(ids), err
 	}
 	return query.Count(ctx)
@@ -147,7 +147,7 @@ func (r *queryResolver) ContactsCount(ctx context.Context, where *ent.ContactWhe
 		}
 	}
 	if upTo != nil {
-		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		ids, err := query.Unique(false).Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
 		return len(ids), err
 	}
 	return query.Count(ctx)
@@ -173,7 +173,7 @@ func (r *queryResolver) TeamsCount(ctx context.Context, where *ent.TeamWhereInpu
 		}
 	}
 	if upTo != nil {
-		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		ids, err := query.Unique(false).Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
 		return len(ids), err
 	}
 	return query.Count(ctx)
@@ -225,7 +225,7 @@ func (r *queryResolver) UsersCount(ctx context.Context, where *ent.UserWhereInpu
 		}
 	}
 	if upTo != nil {
-		ids, err := query.Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
+		ids, err := query.Unique(false).Limit(gqltype.CountLimit(*upTo)).IDs(ctx)
 		return len(ids), err
 	}
 	return query.Count(ctx)

@@ -1,0 +1,67 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/crmgen/crmgen/internal/fixture"
+	"github.com/crmgen/crmgen/platform/app"
+	"github.com/crmgen/crmgen/platform/database"
+)
+
+// A page of a list with its pageInfo costs no COUNT of the whole table unless totalCount is asked for:
+// the page's rows say whether there is a next or previous page (generator/entgqlpatch.go,
+// patchPagination). On both databases, as the administrator.
+func TestPageInfoWithoutCount(t *testing.T) {
+	fixture.Each(t, func(t *testing.T, env *fixture.Env) {
+		gql := app.GraphQLHandler(env.Runtime, env.Backend, 1000, false)
+		ctx := env.As(t, "admin")
+		run := func(query string) (map[string]any, int64) {
+			t.Helper()
+			body, _ := json.Marshal(map[string]any{"query": query})
+			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			before := database.Statements.Load()
+			gql.ServeHTTP(rec, req)
+			n := database.Statements.Load() - before
+			var out struct {
+				Data   map[string]any
+				Errors []any
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || len(out.Errors) > 0 {
+				t.Fatalf("%s: %v %s", query, err, rec.Body)
+			}
+			return out.Data, n
+		}
+		all, _ := run(`{ accounts { totalCount } }`)
+		total := int(all["accounts"].(map[string]any)["totalCount"].(float64))
+		if total < 3 {
+			t.Fatalf("the fixture has %d accounts, the test needs 3", total)
+		}
+		for _, c := range []struct {
+			args      string
+			next, prev bool
+		}{
+			{"first: 1", true, false},
+			{fmt.Sprintf("first: %d", total), false, false},
+			{"last: 1", false, true},
+		} {
+			page := `{ accounts(` + c.args + `) { pageInfo { hasNextPage hasPreviousPage } edges { node { id } } } }`
+			counted := `{ accounts(` + c.args + `) { totalCount pageInfo { hasNextPage hasPreviousPage } edges { node { id } } } }`
+			d, n := run(page)
+			_, m := run(counted)
+			pi := d["accounts"].(map[string]any)["pageInfo"].(map[string]any)
+			if pi["hasNextPage"] != c.next || pi["hasPreviousPage"] != c.prev {
+				t.Errorf("accounts(%s): pageInfo %v; want next %t, previous %t", c.args, pi, c.next, c.prev)
+			}
+			if m != n+1 {
+				t.Errorf("accounts(%s): %d statements with pageInfo, %d with totalCount too; want the count to be the one more", c.args, n, m)
+			}
+		}
+	})
+}
