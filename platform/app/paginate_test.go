@@ -44,7 +44,7 @@ func TestPageInfoWithoutCount(t *testing.T) {
 			t.Fatalf("the fixture has %d accounts, the test needs 3", total)
 		}
 		for _, c := range []struct {
-			args      string
+			args       string
 			next, prev bool
 		}{
 			{"first: 1", true, false},
