@@ -85,8 +85,8 @@ func patchExecutor(src []byte) ([]byte, error) {
 // entgql's Paginate counts every row of a connection (SELECT COUNT) whenever pageInfo is selected, even
 // when totalCount is not and the edges are loaded, though the page's own rows (one more than asked for)
 // then set hasNextPage and hasPreviousPage over whatever the count said: a million-row table paid 150 ms
-// a page for a number no one asked for. patchPagination counts for pageInfo only when the edges are not
-// loaded, which is when pageInfo is read from the count.
+// a page for a number no one asked for. patchPagination counts for pageInfo only when no rows are loaded
+// (edges not selected, or first or last 0), which is when pageInfo is read from the count.
 const paginateCount = "if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {"
 
 // patchPagination rewrites ent/gql_pagination.go; it fails if entgql's output no longer has the shape it
@@ -99,5 +99,5 @@ func patchPagination(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("patch ent/gql_pagination.go: entgql's Paginate has changed shape")
 	}
 	return bytes.ReplaceAll(src, []byte(paginateCount),
-		[]byte("if hasCollectedField(ctx, totalCountField) || ignoredEdges && hasCollectedField(ctx, pageInfoField) { // crmgen: see generator/entgqlpatch.go")), nil
+		[]byte("if hasCollectedField(ctx, totalCountField) || (ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)) && hasCollectedField(ctx, pageInfoField) { // crmgen: see generator/entgqlpatch.go")), nil
 }
