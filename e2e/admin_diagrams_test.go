@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/crmgen/crmgen/internal/apptest"
 )
 
@@ -24,7 +22,7 @@ func TestAdminDiagrams(t *testing.T) {
 	if p.count("#nav-diagrams") != 1 {
 		t.Fatal("the administrator's navigation has no link to the diagrams")
 	}
-	p.do(chromedp.Click(chromedp.CSS("#nav-diagrams")))
+	p.submit("#nav-diagrams")
 	// Mermaid lays out the ER diagram and four workflows in the browser: seconds, or more on a busy machine.
 	p.waitWithin(2*time.Minute, `document.body.dataset.diagrams === 'done' || document.body.dataset.diagrams === 'failed'`)
 	if state := eval[string](p, `document.body.dataset.diagrams`); state != "done" {

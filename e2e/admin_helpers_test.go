@@ -66,7 +66,10 @@ func (p *page) signIn(username, password string) {
 		chromedp.SetValue(chromedp.CSS("#username"), username),
 		chromedp.SetValue(chromedp.CSS("#password"), password),
 		chromedp.Click(chromedp.CSS("#sign-in")),
-		chromedp.WaitVisible(chromedp.CSS("#sign-out")))
+		chromedp.WaitVisible(chromedp.CSS("#sign-out")),
+		// The page signed in to has loaded whole: a click on it must not meet a node of a document still
+		// being replaced (TestAdminDiagrams failed once so, "Could not find node with given id").
+		chromedp.Poll[chromedp.Void](`document.readyState === 'complete'`))
 }
 
 // actionTimeout bounds one step of a test, so a missing element fails that step, not the whole run.
