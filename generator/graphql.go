@@ -9,6 +9,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/gqltype"
 	crmtemplates "github.com/crmgen/crmgen/templates"
 )
 
@@ -113,8 +114,8 @@ func crmSchema(m *metamodel.Model) string {
 		if len(searchFields(e)) > 0 {
 			search = ", search: String"
 		}
-		fmt.Fprintf(&b, "  \"\"\"How many records %s lists with the same where and search: all of them, or, with upTo (at most 100000), at most upTo + 1, reading no more rows than that.\"\"\"\n  %s(where: %sWhereInput%s, upTo: Int): Int!\n",
-			e.QueryField(), e.CountField(), e.Name, search)
+		fmt.Fprintf(&b, "  \"\"\"How many records %s lists with the same where and search: all of them, or, with upTo (at most %d), at most upTo + 1, reading no more rows than that.\"\"\"\n  %s(where: %sWhereInput%s, upTo: Int): Int!\n",
+			e.QueryField(), gqltype.MaxCountUpTo, e.CountField(), e.Name, search)
 	}
 	b.WriteString("}\n")
 	if len(attachmentFields(m)) > 0 {
@@ -500,29 +501,7 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		params = append(params, jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput"))
 		opts = append(opts, jen.Qual(entPkg, "With"+n+"Filter").Call(jen.Id("where").Dot("Filter")))
 		fields := searchFields(e)
-		countParams := []jen.Code{ctx.Clone(), jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput")}
-		countBody := []jen.Code{jen.Id("query").Op(":=").Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call()}
-		if len(fields) > 0 {
-			countParams = append(countParams, jen.Id("search").Op("*").String())
-			countBody = append(countBody, jen.If(jen.Id("search").Op("!=").Nil()).Block(
-				jen.If(jen.Id("p").Op(":=").Id("search"+n).Call(jen.Id("ctx"), jen.Op("*").Id("search")), jen.Id("p").Op("!=").Nil()).Block(
-					jen.Id("query").Dot("Where").Call(jen.Id("p")))))
-		}
-		countBody = append(countBody,
-			jen.If(jen.Id("where").Op("!=").Nil()).Block(
-				jen.Var().Id("err").Error(),
-				jen.If(jen.List(jen.Id("query"), jen.Id("err")).Op("=").Id("where").Dot("Filter").Call(jen.Id("query")), jen.Id("err").Op("!=").Nil()).Block(
-					jen.Return(jen.Lit(0), jen.Id("err")))),
-			jen.If(jen.Id("upTo").Op("!=").Nil()).Block(
-				// Not DISTINCT (ent's default for IDs), which would read every row before the limit; the
-				// filters are subqueries, so an id comes once.
-				jen.List(jen.Id("ids"), jen.Id("err")).Op(":=").Id("query").Dot("Unique").Call(jen.False()).Dot("Limit").Call(
-					jen.Qual(pkgGQLType, "CountLimit").Call(jen.Op("*").Id("upTo"))).Dot("IDs").Call(jen.Id("ctx")),
-				jen.Return(jen.Len(jen.Id("ids")), jen.Id("err"))),
-			jen.Return(jen.Id("query").Dot("Count").Call(jen.Id("ctx"))))
-		f.Commentf("%s counts the %s records %s lists, at most upTo + 1 of them when upTo is given.", goName(e.CountField()), n, e.QueryField())
-		f.Func().Params(q.Clone()).Id(goName(e.CountField())).Params(append(countParams, jen.Id("upTo").Op("*").Int())...).
-			Params(jen.Int(), jen.Error()).Block(countBody...)
+		countResolver(f, e, entPkg, len(fields) > 0)
 		if len(fields) == 0 {
 			f.Commentf("%s lists %s records as a Relay connection.", goName(e.QueryField()), n)
 			f.Func().Params(q.Clone()).Id(goName(e.QueryField())).Params(params...).
@@ -536,11 +515,7 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		f.Commentf("%s lists %s records as a Relay connection, those matching search if given.", goName(e.QueryField()), n)
 		f.Func().Params(q.Clone()).Id(goName(e.QueryField())).Params(params...).
 			Params(jen.Op("*").Qual(entPkg, n+"Connection"), jen.Error()).Block(
-			jen.Id("query").Op(":=").Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call(),
-			jen.If(jen.Id("search").Op("!=").Nil()).Block(
-				jen.If(jen.Id("p").Op(":=").Id("search"+n).Call(jen.Id("ctx"), jen.Op("*").Id("search")), jen.Id("p").Op("!=").Nil()).Block(
-					jen.Id("query").Dot("Where").Call(jen.Id("p")))),
-			jen.Return(jen.Id("query").Dot("Paginate").Call(opts...)),
+			append(searchedQuery(n, true), jen.Return(jen.Id("query").Dot("Paginate").Call(opts...)))...,
 		)
 		var cases []jen.Code
 		for _, fd := range fields {
@@ -710,6 +685,43 @@ func resolvers(m *metamodel.Model, mod string) *jen.File {
 		}
 	}
 	return f
+}
+
+// searchedQuery starts a resolver that reads entity n's records: its query, narrowed by the search
+// argument when the entity has search fields. The list and its count read the same records.
+func searchedQuery(n string, searchable bool) []jen.Code {
+	out := []jen.Code{jen.Id("query").Op(":=").Id("r").Dot("ent").Call(jen.Id("ctx")).Dot(n).Dot("Query").Call()}
+	if searchable {
+		out = append(out, jen.If(jen.Id("search").Op("!=").Nil()).Block(
+			jen.If(jen.Id("p").Op(":=").Id("search"+n).Call(jen.Id("ctx"), jen.Op("*").Id("search")), jen.Id("p").Op("!=").Nil()).Block(
+				jen.Id("query").Dot("Where").Call(jen.Id("p")))))
+	}
+	return out
+}
+
+// countResolver emits the count field of e (metamodel.Entity.CountField): the records its list field
+// answers for the same where and search, counted whole, or, with upTo, only up to upTo + 1 of them.
+func countResolver(f *jen.File, e *metamodel.Entity, entPkg string, searchable bool) {
+	n := e.Name
+	params := []jen.Code{jen.Id("ctx").Qual(pkgContext, "Context"), jen.Id("where").Op("*").Qual(entPkg, n+"WhereInput")}
+	if searchable {
+		params = append(params, jen.Id("search").Op("*").String())
+	}
+	body := append(searchedQuery(n, searchable),
+		jen.If(jen.Id("where").Op("!=").Nil()).Block(
+			jen.Var().Id("err").Error(),
+			jen.If(jen.List(jen.Id("query"), jen.Id("err")).Op("=").Id("where").Dot("Filter").Call(jen.Id("query")), jen.Id("err").Op("!=").Nil()).Block(
+				jen.Return(jen.Lit(0), jen.Id("err")))),
+		jen.If(jen.Id("upTo").Op("!=").Nil()).Block(
+			// Not DISTINCT (ent's default for IDs), which would read every row before the limit; the
+			// filters are subqueries, so an id comes once.
+			jen.List(jen.Id("ids"), jen.Id("err")).Op(":=").Id("query").Dot("Unique").Call(jen.False()).Dot("Limit").Call(
+				jen.Qual(pkgGQLType, "CountLimit").Call(jen.Op("*").Id("upTo"))).Dot("IDs").Call(jen.Id("ctx")),
+			jen.Return(jen.Len(jen.Id("ids")), jen.Id("err"))),
+		jen.Return(jen.Id("query").Dot("Count").Call(jen.Id("ctx"))))
+	f.Commentf("%s counts the %s records %s lists, at most upTo + 1 of them when upTo is given.", goName(e.CountField()), n, e.QueryField())
+	f.Func().Params(jen.Id("r").Op("*").Id("queryResolver")).Id(goName(e.CountField())).Params(append(params, jen.Id("upTo").Op("*").Int())...).
+		Params(jen.Int(), jen.Error()).Block(body...)
 }
 
 // automationsWrite reports whether an automation of entity writes records (sets values or creates a
