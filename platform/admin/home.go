@@ -34,8 +34,8 @@ type inboxItem struct {
 }
 
 // home shows one card per readable entity with the number of rows this user sees (one GraphQL
-// operation: a count per entity, aliased, exact up to Config.CountLimit) and the unread part of the inbox. An entity whose count
-// the API refuses is left out, whatever the role tables say.
+// operation: a count per entity, aliased, exact up to Config.CountLimit) and the unread part of the
+// inbox. An entity whose count the API refuses is left out, whatever the role tables say.
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	f := s.newFrame(r, "")
 	f.Title = f.T("home")

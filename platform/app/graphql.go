@@ -86,14 +86,14 @@ func restrictsAny(m *metamodel.Model) bool {
 	return false
 }
 
-// sessionFields are the mutations of the auth service, which keeps its own tables through its own
-// connection: holding a record transaction around them would only block that connection on SQLite.
+// sessionFields are the mutations that write no record: those of the auth service, which keeps its own
+// tables through its own connection, and uploadFile, which writes to the file store. Holding a record
+// transaction around them would only block that connection, or SQLite's writers while a file is stored.
 var sessionFields = map[string]bool{"login": true, "logout": true, "createAPIToken": true, "revokeAPIToken": true,
 	"changePassword": true, "setUserPassword": true, "uploadFile": true}
 
 // onlySessionFields reports whether a mutation consists of session fields only (it then runs without
-// the per-operation transaction). uploadFile counts as one: it writes a file to the store and no record,
-// and must not hold SQLite's write lock while the file is stored. A fragment, whose fields it cannot see, keeps the transaction.
+// the per-operation transaction). A fragment, whose fields it cannot see, keeps the transaction.
 func onlySessionFields(op *ast.OperationDefinition) bool {
 	for _, s := range op.SelectionSet {
 		if f, ok := s.(*ast.Field); !ok || (!sessionFields[f.Name] && f.Name != "__typename") {

@@ -26,8 +26,8 @@ func Upload(ctx context.Context, s Store, f *metamodel.Field, name string, r io.
 	br := bufio.NewReaderSize(r, SniffLen)
 	head, _ := br.Peek(SniffLen)
 	ct := Sniff(head, name)
-	if ref := Check(f, name, ct, max(size, 0)); ref != nil {
-		return nil, ref, nil
+	if refusal := Check(f, name, ct, max(size, 0)); refusal != nil {
+		return nil, refusal, nil
 	}
 	if s == nil {
 		return nil, nil, ErrNoStore
@@ -36,8 +36,8 @@ func Upload(ctx context.Context, s Store, f *metamodel.Field, name string, r io.
 	if err != nil {
 		return nil, nil, err
 	}
-	if ref := Check(f, name, ct, stored); ref != nil {
-		return nil, ref, nil
+	if refusal := Check(f, name, ct, stored); refusal != nil {
+		return nil, refusal, nil
 	}
 	return &File{SHA256: sha, Name: name, Size: int(stored), ContentType: ct}, nil, nil
 }
