@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,19 +23,15 @@ func TestPageInfoWithoutCount(t *testing.T) {
 		ctx := env.As(t, "admin")
 		run := func(query string) (map[string]any, int64) {
 			t.Helper()
-			body, _ := json.Marshal(map[string]any{"query": query})
-			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			rec := httptest.NewRecorder()
 			before := database.Statements.Load()
-			gql.ServeHTTP(rec, req)
+			body := postGraphQL(ctx, gql, query, nil)
 			n := database.Statements.Load() - before
 			var out struct {
 				Data   map[string]any
 				Errors []any
 			}
-			if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || len(out.Errors) > 0 {
-				t.Fatalf("%s: %v %s", query, err, rec.Body)
+			if err := json.Unmarshal(body, &out); err != nil || len(out.Errors) > 0 {
+				t.Fatalf("%s: %v %s", query, err, body)
 			}
 			return out.Data, n
 		}
@@ -69,4 +66,15 @@ func TestPageInfoWithoutCount(t *testing.T) {
 			}
 		}
 	})
+}
+
+// postGraphQL posts query with vars to the GraphQL handler h as the principal of ctx, and returns the
+// answer's body.
+func postGraphQL(ctx context.Context, h http.Handler, query string, vars map[string]any) []byte {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Body.Bytes()
 }

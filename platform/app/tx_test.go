@@ -1,11 +1,8 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/crmgen/crmgen/internal/fixture"
@@ -22,15 +19,10 @@ func TestHoldTx(t *testing.T) {
 		hold := app.HoldTx(env.Backend)
 		create := func(ctx context.Context, name string) []any {
 			t.Helper()
-			body, _ := json.Marshal(map[string]any{"query": `mutation($n: String!) { createTag(input: {name: $n}) { id } }`,
-				"variables": map[string]any{"n": name}})
-			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			rec := httptest.NewRecorder()
-			gql.ServeHTTP(rec, req)
+			body := postGraphQL(ctx, gql, `mutation($n: String!) { createTag(input: {name: $n}) { id } }`, map[string]any{"n": name})
 			var out struct{ Errors []any }
-			if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-				t.Fatalf("create %s: %v: %s", name, err, rec.Body)
+			if err := json.Unmarshal(body, &out); err != nil {
+				t.Fatalf("create %s: %v: %s", name, err, body)
 			}
 			return out.Errors
 		}
