@@ -188,16 +188,14 @@ func (mx *pmMatrix) uploads(t *testing.T, rep *pmReport, s *apptest.Server, u *p
 		if content == nil {
 			continue
 		}
-		creates, updates := u.all, u.all
+		// granted: some role creates or updates the entity; creates, updates: one may write the field so.
+		creates, updates, granted := u.all, u.all, u.all
 		for _, perm := range w.perms(u, e) {
 			creates = creates || perm.Create
+			granted = granted || perm.Create || pmGranted(perm.Update)
 			if rule := perm.Fields[f.Name]; pmGranted(perm.Update) && rule != metamodel.AccessReadonly && rule != metamodel.AccessHidden {
 				updates = true
 			}
-		}
-		granted := u.all
-		for _, perm := range w.perms(u, e) {
-			granted = granted || perm.Create || pmGranted(perm.Update)
 		}
 		want := ""
 		switch {
