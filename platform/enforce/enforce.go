@@ -38,8 +38,9 @@ type Backend interface {
 type Effects interface {
 	// Mutation is called for each mutation of entity after it has been authorized and before it runs. It
 	// may refuse it or add to it; after, when not nil, runs once the mutation has succeeded, in the same
-	// transaction, and its error rolls the mutation back.
-	Mutation(ctx context.Context, entity string, m ent.Mutation) (after func(context.Context) error, err error)
+	// transaction, and its error rolls the mutation back. It is given what the mutation returned: for a
+	// create, the record as it was written (so an automation need not read it back).
+	Mutation(ctx context.Context, entity string, m ent.Mutation) (after func(ctx context.Context, v ent.Value) error, err error)
 }
 
 // Runtime is the installed model and backend.

@@ -72,7 +72,7 @@ func (rt *Runtime) mutate(ctx context.Context, info *entityInfo, m ent.Mutation,
 	if err != nil || after == nil {
 		return v, err
 	}
-	return v, after(ctx)
+	return v, after(ctx, v)
 }
 
 // apply runs an authorized mutation with the platform's rules: owner stamping, defaults, the app's own

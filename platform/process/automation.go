@@ -83,7 +83,7 @@ func (e *Engine) triggers(entity, event string) []*metamodel.Automation {
 
 // automate sets off the automations of a mutation: it loads the records as they are before an update or
 // delete, and returns what runs once the mutation has succeeded.
-func (e *Engine) automate(ctx context.Context, entity string, m ent.Mutation) (func(context.Context) error, error) {
+func (e *Engine) automate(ctx context.Context, entity string, m ent.Mutation) (func(context.Context, ent.Value) error, error) {
 	if isQuiet(ctx) || enforce.IsLoading(ctx) {
 		return nil, nil
 	}
@@ -100,18 +100,29 @@ func (e *Engine) automate(ctx context.Context, entity string, m ent.Mutation) (f
 	if len(as) == 0 {
 		return nil, nil
 	}
-	ent := e.Model.Entity(entity)
+	me := e.Model.Entity(entity)
 	if event == "create" {
-		return func(ctx context.Context) error {
+		return func(ctx context.Context, v ent.Value) error {
 			id, ok := m.(ider).ID()
 			if !ok {
 				return fmt.Errorf("automations of %s: created record has no id", entity)
 			}
-			rec, err := e.load(ctx, entity, id)
-			if err != nil {
-				return err
+			// What the create returned is the record as written, defaults, owner and stored computed
+			// fields included: reading it back would cost a query on every create. The app's own
+			// after-write hooks may have changed it since, so then it is read.
+			var rec map[string]any
+			var err error
+			if !extension.Has(entity) {
+				if rec, err = e.record(enforce.System(ctx), me, v); err != nil {
+					return err
+				}
 			}
-			return e.runAll(ctx, as, ent, id, rec, nil)
+			if rec == nil {
+				if rec, err = e.load(ctx, entity, id); err != nil {
+					return err
+				}
+			}
+			return e.runAll(ctx, as, me, id, rec, nil)
 		}, nil
 	}
 	var ids []int
@@ -139,13 +150,13 @@ func (e *Engine) automate(ctx context.Context, entity string, m ent.Mutation) (f
 			if olds[i] == nil {
 				continue
 			}
-			if err := e.runAll(ctx, as, ent, id, olds[i], nil); err != nil {
+			if err := e.runAll(ctx, as, me, id, olds[i], nil); err != nil {
 				return nil, err
 			}
 		}
 		return nil, nil
 	}
-	return func(ctx context.Context) error {
+	return func(ctx context.Context, _ ent.Value) error {
 		for i, id := range ids {
 			if olds[i] == nil {
 				continue // not visible before: the mutation did not change it
@@ -157,7 +168,7 @@ func (e *Engine) automate(ctx context.Context, entity string, m ent.Mutation) (f
 			if rec == nil {
 				continue
 			}
-			if err := e.runAll(ctx, as, ent, id, rec, olds[i]); err != nil {
+			if err := e.runAll(ctx, as, me, id, rec, olds[i]); err != nil {
 				return err
 			}
 		}

@@ -130,8 +130,8 @@ func (e *Engine) now() time.Time {
 
 // Mutation implements enforce.Effects: it keeps workflow state fields to transitions and sets off the
 // automations of the change.
-func (e *Engine) Mutation(ctx context.Context, entity string, m ent.Mutation) (func(context.Context) error, error) {
-	var afters []func(context.Context) error
+func (e *Engine) Mutation(ctx context.Context, entity string, m ent.Mutation) (func(context.Context, ent.Value) error, error) {
+	var afters []func(context.Context, ent.Value) error
 	for _, w := range e.workflows[entity] {
 		after, err := e.guardState(ctx, w, m)
 		if err != nil {
@@ -149,9 +149,9 @@ func (e *Engine) Mutation(ctx context.Context, entity string, m ent.Mutation) (f
 	if len(afters) == 0 {
 		return nil, nil
 	}
-	return func(ctx context.Context) error {
+	return func(ctx context.Context, v ent.Value) error {
 		for _, after := range afters {
-			if err := after(ctx); err != nil {
+			if err := after(ctx, v); err != nil {
 				return err
 			}
 		}

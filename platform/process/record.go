@@ -27,10 +27,18 @@ func (e *Engine) load(ctx context.Context, entity string, id int) (map[string]an
 		}
 		return nil, err
 	}
-	ent := e.Model.Entity(entity)
+	return e.record(sys, e.Model.Entity(entity), obj)
+}
+
+// record returns obj, a record of ent as ent holds it, as CEL expressions see it (see load), reading the
+// related records expressions need in ctx. It is nil when obj is not a record.
+func (e *Engine) record(ctx context.Context, ent *metamodel.Entity, obj any) (map[string]any, error) {
 	rec := expr.Record(ent, obj)
+	if rec == nil {
+		return nil, nil
+	}
 	for _, r := range ent.Relations {
-		if r.Kind != metamodel.BelongsTo || !e.relations[entity][r.Name] {
+		if r.Kind != metamodel.BelongsTo || !e.relations[ent.Name][r.Name] {
 			continue // no expression reads the related record: its id will do
 		}
 		ref, _ := rec[r.Name].(map[string]any)
@@ -41,7 +49,8 @@ func (e *Engine) load(ctx context.Context, entity string, id int) (map[string]an
 		if !ok {
 			continue
 		}
-		if rec[r.Name], err = e.related(sys, r, rid); err != nil {
+		var err error
+		if rec[r.Name], err = e.related(ctx, r, rid); err != nil {
 			return nil, err
 		}
 	}

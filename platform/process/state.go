@@ -50,7 +50,7 @@ type (
 // record in another state (demo data). A record loaded with the model's data, in whatever state, is
 // recorded as seeded. An update may write the field only as part of the transition running in ctx, and
 // then only if the record is still in the transition's from state.
-func (e *Engine) guardState(ctx context.Context, w *metamodel.Workflow, m ent.Mutation) (func(context.Context) error, error) {
+func (e *Engine) guardState(ctx context.Context, w *metamodel.Workflow, m ent.Mutation) (func(context.Context, ent.Value) error, error) {
 	col := w.EntityRef.Field(w.Field).EntName()
 	v, set := m.Field(col)
 	cleared := m.FieldCleared(col)
@@ -63,7 +63,7 @@ func (e *Engine) guardState(ctx context.Context, w *metamodel.Workflow, m ent.Mu
 		if state != w.Initial && !enforce.IsSystem(ctx) {
 			return nil, e.stateWriteError(w, fmt.Sprintf("a new %s starts in state %q", w.Entity, w.Initial))
 		}
-		return func(ctx context.Context) error {
+		return func(ctx context.Context, _ ent.Value) error {
 			id, ok := m.(ider).ID()
 			if !ok {
 				return fmt.Errorf("workflow %s: created %s has no id", w.Name, w.Entity)
@@ -142,12 +142,12 @@ func hasTimers(w *metamodel.Workflow, state string) bool {
 // reschedule returns, for an update of one record of w's entity that does not change its state, what
 // moves the `at` timers of its state with the update (an appointment moved, a due date set); nil when w
 // has no `at` timers.
-func (e *Engine) reschedule(w *metamodel.Workflow, m ent.Mutation) func(context.Context) error {
+func (e *Engine) reschedule(w *metamodel.Workflow, m ent.Mutation) func(context.Context, ent.Value) error {
 	id, one := m.(ider).ID()
 	if !one || !m.Op().Is(ent.OpUpdateOne) || !slices.ContainsFunc(w.Timers, func(t *metamodel.Timer) bool { return t.At.Src != "" }) {
 		return nil
 	}
-	return func(ctx context.Context) error {
+	return func(ctx context.Context, _ ent.Value) error {
 		rec, err := e.load(ctx, w.Entity, id)
 		if err != nil || rec == nil {
 			return err
