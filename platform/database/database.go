@@ -63,10 +63,11 @@ func Open(dsn string, config ...Config) (*DB, error) {
 		if zone == nil {
 			zone = time.UTC
 		}
-		db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, conn *pgx.Conn) error {
+		keepOnCancel(&cfg.Config)
+		db := sql.OpenDB(cancelSafe{stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, conn *pgx.Conn) error {
 			conn.TypeMap().RegisterType(&pgtype.Type{Name: "date", OID: pgtype.DateOID, Codec: zonedDate{loc: zone}})
 			return nil
-		}))
+		}))})
 		// Keep every connection the pool opens: a new Postgres connection costs a process fork and ~30 ms
 		// of server CPU, which database/sql would otherwise pay again whenever more than 2 requests overlap.
 		p = p.withDefaults(20)
