@@ -460,6 +460,9 @@ type pmPlan struct {
 	relKind  map[string]string     // relation → "connection" | "list" | "object"
 	history  bool
 	sel      string // every field, FK and relation (relations as ids)
+	// flat is the part of sel a list compiled to one SQL statement answers (platform/gqlwrite.List on
+	// Postgres): stored fields of the types it renders, foreign keys, to-one and to-many relations.
+	flat string
 	where    map[string]bool
 	orders   []string // values of <Entity>OrderField
 	create   map[string]bool
@@ -476,11 +479,18 @@ func pmPlanOf(t *testing.T, types map[string]*pmGQLType, e *metamodel.Entity, ne
 	if obj == nil {
 		t.Fatalf("the schema has no type %s", e.Name)
 	}
-	var sel []string
+	var sel, flat []string
 	for _, f := range e.Fields {
 		if obj.fields[f.GraphQLName()] != nil {
 			p.fields = append(p.fields, f)
 			sel = append(sel, fieldSelection(f))
+			switch f.Type {
+			case metamodel.TypeDate, metamodel.TypeJSON, metamodel.TypeFile, metamodel.TypeImage:
+			default:
+				if f.Computed.Src == "" || f.Stored {
+					flat = append(flat, fieldSelection(f))
+				}
+			}
 		} else if !f.Secret {
 			t.Errorf("type %s lacks field %s", e.Name, f.GraphQLName())
 		}
@@ -489,6 +499,7 @@ func pmPlanOf(t *testing.T, types map[string]*pmGQLType, e *metamodel.Entity, ne
 		if r.Kind == metamodel.BelongsTo && obj.fields[r.GraphQLFKName()] != nil {
 			p.fks = append(p.fks, r)
 			sel = append(sel, r.GraphQLFKName())
+			flat = append(flat, r.GraphQLFKName())
 		}
 		gf := obj.fields[r.GraphQLName()]
 		if gf == nil {
@@ -500,14 +511,21 @@ func pmPlanOf(t *testing.T, types map[string]*pmGQLType, e *metamodel.Entity, ne
 		case strings.HasSuffix(gf.typ, "Connection"):
 			p.relKind[r.Name] = "connection"
 			sel = append(sel, fmt.Sprintf("%s(first: %d) { totalCount edges { node { id } } }", r.GraphQLName(), nested))
+			if r.Kind == metamodel.HasMany {
+				flat = append(flat, sel[len(sel)-1])
+			}
 		case gf.list:
 			p.relKind[r.Name] = "list"
 			sel = append(sel, r.GraphQLName()+" { id }")
 		default:
 			p.relKind[r.Name] = "object"
 			sel = append(sel, r.GraphQLName()+" { id }")
+			if r.Kind == metamodel.BelongsTo {
+				flat = append(flat, sel[len(sel)-1])
+			}
 		}
 	}
+	p.flat = strings.Join(flat, " ")
 	if obj.fields["history"] != nil {
 		p.history = true
 		sel = append(sel, "history { changes { field } }")

@@ -68,7 +68,7 @@ func patchExecutor(src []byte) ([]byte, error) {
 	imports := []string{"github.com/crmgen/crmgen/platform/gqltype"}
 	if connectionMarshaler.Match(out) {
 		out = connectionMarshaler.ReplaceAll(out, []byte("$0\tif m, ok := gqlwrite.Connection(ctx, ec.OperationContext, sel, \"$1\", obj); ok {\n\t\treturn m\n\t}\n"))
-		imports = append(imports, "github.com/crmgen/crmgen/platform/gqlwrite")
+		imports = append(imports, pkgGQLWrite)
 	}
 	for _, pkg := range imports {
 		if !bytes.Contains(out, []byte(`"`+pkg+`"`)) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crmgen/crmgen/platform/auth"
 	"github.com/crmgen/crmgen/platform/enforce"
+	"github.com/crmgen/crmgen/platform/gqlwrite"
 	"github.com/crmgen/crmgen/platform/process"
 )
 
@@ -50,7 +51,7 @@ func operationCaches(ctx context.Context, next graphql.OperationHandler) graphql
 	oc := graphql.GetOperationContext(ctx)
 	ctx = enforce.WithRowCache(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Query {
-		ctx = process.WithLoadCache(ctx)
+		ctx = gqlwrite.WithLists(process.WithLoadCache(ctx))
 	}
 	return next(ctx)
 }

@@ -43,6 +43,7 @@ func metricsHandler(db *sql.DB) http.HandlerFunc {
 		metric("crm_db_connections_closed_total", "counter", "Connections the pool closed (idle limit, idle time, lifetime): each later need opens a new one.",
 			pool.MaxIdleClosed+pool.MaxIdleTimeClosed+pool.MaxLifetimeClosed)
 		metric("crm_graphql_direct_lists_total", "counter", "Lists of records written straight from the loaded rows (platform/gqlwrite).", gqlwrite.Written.Load())
+		metric("crm_graphql_compiled_lists_total", "counter", "Lists of records answered by one SQL statement that writes their JSON (platform/gqlwrite, Postgres).", gqlwrite.Compiled.Load())
 		metric("crm_graphql_gqlgen_lists_total", "counter", "Lists of records left to gqlgen's field-by-field execution.", gqlwrite.Declined.Load())
 		metric("go_goroutines", "gauge", "Number of goroutines.", runtime.NumGoroutine())
 		metric("go_memstats_heap_alloc_bytes", "gauge", "Heap bytes allocated.", ms.HeapAlloc)

@@ -174,6 +174,14 @@ func withRefusalSlot(ctx context.Context) (context.Context, *refusalSlot) {
 	return context.WithValue(ctx, refusalCtxKey{}, slot), slot
 }
 
+// WithRefusals gives ctx a slot for the refusals of the filters of one query that a path builds itself
+// (platform/gqlwrite's compiled lists), and returns the function that reports the first of them: ent's
+// selector keeps only their text.
+func WithRefusals(ctx context.Context) (context.Context, func() error) {
+	ctx, slot := withRefusalSlot(ctx)
+	return ctx, slot.refused
+}
+
 // refuse records a refusal in the query's slot, and in the selector's errors (which fail the query even
 // where no slot is, as long as ent checks them).
 func refuse(ctx context.Context, s *sql.Selector, de *FieldDeniedError) {

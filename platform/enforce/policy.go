@@ -286,6 +286,17 @@ func (rt *Runtime) VisibleOn(ctx context.Context, entity, field string, id int) 
 	return rt.rowIn(ctx, entity, id, scopes)
 }
 
+// ShownWhere returns the predicate selecting the rows of entity on which field, shown to the principal of
+// ctx on some rows only (PerRow), is shown; nil when no row decides it (shown on all or, see Hidden, on
+// none). It is VisibleOn for paths that write their own SQL (platform/gqlwrite's compiled lists).
+func (rt *Runtime) ShownWhere(ctx context.Context, entity, field string) func(*sql.Selector) {
+	a := rt.AccessOf(ctx, entity)
+	if a.All || a.Hidden[field] || a.PerRow[field] == nil {
+		return nil
+	}
+	return rt.scopePredicate(auth.FromContext(ctx), rt.Model.Entity(entity), a.PerRow[field])
+}
+
 // Readable reports whether the row id of entity exists and may be read by the principal of ctx.
 func (rt *Runtime) Readable(ctx context.Context, entity string, id int) (bool, error) {
 	if rt.everyRow(rt.AccessOf(ctx, entity), entity) {

@@ -54,6 +54,9 @@ func Off(ctx context.Context) context.Context { return context.WithValue(ctx, of
 // Connection writes conn, a connection (*ent.<Entity>Connection) of entity selected by sel, and reports
 // whether it did; when it did not, the caller marshals it as usual.
 func Connection(ctx context.Context, oc *graphql.OperationContext, sel ast.SelectionSet, entity string, conn any) (graphql.Marshaler, bool) {
+	if raw, ok := take(ctx, conn); ok { // compiled by its resolver (List)
+		return graphql.WriterFunc(func(dst io.Writer) { dst.Write(raw) }), true
+	}
 	if off, _ := ctx.Value(offCtxKey{}).(bool); off {
 		return nil, false
 	}

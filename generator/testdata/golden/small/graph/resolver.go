@@ -6,10 +6,13 @@ package graph
 import (
 	"context"
 	entgql "entgo.io/contrib/entgql"
+	sql "entgo.io/ent/dialect/sql"
+	"errors"
 	graphql "github.com/99designs/gqlgen/graphql"
 	enforce "github.com/crmgen/crmgen/platform/enforce"
 	expr "github.com/crmgen/crmgen/platform/expr"
 	gqltype "github.com/crmgen/crmgen/platform/gqltype"
+	gqlwrite "github.com/crmgen/crmgen/platform/gqlwrite"
 	ent "small/ent"
 	account "small/ent/account"
 	predicate "small/ent/predicate"
@@ -85,8 +88,50 @@ func (r *queryResolver) AccountsCount(ctx context.Context, where *ent.AccountWhe
 	return query.Count(ctx)
 }
 
+// accountsCompiled answers accounts with one SQL statement that writes its JSON, where platform/gqlwrite can (gqlwrite.List),
+// and returns nil when it leaves the list to Paginate.
+func (r *queryResolver) accountsCompiled(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, search *string) (*ent.AccountConnection, error) {
+	if !gqlwrite.Compiles(ctx) {
+		return nil, nil
+	}
+	var preds []func(*sql.Selector)
+	if search != nil {
+		if p := searchAccount(ctx, *search); p != nil {
+			preds = append(preds, p)
+		}
+	}
+	if where != nil {
+		p, err := where.P()
+		switch {
+		case errors.Is(err, ent.ErrEmptyAccountWhereInput):
+		case err != nil:
+			return nil, err
+		default:
+			preds = append(preds, p)
+		}
+	}
+	page := gqlwrite.Page{
+		Cursors: after != nil || before != nil || last != nil,
+		First:   first,
+	}
+	for _, o := range orderBy {
+		page.Order = append(page.Order, gqlwrite.Order{
+			Desc:  o.Direction == entgql.OrderDirectionDesc,
+			Field: o.Field.String(),
+		})
+	}
+	conn := &ent.AccountConnection{}
+	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "Account", page, preds...); !ok || err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
 // Accounts lists Account records as a Relay connection, those matching search if given.
 func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, search *string) (*ent.AccountConnection, error) {
+	if conn, err := r.accountsCompiled(ctx, after, first, before, last, orderBy, where, search); conn != nil || err != nil {
+		return conn, err
+	}
 	query := r.ent(ctx).Account.Query()
 	if search != nil {
 		if p := searchAccount(ctx, *search); p != nil {
@@ -132,8 +177,45 @@ func (r *queryResolver) CategoriesCount(ctx context.Context, where *ent.Category
 	return query.Count(ctx)
 }
 
+// categoriesCompiled answers categories with one SQL statement that writes its JSON, where platform/gqlwrite can (gqlwrite.List),
+// and returns nil when it leaves the list to Paginate.
+func (r *queryResolver) categoriesCompiled(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CategoryOrder, where *ent.CategoryWhereInput) (*ent.CategoryConnection, error) {
+	if !gqlwrite.Compiles(ctx) {
+		return nil, nil
+	}
+	var preds []func(*sql.Selector)
+	if where != nil {
+		p, err := where.P()
+		switch {
+		case errors.Is(err, ent.ErrEmptyCategoryWhereInput):
+		case err != nil:
+			return nil, err
+		default:
+			preds = append(preds, p)
+		}
+	}
+	page := gqlwrite.Page{
+		Cursors: after != nil || before != nil || last != nil,
+		First:   first,
+	}
+	for _, o := range orderBy {
+		page.Order = append(page.Order, gqlwrite.Order{
+			Desc:  o.Direction == entgql.OrderDirectionDesc,
+			Field: o.Field.String(),
+		})
+	}
+	conn := &ent.CategoryConnection{}
+	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "Category", page, preds...); !ok || err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
 // Categories lists Category records as a Relay connection.
 func (r *queryResolver) Categories(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CategoryOrder, where *ent.CategoryWhereInput) (*ent.CategoryConnection, error) {
+	if conn, err := r.categoriesCompiled(ctx, after, first, before, last, orderBy, where); conn != nil || err != nil {
+		return conn, err
+	}
 	return r.ent(ctx).Category.Query().Paginate(ctx, after, first, before, last, ent.WithCategoryOrder(orderBy), ent.WithCategoryFilter(where.Filter))
 }
 
@@ -153,8 +235,45 @@ func (r *queryResolver) ContactsCount(ctx context.Context, where *ent.ContactWhe
 	return query.Count(ctx)
 }
 
+// contactsCompiled answers contacts with one SQL statement that writes its JSON, where platform/gqlwrite can (gqlwrite.List),
+// and returns nil when it leaves the list to Paginate.
+func (r *queryResolver) contactsCompiled(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error) {
+	if !gqlwrite.Compiles(ctx) {
+		return nil, nil
+	}
+	var preds []func(*sql.Selector)
+	if where != nil {
+		p, err := where.P()
+		switch {
+		case errors.Is(err, ent.ErrEmptyContactWhereInput):
+		case err != nil:
+			return nil, err
+		default:
+			preds = append(preds, p)
+		}
+	}
+	page := gqlwrite.Page{
+		Cursors: after != nil || before != nil || last != nil,
+		First:   first,
+	}
+	for _, o := range orderBy {
+		page.Order = append(page.Order, gqlwrite.Order{
+			Desc:  o.Direction == entgql.OrderDirectionDesc,
+			Field: o.Field.String(),
+		})
+	}
+	conn := &ent.ContactConnection{}
+	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "Contact", page, preds...); !ok || err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
 // Contacts lists Contact records as a Relay connection.
 func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error) {
+	if conn, err := r.contactsCompiled(ctx, after, first, before, last, orderBy, where); conn != nil || err != nil {
+		return conn, err
+	}
 	return r.ent(ctx).Contact.Query().Paginate(ctx, after, first, before, last, ent.WithContactOrder(orderBy), ent.WithContactFilter(where.Filter))
 }
 
@@ -179,8 +298,50 @@ func (r *queryResolver) TeamsCount(ctx context.Context, where *ent.TeamWhereInpu
 	return query.Count(ctx)
 }
 
+// teamsCompiled answers teams with one SQL statement that writes its JSON, where platform/gqlwrite can (gqlwrite.List),
+// and returns nil when it leaves the list to Paginate.
+func (r *queryResolver) teamsCompiled(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.TeamOrder, where *ent.TeamWhereInput, search *string) (*ent.TeamConnection, error) {
+	if !gqlwrite.Compiles(ctx) {
+		return nil, nil
+	}
+	var preds []func(*sql.Selector)
+	if search != nil {
+		if p := searchTeam(ctx, *search); p != nil {
+			preds = append(preds, p)
+		}
+	}
+	if where != nil {
+		p, err := where.P()
+		switch {
+		case errors.Is(err, ent.ErrEmptyTeamWhereInput):
+		case err != nil:
+			return nil, err
+		default:
+			preds = append(preds, p)
+		}
+	}
+	page := gqlwrite.Page{
+		Cursors: after != nil || before != nil || last != nil,
+		First:   first,
+	}
+	for _, o := range orderBy {
+		page.Order = append(page.Order, gqlwrite.Order{
+			Desc:  o.Direction == entgql.OrderDirectionDesc,
+			Field: o.Field.String(),
+		})
+	}
+	conn := &ent.TeamConnection{}
+	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "Team", page, preds...); !ok || err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
 // Teams lists Team records as a Relay connection, those matching search if given.
 func (r *queryResolver) Teams(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.TeamOrder, where *ent.TeamWhereInput, search *string) (*ent.TeamConnection, error) {
+	if conn, err := r.teamsCompiled(ctx, after, first, before, last, orderBy, where, search); conn != nil || err != nil {
+		return conn, err
+	}
 	query := r.ent(ctx).Team.Query()
 	if search != nil {
 		if p := searchTeam(ctx, *search); p != nil {
@@ -231,8 +392,50 @@ func (r *queryResolver) UsersCount(ctx context.Context, where *ent.UserWhereInpu
 	return query.Count(ctx)
 }
 
+// usersCompiled answers users with one SQL statement that writes its JSON, where platform/gqlwrite can (gqlwrite.List),
+// and returns nil when it leaves the list to Paginate.
+func (r *queryResolver) usersCompiled(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput, search *string) (*ent.UserConnection, error) {
+	if !gqlwrite.Compiles(ctx) {
+		return nil, nil
+	}
+	var preds []func(*sql.Selector)
+	if search != nil {
+		if p := searchUser(ctx, *search); p != nil {
+			preds = append(preds, p)
+		}
+	}
+	if where != nil {
+		p, err := where.P()
+		switch {
+		case errors.Is(err, ent.ErrEmptyUserWhereInput):
+		case err != nil:
+			return nil, err
+		default:
+			preds = append(preds, p)
+		}
+	}
+	page := gqlwrite.Page{
+		Cursors: after != nil || before != nil || last != nil,
+		First:   first,
+	}
+	for _, o := range orderBy {
+		page.Order = append(page.Order, gqlwrite.Order{
+			Desc:  o.Direction == entgql.OrderDirectionDesc,
+			Field: o.Field.String(),
+		})
+	}
+	conn := &ent.UserConnection{}
+	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "User", page, preds...); !ok || err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
 // Users lists User records as a Relay connection, those matching search if given.
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput, search *string) (*ent.UserConnection, error) {
+	if conn, err := r.usersCompiled(ctx, after, first, before, last, orderBy, where, search); conn != nil || err != nil {
+		return conn, err
+	}
 	query := r.ent(ctx).User.Query()
 	if search != nil {
 		if p := searchUser(ctx, *search); p != nil {
