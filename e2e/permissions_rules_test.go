@@ -452,17 +452,17 @@ func pmIntrospect(t *testing.T, s *apptest.Server) map[string]*pmGQLType {
 
 // pmPlan is what the matrix reads and writes of one entity through GraphQL.
 type pmPlan struct {
-	e        *metamodel.Entity
-	qf       string             // the connection query field
-	fields   []*metamodel.Field // fields the object type has
-	fks      []*metamodel.Relation
-	rels     []*metamodel.Relation // relations the object type has
-	relKind  map[string]string     // relation → "connection" | "list" | "object"
-	history  bool
-	sel      string // every field, FK and relation (relations as ids)
+	e       *metamodel.Entity
+	qf      string             // the connection query field
+	fields  []*metamodel.Field // fields the object type has
+	fks     []*metamodel.Relation
+	rels    []*metamodel.Relation // relations the object type has
+	relKind map[string]string     // relation → "connection" | "list" | "object"
+	history bool
+	sel     string // every field, FK and relation (relations as ids)
 	// flat is the part of sel a list compiled to one SQL statement answers (platform/gqlwrite.List on
 	// Postgres): stored fields of the types it renders, foreign keys, to-one and to-many relations.
-	flat string
+	flat     string
 	where    map[string]bool
 	orders   []string // values of <Entity>OrderField
 	create   map[string]bool
