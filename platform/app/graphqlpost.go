@@ -121,26 +121,46 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 	w.Write(buf.Bytes())
 }
 
-// appendEscaped appends JSON text, replacing what json.Marshal escapes for HTML safety. In JSON these
-// characters can only stand inside strings, so they are replaced wherever they are.
+// appendEscaped appends JSON text, replacing what json.Marshal escapes for HTML safety: <, > and &, and
+// the line and paragraph separators U+2028 and U+2029. In JSON these can only stand inside strings, so
+// they are replaced wherever they are. The bytes to look at are found with bytes.IndexByte, which reads
+// many bytes at a time: a page of a list is tens of kilobytes with few or none of them.
 func appendEscaped(buf *bytes.Buffer, data []byte) {
 	const hex = "0123456789abcdef"
-	last := 0
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		switch {
-		case c == '<' || c == '>' || c == '&':
-			buf.Write(data[last:i])
+	specials := [4]byte{'<', '>', '&', 0xE2} // 0xE2: the first byte of U+2028 and U+2029
+	next := [4]int{-2, -2, -2, -2}           // where each occurs next from pos; -1: nowhere; -2: not looked
+	pos, last := 0, 0
+	for {
+		at := -1
+		for k, c := range specials {
+			if next[k] != -1 && next[k] < pos {
+				if j := bytes.IndexByte(data[pos:], c); j >= 0 {
+					next[k] = pos + j
+				} else {
+					next[k] = -1
+				}
+			}
+			if next[k] >= 0 && (at < 0 || next[k] < at) {
+				at = next[k]
+			}
+		}
+		if at < 0 {
+			break
+		}
+		pos = at + 1
+		switch c := data[at]; {
+		case c != 0xE2:
+			buf.Write(data[last:at])
 			buf.WriteString(`\u00`)
 			buf.WriteByte(hex[c>>4])
 			buf.WriteByte(hex[c&0xF])
-			last = i + 1
-		case c == 0xE2 && i+2 < len(data) && data[i+1] == 0x80 && data[i+2]&^1 == 0xA8:
-			buf.Write(data[last:i])
+			last = pos
+		case at+2 < len(data) && data[at+1] == 0x80 && data[at+2]&^1 == 0xA8:
+			buf.Write(data[last:at])
 			buf.WriteString(`\u202`)
-			buf.WriteByte(hex[data[i+2]&0xF])
-			i += 2
-			last = i + 1
+			buf.WriteByte(hex[data[at+2]&0xF])
+			pos = at + 3
+			last = pos
 		}
 	}
 	buf.Write(data[last:])
