@@ -195,7 +195,8 @@ func (c *compiler) write(db Querier, query string, args []any, conns []graphql.C
 			return nil, err
 		}
 	}
-	out := make([]byte, 0, 4096)
+	out := make([]byte, 0, sizeOf(entity))
+	defer func() { sized(entity, len(out)) }()
 	out = append(out, '{')
 	for i, f := range conns {
 		if i > 0 {
@@ -227,6 +228,25 @@ func (c *compiler) write(db Querier, query string, args []any, conns []graphql.C
 		}
 	}
 	return append(out, '}'), nil
+}
+
+// sizes remembers, per entity, how long the last list written was: a page is written into a buffer of
+// about that size at once, rather than one grown (and copied) a dozen times.
+var sizes sync.Map // entity → *atomic.Int64
+
+func sizeOf(entity string) int {
+	if v, ok := sizes.Load(entity); ok {
+		return int(v.(*atomic.Int64).Load())*9/8 + 64
+	}
+	return 4096
+}
+
+func sized(entity string, n int) {
+	v, ok := sizes.Load(entity)
+	if !ok {
+		v, _ = sizes.LoadOrStore(entity, new(atomic.Int64))
+	}
+	v.(*atomic.Int64).Store(int64(n))
 }
 
 // count counts the rows of s.
