@@ -1,6 +1,12 @@
 package admin
 
 import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +16,7 @@ import (
 
 	"github.com/crmgen/crmgen/internal/modeltest"
 	"github.com/crmgen/crmgen/metamodel"
+	views "github.com/crmgen/crmgen/templates/admin"
 )
 
 // The screens' pure parts and the pages served without a session. Everything that needs data is tested
@@ -71,6 +78,41 @@ func TestStaticAssets(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/static/nope.js", nil))
 	if rec.Code != 404 {
 		t.Errorf("unknown asset: %d", rec.Code)
+	}
+	// Every asset, plain and gzipped, is the embedded file, with its hash as ETag.
+	entries, err := fs.ReadDir(views.Files, "static")
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("no assets: %v", err)
+	}
+	for _, e := range entries {
+		want, err := fs.ReadFile(views.Files, "static/"+e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(want)
+		for _, gz := range []bool{false, true} {
+			req := httptest.NewRequest("GET", "/static/"+e.Name(), nil)
+			if gz {
+				req.Header.Set("Accept-Encoding", "gzip")
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			body := rec.Body.Bytes()
+			if rec.Header().Get("Content-Encoding") == "gzip" {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			} else if gz && len(want) > 4096 {
+				t.Errorf("%s: not gzipped for a client that takes it", e.Name())
+			}
+			if rec.Code != 200 || !bytes.Equal(body, want) || rec.Header().Get("ETag") != `"`+hex.EncodeToString(sum[:8])+`"` {
+				t.Errorf("%s (gzip %t): %d, %d bytes of %d, ETag %s", e.Name(), gz, rec.Code, len(body), len(want), rec.Header().Get("ETag"))
+			}
+		}
 	}
 }
 
