@@ -89,15 +89,22 @@ func patchExecutor(src []byte) ([]byte, error) {
 // (edges not selected, or first or last 0), which is when pageInfo is read from the count.
 const paginateCount = "if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {"
 
+// entgql finds a connection's edges, node, pageInfo and totalCount in the query by their aliases, so a
+// list whose edges a client renames (e: edges { n: node { … } }) loaded no rows and answered an empty
+// list. patchPagination finds them by name as well.
+const collectedByAlias = "if f.Alias == name {"
+
 // patchPagination rewrites ent/gql_pagination.go; it fails if entgql's output no longer has the shape it
 // expects (a version change must revisit it).
 func patchPagination(src []byte) ([]byte, error) {
 	if !bytes.Contains(src, []byte(") Paginate(")) {
 		return src, nil
 	}
-	if !bytes.Contains(src, []byte(paginateCount)) {
+	if !bytes.Contains(src, []byte(paginateCount)) || bytes.Count(src, []byte(collectedByAlias)) != 1 {
 		return nil, fmt.Errorf("patch ent/gql_pagination.go: entgql's Paginate has changed shape")
 	}
+	src = bytes.ReplaceAll(src, []byte(collectedByAlias),
+		[]byte("if f.Alias == name || f.Name == name && (name == edgesField || name == nodeField || name == pageInfoField || name == totalCountField) { // crmgen: see generator/entgqlpatch.go"))
 	return bytes.ReplaceAll(src, []byte(paginateCount),
 		[]byte("if hasCollectedField(ctx, totalCountField) || (ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0)) && hasCollectedField(ctx, pageInfoField) { // crmgen: see generator/entgqlpatch.go")), nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/crmgen/crmgen/internal/fixture"
@@ -77,4 +78,29 @@ func postGraphQL(ctx context.Context, h http.Handler, query string, vars map[str
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Body.Bytes()
+}
+
+// A list answers the same rows whatever the client calls its edges, node and totalCount: entgql looked
+// them up by alias and loaded nothing for e: edges (generator/entgqlpatch.go). On both databases, on
+// every path (compiled, direct, gqlgen), for a list and a nested connection.
+func TestAliasedConnectionFields(t *testing.T) {
+	fixture.Each(t, func(t *testing.T, env *fixture.Env) {
+		ctx := env.As(t, "admin")
+		for _, direct := range []bool{true, false} {
+			gql := app.GraphQLHandler(env.Runtime, env.Backend, 1000, direct)
+			for _, c := range []struct{ plain, aliased string }{
+				{`{ deals(first: 10) { totalCount edges { node { title } } } }`,
+					`{ deals(first: 10) { c: totalCount e: edges { n: node { title } } } }`},
+				{`{ accounts(first: 10) { edges { node { name deals { totalCount edges { node { title } } } } } } }`,
+					`{ accounts(first: 10) { edges { node { name deals { c: totalCount x: edges { y: node { title } } } } } } }`},
+			} {
+				plain := string(postGraphQL(ctx, gql, c.plain, nil))
+				aliased := strings.NewReplacer(`"c":`, `"totalCount":`, `"e":`, `"edges":`, `"n":`, `"node":`, `"x":`, `"edges":`, `"y":`, `"node":`).
+					Replace(string(postGraphQL(ctx, gql, c.aliased, nil)))
+				if !strings.Contains(plain, `"title"`) || aliased != plain {
+					t.Errorf("direct %t: %s\nanswered %s\nwhere %s answered %s", direct, c.aliased, aliased, c.plain, plain)
+				}
+			}
+		}
+	})
 }
