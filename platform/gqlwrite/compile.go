@@ -388,35 +388,83 @@ func orderKeys(v any) ([]Order, bool) {
 	return out, true
 }
 
-// part is one key of an object and the SQL of its JSON text.
+// part is one key of an object and its JSON text: text known in advance (a type name, null), or the SQL
+// of it, which answers no NULL (a SQL NULL is the JSON null 'null'); quoted puts SQL whose text needs no
+// escaping (an id) between quotes.
 type part struct {
-	key string
-	sql sql.Querier
+	key    string
+	text   string
+	sql    sql.Querier
+	quoted bool
 }
 
-// object is the JSON text of parts, in their order: '{"a":' || … || ',"b":' || … || '}'.
+// maxConcat bounds the arguments of one concat(): Postgres takes at most 100.
+const maxConcat = 90
+
+// object is the JSON text of parts, in their order, built by one concat() of the known text between the
+// values ('{"a":', a, ',"b":', b, '}'), which copies each piece once where a chain of || copies the
+// growing text at each step. Objects of many fields nest concat()s.
 func object(parts []part) sql.Querier {
+	var args []sql.Querier
+	var text strings.Builder
+	text.WriteByte('{')
+	flush := func() {
+		if text.Len() > 0 {
+			args = append(args, sql.Raw("'"+text.String()+"'"))
+			text.Reset()
+		}
+	}
+	for i, p := range parts {
+		if i > 0 {
+			text.WriteByte(',')
+		}
+		text.WriteString(`"` + p.key + `":`)
+		switch {
+		case p.sql == nil:
+			text.WriteString(p.text)
+		case p.quoted:
+			text.WriteByte('"')
+			flush()
+			args = append(args, p.sql)
+			text.WriteByte('"')
+		default:
+			flush()
+			args = append(args, p.sql)
+		}
+	}
+	text.WriteByte('}')
+	flush()
+	return concat(args)
+}
+
+// concat is the SQL concatenating args, none of them NULL.
+func concat(args []sql.Querier) sql.Querier {
+	if len(args) == 1 {
+		return args[0]
+	}
+	for len(args) > maxConcat {
+		var groups []sql.Querier
+		for len(args) > 0 {
+			n := min(len(args), maxConcat)
+			groups = append(groups, concat(args[:n]))
+			args = args[n:]
+		}
+		args = groups
+	}
 	return sql.ExprFunc(func(b *sql.Builder) {
-		b.WriteString("('{")
-		for i, p := range parts {
+		b.WriteString("concat(")
+		for i, a := range args {
 			if i > 0 {
-				b.WriteString(",")
+				b.WriteString(", ")
 			}
-			b.WriteString(`"` + p.key + `":' || `)
-			b.Join(p.sql)
-			if i < len(parts)-1 {
-				b.WriteString(" || '")
-			}
+			b.Join(a)
 		}
-		if len(parts) > 0 {
-			b.WriteString(" || '")
-		}
-		b.WriteString("}')")
+		b.WriteString(")")
 	})
 }
 
-// literal is the SQL of a JSON text known in advance (a type name, null).
-func literal(json string) sql.Querier { return sql.Raw("'" + json + "'") }
+// literal is a part whose JSON text is known in advance.
+func literal(key, json string) part { return part{key: key, text: json} }
 
 // edge is the JSON text of one edge of entity whose row is table's.
 func (c *compiler) edge(sel ast.SelectionSet, entity, table string) (sql.Querier, bool) {
@@ -427,13 +475,13 @@ func (c *compiler) edge(sel ast.SelectionSet, entity, table string) (sql.Querier
 		}
 		switch f.Name {
 		case "__typename":
-			parts = append(parts, part{f.Alias, literal(`"` + entity + `Edge"`)})
+			parts = append(parts, literal(f.Alias, `"`+entity+`Edge"`))
 		case "node":
 			node, ok := c.record(f.Selections, entity, table)
 			if !ok {
 				return nil, false
 			}
-			parts = append(parts, part{f.Alias, node})
+			parts = append(parts, part{key: f.Alias, sql: node})
 		default:
 			return nil, false // a cursor
 		}
@@ -452,11 +500,11 @@ func (c *compiler) record(sel ast.SelectionSet, entity, table string) (sql.Queri
 			return nil, false
 		}
 		if f.Name == "__typename" {
-			parts = append(parts, part{f.Alias, literal(`"` + entity + `"`)})
+			parts = append(parts, literal(f.Alias, `"`+entity+`"`))
 			continue
 		}
 		if f.Name == "id" {
-			parts = append(parts, part{f.Alias, sql.Raw(`('"' || ` + column(table, "id") + ` || '"')`)})
+			parts = append(parts, part{key: f.Alias, sql: sql.Raw(column(table, "id")), quoted: true})
 			continue
 		}
 		member, ok := c.rt.Member(entity, f.Name)
@@ -464,7 +512,7 @@ func (c *compiler) record(sel ast.SelectionSet, entity, table string) (sql.Queri
 			return nil, false
 		}
 		if !a.Shows(member) || !a.Lists(member) {
-			parts = append(parts, part{f.Alias, literal("null")})
+			parts = append(parts, literal(f.Alias, "null"))
 			continue
 		}
 		v, ok := c.member(f, e, member, table)
@@ -474,7 +522,7 @@ func (c *compiler) record(sel ast.SelectionSet, entity, table string) (sql.Queri
 		if where := c.rt.ShownWhere(c.ctx, entity, member); where != nil {
 			v = c.shownOn(e, table, where, v)
 		}
-		parts = append(parts, part{f.Alias, v})
+		parts = append(parts, part{key: f.Alias, sql: v})
 	}
 	return object(parts), true
 }
@@ -637,10 +685,10 @@ func (c *compiler) nested(f graphql.CollectedField, r *metamodel.Relation, table
 	for _, cf := range conns {
 		switch cf.Name {
 		case "__typename":
-			parts = append(parts, part{cf.Alias, literal(`"` + r.To + `Connection"`)})
+			parts = append(parts, literal(cf.Alias, `"`+r.To+`Connection"`))
 			continue
 		case "totalCount":
-			parts = append(parts, part{cf.Alias, sql.ExprFunc(func(b *sql.Builder) { b.Wrap(func(b *sql.Builder) { b.Join(count) }) })})
+			parts = append(parts, part{key: cf.Alias, sql: sql.ExprFunc(func(b *sql.Builder) { b.Wrap(func(b *sql.Builder) { b.Join(count) }) })})
 			continue
 		}
 		list := sql.ExprFunc(func(b *sql.Builder) {
@@ -650,7 +698,7 @@ func (c *compiler) nested(f graphql.CollectedField, r *metamodel.Relation, table
 			b.Wrap(func(b *sql.Builder) { b.Join(s) })
 			b.WriteString(" AS " + inner + "), '[]')")
 		})
-		parts = append(parts, part{cf.Alias, list})
+		parts = append(parts, part{key: cf.Alias, sql: list})
 	}
 	return object(parts), true
 }
@@ -667,13 +715,16 @@ func value(f *metamodel.Field, col string) (sql.Querier, bool) {
 	var expr string
 	switch f.Type {
 	case metamodel.TypeString, metamodel.TypeText, metamodel.TypeEmail, metamodel.TypePhone, metamodel.TypeURL,
-		metamodel.TypeEnum, metamodel.TypeInt, metamodel.TypeBool:
+		metamodel.TypeEnum:
 		expr = "to_json(" + col + ")::text"
+	case metamodel.TypeInt, metamodel.TypeBool:
+		expr = col + "::text" // 42, true: JSON's text already
 	case metamodel.TypeFloat, metamodel.TypeDecimal:
 		// The API answers both as a float64 in Go's shortest form; float8's output is the shortest text
 		// that reads back as the same float64 too, and the same text from 1e-4 to 1e15 (beyond, it
-		// takes an exponent where Go does not: the same JSON number).
-		expr = "to_json(" + col + "::float8)::text"
+		// takes an exponent where Go does not: the same JSON number). NaN and the infinities, which
+		// JSON has not, are null, as Go writes them.
+		expr = "nullif(nullif(nullif(" + col + "::float8, 'NaN'), 'Infinity'), '-Infinity')::text"
 	case metamodel.TypeDateTime:
 		// RFC 3339 in UTC, the fraction's trailing zeros trimmed, as Go writes a time: JSON's text of the
 		// UTC wall time ("2024-05-05T08:30:00.5"), and the zone.
