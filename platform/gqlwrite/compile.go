@@ -116,7 +116,7 @@ func List(ctx context.Context, db Querier, conn any, entity string, page Page, p
 		return false, nil
 	}
 	ctx, refused := enforce.WithRefusals(ctx)
-	c := &compiler{ctx: ctx, oc: graphql.GetOperationContext(ctx), rt: rt, access: map[string]*enforce.Access{}}
+	c := &compiler{ctx: ctx, oc: graphql.GetOperationContext(ctx), rt: rt, access: accesses{}}
 	conns := c.fields(fc.Field.Selections, entity+"Connection")
 	edges, counted, ok := c.edgesOf(conns)
 	if !ok || edges == nil {
@@ -274,7 +274,7 @@ type compiler struct {
 	ctx    context.Context
 	oc     *graphql.OperationContext
 	rt     *enforce.Runtime
-	access map[string]*enforce.Access
+	access accesses
 	tables int
 }
 
@@ -283,15 +283,6 @@ var name = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]*$`)
 
 func (c *compiler) fields(sel ast.SelectionSet, typ string, implements ...string) []graphql.CollectedField {
 	return graphql.CollectFields(c.oc, sel, append([]string{typ}, implements...))
-}
-
-func (c *compiler) accessOf(entity string) *enforce.Access {
-	a, ok := c.access[entity]
-	if !ok {
-		a = c.rt.AccessOf(c.ctx, entity)
-		c.access[entity] = a
-	}
-	return a
 }
 
 // edgesOf returns the edges field of a connection's selection (nil when there is none; more than one,
@@ -493,7 +484,7 @@ func (c *compiler) edge(sel ast.SelectionSet, entity, table string) (sql.Querier
 // it.
 func (c *compiler) record(sel ast.SelectionSet, entity, table string) (sql.Querier, bool) {
 	e := c.rt.Model.Entity(entity)
-	a := c.accessOf(entity)
+	a := c.access.of(c.ctx, c.rt, entity)
 	var parts []part
 	for _, f := range c.fields(sel, entity, "Node") {
 		if !name.MatchString(f.Alias) {

@@ -64,7 +64,7 @@ func Connection(ctx context.Context, oc *graphql.OperationContext, sel ast.Selec
 	if rt == nil || rt.Model.Entity(entity) == nil {
 		return nil, false
 	}
-	w := &writer{ctx: ctx, oc: oc, rt: rt, access: map[string]*enforce.Access{}, plans: map[planKey][]field{}}
+	w := &writer{ctx: ctx, oc: oc, rt: rt, access: accesses{}, plans: map[planKey][]field{}}
 	if !w.connection(sel, entity, reflect.ValueOf(conn), true) {
 		Declined.Add(1)
 		return nil, false
@@ -80,7 +80,7 @@ type writer struct {
 	oc     *graphql.OperationContext
 	rt     *enforce.Runtime
 	buf    bytes.Buffer
-	access map[string]*enforce.Access
+	access accesses
 	plans  map[planKey][]field
 }
 
@@ -132,11 +132,14 @@ func (w *writer) fields(sel ast.SelectionSet, entity, typ string, implements ...
 	return fs
 }
 
-func (w *writer) accessOf(entity string) *enforce.Access {
-	a, ok := w.access[entity]
+// accesses remembers, for one list, what the reader may do with each entity it reads.
+type accesses map[string]*enforce.Access
+
+func (m accesses) of(ctx context.Context, rt *enforce.Runtime, entity string) *enforce.Access {
+	a, ok := m[entity]
 	if !ok {
-		a = w.rt.AccessOf(w.ctx, entity)
-		w.access[entity] = a
+		a = rt.AccessOf(ctx, entity)
+		m[entity] = a
 	}
 	return a
 }
@@ -257,7 +260,7 @@ func pascal(s string) string { return string(s[0]-'a'+'A') + s[1:] }
 // record writes one record of entity, a row of a list: masked sensitive fields are left out, as in
 // every list.
 func (w *writer) record(sel ast.SelectionSet, entity string, r Record) bool {
-	a := w.accessOf(entity)
+	a := w.access.of(w.ctx, w.rt, entity)
 	id := func() (int, bool) {
 		v, _ := r.CrmValue("id")
 		n, ok := v.(int)
@@ -398,22 +401,12 @@ func (w *writer) nested(f graphql.CollectedField, rel *metamodel.Relation, r Rec
 // sortable reports whether the reader may sort entity by every key of an orderBy value (one order or a
 // list of them).
 func (w *writer) sortable(entity string, v any) bool {
-	var orders []any
-	switch x := v.(type) {
-	case nil:
-		return true
-	case []any:
-		orders = x
-	default:
-		orders = []any{x}
+	keys, ok := orderKeys(v)
+	if !ok {
+		return false
 	}
-	for _, o := range orders {
-		m, ok := o.(map[string]any)
-		if !ok {
-			return false
-		}
-		field, ok := m["field"].(string)
-		if !ok || w.rt.Sort(w.ctx, entity, strings.ToLower(field)) != nil {
+	for _, k := range keys {
+		if w.rt.Sort(w.ctx, entity, strings.ToLower(k.Field)) != nil {
 			return false
 		}
 	}
