@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -90,7 +91,9 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		w.Write(b)
 		return
 	}
-	var buf bytes.Buffer
+	buf := responseBuffers.Get().(*bytes.Buffer)
+	defer putResponseBuffer(buf)
+	buf.Reset()
 	buf.Grow(len(resp.Data) + 64)
 	buf.WriteByte('{')
 	if len(resp.Errors) > 0 {
@@ -108,7 +111,7 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 	if len(resp.Data) == 0 {
 		buf.WriteString("null")
 	} else {
-		appendEscaped(&buf, resp.Data)
+		appendEscaped(buf, resp.Data)
 	}
 	if len(resp.Extensions) > 0 {
 		b, err := json.Marshal(resp.Extensions)
@@ -119,6 +122,17 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 	}
 	buf.WriteByte('}')
 	w.Write(buf.Bytes())
+}
+
+// responseBuffers hold responses while they are written: a list's page is tens of kilobytes, which a
+// buffer per request would allocate, and the collector reclaim, a thousand times a second.
+var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putResponseBuffer returns buf to the pool, unless it grew past 1 MiB for a rare large answer.
+func putResponseBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 1<<20 {
+		responseBuffers.Put(buf)
+	}
 }
 
 // appendEscaped appends JSON text, replacing what json.Marshal escapes for HTML safety: <, > and &, and
