@@ -136,7 +136,7 @@ func List(ctx context.Context, db Querier, conn any, entity string, page Page, p
 	if !c.order(s, entity, page.Order) {
 		return false, nil
 	}
-	edge, ok := c.edge(edges.Selections, entity, table)
+	edge, ok := c.edge(edges.Selections, entity, table, s)
 	if !ok {
 		return false, nil
 	}
@@ -458,7 +458,7 @@ func concat(args []sql.Querier) sql.Querier {
 func literal(key, json string) part { return part{key: key, text: json} }
 
 // edge is the JSON text of one edge of entity whose row is table's.
-func (c *compiler) edge(sel ast.SelectionSet, entity, table string) (sql.Querier, bool) {
+func (c *compiler) edge(sel ast.SelectionSet, entity, table string, from *sql.Selector) (sql.Querier, bool) {
 	var parts []part
 	for _, f := range c.fields(sel, entity+"Edge") {
 		if !name.MatchString(f.Alias) {
@@ -468,7 +468,7 @@ func (c *compiler) edge(sel ast.SelectionSet, entity, table string) (sql.Querier
 		case "__typename":
 			parts = append(parts, literal(f.Alias, `"`+entity+`Edge"`))
 		case "node":
-			node, ok := c.record(f.Selections, entity, table)
+			node, ok := c.record(f.Selections, entity, table, from)
 			if !ok {
 				return nil, false
 			}
@@ -482,7 +482,7 @@ func (c *compiler) edge(sel ast.SelectionSet, entity, table string) (sql.Querier
 
 // record is the JSON text of the record of entity whose row is table's, as Connection's record writes
 // it.
-func (c *compiler) record(sel ast.SelectionSet, entity, table string) (sql.Querier, bool) {
+func (c *compiler) record(sel ast.SelectionSet, entity, table string, from *sql.Selector) (sql.Querier, bool) {
 	e := c.rt.Model.Entity(entity)
 	a := c.access.of(c.ctx, c.rt, entity)
 	var parts []part
@@ -506,7 +506,7 @@ func (c *compiler) record(sel ast.SelectionSet, entity, table string) (sql.Queri
 			parts = append(parts, literal(f.Alias, "null"))
 			continue
 		}
-		v, ok := c.member(f, e, member, table)
+		v, ok := c.member(f, e, member, table, from)
 		if !ok {
 			return nil, false
 		}
@@ -519,7 +519,7 @@ func (c *compiler) record(sel ast.SelectionSet, entity, table string) (sql.Queri
 }
 
 // member is the JSON text of the field f of table's row, a record of e, which answers member.
-func (c *compiler) member(f graphql.CollectedField, e *metamodel.Entity, member, table string) (sql.Querier, bool) {
+func (c *compiler) member(f graphql.CollectedField, e *metamodel.Entity, member, table string, from *sql.Selector) (sql.Querier, bool) {
 	if fd := e.Field(member); fd != nil {
 		if len(f.Arguments) > 0 || f.Name != member {
 			return nil, false
@@ -535,6 +535,9 @@ func (c *compiler) member(f graphql.CollectedField, e *metamodel.Entity, member,
 	case f.Name != r.GraphQLName():
 		return nil, false
 	case r.Kind == metamodel.BelongsTo && len(f.Arguments) == 0:
+		if from != nil {
+			return c.joined(f.Selections, r, table, from)
+		}
 		return c.related(f.Selections, r, table)
 	case r.Kind == metamodel.HasMany:
 		return c.nested(f, r, table)
@@ -581,6 +584,40 @@ func orNull(s *sql.Selector) sql.Querier {
 	})
 }
 
+// joined is related for a row of the list itself: the related table is joined to the list's statement
+// from (LEFT JOIN on its id, the reader's read filter in the join's condition), which Postgres plans as a
+// join rather than a subquery per row (15% of the peers' list's database time). A to-one relation never
+// adds rows, so the list's LIMIT and count are those of its rows.
+func (c *compiler) joined(sel ast.SelectionSet, r *metamodel.Relation, table string, from *sql.Selector) (sql.Querier, bool) {
+	c.tables++
+	alias := "t" + strconv.Itoa(c.tables)
+	target := c.rt.Model.Entity(r.To)
+	filter := sql.Dialect(dialect.Postgres).Select().From(sql.Table(target.Table()).As(alias)).WithContext(c.ctx)
+	p, err := c.rt.ReadFilter(c.ctx, r.To)
+	if err != nil {
+		return nil, false
+	}
+	if p != nil {
+		p(filter)
+	}
+	on := sql.ColumnsEQ(column(alias, "id"), column(table, r.FKColumn()))
+	if w := filter.P(); w != nil {
+		on = sql.And(on, w)
+	}
+	// Joined before the related record's own relations, whose joins refer to it (a declined list
+	// discards the statement).
+	from.LeftJoin(sql.Table(target.Table()).As(alias)).OnP(on)
+	obj, ok := c.record(sel, r.To, alias, from)
+	if !ok {
+		return nil, false
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.WriteString("CASE WHEN " + column(alias, "id") + " IS NULL THEN 'null' ELSE ")
+		b.Join(obj)
+		b.WriteString(" END")
+	}), true
+}
+
 // related is the JSON text of the record a belongsTo relation of table's row names, null when there is
 // none or the reader may not read it.
 func (c *compiler) related(sel ast.SelectionSet, r *metamodel.Relation, table string) (sql.Querier, bool) {
@@ -588,7 +625,7 @@ func (c *compiler) related(sel ast.SelectionSet, r *metamodel.Relation, table st
 	if err != nil {
 		return nil, false
 	}
-	obj, ok := c.record(sel, r.To, alias)
+	obj, ok := c.record(sel, r.To, alias, nil)
 	if !ok {
 		return nil, false
 	}
@@ -659,7 +696,7 @@ func (c *compiler) nested(f graphql.CollectedField, r *metamodel.Relation, table
 	}
 	// The rows are chosen in s; the outer query reads them as a table of the same name, and aggregates
 	// their edges in the same order.
-	edge, ok := c.edge(edges.Selections, r.To, inner)
+	edge, ok := c.edge(edges.Selections, r.To, inner, nil)
 	if !ok {
 		return nil, false
 	}
