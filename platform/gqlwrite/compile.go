@@ -133,7 +133,7 @@ func List(ctx context.Context, db Querier, conn any, entity string, page Page, p
 	if counted {
 		count = s.Clone().Select().Count()
 	}
-	if !c.order(s, entity, page.Order) {
+	if _, ok := c.order(s, entity, page.Order); !ok {
 		return false, nil
 	}
 	edge, ok := c.edge(edges.Selections, entity, table, s)
@@ -311,13 +311,18 @@ func (c *compiler) edgesOf(conns []graphql.CollectedField) (*graphql.CollectedFi
 	return edges, counted, true
 }
 
-// rows returns a selector of the rows of entity the reader may read, and the table alias of its own
-// it reads them under.
-func (c *compiler) rows(entity string) (*sql.Selector, string, error) {
+// table returns a selector of entity's table under a table alias of its own, and the alias.
+func (c *compiler) table(entity string) (*sql.Selector, string) {
 	c.tables++
 	alias := "t" + strconv.Itoa(c.tables)
 	e := c.rt.Model.Entity(entity)
-	s := sql.Dialect(dialect.Postgres).Select().From(sql.Table(e.Table()).As(alias)).WithContext(c.ctx)
+	return sql.Dialect(dialect.Postgres).Select().From(sql.Table(e.Table()).As(alias)).WithContext(c.ctx), alias
+}
+
+// rows returns a selector of the rows of entity the reader may read (table, narrowed by ReadFilter), and
+// its alias.
+func (c *compiler) rows(entity string) (*sql.Selector, string, error) {
+	s, alias := c.table(entity)
 	p, err := c.rt.ReadFilter(c.ctx, entity)
 	if err != nil {
 		return nil, "", err
@@ -328,28 +333,31 @@ func (c *compiler) rows(entity string) (*sql.Selector, string, error) {
 	return s, alias, nil
 }
 
-// order orders s as entgql's pager does (the keys, then the id ascending), and reports false for a key
-// that is not a stored column or that the reader may not sort by (Paginate then refuses it).
-func (c *compiler) order(s *sql.Selector, entity string, keys []Order) bool {
+// order orders s as entgql's pager does (the keys, then the id ascending) and returns the ORDER BY terms,
+// or false for a key that is not a stored column or that the reader may not sort by (Paginate then
+// refuses it).
+func (c *compiler) order(s *sql.Selector, entity string, keys []Order) ([]string, bool) {
+	var terms []string
 	byID := false
 	for _, o := range keys {
 		col := strings.ToLower(o.Field)
 		if col != "id" {
 			if _, ok := c.rt.MemberByColumn(entity, col); !ok || c.rt.Sort(c.ctx, entity, col) != nil {
-				return false
+				return nil, false
 			}
 		}
 		byID = byID || col == "id"
+		term := s.C(col)
 		if o.Desc {
-			s.OrderBy(sql.Desc(s.C(col)))
-		} else {
-			s.OrderBy(s.C(col))
+			term = sql.Desc(term)
 		}
+		terms = append(terms, term)
 	}
 	if !byID {
-		s.OrderBy(s.C("id"))
+		terms = append(terms, s.C("id"))
 	}
-	return true
+	s.OrderBy(terms...)
+	return terms, true
 }
 
 // orderKeys reads a nested connection's orderBy argument (one order or a list).
@@ -548,9 +556,7 @@ func (c *compiler) member(f graphql.CollectedField, e *metamodel.Entity, member,
 // shownOn is v on the rows of e (table's row among them) where where holds, and null on the others: a
 // field shown on some rows only (VisibleOn).
 func (c *compiler) shownOn(e *metamodel.Entity, table string, where func(*sql.Selector), v sql.Querier) sql.Querier {
-	c.tables++
-	alias := "t" + strconv.Itoa(c.tables)
-	s := sql.Dialect(dialect.Postgres).Select().From(sql.Table(e.Table()).As(alias)).WithContext(c.ctx)
+	s, _ := c.table(e.Name)
 	s.SelectExpr(sql.Raw("1"))
 	s.Where(sql.ColumnsEQ(s.C("id"), column(table, "id")))
 	where(s)
@@ -589,17 +595,11 @@ func orNull(s *sql.Selector) sql.Querier {
 // join rather than a subquery per row (15% of the peers' list's database time). A to-one relation never
 // adds rows, so the list's LIMIT and count are those of its rows.
 func (c *compiler) joined(sel ast.SelectionSet, r *metamodel.Relation, table string, from *sql.Selector) (sql.Querier, bool) {
-	c.tables++
-	alias := "t" + strconv.Itoa(c.tables)
-	target := c.rt.Model.Entity(r.To)
-	filter := sql.Dialect(dialect.Postgres).Select().From(sql.Table(target.Table()).As(alias)).WithContext(c.ctx)
-	p, err := c.rt.ReadFilter(c.ctx, r.To)
+	filter, alias, err := c.rows(r.To) // the read filter, for the join's condition
 	if err != nil {
 		return nil, false
 	}
-	if p != nil {
-		p(filter)
-	}
+	target := c.rt.Model.Entity(r.To)
 	on := sql.ColumnsEQ(column(alias, "id"), column(table, r.FKColumn()))
 	if w := filter.P(); w != nil {
 		on = sql.And(on, w)
@@ -672,14 +672,6 @@ func (c *compiler) nested(f graphql.CollectedField, r *metamodel.Relation, table
 	if !ok {
 		return nil, false
 	}
-	var count *sql.Selector // every row of the relation the reader may read
-	if counted {
-		cs, _, err := c.rows(r.To)
-		if err != nil {
-			return nil, false
-		}
-		count = cs.Where(sql.ColumnsEQ(cs.C(inverse.FKColumn()), column(table, "id"))).SelectExpr(sql.Raw("count(*)::text"))
-	}
 	if edges == nil {
 		edges = &graphql.CollectedField{}
 	}
@@ -688,7 +680,12 @@ func (c *compiler) nested(f graphql.CollectedField, r *metamodel.Relation, table
 		return nil, false
 	}
 	s.Where(sql.ColumnsEQ(s.C(inverse.FKColumn()), column(table, "id")))
-	if !c.order(s, r.To, keys) {
+	var count *sql.Selector // every row of the relation the reader may read
+	if counted {
+		count = s.Clone().SelectExpr(sql.Raw("count(*)::text"))
+	}
+	orderBy, ok := c.order(s, r.To, keys)
+	if !ok {
 		return nil, false
 	}
 	if first >= 0 {
@@ -700,15 +697,6 @@ func (c *compiler) nested(f graphql.CollectedField, r *metamodel.Relation, table
 	if !ok {
 		return nil, false
 	}
-	var orderBy []string
-	for _, o := range keys {
-		col := column(inner, strings.ToLower(o.Field))
-		if o.Desc {
-			col += " DESC"
-		}
-		orderBy = append(orderBy, col)
-	}
-	orderBy = append(orderBy, column(inner, "id"))
 	var parts []part
 	for _, cf := range conns {
 		switch cf.Name {
