@@ -65,8 +65,8 @@ func compiledResolver(f *jen.File, e *metamodel.Entity, entPkg string, params []
 	}
 	body = append(body,
 		jen.Id("conn").Op(":=").Op("&").Qual(entPkg, n+"Connection").Values(),
-		jen.If(jen.List(jen.Id("ok"), jen.Err()).Op(":=").Qual(pkgGQLWrite, "List").Call(jen.Id("ctx"), jen.Id("r").Dot("ent").Call(jen.Id("ctx")),
-			jen.Id("conn"), jen.Lit(n), jen.Id("page"), jen.Id("preds").Op("...")), jen.Op("!").Id("ok").Op("||").Err().Op("!=").Nil()).Block(
+		jen.If(jen.List(jen.Id("ok"), jen.Err()).Op(":=").Qual(pkgGQLWrite, "List").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(n),
+			jen.Id("page"), jen.Id("preds").Op("...")), jen.Op("!").Id("ok").Op("||").Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("conn"), jen.Nil()),
 	)

@@ -130,7 +130,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.maxGraphQLFields, "max-graphql-fields", defaultMaxFields, "most fields one GraphQL request may select, aliases and fragment spreads counted (env CRM_MAX_GRAPHQL_FIELDS)")
 	fs.IntVar(&o.pool.MaxOpen, "db-max-open", envInt("CRM_DB_MAX_OPEN", 0), "most database connections open at once (default 20 on Postgres, 8 on SQLite; env CRM_DB_MAX_OPEN)")
 	fs.IntVar(&o.pool.MaxIdle, "db-max-idle", envInt("CRM_DB_MAX_IDLE", 0), "database connections kept open while idle (default: all of them; env CRM_DB_MAX_IDLE)")
-	fs.BoolVar(&o.direct, "graphql-direct", true, "answer lists of records with one SQL statement that writes their JSON (Postgres), or write them straight from the loaded rows, when every selected field allows (platform/gqlwrite); false leaves them to gqlgen's field-by-field execution")
+	fs.BoolVar(&o.direct, "graphql-direct", true, "answer lists of records with one SQL statement whose rows are written as their JSON (Postgres), or write them straight from the loaded rows, when every selected field allows (platform/gqlwrite); false leaves them to gqlgen's field-by-field execution")
 	fs.StringVar(&o.pprofAddr, "pprof", env("CRM_PPROF", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default, keep it private (env CRM_PPROF)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "also serve /metrics, without sign-in, on this address (a private network for Prometheus); on the main port only superusers see it (env CRM_METRICS_ADDR)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxy", "", "reverse proxies to believe, as IP addresses or CIDR prefixes separated by commas: their X-Forwarded-For names the client (for throttling) and X-Forwarded-Proto: https makes cookies Secure (env CRM_TRUSTED_PROXIES)")
@@ -229,7 +229,7 @@ func serve(ctx context.Context, m *metamodel.Model, g Generated, o options, log 
 		return err
 	}
 	mux := http.NewServeMux()
-	gql := graphqlHandler(rt, b, o.maxGraphQLFields, o.direct)
+	gql := graphqlHandler(rt, b, db, o.maxGraphQLFields, o.direct)
 	mux.Handle("/graphql", gql)
 	screens := admin.Config{Model: m, GraphQL: gql, Sessions: sessions, Log: log, MaxGraphQLFields: o.maxGraphQLFields, CountLimit: o.countLimit, Views: views, Preferences: prefs,
 		Jobs: imports, Files: files,

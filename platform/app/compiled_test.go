@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -19,8 +20,19 @@ import (
 // use. Those the compiler leaves alone (cursors, totalCount, a foreign key) are answered as before.
 func TestCompiledLists(t *testing.T) {
 	env := fixture.Open(t, pgtest.DSN(t))
-	compiled := app.GraphQLHandler(env.Runtime, env.Backend, 5000, true)
-	gqlgen := app.GraphQLHandler(env.Runtime, env.Backend, 5000, false)
+	compiled := app.GraphQLHandler(env.Runtime, env.Backend, env.DB, 5000, true)
+	gqlgen := app.GraphQLHandler(env.Runtime, env.Backend, env.DB, 5000, false)
+	// Values the compiled list writes itself, from Postgres's binary form: a string with every character
+	// JSON escapes, and others it keeps; an empty one (not null).
+	for _, v := range []map[string]any{
+		{"n": "Q\"uote \\ back\nline\ttab\r\u0001\u001f ctl 王伟 😀 </script> \u2028", "t": "T-ESC"},
+		{"n": "Empty tax number", "t": ""},
+	} {
+		got := postGraphQL(env.As(t, "admin"), gqlgen, `mutation($n: String!, $t: String) { createAccount(input: {name: $n, taxNo: $t, creditLimit: 12.5}) { id } }`, v)
+		if !json.Valid(got) || bytes.Contains(got, []byte(`"errors"`)) {
+			t.Fatalf("create %v: %s", v, got)
+		}
+	}
 	cases := []struct {
 		query string
 		vars  map[string]any
@@ -58,6 +70,16 @@ func TestCompiledLists(t *testing.T) {
 			refused: []string{"rep1", "rep2", "view", "mix"}}, // mix sees it on some rows only
 		{query: `{ accounts(first: 10) { edges { node { name deals(first: 5, orderBy: [{field: MARGIN}]) { edges { node { title } } } } } } }`,
 			compiles: true, refused: []string{"rep1", "rep2"}},
+		// The rows of a nested connection spread over the statement's (one per list: the first met), the
+		// others written as JSON text by the statement: under a related record, beside another, empty,
+		// and first: 0.
+		{query: `{ deals(first: 10) { edges { node { title account { name deals(first: 1) { totalCount edges { node { title } } } } } } } }`,
+			compiles: true},
+		{query: `{ accounts(first: 10, orderBy: [{field: NAME}]) { totalCount edges { node { name region { name accounts(first: 2, orderBy: [{field: NAME, direction: DESC}]) {
+			totalCount edges { node { name deals { totalCount } } } } } deals(first: 1) { edges { node { title amount } } } } } } }`, compiles: true},
+		{query: `{ accounts(first: 10) { edges { node { name deals(first: 0) { totalCount edges { node { id } } } } } } }`, compiles: true},
+		{query: `{ accounts(first: 10) { edges { node { name deals(first: 5) { __typename edges { __typename node { __typename id } } } } } } }`,
+			compiles: true},
 		// Left to Paginate.
 		{query: `{ accounts(first: 2) { pageInfo { hasNextPage endCursor } edges { node { name } } } }`, never: true},
 		{query: `{ accounts(first: 2) { edges { cursor node { name } } } }`, never: true},

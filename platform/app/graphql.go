@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/enforce/gqlenforce"
 	"github.com/crmgen/crmgen/platform/gqlwrite"
@@ -23,7 +24,7 @@ import (
 // cost (maxFields fields; see limits.go), one transaction per mutation operation (entgql.Transactioner,
 // so a failed mutation writes nothing), and errors that name the field and rule, or, when the platform
 // has no words for them, a request id (errors.go).
-func graphqlHandler(rt *enforce.Runtime, b Backend, maxFields int, direct bool) *handler.Server {
+func graphqlHandler(rt *enforce.Runtime, b Backend, db *database.DB, maxFields int, direct bool) *handler.Server {
 	srv := handler.New(b.Schema())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -43,7 +44,7 @@ func graphqlHandler(rt *enforce.Runtime, b Backend, maxFields int, direct bool) 
 	srv.Use(credentialLimit{})
 	srv.Use(signInGuard{})
 	srv.AroundFields(fieldGuard(rt))
-	srv.AroundOperations(operationCaches)
+	srv.AroundOperations(operationCaches(db))
 	if !direct {
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			return next(gqlwrite.Off(ctx))

@@ -3,11 +3,13 @@ package app
 import (
 	"context"
 
+	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/crmgen/crmgen/platform/auth"
+	"github.com/crmgen/crmgen/platform/database"
 	"github.com/crmgen/crmgen/platform/enforce"
 	"github.com/crmgen/crmgen/platform/gqlwrite"
 	"github.com/crmgen/crmgen/platform/process"
@@ -46,12 +48,23 @@ func (signInGuard) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 }
 
 // operationCaches gives an operation its caches: readability answers, and for a query the records the
-// process engine loads (a query writes nothing, so records loaded for one row serve the next).
-func operationCaches(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	oc := graphql.GetOperationContext(ctx)
-	ctx = enforce.WithRowCache(ctx)
-	if oc.Operation != nil && oc.Operation.Operation == ast.Query {
-		ctx = gqlwrite.WithLists(process.WithLoadCache(ctx))
+// process engine loads (a query writes nothing, so records loaded for one row serve the next) and its
+// compiled lists, which read their rows through pgx on Postgres (db.Rows) — unless the query runs in a
+// held transaction (an import's), whose rows another connection would not see.
+func operationCaches(db *database.DB) graphql.OperationMiddleware {
+	var rows gqlwrite.Rows
+	if db != nil && db.Dialect == dialect.Postgres {
+		rows = db.Rows
 	}
-	return next(ctx)
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		oc := graphql.GetOperationContext(ctx)
+		ctx = enforce.WithRowCache(ctx)
+		if oc.Operation != nil && oc.Operation.Operation == ast.Query {
+			ctx = process.WithLoadCache(ctx)
+			if _, held := ctx.Value(heldKey{}).(*heldTx); !held {
+				ctx = gqlwrite.WithLists(ctx, rows)
+			}
+		}
+		return next(ctx)
+	}
 }

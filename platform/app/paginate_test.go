@@ -20,7 +20,7 @@ import (
 // patchPagination). On both databases, as the administrator.
 func TestPageInfoWithoutCount(t *testing.T) {
 	fixture.Each(t, func(t *testing.T, env *fixture.Env) {
-		gql := app.GraphQLHandler(env.Runtime, env.Backend, 1000, false)
+		gql := app.GraphQLHandler(env.Runtime, env.Backend, env.DB, 1000, false)
 		ctx := env.As(t, "admin")
 		run := func(query string) (map[string]any, int64) {
 			t.Helper()
@@ -87,7 +87,7 @@ func TestAliasedConnectionFields(t *testing.T) {
 	fixture.Each(t, func(t *testing.T, env *fixture.Env) {
 		ctx := env.As(t, "admin")
 		for _, direct := range []bool{true, false} {
-			gql := app.GraphQLHandler(env.Runtime, env.Backend, 1000, direct)
+			gql := app.GraphQLHandler(env.Runtime, env.Backend, env.DB, 1000, direct)
 			for _, c := range []struct{ plain, aliased string }{
 				{`{ deals(first: 10) { totalCount edges { node { title } } } }`,
 					`{ deals(first: 10) { c: totalCount e: edges { n: node { title } } } }`},

@@ -15,7 +15,7 @@ import (
 // rollback of the holder undoes operations that had succeeded.
 func TestHoldTx(t *testing.T) {
 	fixture.Each(t, func(t *testing.T, env *fixture.Env) {
-		gql := app.GraphQLHandler(env.Runtime, env.Backend, 100, false)
+		gql := app.GraphQLHandler(env.Runtime, env.Backend, env.DB, 100, false)
 		hold := app.HoldTx(env.Backend)
 		create := func(ctx context.Context, name string) []any {
 			t.Helper()

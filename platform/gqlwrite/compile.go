@@ -2,8 +2,6 @@ package gqlwrite
 
 import (
 	"context"
-	stdsql "database/sql"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/jackc/pgx/v5"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/crmgen/crmgen/metamodel"
@@ -20,11 +19,13 @@ import (
 )
 
 // A list query whose every selected field is a stored value, a to-one relation or a nested connection
-// of such fields is answered on Postgres by one SQL statement that writes the response's JSON, as
-// PostGraphile does: the rows of the list, each row's related record and its nested rows (first N, in
-// their order) are read and rendered by the database, and the app copies the text out. Loading the
-// same rows through ent and writing them (Connection) costs 3 statements and about four fifths of the
-// request's CPU (BENCHMARKS.md, peers).
+// of such fields is answered on Postgres by one SQL statement, as PostGraphile's is: the rows of the
+// list, each row's related records (joined) and the rows of its first nested connection (a LATERAL join,
+// first N in their order) come back as columns of plain values, which the app writes as JSON as they
+// come, reading them in Postgres's binary form through pgx's own interface (columns.go, rows.go). Parts
+// that cannot be spread over the rows — a second nested connection, those of nested rows — are JSON
+// text the statement writes (jsontext.go). Loading the same rows through ent and writing them
+// (Connection) costs 3 statements and about four fifths of the request's CPU (BENCHMARKS.md, peers).
 //
 // What the reader may see is decided as on every other path, by platform/enforce, on what reaches the
 // database: each table is read through its ReadFilter (the one definition of a readable row), so a list,
@@ -52,23 +53,29 @@ type Order struct {
 	Desc  bool
 }
 
-// Querier runs a statement in the request's connection or transaction (the generated ent client).
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
-}
+// Rows runs a statement on one of the app's Postgres connections and hands its rows, read through pgx's
+// own interface, to read (platform/database's DB.Rows).
+type Rows func(ctx context.Context, query string, args []any, read func(pgx.Rows) error) error
 
 type keptKey struct{}
 
-// kept holds the JSON of the lists an operation's resolvers answered, until the connection is written.
+// kept holds the JSON of the lists an operation's resolvers answered, until the connection is written,
+// and how the operation reads rows.
 type kept struct {
-	mu sync.Mutex
-	m  map[any][]byte
+	mu   sync.Mutex
+	m    map[any][]byte
+	rows Rows
 }
 
 // WithLists makes ctx, an operation's, able to carry compiled lists from their resolver to their
-// writer (Connection). Lists are compiled only in such a context.
-func WithLists(ctx context.Context) context.Context {
-	return context.WithValue(ctx, keptKey{}, &kept{m: map[any][]byte{}})
+// writer (Connection), reading their rows with rows. Lists are compiled only in such a context, so an
+// operation that runs inside a transaction (whose uncommitted rows another connection does not see)
+// is not given one.
+func WithLists(ctx context.Context, rows Rows) context.Context {
+	if rows == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, keptKey{}, &kept{m: map[any][]byte{}, rows: rows})
 }
 
 // take returns and forgets the JSON kept for conn.
@@ -99,11 +106,11 @@ func Compiles(ctx context.Context) bool {
 	return rt != nil && rt.Dialect == dialect.Postgres
 }
 
-// List answers the list field being resolved in ctx, a connection of entity, with one statement run on
-// db, and keeps its JSON for conn, the (empty) connection the resolver returns, which Connection then
-// writes. preds are the list's own filters (search, where). It reports false, having run nothing, when
-// the list is not one it compiles; an error is the list's answer (a refused filter).
-func List(ctx context.Context, db Querier, conn any, entity string, page Page, preds ...func(*sql.Selector)) (bool, error) {
+// List answers the list field being resolved in ctx, a connection of entity, with one statement, and
+// keeps its JSON for conn, the (empty) connection the resolver returns, which Connection then writes.
+// preds are the list's own filters (search, where). It reports false, having run nothing, when the list
+// is not one it compiles; an error is the list's answer (a refused filter).
+func List(ctx context.Context, conn any, entity string, page Page, preds ...func(*sql.Selector)) (bool, error) {
 	if !Compiles(ctx) || page.Cursors || page.First == nil || *page.First < 0 {
 		return false, nil
 	}
@@ -129,144 +136,48 @@ func List(ctx context.Context, db Querier, conn any, entity string, page Page, p
 	for _, p := range preds {
 		p(s)
 	}
-	var count *sql.Selector // the same rows counted, for a page without rows
+	l := &list{entity: entity, total: -1}
 	if counted {
-		count = s.Clone().Select().Count()
+		l.count = s.Clone().Select().Count() // the same rows counted, for a page without rows
 	}
-	if _, ok := c.order(s, entity, page.Order); !ok {
+	if c.orderBy, ok = c.order(s, entity, page.Order); !ok {
 		return false, nil
 	}
-	edge, ok := c.edge(edges.Selections, entity, table, s)
+	// The list's rows are chosen in s; the statement reads them as a table of the same name, with what
+	// is joined to them.
+	s.SelectExpr(sql.Raw(`"` + table + `".*`))
+	if counted {
+		s.AppendSelectExpr(sql.Raw(`count(*) OVER () AS "crm_total"`))
+		l.total = c.column(sql.Raw(column(table, "crm_total")), kindInt)
+	}
+	s.Limit(*page.First)
+	l.id = c.ref(column(table, "id"), kindID)
+	edge, ok := c.edgeShape(edges.Selections, entity, table)
 	if !ok {
 		return false, nil
 	}
-	s.SelectExpr(edge)
-	if counted {
-		s.AppendSelectExpr(sql.Raw("count(*) OVER ()"))
+	if len(c.cols) > maxColumns {
+		return false, nil
 	}
-	s.Limit(*page.First)
-	query, args := s.Query()
+	l.conn = connection(conns, entity, l.total, -1, edge)
+	query, args, err := c.statement(s, table)
 	if err := refused(); err != nil {
 		return true, err
 	}
-	if err := s.Err(); err != nil {
-		return true, err
-	}
-	out, err := c.write(db, query, args, conns, entity, count)
 	if err != nil {
 		return true, err
 	}
+	l.kinds = c.kinds
 	k := ctx.Value(keptKey{}).(*kept)
+	out, err := l.write(ctx, k.rows, query, args)
+	if err != nil {
+		return true, err
+	}
 	k.mu.Lock()
 	k.m[conn] = out
 	k.mu.Unlock()
 	Compiled.Add(1)
 	return true, nil
-}
-
-// write runs a list's statement and writes the connection's JSON: conns, its fields, in their order;
-// the edges from the rows, one each; totalCount from the count of all rows each row carries (the
-// statement's second column), or, for a page without rows, from count. Rows are written as they come,
-// into one buffer, with nothing kept of them.
-func (c *compiler) write(db Querier, query string, args []any, conns []graphql.CollectedField, entity string,
-	count *sql.Selector) ([]byte, error) {
-	rows, err := db.QueryContext(c.ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var (
-		raw   stdsql.RawBytes
-		total int
-	)
-	dest := []any{&raw}
-	if count != nil {
-		dest = append(dest, &total)
-	}
-	more := rows.Next()
-	if more {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-	} else if err := rows.Err(); err != nil {
-		return nil, err
-	} else if count != nil {
-		if total, err = c.count(db, count); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]byte, 0, sizeOf(entity))
-	defer func() { sized(entity, len(out)) }()
-	out = append(out, '{')
-	for i, f := range conns {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = strconv.AppendQuote(out, f.Alias)
-		out = append(out, ':')
-		switch f.Name {
-		case "__typename":
-			out = strconv.AppendQuote(out, entity+"Connection")
-		case "totalCount":
-			out = strconv.AppendInt(out, int64(total), 10)
-		default:
-			out = append(out, '[')
-			for n := 0; more; n++ {
-				if n > 0 {
-					if err := rows.Scan(dest...); err != nil {
-						return nil, err
-					}
-					out = append(out, ',')
-				}
-				out = append(out, raw...)
-				more = rows.Next()
-			}
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
-			out = append(out, ']')
-		}
-	}
-	return append(out, '}'), nil
-}
-
-// sizes remembers, per entity, how long the last list written was: a page is written into a buffer of
-// about that size at once, rather than one grown (and copied) a dozen times.
-var sizes sync.Map // entity → *atomic.Int64
-
-func sizeOf(entity string) int {
-	if v, ok := sizes.Load(entity); ok {
-		return int(v.(*atomic.Int64).Load())*9/8 + 64
-	}
-	return 4096
-}
-
-func sized(entity string, n int) {
-	v, ok := sizes.Load(entity)
-	if !ok {
-		v, _ = sizes.LoadOrStore(entity, new(atomic.Int64))
-	}
-	v.(*atomic.Int64).Store(int64(n))
-}
-
-// count counts the rows of s.
-func (c *compiler) count(db Querier, s *sql.Selector) (int, error) {
-	query, args := s.Query()
-	if err := s.Err(); err != nil {
-		return 0, err
-	}
-	var n int
-	rows, err := db.QueryContext(c.ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rows.Err()
 }
 
 // compiler builds the statement of one list.
@@ -276,7 +187,20 @@ type compiler struct {
 	rt     *enforce.Runtime
 	access accesses
 	tables int
+
+	// The statement: its columns and how each is written, the tables joined to the list's rows, whether
+	// a nested connection's rows are spread over them (one is, at most), and the order of the rows:
+	// the list's, then the nested rows'.
+	cols       []sql.Querier
+	kinds      []kind
+	joins      []join
+	refs       map[string]int // ref's columns
+	spreadRows bool
+	orderBy    []string
 }
+
+// maxColumns bounds a compiled statement's columns: Postgres takes at most 1,664 in a select list.
+const maxColumns = 1200
 
 // name is what a key or type name may be to be written into SQL as it is: GraphQL's names.
 var name = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]*$`)
@@ -387,255 +311,24 @@ func orderKeys(v any) ([]Order, bool) {
 	return out, true
 }
 
-// part is one key of an object and its JSON text: text known in advance (a type name, null), or the SQL
-// of it, which answers no NULL (a SQL NULL is the JSON null 'null'); quoted puts SQL whose text needs no
-// escaping (an id) between quotes.
-type part struct {
-	key    string
-	text   string
-	sql    sql.Querier
-	quoted bool
+// column is a table's column, quoted.
+func column(table, col string) string { return `"` + table + `"."` + col + `"` }
+
+// many is a nested connection of a hasMany relation on table's row: its selected fields, and the rows
+// the reader may read, in the order asked, then by id, the first of them.
+type many struct {
+	conns   []graphql.CollectedField
+	edges   *graphql.CollectedField // nil when not selected
+	counted bool
+	rows    *sql.Selector // the rows, ordered and limited
+	alias   string        // rows' table alias
+	count   *sql.Selector // all of the rows counted (when counted)
+	orderBy []string      // rows' order
 }
 
-// maxConcat bounds the arguments of one concat(): Postgres takes at most 100.
-const maxConcat = 90
-
-// object is the JSON text of parts, in their order, built by one concat() of the known text between the
-// values ('{"a":', a, ',"b":', b, '}'), which copies each piece once where a chain of || copies the
-// growing text at each step. Objects of many fields nest concat()s.
-func object(parts []part) sql.Querier {
-	var args []sql.Querier
-	var text strings.Builder
-	text.WriteByte('{')
-	flush := func() {
-		if text.Len() > 0 {
-			args = append(args, sql.Raw("'"+text.String()+"'"))
-			text.Reset()
-		}
-	}
-	for i, p := range parts {
-		if i > 0 {
-			text.WriteByte(',')
-		}
-		text.WriteString(`"` + p.key + `":`)
-		switch {
-		case p.sql == nil:
-			text.WriteString(p.text)
-		case p.quoted:
-			text.WriteByte('"')
-			flush()
-			args = append(args, p.sql)
-			text.WriteByte('"')
-		default:
-			flush()
-			args = append(args, p.sql)
-		}
-	}
-	text.WriteByte('}')
-	flush()
-	return concat(args)
-}
-
-// concat is the SQL concatenating args, none of them NULL.
-func concat(args []sql.Querier) sql.Querier {
-	if len(args) == 1 {
-		return args[0]
-	}
-	for len(args) > maxConcat {
-		var groups []sql.Querier
-		for len(args) > 0 {
-			n := min(len(args), maxConcat)
-			groups = append(groups, concat(args[:n]))
-			args = args[n:]
-		}
-		args = groups
-	}
-	return sql.ExprFunc(func(b *sql.Builder) {
-		b.WriteString("concat(")
-		for i, a := range args {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.Join(a)
-		}
-		b.WriteString(")")
-	})
-}
-
-// literal is a part whose JSON text is known in advance.
-func literal(key, json string) part { return part{key: key, text: json} }
-
-// edge is the JSON text of one edge of entity whose row is table's.
-func (c *compiler) edge(sel ast.SelectionSet, entity, table string, from *sql.Selector) (sql.Querier, bool) {
-	var parts []part
-	for _, f := range c.fields(sel, entity+"Edge") {
-		if !name.MatchString(f.Alias) {
-			return nil, false
-		}
-		switch f.Name {
-		case "__typename":
-			parts = append(parts, literal(f.Alias, `"`+entity+`Edge"`))
-		case "node":
-			node, ok := c.record(f.Selections, entity, table, from)
-			if !ok {
-				return nil, false
-			}
-			parts = append(parts, part{key: f.Alias, sql: node})
-		default:
-			return nil, false // a cursor
-		}
-	}
-	return object(parts), true
-}
-
-// record is the JSON text of the record of entity whose row is table's, as Connection's record writes
-// it.
-func (c *compiler) record(sel ast.SelectionSet, entity, table string, from *sql.Selector) (sql.Querier, bool) {
-	e := c.rt.Model.Entity(entity)
-	a := c.access.of(c.ctx, c.rt, entity)
-	var parts []part
-	for _, f := range c.fields(sel, entity, "Node") {
-		if !name.MatchString(f.Alias) {
-			return nil, false
-		}
-		if f.Name == "__typename" {
-			parts = append(parts, literal(f.Alias, `"`+entity+`"`))
-			continue
-		}
-		if f.Name == "id" {
-			parts = append(parts, part{key: f.Alias, sql: sql.Raw(column(table, "id")), quoted: true})
-			continue
-		}
-		member, ok := c.rt.Member(entity, f.Name)
-		if !ok {
-			return nil, false
-		}
-		if !a.Shows(member) || !a.Lists(member) {
-			parts = append(parts, literal(f.Alias, "null"))
-			continue
-		}
-		v, ok := c.member(f, e, member, table, from)
-		if !ok {
-			return nil, false
-		}
-		if where := c.rt.ShownWhere(c.ctx, entity, member); where != nil {
-			v = c.shownOn(e, table, where, v)
-		}
-		parts = append(parts, part{key: f.Alias, sql: v})
-	}
-	return object(parts), true
-}
-
-// member is the JSON text of the field f of table's row, a record of e, which answers member.
-func (c *compiler) member(f graphql.CollectedField, e *metamodel.Entity, member, table string, from *sql.Selector) (sql.Querier, bool) {
-	if fd := e.Field(member); fd != nil {
-		if len(f.Arguments) > 0 || f.Name != member {
-			return nil, false
-		}
-		return value(fd, column(table, fd.Column()))
-	}
-	r := e.Relation(member)
-	switch {
-	case r == nil:
-		return nil, false
-	case r.Kind == metamodel.BelongsTo && f.Name == r.GraphQLFKName():
-		return c.key(r, table)
-	case f.Name != r.GraphQLName():
-		return nil, false
-	case r.Kind == metamodel.BelongsTo && len(f.Arguments) == 0:
-		if from != nil {
-			return c.joined(f.Selections, r, table, from)
-		}
-		return c.related(f.Selections, r, table)
-	case r.Kind == metamodel.HasMany:
-		return c.nested(f, r, table)
-	}
-	return nil, false // many-to-many, has-one
-}
-
-// shownOn is v on the rows of e (table's row among them) where where holds, and null on the others: a
-// field shown on some rows only (VisibleOn).
-func (c *compiler) shownOn(e *metamodel.Entity, table string, where func(*sql.Selector), v sql.Querier) sql.Querier {
-	s, _ := c.table(e.Name)
-	s.SelectExpr(sql.Raw("1"))
-	s.Where(sql.ColumnsEQ(s.C("id"), column(table, "id")))
-	where(s)
-	return sql.ExprFunc(func(b *sql.Builder) {
-		b.WriteString("CASE WHEN EXISTS ")
-		b.Wrap(func(b *sql.Builder) { b.Join(s) })
-		b.WriteString(" THEN ")
-		b.Join(v)
-		b.WriteString(" ELSE 'null' END")
-	})
-}
-
-// key is the JSON text of the foreign key of a belongsTo relation of table's row: the related row's id,
-// null when there is none or the reader may not read it (KeyShown).
-func (c *compiler) key(r *metamodel.Relation, table string) (sql.Querier, bool) {
-	s, alias, err := c.rows(r.To)
-	if err != nil {
-		return nil, false
-	}
-	s.Where(sql.ColumnsEQ(s.C("id"), column(table, r.FKColumn()))).
-		SelectExpr(sql.Raw(`'"' || ` + column(alias, "id") + ` || '"'`))
-	return orNull(s), true
-}
-
-// orNull is the JSON text the subquery s answers, null when it answers no row.
-func orNull(s *sql.Selector) sql.Querier {
-	return sql.ExprFunc(func(b *sql.Builder) {
-		b.WriteString("coalesce(")
-		b.Wrap(func(b *sql.Builder) { b.Join(s) })
-		b.WriteString(", 'null')")
-	})
-}
-
-// joined is related for a row of the list itself: the related table is joined to the list's statement
-// from (LEFT JOIN on its id, the reader's read filter in the join's condition), which Postgres plans as a
-// join rather than a subquery per row (15% of the peers' list's database time). A to-one relation never
-// adds rows, so the list's LIMIT and count are those of its rows.
-func (c *compiler) joined(sel ast.SelectionSet, r *metamodel.Relation, table string, from *sql.Selector) (sql.Querier, bool) {
-	filter, alias, err := c.rows(r.To) // the read filter, for the join's condition
-	if err != nil {
-		return nil, false
-	}
-	target := c.rt.Model.Entity(r.To)
-	on := sql.ColumnsEQ(column(alias, "id"), column(table, r.FKColumn()))
-	if w := filter.P(); w != nil {
-		on = sql.And(on, w)
-	}
-	// Joined before the related record's own relations, whose joins refer to it (a declined list
-	// discards the statement).
-	from.LeftJoin(sql.Table(target.Table()).As(alias)).OnP(on)
-	obj, ok := c.record(sel, r.To, alias, from)
-	if !ok {
-		return nil, false
-	}
-	return sql.ExprFunc(func(b *sql.Builder) {
-		b.WriteString("CASE WHEN " + column(alias, "id") + " IS NULL THEN 'null' ELSE ")
-		b.Join(obj)
-		b.WriteString(" END")
-	}), true
-}
-
-// related is the JSON text of the record a belongsTo relation of table's row names, null when there is
-// none or the reader may not read it.
-func (c *compiler) related(sel ast.SelectionSet, r *metamodel.Relation, table string) (sql.Querier, bool) {
-	s, alias, err := c.rows(r.To)
-	if err != nil {
-		return nil, false
-	}
-	obj, ok := c.record(sel, r.To, alias, nil)
-	if !ok {
-		return nil, false
-	}
-	s.Where(sql.ColumnsEQ(s.C("id"), column(table, r.FKColumn()))).SelectExpr(obj)
-	return orNull(s), true
-}
-
-// nested is the JSON text of a hasMany relation's connection on table's row: its first rows the reader
-// may read, in the order asked, then by id.
-func (c *compiler) nested(f graphql.CollectedField, r *metamodel.Relation, table string) (sql.Querier, bool) {
+// many reads the nested connection f of table's row: its arguments (first, orderBy; others, a where
+// or cursors, are not compiled) and its rows. It reports false for what it does not compile.
+func (c *compiler) many(f graphql.CollectedField, r *metamodel.Relation, table string) (*many, bool) {
 	target := c.rt.Model.Entity(r.To)
 	inverse := target.Relation(r.Inverse)
 	if inverse == nil || inverse.Kind != metamodel.BelongsTo {
@@ -667,86 +360,52 @@ func (c *compiler) nested(f graphql.CollectedField, r *metamodel.Relation, table
 			return nil, false // where, cursors: entgql's collection answers them
 		}
 	}
-	conns := c.fields(f.Selections, r.To+"Connection")
-	edges, counted, ok := c.edgesOf(conns)
-	if !ok {
+	m := &many{conns: c.fields(f.Selections, r.To+"Connection")}
+	var ok bool
+	if m.edges, m.counted, ok = c.edgesOf(m.conns); !ok {
 		return nil, false
 	}
-	if edges == nil {
-		edges = &graphql.CollectedField{}
-	}
-	s, inner, err := c.rows(r.To)
+	s, alias, err := c.rows(r.To)
 	if err != nil {
 		return nil, false
 	}
 	s.Where(sql.ColumnsEQ(s.C(inverse.FKColumn()), column(table, "id")))
-	var count *sql.Selector // every row of the relation the reader may read
-	if counted {
-		count = s.Clone().SelectExpr(sql.Raw("count(*)::text"))
+	if m.counted {
+		m.count = s.Clone().SelectExpr(sql.Raw("count(*)"))
 	}
-	orderBy, ok := c.order(s, r.To, keys)
-	if !ok {
+	if m.orderBy, ok = c.order(s, r.To, keys); !ok {
 		return nil, false
 	}
 	if first >= 0 {
 		s.Limit(first)
 	}
-	// The rows are chosen in s; the outer query reads them as a table of the same name, and aggregates
-	// their edges in the same order.
-	edge, ok := c.edge(edges.Selections, r.To, inner, nil)
-	if !ok {
-		return nil, false
-	}
-	var parts []part
-	for _, cf := range conns {
-		switch cf.Name {
-		case "__typename":
-			parts = append(parts, literal(cf.Alias, `"`+r.To+`Connection"`))
-			continue
-		case "totalCount":
-			parts = append(parts, part{key: cf.Alias, sql: sql.ExprFunc(func(b *sql.Builder) { b.Wrap(func(b *sql.Builder) { b.Join(count) }) })})
-			continue
-		}
-		list := sql.ExprFunc(func(b *sql.Builder) {
-			b.WriteString("coalesce((SELECT '[' || string_agg(")
-			b.Join(edge)
-			b.WriteString(", ',' ORDER BY " + strings.Join(orderBy, ", ") + ") || ']' FROM ")
-			b.Wrap(func(b *sql.Builder) { b.Join(s) })
-			b.WriteString(" AS " + inner + "), '[]')")
-		})
-		parts = append(parts, part{key: cf.Alias, sql: list})
-	}
-	return object(parts), true
+	m.rows, m.alias = s, alias
+	return m, true
 }
 
-// column is a table's column, quoted.
-func column(table, col string) string { return `"` + table + `"."` + col + `"` }
+// keyRows is a selector of the row a belongsTo relation of table's row names, if the reader may read
+// it, and its alias: a foreign key is shown only when its row may be read (KeyShown).
+func (c *compiler) keyRows(r *metamodel.Relation, table string) (*sql.Selector, string, error) {
+	s, alias, err := c.rows(r.To)
+	if err != nil {
+		return nil, "", err
+	}
+	s.Where(sql.ColumnsEQ(s.C("id"), column(table, r.FKColumn())))
+	return s, alias, nil
+}
 
-// value is the SQL of the JSON text of a stored field as gqlgen's marshalers write it, and false for a
-// type it does not render (dates, JSON, files, computed values).
-func value(f *metamodel.Field, col string) (sql.Querier, bool) {
-	if f.Computed.Src != "" && !f.Stored {
-		return nil, false
-	}
-	var expr string
-	switch f.Type {
-	case metamodel.TypeString, metamodel.TypeText, metamodel.TypeEmail, metamodel.TypePhone, metamodel.TypeURL,
-		metamodel.TypeEnum:
-		expr = "to_json(" + col + ")::text"
-	case metamodel.TypeInt, metamodel.TypeBool:
-		expr = col + "::text" // 42, true: JSON's text already
-	case metamodel.TypeFloat, metamodel.TypeDecimal:
-		// The API answers both as a float64 in Go's shortest form; float8's output is the shortest text
-		// that reads back as the same float64 too, and the same text from 1e-4 to 1e15 (beyond, it
-		// takes an exponent where Go does not: the same JSON number). NaN and the infinities, which
-		// JSON has not, are null, as Go writes them.
-		expr = "nullif(nullif(nullif(" + col + "::float8, 'NaN'), 'Infinity'), '-Infinity')::text"
-	case metamodel.TypeDateTime:
-		// RFC 3339 in UTC, the fraction's trailing zeros trimmed, as Go writes a time: JSON's text of the
-		// UTC wall time ("2024-05-05T08:30:00.5"), and the zone.
-		expr = `rtrim(to_json(` + col + ` AT TIME ZONE 'UTC')::text, '"') || 'Z"'`
-	default:
-		return nil, false
-	}
-	return sql.Raw(fmt.Sprintf("coalesce(%s, 'null')", expr)), true
+// shown is v on the rows of e (table's row among them) where where holds, and NULL on the others: a
+// field shown on some rows only (ShownWhere, the predicate form of VisibleOn).
+func (c *compiler) shown(e *metamodel.Entity, table string, where func(*sql.Selector), v sql.Querier) sql.Querier {
+	s, _ := c.table(e.Name)
+	s.SelectExpr(sql.Raw("1"))
+	s.Where(sql.ColumnsEQ(s.C("id"), column(table, "id")))
+	where(s)
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.WriteString("CASE WHEN EXISTS ")
+		b.Wrap(func(b *sql.Builder) { b.Join(s) })
+		b.WriteString(" THEN ")
+		b.Join(v)
+		b.WriteString(" END")
+	})
 }

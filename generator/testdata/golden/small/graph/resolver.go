@@ -121,7 +121,7 @@ func (r *queryResolver) accountsCompiled(ctx context.Context, after *entgql.Curs
 		})
 	}
 	conn := &ent.AccountConnection{}
-	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "Account", page, preds...); !ok || err != nil {
+	if ok, err := gqlwrite.List(ctx, conn, "Account", page, preds...); !ok || err != nil {
 		return nil, err
 	}
 	return conn, nil
@@ -205,7 +205,7 @@ func (r *queryResolver) categoriesCompiled(ctx context.Context, after *entgql.Cu
 		})
 	}
 	conn := &ent.CategoryConnection{}
-	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "Category", page, preds...); !ok || err != nil {
+	if ok, err := gqlwrite.List(ctx, conn, "Category", page, preds...); !ok || err != nil {
 		return nil, err
 	}
 	return conn, nil
@@ -263,7 +263,7 @@ func (r *queryResolver) contactsCompiled(ctx context.Context, after *entgql.Curs
 		})
 	}
 	conn := &ent.ContactConnection{}
-	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "Contact", page, preds...); !ok || err != nil {
+	if ok, err := gqlwrite.List(ctx, conn, "Contact", page, preds...); !ok || err != nil {
 		return nil, err
 	}
 	return conn, nil
@@ -331,7 +331,7 @@ func (r *queryResolver) teamsCompiled(ctx context.Context, after *entgql.Cursor[
 		})
 	}
 	conn := &ent.TeamConnection{}
-	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "Team", page, preds...); !ok || err != nil {
+	if ok, err := gqlwrite.List(ctx, conn, "Team", page, preds...); !ok || err != nil {
 		return nil, err
 	}
 	return conn, nil
@@ -425,7 +425,7 @@ func (r *queryResolver) usersCompiled(ctx context.Context, after *entgql.Cursor[
 		})
 	}
 	conn := &ent.UserConnection{}
-	if ok, err := gqlwrite.List(ctx, r.ent(ctx), conn, "User", page, preds...); !ok || err != nil {
+	if ok, err := gqlwrite.List(ctx, conn, "User", page, preds...); !ok || err != nil {
 		return nil, err
 	}
 	return conn, nil
