@@ -119,7 +119,7 @@ def report(results, statements, benchmarks, print_only):
         "seeded), read by three servers: PostGraphile 5.1.5 on Node %s (bench/peers/postgraphile, pool of 10), "
         "a Go baseline of about 250 lines (bench/peers/baseline: net/http, pgx pool of 10, 2 SQL statements "
         "a request) and the app crmgen generates from bench/peers/model (signed in with an API token; its "
-        "pool allows 20 connections). Each server's answer was checked against a SQL ground truth "
+        "pool of 10, its default). Each server's answer was checked against a SQL ground truth "
         "(bench/peers/truth.sql) before timing. %s round%s of %s s a server, the servers' order reversed every "
         "other round, after a %s s warm-up; wrk, 1 thread and %s connections, on the same 2 cores as the "
         "servers and Postgres. Figures are the medians across rounds; ratios are medians of the ratios within "

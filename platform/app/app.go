@@ -128,7 +128,7 @@ func run(args []string, g Generated, stdout, stderr io.Writer) int {
 	fs.Var(&o.maxFormBody, "max-form-body", "largest body of any other request (the admin's forms), such as 4MiB (env CRM_MAX_FORM_BODY)")
 	fs.IntVar(&o.countLimit, "count-limit", admin.DefaultCountLimit, "how many records the screens count exactly (a list's total, the home page's cards); more are shown as more than that, without reading them all (env CRM_COUNT_LIMIT)")
 	fs.IntVar(&o.maxGraphQLFields, "max-graphql-fields", defaultMaxFields, "most fields one GraphQL request may select, aliases and fragment spreads counted (env CRM_MAX_GRAPHQL_FIELDS)")
-	fs.IntVar(&o.pool.MaxOpen, "db-max-open", envInt("CRM_DB_MAX_OPEN", 0), "most database connections open at once (default 20 on Postgres, 8 on SQLite; env CRM_DB_MAX_OPEN)")
+	fs.IntVar(&o.pool.MaxOpen, "db-max-open", envInt("CRM_DB_MAX_OPEN", 0), "most database connections open at once (default 10 on Postgres, 8 on SQLite; env CRM_DB_MAX_OPEN)")
 	fs.IntVar(&o.pool.MaxIdle, "db-max-idle", envInt("CRM_DB_MAX_IDLE", 0), "database connections kept open while idle (default: all of them; env CRM_DB_MAX_IDLE)")
 	fs.BoolVar(&o.direct, "graphql-direct", true, "answer lists of records with one SQL statement whose rows are written as their JSON (Postgres), or write them straight from the loaded rows, when every selected field allows (platform/gqlwrite); false leaves them to gqlgen's field-by-field execution")
 	fs.StringVar(&o.pprofAddr, "pprof", env("CRM_PPROF", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default, keep it private (env CRM_PPROF)")
