@@ -78,6 +78,9 @@ func TestCompiledLists(t *testing.T) {
 		{query: `{ accounts(first: 10, orderBy: [{field: NAME}]) { totalCount edges { node { name region { name accounts(first: 2, orderBy: [{field: NAME, direction: DESC}]) {
 			totalCount edges { node { name deals { totalCount } } } } } deals(first: 1) { edges { node { title amount } } } } } } }`, compiles: true},
 		{query: `{ accounts(first: 10) { edges { node { name deals(first: 0) { totalCount edges { node { id } } } } } } }`, compiles: true},
+		{query: `{ teams(first: 10) { totalCount edges { node { id name parentID parent { id name } accounts(first: 3) { totalCount edges { node { id name } } }
+			children(first: 3) { totalCount edges { node { id name parent { name } } } } members(first: 3) { totalCount edges { node { id username } } } } } } }`,
+			compiles: true},
 		{query: `{ accounts(first: 10) { edges { node { name deals(first: 5) { __typename edges { __typename node { __typename id } } } } } } }`,
 			compiles: true},
 		// Left to Paginate.

@@ -75,16 +75,30 @@ const (
 	slotValue                   // the value of col
 	slotObject                  // an object of slots, null where col (when there is one) is NULL
 	slotRows                    // an array: the object of slots of each row of the group whose col is not NULL
+	slotText                    // asText: JSON text the SQL text writes (quoted: between quotes)
+	slotWritten                 // an array whose elements are written already (a list's edges)
 )
 
 // slot is one key of an object of the response and what its value is written from.
 type slot struct {
-	key   string // "alias": — GraphQL names, which need no escaping
-	kind  slotKind
-	lit   string
-	col   int // -1: none
-	slots []slot
+	key     string // "alias": — GraphQL names, which need no escaping
+	kind    slotKind
+	lit     string
+	col     int // -1: none
+	slots   []slot
+	text    sql.Querier
+	quoted  bool
+	written []byte
 }
+
+// mode is how a record's values come back: asColumns, as columns of the statement's rows, or asText, as
+// the JSON text the statement writes (a record inside a connection written as text, jsontext.go).
+type mode bool
+
+const (
+	asColumns mode = false
+	asText    mode = true
+)
 
 func literalSlot(alias, json string) slot {
 	return slot{key: `"` + alias + `":`, kind: slotLiteral, lit: json, col: -1}
@@ -178,7 +192,7 @@ func connection(conns []graphql.CollectedField, entity string, total, id int, ed
 }
 
 // edgeShape is the slots of an edge of entity whose row is table's.
-func (c *compiler) edgeShape(sel ast.SelectionSet, entity, table string) ([]slot, bool) {
+func (c *compiler) edgeShape(sel ast.SelectionSet, entity, table string, m mode) ([]slot, bool) {
 	var slots []slot
 	for _, f := range c.fields(sel, entity+"Edge") {
 		if !name.MatchString(f.Alias) {
@@ -188,11 +202,16 @@ func (c *compiler) edgeShape(sel ast.SelectionSet, entity, table string) ([]slot
 		case "__typename":
 			slots = append(slots, literalSlot(f.Alias, `"`+entity+`Edge"`))
 		case "node":
-			node, ok := c.recordShape(f.Selections, entity, table)
+			node, ok := c.recordShape(f.Selections, entity, table, m)
 			if !ok {
 				return nil, false
 			}
-			slots = append(slots, slot{key: `"` + f.Alias + `":`, kind: slotObject, col: -1, slots: node})
+			s := slot{kind: slotObject, col: -1, slots: node}
+			if m == asText {
+				s = textSlot(textObject(node))
+			}
+			s.key = `"` + f.Alias + `":`
+			slots = append(slots, s)
 		default:
 			return nil, false // a cursor
 		}
@@ -202,7 +221,7 @@ func (c *compiler) edgeShape(sel ast.SelectionSet, entity, table string) ([]slot
 
 // recordShape is the slots of the record of entity whose row is table's, as Connection's record writes
 // it.
-func (c *compiler) recordShape(sel ast.SelectionSet, entity, table string) ([]slot, bool) {
+func (c *compiler) recordShape(sel ast.SelectionSet, entity, table string, m mode) ([]slot, bool) {
 	e := c.rt.Model.Entity(entity)
 	a := c.access.of(c.ctx, c.rt, entity)
 	var slots []slot
@@ -216,7 +235,11 @@ func (c *compiler) recordShape(sel ast.SelectionSet, entity, table string) ([]sl
 			continue
 		}
 		if f.Name == "id" {
-			slots = append(slots, slot{key: key, kind: slotValue, col: c.ref(column(table, "id"), kindID)})
+			if m == asText {
+				slots = append(slots, slot{key: key, kind: slotText, col: -1, text: sql.Raw(column(table, "id")), quoted: true})
+			} else {
+				slots = append(slots, slot{key: key, kind: slotValue, col: c.ref(column(table, "id"), kindID)})
+			}
 			continue
 		}
 		member, ok := c.rt.Member(entity, f.Name)
@@ -227,7 +250,7 @@ func (c *compiler) recordShape(sel ast.SelectionSet, entity, table string) ([]sl
 			slots = append(slots, literalSlot(f.Alias, "null"))
 			continue
 		}
-		s, ok := c.memberSlot(f, e, member, table, c.rt.ShownWhere(c.ctx, entity, member))
+		s, ok := c.memberSlot(f, e, member, table, c.rt.ShownWhere(c.ctx, entity, member), m)
 		if !ok {
 			return nil, false
 		}
@@ -240,30 +263,35 @@ func (c *compiler) recordShape(sel ast.SelectionSet, entity, table string) ([]sl
 // memberSlot is the slot of the field f of table's row, a record of e, which answers member; where,
 // when not nil, selects the rows it is shown on (ShownWhere).
 func (c *compiler) memberSlot(f graphql.CollectedField, e *metamodel.Entity, member, table string,
-	where func(*sql.Selector)) (slot, bool) {
-	// A field shown on some rows only is NULL on the others: its value, or the column that tells whether
-	// its record is there.
+	where func(*sql.Selector), m mode) (slot, bool) {
+	// A field shown on some rows only is NULL on the others (JSON's null as text): its value, or the
+	// column that tells whether its record is there.
 	shownOn := func(v sql.Querier) sql.Querier {
 		if where == nil {
 			return v
 		}
 		return c.shown(e, table, where, v)
 	}
+	// value is the slot of a value: expr, written as k, or asText the SQL of its JSON text.
 	value := func(expr sql.Querier, k kind) (slot, bool) {
-		return slot{kind: slotValue, col: c.column(shownOn(expr), k)}, true
-	}
-	if where == nil {
-		value = func(expr sql.Querier, k kind) (slot, bool) {
-			if r, ok := expr.(reference); ok {
-				return slot{kind: slotValue, col: c.ref(string(r), k)}, true
-			}
-			return slot{kind: slotValue, col: c.column(expr, k)}, true
+		switch r, ok := expr.(reference); {
+		case m == asText && where == nil:
+			return textSlot(expr), true
+		case m == asText:
+			return textSlot(orNullText(shownOn(expr))), true
+		case ok && where == nil:
+			return slot{kind: slotValue, col: c.ref(string(r), k)}, true
 		}
+		return slot{kind: slotValue, col: c.column(shownOn(expr), k)}, true
 	}
 	if fd := e.Field(member); fd != nil {
 		k, ok := kindOf(fd)
 		if !ok || len(f.Arguments) > 0 || f.Name != member {
 			return slot{}, false
+		}
+		if m == asText {
+			text, _ := textValue(fd, column(table, fd.Column()))
+			return value(text, k)
 		}
 		return value(reference(stored(k, column(table, fd.Column()))), k)
 	}
@@ -272,6 +300,13 @@ func (c *compiler) memberSlot(f graphql.CollectedField, e *metamodel.Entity, mem
 	case r == nil:
 		return slot{}, false
 	case r.Kind == metamodel.BelongsTo && f.Name == r.GraphQLFKName():
+		if m == asText {
+			text, ok := c.key(r, table)
+			if !ok {
+				return slot{}, false
+			}
+			return value(text, kindJSON)
+		}
 		s, alias, err := c.keyRows(r, table)
 		if err != nil {
 			return slot{}, false
@@ -281,16 +316,25 @@ func (c *compiler) memberSlot(f graphql.CollectedField, e *metamodel.Entity, mem
 	case f.Name != r.GraphQLName():
 		return slot{}, false
 	case r.Kind == metamodel.BelongsTo && len(f.Arguments) == 0:
+		if m == asText {
+			text, ok := c.related(f.Selections, r, table)
+			if !ok {
+				return slot{}, false
+			}
+			return value(text, kindJSON)
+		}
 		return c.joined(f.Selections, r, table, shownOn)
 	case r.Kind == metamodel.HasMany:
-		if s, ok, spread := c.spread(f, r, table, where == nil); spread {
-			return s, ok
+		if m == asColumns {
+			if s, ok, spread := c.spread(f, r, table, where == nil); spread {
+				return s, ok
+			}
 		}
-		v, ok := c.nested(f, r, table)
+		text, ok := c.nested(f, r, table)
 		if !ok {
 			return slot{}, false
 		}
-		return value(v, kindJSON)
+		return value(text, kindJSON)
 	}
 	return slot{}, false // many-to-many, has-one
 }
@@ -313,7 +357,7 @@ func (c *compiler) joined(sel ast.SelectionSet, r *metamodel.Relation, table str
 	// discards the statement).
 	c.joins = append(c.joins, join{table: c.rt.Model.Entity(r.To).Table(), alias: alias, on: on})
 	present := c.column(shownOn(sql.Raw(column(alias, "id"))), kindID)
-	obj, ok := c.recordShape(sel, r.To, alias)
+	obj, ok := c.recordShape(sel, r.To, alias, asColumns)
 	if !ok {
 		return slot{}, false
 	}
@@ -344,7 +388,7 @@ func (c *compiler) spread(f graphql.CollectedField, r *metamodel.Relation, table
 	if m.counted {
 		total = c.column(sql.ExprFunc(func(b *sql.Builder) { b.Wrap(func(b *sql.Builder) { b.Join(m.count) }) }), kindInt)
 	}
-	edge, ok := c.edgeShape(m.edges.Selections, r.To, m.alias)
+	edge, ok := c.edgeShape(m.edges.Selections, r.To, m.alias, asColumns)
 	if !ok {
 		return slot{}, false, true
 	}

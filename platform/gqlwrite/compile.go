@@ -152,7 +152,7 @@ func List(ctx context.Context, conn any, entity string, page Page, preds ...func
 	}
 	s.Limit(*page.First)
 	l.id = c.ref(column(table, "id"), kindID)
-	edge, ok := c.edgeShape(edges.Selections, entity, table)
+	edge, ok := c.edgeShape(edges.Selections, entity, table, asColumns)
 	if !ok {
 		return false, nil
 	}

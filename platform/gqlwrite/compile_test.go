@@ -28,22 +28,26 @@ func TestObjectOfManyFields(t *testing.T) {
 	}
 	defer db.Close()
 	for _, n := range []int{1, 44, 45, 46, 90, 200} {
-		var parts []part
+		var slots []slot
 		for i := range n {
 			key := fmt.Sprintf("f%d", i)
 			switch i % 3 {
 			case 0:
-				parts = append(parts, literal(key, "null"))
+				slots = append(slots, literalSlot(key, "null"))
 			case 1:
-				parts = append(parts, part{key: key, sql: entsql.ExprFunc(func(b *entsql.Builder) { b.Arg(fmt.Sprint(i)).WriteString("::int::text") }), quoted: true})
+				s := textSlot(entsql.ExprFunc(func(b *entsql.Builder) { b.Arg(fmt.Sprint(i)).WriteString("::int::text") }))
+				s.key, s.quoted = `"`+key+`":`, true
+				slots = append(slots, s)
 			default:
 				v := fmt.Sprintf(`"%d"`, i)
-				parts = append(parts, part{key: key, sql: entsql.ExprFunc(func(b *entsql.Builder) {
+				s := textSlot(entsql.ExprFunc(func(b *entsql.Builder) {
 					b.WriteString("to_json(").Arg(v).WriteString("::text)::text")
-				})})
+				}))
+				s.key = `"` + key + `":`
+				slots = append(slots, s)
 			}
 		}
-		s := entsql.Dialect("postgres").Select().SelectExpr(object(parts))
+		s := entsql.Dialect("postgres").Select().SelectExpr(textObject(slots))
 		query, args := s.Query()
 		var text string
 		if err := db.QueryRowContext(context.Background(), query, args...).Scan(&text); err != nil {

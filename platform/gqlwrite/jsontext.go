@@ -14,25 +14,17 @@ import (
 // The parts of a compiled list below its first nested connection — a second nested connection, the
 // connections and related records of nested rows — are JSON text the statement writes itself, in a
 // column of its own (kindJSON), since their rows cannot be spread over the statement's rows as those of
-// the first are (columns.go).
-
-// part is one key of an object and its JSON text: text known in advance (a type name, null), or the SQL
-// of it, which answers no NULL (a SQL NULL is the JSON null 'null'); quoted puts SQL whose text needs no
-// escaping (an id) between quotes.
-type part struct {
-	key    string
-	text   string
-	sql    sql.Querier
-	quoted bool
-}
+// the first are (columns.go). Their records are the same slots (recordShape, asText), each value the SQL
+// of its JSON text.
 
 // maxConcat bounds the arguments of one concat(): Postgres takes at most 100.
 const maxConcat = 90
 
-// object is the JSON text of parts, in their order, built by one concat() of the known text between the
-// values ('{"a":', a, ',"b":', b, '}'), which copies each piece once where a chain of || copies the
-// growing text at each step. Objects of many fields nest concat()s.
-func object(parts []part) sql.Querier {
+// textObject is the JSON text of an object of slots (asText: literals and slotText), in their order,
+// built by one concat() of the known text between the values ('{"a":', a, ',"b":', b, '}'), which copies
+// each piece once where a chain of || copies the growing text at each step. Objects of many fields nest
+// concat()s.
+func textObject(slots []slot) sql.Querier {
 	var args []sql.Querier
 	var text strings.Builder
 	text.WriteByte('{')
@@ -42,28 +34,31 @@ func object(parts []part) sql.Querier {
 			text.Reset()
 		}
 	}
-	for i, p := range parts {
+	for i, s := range slots {
 		if i > 0 {
 			text.WriteByte(',')
 		}
-		text.WriteString(`"` + p.key + `":`)
+		text.WriteString(s.key)
 		switch {
-		case p.sql == nil:
-			text.WriteString(p.text)
-		case p.quoted:
+		case s.kind == slotLiteral:
+			text.WriteString(s.lit)
+		case s.quoted:
 			text.WriteByte('"')
 			flush()
-			args = append(args, p.sql)
+			args = append(args, s.text)
 			text.WriteByte('"')
 		default:
 			flush()
-			args = append(args, p.sql)
+			args = append(args, s.text)
 		}
 	}
 	text.WriteByte('}')
 	flush()
 	return concat(args)
 }
+
+// textSlot is a slot whose JSON text is the SQL text, which answers no NULL.
+func textSlot(text sql.Querier) slot { return slot{kind: slotText, col: -1, text: text} }
 
 // concat is the SQL concatenating args, none of them NULL.
 func concat(args []sql.Querier) sql.Querier {
@@ -89,94 +84,6 @@ func concat(args []sql.Querier) sql.Querier {
 		}
 		b.WriteString(")")
 	})
-}
-
-// literal is a part whose JSON text is known in advance.
-func literal(key, json string) part { return part{key: key, text: json} }
-
-// edge is the JSON text of one edge of entity whose row is table's.
-func (c *compiler) edge(sel ast.SelectionSet, entity, table string) (sql.Querier, bool) {
-	var parts []part
-	for _, f := range c.fields(sel, entity+"Edge") {
-		if !name.MatchString(f.Alias) {
-			return nil, false
-		}
-		switch f.Name {
-		case "__typename":
-			parts = append(parts, literal(f.Alias, `"`+entity+`Edge"`))
-		case "node":
-			node, ok := c.record(f.Selections, entity, table)
-			if !ok {
-				return nil, false
-			}
-			parts = append(parts, part{key: f.Alias, sql: node})
-		default:
-			return nil, false // a cursor
-		}
-	}
-	return object(parts), true
-}
-
-// record is the JSON text of the record of entity whose row is table's, as Connection's record writes
-// it.
-func (c *compiler) record(sel ast.SelectionSet, entity, table string) (sql.Querier, bool) {
-	e := c.rt.Model.Entity(entity)
-	a := c.access.of(c.ctx, c.rt, entity)
-	var parts []part
-	for _, f := range c.fields(sel, entity, "Node") {
-		if !name.MatchString(f.Alias) {
-			return nil, false
-		}
-		if f.Name == "__typename" {
-			parts = append(parts, literal(f.Alias, `"`+entity+`"`))
-			continue
-		}
-		if f.Name == "id" {
-			parts = append(parts, part{key: f.Alias, sql: sql.Raw(column(table, "id")), quoted: true})
-			continue
-		}
-		member, ok := c.rt.Member(entity, f.Name)
-		if !ok {
-			return nil, false
-		}
-		if !a.Shows(member) || !a.Lists(member) {
-			parts = append(parts, literal(f.Alias, "null"))
-			continue
-		}
-		v, ok := c.member(f, e, member, table)
-		if !ok {
-			return nil, false
-		}
-		if where := c.rt.ShownWhere(c.ctx, entity, member); where != nil {
-			v = orNullText(c.shown(e, table, where, v))
-		}
-		parts = append(parts, part{key: f.Alias, sql: v})
-	}
-	return object(parts), true
-}
-
-// member is the JSON text of the field f of table's row, a record of e, which answers member.
-func (c *compiler) member(f graphql.CollectedField, e *metamodel.Entity, member, table string) (sql.Querier, bool) {
-	if fd := e.Field(member); fd != nil {
-		if len(f.Arguments) > 0 || f.Name != member {
-			return nil, false
-		}
-		return value(fd, column(table, fd.Column()))
-	}
-	r := e.Relation(member)
-	switch {
-	case r == nil:
-		return nil, false
-	case r.Kind == metamodel.BelongsTo && f.Name == r.GraphQLFKName():
-		return c.key(r, table)
-	case f.Name != r.GraphQLName():
-		return nil, false
-	case r.Kind == metamodel.BelongsTo && len(f.Arguments) == 0:
-		return c.related(f.Selections, r, table)
-	case r.Kind == metamodel.HasMany:
-		return c.nested(f, r, table)
-	}
-	return nil, false // many-to-many, has-one
 }
 
 // key is the JSON text of the foreign key of a belongsTo relation of table's row: the related row's id,
@@ -211,11 +118,11 @@ func (c *compiler) related(sel ast.SelectionSet, r *metamodel.Relation, table st
 	if err != nil {
 		return nil, false
 	}
-	obj, ok := c.record(sel, r.To, alias)
+	obj, ok := c.recordShape(sel, r.To, alias, asText)
 	if !ok {
 		return nil, false
 	}
-	s.Where(sql.ColumnsEQ(s.C("id"), column(table, r.FKColumn()))).SelectExpr(obj)
+	s.Where(sql.ColumnsEQ(s.C("id"), column(table, r.FKColumn()))).SelectExpr(textObject(obj))
 	return orNull(s), true
 }
 
@@ -232,38 +139,42 @@ func (c *compiler) nested(f graphql.CollectedField, r *metamodel.Relation, table
 	}
 	// The rows are chosen in m.rows; the outer query reads them as a table of the same name, and
 	// aggregates their edges in the same order.
-	edge, ok := c.edge(edges.Selections, r.To, m.alias)
+	edge, ok := c.edgeShape(edges.Selections, r.To, m.alias, asText)
 	if !ok {
 		return nil, false
 	}
-	var parts []part
+	var slots []slot
 	for _, cf := range m.conns {
+		key := `"` + cf.Alias + `":`
 		switch cf.Name {
 		case "__typename":
-			parts = append(parts, literal(cf.Alias, `"`+r.To+`Connection"`))
+			slots = append(slots, literalSlot(cf.Alias, `"`+r.To+`Connection"`))
 			continue
 		case "totalCount":
-			parts = append(parts, part{key: cf.Alias, sql: sql.ExprFunc(func(b *sql.Builder) {
+			count := textSlot(sql.ExprFunc(func(b *sql.Builder) {
 				b.Wrap(func(b *sql.Builder) { b.Join(m.count) })
 				b.WriteString("::text")
-			})})
+			}))
+			count.key = key
+			slots = append(slots, count)
 			continue
 		}
-		list := sql.ExprFunc(func(b *sql.Builder) {
+		list := textSlot(sql.ExprFunc(func(b *sql.Builder) {
 			b.WriteString("coalesce((SELECT '[' || string_agg(")
-			b.Join(edge)
+			b.Join(textObject(edge))
 			b.WriteString(", ',' ORDER BY " + strings.Join(m.orderBy, ", ") + ") || ']' FROM ")
 			b.Wrap(func(b *sql.Builder) { b.Join(m.rows) })
 			b.WriteString(" AS " + m.alias + "), '[]')")
-		})
-		parts = append(parts, part{key: cf.Alias, sql: list})
+		}))
+		list.key = key
+		slots = append(slots, list)
 	}
-	return object(parts), true
+	return textObject(slots), true
 }
 
-// value is the SQL of the JSON text of a stored field as gqlgen's marshalers write it, and false for a
+// textValue is the SQL of the JSON text of a stored field as gqlgen's marshalers write it, and false for a
 // type it does not render (kindOf).
-func value(f *metamodel.Field, col string) (sql.Querier, bool) {
+func textValue(f *metamodel.Field, col string) (sql.Querier, bool) {
 	k, ok := kindOf(f)
 	if !ok {
 		return nil, false

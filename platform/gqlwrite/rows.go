@@ -85,25 +85,21 @@ func (l *list) write(ctx context.Context, rows Rows, query string, args []any) (
 			return nil, err
 		}
 	}
-	out := make([]byte, 0, len(edges)+64)
-	out = append(out, '{')
+	// The connection's fields, with what the rows gave them.
+	conn := make([]slot, len(l.conn))
 	for i, s := range l.conn {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s.key...)
 		switch s.kind {
-		case slotLiteral:
-			out = append(out, s.lit...)
 		case slotValue: // totalCount
-			out = strconv.AppendInt(out, total, 10)
+			s = slot{key: s.key, kind: slotLiteral, lit: strconv.FormatInt(total, 10)}
 		case slotRows:
-			out = append(out, '[')
-			out = append(out, edges...)
-			out = append(out, ']')
+			s = slot{key: s.key, kind: slotWritten, written: edges}
 		}
+		conn[i] = s
 	}
-	out = append(out, '}')
+	out, err := (&values{}).object(make([]byte, 0, len(edges)+64), conn, nil, nil)
+	if err != nil {
+		return nil, err
+	}
 	sized(l.entity, len(edges))
 	return out, nil
 }
@@ -253,6 +249,10 @@ func (w *values) object(out []byte, slots []slot, row [][]byte, group [][][]byte
 				continue
 			}
 			out, err = w.object(out, s.slots, row, group)
+		case slotWritten:
+			out = append(out, '[')
+			out = append(out, s.written...)
+			out = append(out, ']')
 		case slotRows:
 			out = append(out, '[')
 			n := 0
