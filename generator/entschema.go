@@ -13,17 +13,18 @@ import (
 
 // Import paths used by the emitted ent schemas.
 const (
-	pkgEnt     = "entgo.io/ent"
-	pkgField   = "entgo.io/ent/schema/field"
-	pkgEdge    = "entgo.io/ent/schema/edge"
-	pkgIndex   = "entgo.io/ent/schema/index"
-	pkgSchema  = "entgo.io/ent/schema"
-	pkgEntSQL  = "entgo.io/ent/dialect/entsql"
-	pkgDialect = "entgo.io/ent/dialect"
-	pkgEntGQL  = "entgo.io/contrib/entgql"
-	pkgTime    = "time"
-	pkgJSON    = "encoding/json"
-	pkgEnforce = "github.com/crmgen/crmgen/platform/enforce"
+	pkgEnt      = "entgo.io/ent"
+	pkgField    = "entgo.io/ent/schema/field"
+	pkgEdge     = "entgo.io/ent/schema/edge"
+	pkgIndex    = "entgo.io/ent/schema/index"
+	pkgSchema   = "entgo.io/ent/schema"
+	pkgEntSQL   = "entgo.io/ent/dialect/entsql"
+	pkgDialect  = "entgo.io/ent/dialect"
+	pkgEntGQL   = "entgo.io/contrib/entgql"
+	pkgTime     = "time"
+	pkgJSON     = "encoding/json"
+	pkgEnforce  = "github.com/crmgen/crmgen/platform/enforce"
+	pkgDatabase = "github.com/crmgen/crmgen/platform/database"
 )
 
 // entSchemaFiles emits one ent schema file per entity, ent/schema/<entity>.go.
@@ -238,10 +239,27 @@ func entField(fd *metamodel.Field, guarded bool) jen.Code {
 	if guarded {
 		ann = append(ann, guard.Clone())
 	}
+	if searched(fd) {
+		ann = append(ann, jen.Qual(pkgDatabase, "Searched").Values(jen.Dict{jen.Id("Bigrams"): jen.True()}))
+	}
 	if len(ann) > 0 {
 		c = c.Dot("Annotations").Call(ann...)
 	}
 	return c
+}
+
+// searched reports whether fd is one of its entity's TextSearchFields: its ContainsFold predicate is
+// database.ContainsFold, served on Postgres by the bigram index its migration creates.
+func searched(fd *metamodel.Field) bool {
+	if fd.Entity == nil {
+		return false
+	}
+	for _, f := range fd.Entity.TextSearchFields() {
+		if f == fd {
+			return true
+		}
+	}
+	return false
 }
 
 // systemSet reports whether only the system may set the field, so it is left out of GraphQL inputs.

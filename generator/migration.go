@@ -2,7 +2,9 @@ package generator
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path"
@@ -19,6 +21,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/database"
 )
 
 // Versioned migrations. A generated app keeps, per dialect, the SQL files that build its schema one model
@@ -91,7 +94,7 @@ func migrationFor(ctx context.Context, m *metamodel.Model, d string, tables []*e
 	spec := dialects[d]
 	dir := MigrationDir(d)
 	mig := Migration{Dialect: d}
-	next, direct, err := desiredHCL(ctx, d, tables)
+	next, direct, err := desiredHCL(ctx, m, d, tables)
 	if err != nil {
 		return mig, err
 	}
@@ -377,7 +380,7 @@ func rebuiltSequences(plan *migrate.Plan, changes []atlas.Change, direct *atlas.
 
 // desiredHCL converts ent's tables to an Atlas schema of dialect d, written as HCL, and returns it with
 // the schema it converted.
-func desiredHCL(ctx context.Context, d string, tables []*entschema.Table) ([]byte, *atlas.Schema, error) {
+func desiredHCL(ctx context.Context, m *metamodel.Model, d string, tables []*entschema.Table) ([]byte, *atlas.Schema, error) {
 	var realm *atlas.Realm
 	var a *entschema.Atlas
 	a, err := entschema.NewMigrate(offline{d}, entschema.WithHooks(func(entschema.Creator) entschema.Creator {
@@ -412,8 +415,47 @@ func desiredHCL(ctx context.Context, d string, tables []*entschema.Table) ([]byt
 			}
 		}
 	}
+	if d == dialect.Postgres {
+		addBigramIndexes(m, s)
+	}
 	b, err := dialects[d].marshal(s)
 	return b, s, err
+}
+
+// addBigramIndexes adds to s, a Postgres schema, the GIN index on the bigrams of each column an entity's
+// search reads (metamodel's TextSearchFields; database.ContainsFold is the condition it serves). ent's
+// schema has no expression indexes, so they join its tables here. The function they call is the
+// platform's, created at start before migrations run (database.SearchDDL).
+func addBigramIndexes(m *metamodel.Model, s *atlas.Schema) {
+	for _, e := range m.Entities {
+		t, ok := s.Table(e.Table())
+		if !ok {
+			continue
+		}
+		for _, f := range e.TextSearchFields() {
+			c, ok := t.Column(f.Column())
+			if !ok {
+				continue
+			}
+			t.Indexes = append(t.Indexes, &atlas.Index{
+				Name:  bigramIndexName(t.Name, c.Name),
+				Table: t,
+				Parts: []*atlas.IndexPart{{SeqNo: 1, X: &atlas.RawExpr{X: database.BigramIndexExpr(c.Name)}}},
+				Attrs: []atlas.Attr{&postgres.IndexType{T: "GIN"}},
+			})
+		}
+	}
+}
+
+// bigramIndexName names the bigram index of column in table within Postgres's 63 bytes: a name that
+// would be longer keeps its start and ends in a hash of the whole, so it stays unique and stable.
+func bigramIndexName(table, column string) string {
+	name := table + "_" + column + "_bigrams"
+	if len(name) <= 63 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return name[:63-9] + "_" + hex.EncodeToString(sum[:4])
 }
 
 // offline is the database the ent schema converter asks for its version at init: none, it answers alone.

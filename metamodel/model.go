@@ -91,6 +91,31 @@ func (e *Entity) TitleFields() []*Field {
 	return out
 }
 
+// TextSearchFields are the fields a search for text over e's records reads: its `search` fields and its
+// title fields, those that hold text and are stored and not secret, each once. The screens' search box and
+// the API's search argument match them; on Postgres each has a bigram index (platform/database) so a
+// search of two characters or more does not read the table.
+func (e *Entity) TextSearchFields() []*Field {
+	var out []*Field
+	seen := map[*Field]bool{}
+	add := func(f *Field) {
+		if seen[f] || !f.Type.Stringy() || f.Secret || (f.Computed.Src != "" && !f.Stored) {
+			return
+		}
+		seen[f] = true
+		out = append(out, f)
+	}
+	for _, f := range e.Fields {
+		if f.Search {
+			add(f)
+		}
+	}
+	for _, f := range e.TitleFields() {
+		add(f)
+	}
+	return out
+}
+
 // Relation returns the relation end named name (declared or derived), or nil.
 func (e *Entity) Relation(name string) *Relation { return e.relationByName[name] }
 

@@ -86,7 +86,11 @@ func NewPlatform(ctx context.Context, m *metamodel.Model, db *database.DB, open 
 	}
 
 	ctx = p.Context(ctx)
-	for _, ddl := range []string{enforce.SequencesDDL, audit.DDL(db.Dialect), audit.IndexDDL} {
+	// database.SearchDDL (Postgres only) creates the function the search indexes of migrations call.
+	for _, ddl := range []string{enforce.SequencesDDL, audit.DDL(db.Dialect), audit.IndexDDL, database.SearchDDL(db.Dialect)} {
+		if ddl == "" {
+			continue
+		}
 		if _, err := db.SQL.ExecContext(ctx, ddl); err != nil {
 			return nil, fmt.Errorf("create platform tables: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	edge "entgo.io/ent/schema/edge"
 	field "entgo.io/ent/schema/field"
 	index "entgo.io/ent/schema/index"
+	database "github.com/crmgen/crmgen/platform/database"
 	enforce "github.com/crmgen/crmgen/platform/enforce"
 	"time"
 )
@@ -25,7 +26,7 @@ type Account struct {
 func (Account) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("code").Optional().Nillable().Comment("Code").Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput), entgql.OrderField("CODE")),
-		field.String("name").Comment("Name").Annotations(entgql.OrderField("NAME")),
+		field.String("name").Comment("Name").Annotations(entgql.OrderField("NAME"), database.Searched{Bigrams: true}),
 		field.Text("notes").Optional().Nillable().Annotations(entgql.OrderField("NOTES")),
 		field.Int("employees").Optional().Nillable().Annotations(entgql.OrderField("EMPLOYEES")),
 		field.Float("score").Default(0.5).Annotations(entgql.OrderField("SCORE")),

@@ -10,6 +10,7 @@ import (
 	edge "entgo.io/ent/schema/edge"
 	field "entgo.io/ent/schema/field"
 	index "entgo.io/ent/schema/index"
+	database "github.com/crmgen/crmgen/platform/database"
 	enforce "github.com/crmgen/crmgen/platform/enforce"
 )
 
@@ -21,7 +22,7 @@ type Contact struct {
 // Fields of Contact.
 func (Contact) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").Comment("Name").Annotations(entgql.OrderField("NAME")),
+		field.String("name").Comment("Name").Annotations(entgql.OrderField("NAME"), database.Searched{Bigrams: true}),
 		field.Int("account_id").Annotations(enforce.Guard{Guarded: true}),
 		field.Int("manager_id").Optional().Nillable(),
 	}

@@ -10,6 +10,7 @@ import (
 	edge "entgo.io/ent/schema/edge"
 	field "entgo.io/ent/schema/field"
 	index "entgo.io/ent/schema/index"
+	database "github.com/crmgen/crmgen/platform/database"
 	enforce "github.com/crmgen/crmgen/platform/enforce"
 	"time"
 )
@@ -22,7 +23,7 @@ type Team struct {
 // Fields of Team.
 func (Team) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").Comment("Name").Annotations(entgql.OrderField("NAME")),
+		field.String("name").Comment("Name").Annotations(entgql.OrderField("NAME"), database.Searched{Bigrams: true}),
 		field.Time("created_at").Default(time.Now).Immutable().Comment("Created at").Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput), entgql.OrderField("CREATED_AT")),
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).Comment("Updated at").Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput), entgql.OrderField("UPDATED_AT")),
 		field.Int("parent_id").Optional().Nillable(),

@@ -11,6 +11,7 @@ import (
 	edge "entgo.io/ent/schema/edge"
 	field "entgo.io/ent/schema/field"
 	index "entgo.io/ent/schema/index"
+	database "github.com/crmgen/crmgen/platform/database"
 	enforce "github.com/crmgen/crmgen/platform/enforce"
 	"time"
 )
@@ -23,8 +24,8 @@ type User struct {
 // Fields of User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("username").Unique().Comment("Username").Annotations(entgql.OrderField("USERNAME")),
-		field.String("display_name").Optional().Nillable().Comment("Display name").Annotations(entgql.OrderField("DISPLAY_NAME")),
+		field.String("username").Unique().Comment("Username").Annotations(entgql.OrderField("USERNAME"), database.Searched{Bigrams: true}),
+		field.String("display_name").Optional().Nillable().Comment("Display name").Annotations(entgql.OrderField("DISPLAY_NAME"), database.Searched{Bigrams: true}),
 		field.String("email").Optional().Nillable().Comment("Email").Annotations(entgql.OrderField("EMAIL")),
 		field.String("phone").Optional().Nillable().Comment("Phone").Annotations(entgql.OrderField("PHONE")),
 		field.Bool("active").Default(true).Comment("Active").Annotations(entgql.OrderField("ACTIVE")),

@@ -133,6 +133,12 @@ table "accounts" {
     unique  = true
     columns = [column.name, column.founded]
   }
+  index "accounts_name_bigrams" {
+    type = GIN
+    on {
+      expr = "crm_bigrams(\"name\")"
+    }
+  }
 }
 table "categories" {
   schema = schema.public
@@ -174,6 +180,12 @@ table "categories" {
   }
   index "category_parent_id" {
     columns = [column.parent_id]
+  }
+  index "categories_name_bigrams" {
+    type = GIN
+    on {
+      expr = "crm_bigrams(\"name\")"
+    }
   }
 }
 table "contacts" {
@@ -217,6 +229,12 @@ table "contacts" {
   index "contact_manager_id" {
     columns = [column.manager_id]
   }
+  index "contacts_name_bigrams" {
+    type = GIN
+    on {
+      expr = "crm_bigrams(\"name\")"
+    }
+  }
 }
 table "teams" {
   schema = schema.public
@@ -254,6 +272,12 @@ table "teams" {
   }
   index "team_parent_id" {
     columns = [column.parent_id]
+  }
+  index "teams_name_bigrams" {
+    type = GIN
+    on {
+      expr = "crm_bigrams(\"name\")"
+    }
   }
 }
 table "users" {
@@ -321,6 +345,18 @@ table "users" {
   }
   index "user_team_id" {
     columns = [column.team_id]
+  }
+  index "users_username_bigrams" {
+    type = GIN
+    on {
+      expr = "crm_bigrams(\"username\")"
+    }
+  }
+  index "users_display_name_bigrams" {
+    type = GIN
+    on {
+      expr = "crm_bigrams(\"display_name\")"
+    }
   }
 }
 table "account_tags" {

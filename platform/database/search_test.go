@@ -1,0 +1,129 @@
+package database
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/crmgen/crmgen/internal/pgtest"
+)
+
+// TestContainsFold searches a Postgres table through ContainsFold and through an independent ground
+// truth (strpos of the lower-cased texts) and wants the same rows for searches of every shape: Chinese
+// of one to three characters, mixed case, LIKE's own wildcards and escape, emoji, spaces, a search longer
+// than any text. The bigram index serves the two-character search (the plan names it), the function is
+// created once however often the platform starts, and SQLite keeps the plain LIKE.
+func TestContainsFold(t *testing.T) {
+	db, err := Open(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for i := 0; i < 2; i++ { // the platform runs it at every start
+		if _, err := db.SQL.ExecContext(ctx, SearchDDL(dialect.Postgres)); err != nil {
+			t.Fatalf("start %d: %v", i+1, err)
+		}
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.SQL.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE people (id serial PRIMARY KEY, name text)`)
+	exec(`CREATE INDEX people_name_bigrams ON people USING GIN ((` + BigramIndexExpr("name") + `))`)
+	names := []string{"王伟", "王伟明", "李王伟", "王 伟", "伟王", "王", "Anna", "ANNA-Maria", "hannah", "x%y", "x_y", "xay",
+		`back\slash`, "😀😁", "a😀😁b", "", "  ", "张三丰", "O'Brien", "line\nbreak"}
+	for _, n := range names {
+		exec(`INSERT INTO people (name) VALUES ($1)`, n)
+	}
+	exec(`INSERT INTO people (name) VALUES (NULL)`)
+	exec(`INSERT INTO people (name) SELECT 'filler ' || i FROM generate_series(1, 2000) AS i`)
+	exec(`ANALYZE people`)
+
+	ids := func(q string, args ...any) []int {
+		t.Helper()
+		rows, err := db.SQL.QueryContext(ctx, q, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		var out []int
+		for rows.Next() {
+			var id int
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, id)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	selectFor := func(d, text string) (string, []any) {
+		s := sql.Dialect(d).Select("id").From(sql.Table("people")).OrderBy("id")
+		ContainsFold("name", text)(s)
+		return s.Query()
+	}
+	searches := []string{"王伟", "王", "伟明", "王伟明", "李王伟", "王 伟", "anna", "ANNA", "nNa", "%", "x%", "_", "x_y", `\`, `k\s`,
+		"😀", "😀😁", "a😀", " ", "  ", "filler 1", "ller 19", "三丰", "'B", "e\nb", "王伟明王伟明王伟明王伟明", "no such text"}
+	for _, text := range searches {
+		q, args := selectFor(dialect.Postgres, text)
+		got := ids(q, args...)
+		want := ids(`SELECT id FROM people WHERE strpos(lower(name), lower($1)) > 0 ORDER BY id`, text)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("search %q: %v, want %v (%s)", text, got, want, q)
+		}
+		if strings.Contains(q, BigramsFunction) != (len([]rune(text)) >= 2) {
+			t.Errorf("search %q: %s; the bigram condition is for searches of two characters or more", text, q)
+		}
+	}
+
+	// The planner can serve the search from the index: the expression it asks for is the index's.
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	q, args := selectFor(dialect.Postgres, "王伟")
+	var plan []string
+	rows, err := conn.QueryContext(ctx, "EXPLAIN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	rows.Close()
+	if !strings.Contains(strings.Join(plan, "\n"), "Bitmap Index Scan on people_name_bigrams") {
+		t.Errorf("the search does not use the bigram index:\n%s", strings.Join(plan, "\n"))
+	}
+
+	var functions int
+	if err := db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM pg_proc WHERE proname = $1`, BigramsFunction).Scan(&functions); err != nil {
+		t.Fatal(err)
+	}
+	if functions != 1 {
+		t.Errorf("%d functions named %s, want 1", functions, BigramsFunction)
+	}
+
+	if q, _ := selectFor(dialect.SQLite, "王伟"); strings.Contains(q, BigramsFunction) {
+		t.Errorf("SQLite has no bigram function: %s", q)
+	}
+	if SearchDDL(dialect.SQLite) != "" {
+		t.Error("SQLite has no search DDL")
+	}
+}
