@@ -425,7 +425,7 @@ func (s *server) options(w http.ResponseWriter, r *http.Request) {
 	text = strings.TrimSpace(text)
 	where := map[string]any{}
 	if text != "" {
-		where = searchWhere(ctx, si, e, nil, text)
+		where = s.searchWhere(ctx, si, e, nil, text)
 	}
 	lang := language(s.cfg.Model, r)
 	resp, err := s.gql(ctx, "query($where: "+e.Name+"WhereInput) { l: "+e.QueryField()+"(first: 20, where: $where) { edges { node { "+displaySelection(e)+" } } } }",

@@ -111,7 +111,7 @@ func (s *server) newListQuery(ctx context.Context, e *metamodel.Entity, q url.Va
 		}
 	}
 	if text := strings.TrimSpace(q.Get("q")); text != "" {
-		for k, v := range searchWhere(ctx, si, e, lq.columns, text) {
+		for k, v := range s.searchWhere(ctx, si, e, lq.columns, text) {
 			lq.where[k] = v
 		}
 	}
