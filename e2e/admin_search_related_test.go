@@ -30,9 +30,15 @@ func searchRelatedTitles(t *testing.T, m *metamodel.Model, s *apptest.Server) {
 	admin := s.As(t, "admin", "admin123")
 	// Texts: a department's name, a physician's name, a patient's name (from the demo data), and nothing.
 	var data struct {
-		Teams    struct{ Edges []struct{ Node struct{ Name string } } }
-		Users    struct{ Edges []struct{ Node struct{ DisplayName string } } }
-		Patients struct{ Edges []struct{ Node struct{ Name string } } }
+		Teams struct {
+			Edges []struct{ Node struct{ Name string } }
+		}
+		Users struct {
+			Edges []struct{ Node struct{ DisplayName string } }
+		}
+		Patients struct {
+			Edges []struct{ Node struct{ Name string } }
+		}
 	}
 	admin.GraphQL(t, `{ teams(where: {name: "心内科"}) { edges { node { name } } }
 		users(where: {username: "liuyang"}) { edges { node { displayName } } }
@@ -112,7 +118,11 @@ func searchedIDs(t *testing.T, api *apptest.Server, e *metamodel.Entity, where m
 	if len(resp.Errors) > 0 {
 		t.Fatalf("%s with %v: %v", e.QueryField(), where, resp.Errors[0])
 	}
-	var out struct{ L struct{ Edges []struct{ Node struct{ ID string } } } }
+	var out struct {
+		L struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
 	resp.Decode(t, &out)
 	var ids []string
 	for _, ed := range out.L.Edges {
