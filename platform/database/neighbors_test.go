@@ -80,30 +80,17 @@ func testHasNeighborsWith(t *testing.T, dsn string) {
 			return func(s *sql.Selector) { has(s, members, func(s *sql.Selector) { s.Where(sql.EQ(s.C("name"), "p7")) }) }
 		}},
 	}
-	ids := func(table string, where func(*sql.Selector)) ([]int, string) {
+	selected := func(table string, where func(*sql.Selector)) ([]int, string) {
 		t.Helper()
 		s := sql.Dialect(db.Dialect).Select(sql.Table(table).C("id")).From(sql.Table(table)).OrderBy("id")
 		s.WithContext(ctx)
 		where(s)
 		q, args := s.Query()
-		rows, err := db.SQL.QueryContext(ctx, q, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		var out []int
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, id)
-		}
-		return out, q
+		return ids(t, db, q, args...), q
 	}
 	for _, c := range cases {
-		got, q := ids(c.table, c.where(HasNeighborsWith))
-		want, _ := ids(c.table, c.where(sqlgraph.HasNeighborsWith))
+		got, q := selected(c.table, c.where(HasNeighborsWith))
+		want, _ := selected(c.table, c.where(sqlgraph.HasNeighborsWith))
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: %d rows %v, ent's form %d rows (%s)", c.name, len(got), head(got), len(want), q)
 		}
@@ -123,32 +110,11 @@ func testHasNeighborsWith(t *testing.T, dsn string) {
 	}
 
 	// Inside an OR, the relation and the column condition are both index conditions.
-	conn, err := db.SQL.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SET enable_seqscan = off"); err != nil {
-		t.Fatal(err)
-	}
 	s := sql.Dialect(dialect.Postgres).Select("id").From(sql.Table("people"))
 	s.WithContext(ctx)
 	cases[2].where(HasNeighborsWith)(s)
 	q, args := s.Query()
-	var plan []string
-	rows, err := conn.QueryContext(ctx, "EXPLAIN "+q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, line)
-	}
-	rows.Close()
-	if p := strings.Join(plan, "\n"); !strings.Contains(p, "BitmapOr") || !strings.Contains(p, "people_team_id_idx") {
+	if p := indexPlan(t, db, q, args...); !strings.Contains(p, "BitmapOr") || !strings.Contains(p, "people_team_id_idx") {
 		t.Errorf("the OR is not answered from the indexes:\n%s", p)
 	}
 }
