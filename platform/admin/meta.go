@@ -141,17 +141,6 @@ func filterable(m member) bool {
 	return false
 }
 
-// searchFields are the string fields the search box matches.
-func searchFields(e *metamodel.Entity) []*metamodel.Field {
-	var out []*metamodel.Field
-	for _, f := range e.Fields {
-		if f.Search && !f.Secret && (f.Computed.IsZero() || f.Stored) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // formSection is a labelled group of form members.
 type formSection struct {
 	Label   metamodel.Text

@@ -49,7 +49,8 @@ const relatedIDLimit = 500
 // filter's subquery, and its guess (most rows match) made a search of a million patients read them all.
 // More matches than that keep the relation filter (hasDepartmentWith).
 func (s *server) searchWhere(ctx context.Context, si *schemaInfo, e *metamodel.Entity, shown []member, text string) map[string]any {
-	or := textConditions(ctx, si, e, append(searchFields(e), e.TitleFields()...), text)
+	// The entity's TextSearchFields: the fields its bigram indexes serve on Postgres.
+	or := textConditions(ctx, si, e, e.TextSearchFields(), text)
 	a := access(ctx, e.Name)
 	for _, m := range shown {
 		r := m.Rel
