@@ -63,6 +63,18 @@ const tabTimeout = 5 * time.Minute
 
 type collectorKey struct{}
 
+// startAttempts is how many times [New] starts a browser that exits before it
+// listens. Chromium has been seen, once in many CI runs on a loaded machine,
+// to exit at start having printed only its usual warnings; a second process
+// started at once has always come up. Any other error fails at once.
+const startAttempts = 3
+
+// exitedAtStart tells whether err is chromedp's report of a browser process
+// that ended before it printed its DevTools address.
+func exitedAtStart(err error) bool {
+	return strings.Contains(err.Error(), "chrome failed to start")
+}
+
 // New starts headless Chromium for the test and returns the context of a tab
 // in it. The browser is closed, and its user data directory removed, when the
 // test ends. The context ends after a few minutes, or shortly before the
@@ -82,19 +94,32 @@ func New(t testing.TB) context.Context {
 		// No user-data-dir: chromedp then makes a new temporary one for this
 		// browser and removes it (killing leftover helpers) when it exits.
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	col := &collector{}
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(col.listen))
-	stop := func() {
-		cancelTab()
-		cancelAlloc() // waits for the browser to exit
-	}
-	// The first action starts the browser, so its context has no deadline: the
-	// browser lives as long as that context. It sets the viewport exactly,
-	// which the window size leaves to the browser.
-	if err := chromedp.Do(tabCtx, chromedp.EmulateViewport(int64(Viewport.Width), int64(Viewport.Height))); err != nil {
+	var (
+		col    *collector
+		tabCtx context.Context
+		stop   func()
+	)
+	for attempt := 1; ; attempt++ {
+		col = &collector{} // a failed attempt's messages are not the page's
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(col.listen))
+		stop = func() {
+			cancelTab()
+			cancelAlloc() // waits for the browser to exit
+		}
+		// The first action starts the browser, so its context has no deadline:
+		// the browser lives as long as that context. It sets the viewport
+		// exactly, which the window size leaves to the browser.
+		err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(Viewport.Width), int64(Viewport.Height)))
+		if err == nil {
+			tabCtx = ctx
+			break
+		}
 		stop()
-		t.Fatalf("browsertest: start %s: %v", bin, err)
+		if attempt == startAttempts || !exitedAtStart(err) {
+			t.Fatalf("browsertest: start %s (attempt %d of %d): %v", bin, attempt, startAttempts, err)
+		}
+		t.Logf("browsertest: start %s (attempt %d of %d): %v; starting it again", bin, attempt, startAttempts, err)
 	}
 
 	deadline := time.Now().Add(tabTimeout)

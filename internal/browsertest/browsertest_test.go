@@ -2,10 +2,12 @@ package browsertest_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -110,5 +112,85 @@ func TestTabsDoNotShareCookies(t *testing.T) {
 	}
 	if cookie != "" {
 		t.Errorf("a new browser sees cookies %q from another", cookie)
+	}
+}
+
+// flakyChromium writes a stand-in for the browser that exits at its first
+// `fails` starts, printing only a warning as Chromium did when it failed so in
+// CI, and runs the real browser after that. It returns the script's path and a
+// function that tells how many times it was started.
+func flakyChromium(t *testing.T, fails int) (string, func() int) {
+	t.Helper()
+	real := browsertest.Chromium(t)
+	dir := t.TempDir()
+	count := filepath.Join(dir, "starts")
+	script := filepath.Join(dir, "chromium")
+	body := fmt.Sprintf(`#!/bin/sh
+echo x >> %[1]q
+if [ "$(wc -l < %[1]q)" -le %[2]d ]; then
+	echo "ERROR: open /sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq: No such file or directory" >&2
+	exit 1
+fi
+exec %[3]q "$@"
+`, count, fails, real)
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return script, func() int {
+		b, _ := os.ReadFile(count)
+		return strings.Count(string(b), "\n")
+	}
+}
+
+func TestNewStartsAgainABrowserThatExitedAtStart(t *testing.T) {
+	script, starts := flakyChromium(t, 2)
+	t.Setenv(browsertest.EnvChromium, script)
+	srv := serve(t)
+
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/clean"), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+		t.Fatal(err)
+	}
+	if n := starts(); n != 3 {
+		t.Errorf("browser started %d times, want 3 (two exits, then the browser)", n)
+	}
+	if errs := browsertest.Errors(ctx); len(errs) != 0 {
+		t.Errorf("Errors = %q, want none: the failed starts are not the page's", errs)
+	}
+}
+
+// fatalTB records the message of Fatalf and stops the goroutine that called it,
+// as testing.T does, so a test can see New give up.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func (f *fatalTB) Logf(format string, args ...any) { f.TB.Logf(format, args...) }
+
+func TestNewGivesUpOnABrowserThatNeverStarts(t *testing.T) {
+	script, starts := flakyChromium(t, 100)
+	t.Setenv(browsertest.EnvChromium, script)
+
+	tb := &fatalTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		browsertest.New(tb)
+		t.Error("New returned a browser that never started")
+	}()
+	<-done
+	if n := starts(); n != 3 {
+		t.Errorf("browser started %d times, want 3", n)
+	}
+	for _, want := range []string{"attempt 3 of 3", "chrome failed to start", "scaling_cur_freq"} {
+		if !strings.Contains(tb.msg, want) {
+			t.Errorf("Fatalf message %q lacks %q", tb.msg, want)
+		}
 	}
 }
