@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+
+	"github.com/crmgen/crmgen/platform/database"
 )
 
 // The API's transactions: one per mutation operation, opened by entgql.Transactioner through txOpener,
@@ -28,20 +30,34 @@ func (o txOpener) OpenTx(ctx context.Context) (context.Context, driver.Tx, error
 	if err != nil {
 		return nil, nil, hidden(ctx, "open transaction", err)
 	}
-	return txCtx, loggedTx{Tx: tx, ctx: ctx}, nil
+	txCtx, wb := database.WithWriteBehind(txCtx)
+	return txCtx, loggedTx{Tx: tx, ctx: ctx, wb: wb}, nil
 }
 
-// loggedTx is a transaction whose commit error is logged and told plainly.
+// loggedTx is a transaction whose commit error is logged and told plainly. The rows its operation wrote
+// behind (audit entries, workflow steps, notifications: database.WriteBehind) are sent just before
+// COMMIT, so an operation's writes cost one statement more than its record's, not one a row.
 type loggedTx struct {
 	driver.Tx
 	ctx context.Context
+	wb  *database.WriteBehind
 }
 
 func (t loggedTx) Commit() error {
+	if err := t.wb.Commit(t.ctx); err != nil {
+		// entgql does not roll back a transaction whose commit failed.
+		t.Tx.Rollback()
+		return hidden(t.ctx, "commit transaction", err)
+	}
 	if err := t.Tx.Commit(); err != nil {
 		return hidden(t.ctx, "commit transaction", err)
 	}
 	return nil
+}
+
+func (t loggedTx) Rollback() error {
+	t.wb.Discard()
+	return t.Tx.Rollback()
 }
 
 // heldKey marks a context whose operations join a held transaction.

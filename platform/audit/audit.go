@@ -74,18 +74,19 @@ type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
 }
 
-// Write records an entry.
+// Write records an entry, written behind in the transaction of ctx if it has a database.WriteBehind.
 func Write(ctx context.Context, ex Execer, d string, e Entry) error {
 	changes, err := json.Marshal(e.Changes)
 	if err != nil {
 		return fmt.Errorf("audit: encode changes: %w", err)
 	}
-	q := database.Rebind(d, `INSERT INTO crm_audit (entity, record_id, op, user_id, username, at, changes) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	var user any
 	if e.UserID != nil {
 		user = *e.UserID
 	}
-	if _, err := ex.ExecContext(ctx, q, e.Entity, e.RecordID, e.Op, user, e.Username, e.At.UTC(), string(changes)); err != nil {
+	if err := database.Insert(ctx, ex, d, database.Row{Table: "crm_audit",
+		Columns: []string{"entity", "record_id", "op", "user_id", "username", "at", "changes"},
+		Values:  []any{e.Entity, e.RecordID, e.Op, user, e.Username, e.At.UTC(), string(changes)}}); err != nil {
 		return fmt.Errorf("audit: write %s %s %d: %w", e.Op, e.Entity, e.RecordID, err)
 	}
 	return nil
@@ -93,6 +94,9 @@ func Write(ctx context.Context, ex Execer, d string, e Entry) error {
 
 // History returns the entries of one record, oldest first.
 func History(ctx context.Context, q Querier, d, entity string, id int) ([]Entry, error) {
+	if err := database.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("audit: read history: %w", err)
+	}
 	rows, err := q.QueryContext(ctx, database.Rebind(d, `SELECT id, entity, record_id, op, user_id, username, at, changes FROM crm_audit WHERE entity = ? AND record_id = ? ORDER BY id`), entity, id)
 	if err != nil {
 		return nil, fmt.Errorf("audit: read history: %w", err)

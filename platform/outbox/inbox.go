@@ -33,6 +33,9 @@ func Inbox(ctx context.Context, q Querier, d string, userID int, unreadOnly bool
 		limit = DefaultInboxLimit
 	}
 	limit = min(limit, MaxInboxLimit)
+	if err := database.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("read inbox of user %d: %w", userID, err)
+	}
 	query := `SELECT id, user_id, title, body, link, created_at, read_at FROM crm_inbox WHERE user_id = ?`
 	if unreadOnly {
 		query += ` AND read_at IS NULL`
@@ -68,6 +71,9 @@ func Inbox(ctx context.Context, q Querier, d string, userID int, unreadOnly bool
 
 // UnreadCount returns how many of the user's inbox items are unread.
 func UnreadCount(ctx context.Context, q Querier, d string, userID int) (int, error) {
+	if err := database.Flush(ctx); err != nil {
+		return 0, fmt.Errorf("count unread inbox items of user %d: %w", userID, err)
+	}
 	rows, err := q.QueryContext(ctx, database.Rebind(d, `SELECT COUNT(*) FROM crm_inbox WHERE user_id = ? AND read_at IS NULL`), userID)
 	if err != nil {
 		return 0, fmt.Errorf("count unread inbox items of user %d: %w", userID, err)
@@ -89,6 +95,9 @@ func UnreadCount(ctx context.Context, q Querier, d string, userID int) (int, err
 // An item that does not exist or belongs to another user is ErrNotFound, so users cannot probe for the
 // ids of others' items.
 func MarkRead(ctx context.Context, ex Execer, d string, userID int, id int64) error {
+	if err := database.Flush(ctx); err != nil {
+		return fmt.Errorf("mark inbox item %d read: %w", id, err)
+	}
 	res, err := ex.ExecContext(ctx, database.Rebind(d, `UPDATE crm_inbox SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?`),
 		ms(time.Now()), id, userID)
 	if err != nil {
@@ -106,6 +115,9 @@ func MarkRead(ctx context.Context, ex Execer, d string, userID int, id int64) er
 
 // MarkAllRead marks all of the user's unread inbox items read and returns how many there were.
 func MarkAllRead(ctx context.Context, ex Execer, d string, userID int) (int64, error) {
+	if err := database.Flush(ctx); err != nil {
+		return 0, fmt.Errorf("mark inbox of user %d read: %w", userID, err)
+	}
 	res, err := ex.ExecContext(ctx, database.Rebind(d, `UPDATE crm_inbox SET read_at = ? WHERE user_id = ? AND read_at IS NULL`),
 		ms(time.Now()), userID)
 	if err != nil {

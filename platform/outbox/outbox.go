@@ -166,7 +166,8 @@ func Migrate(ctx context.Context, db *stdsql.DB, d string) error {
 // Enqueue writes m through ex, which should be the caller's transaction (an ent mutation's driver or a
 // *sql.Tx), so the notification commits or rolls back with the change that caused it. An inbox message
 // becomes an inbox item at once; other channels wait in the outbox for a Dispatcher. A message whose
-// idempotency key exists already is dropped without error.
+// idempotency key exists already is dropped without error. Within a transaction whose ctx has a
+// database.WriteBehind, the rows are written behind, just before it commits.
 func Enqueue(ctx context.Context, ex Execer, d string, m Message) error {
 	m.Recipient = strings.TrimSpace(m.Recipient)
 	if m.Recipient == "" {
@@ -188,9 +189,10 @@ func Enqueue(ctx context.Context, ex Execer, d string, m Message) error {
 		if err != nil {
 			return fmt.Errorf("enqueue inbox notification: recipient %q is not a user id", m.Recipient)
 		}
-		_, err = ex.ExecContext(ctx, database.Rebind(d, `INSERT INTO crm_inbox (user_id, title, body, link, idempotency_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`),
-			user, clean(m.Subject), clean(m.Body), clean(m.Link), clean(m.IdempotencyKey), now)
+		err = database.Insert(ctx, ex, d, database.Row{Table: "crm_inbox",
+			Columns:    []string{"user_id", "title", "body", "link", "idempotency_key", "created_at"},
+			OnConflict: "ON CONFLICT (idempotency_key) DO NOTHING",
+			Values:     []any{user, clean(m.Subject), clean(m.Body), clean(m.Link), clean(m.IdempotencyKey), now}})
 		if err != nil {
 			return fmt.Errorf("enqueue inbox notification to user %d: %w", user, err)
 		}
@@ -199,10 +201,12 @@ func Enqueue(ctx context.Context, ex Execer, d string, m Message) error {
 		if len(m.Payload) > 0 {
 			payload = clean(string(m.Payload))
 		}
-		_, err := ex.ExecContext(ctx, database.Rebind(d, `INSERT INTO crm_outbox
-			(channel, recipient, subject, body, payload, idempotency_key, status, attempts, next_attempt_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`),
-			m.Channel, clean(m.Recipient), clean(m.Subject), clean(m.Body), payload, clean(m.IdempotencyKey), now, now)
+		err := database.Insert(ctx, ex, d, database.Row{Table: "crm_outbox",
+			Columns: []string{"channel", "recipient", "subject", "body", "payload", "idempotency_key", "status",
+				"attempts", "next_attempt_at", "created_at"},
+			OnConflict: "ON CONFLICT (idempotency_key) DO NOTHING",
+			Values: []any{m.Channel, clean(m.Recipient), clean(m.Subject), clean(m.Body), payload,
+				clean(m.IdempotencyKey), "pending", 0, now, now}})
 		if err != nil {
 			return fmt.Errorf("enqueue %s notification to %q: %w", m.Channel, m.Recipient, err)
 		}

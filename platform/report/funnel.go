@@ -6,6 +6,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/crmgen/crmgen/metamodel"
+	"github.com/crmgen/crmgen/platform/database"
 )
 
 // A funnel counts, for each of its states in order, the readable records that reached that state or a
@@ -58,6 +59,9 @@ func (q *run) funnel(res *Result) error {
 	// States reached before.
 	ids, err := q.readableIDs(e.Name)
 	if err != nil {
+		return err
+	}
+	if err := database.Flush(q.ctx); err != nil { // the operation's own steps, if it wrote any
 		return err
 	}
 	h := entsql.Dialect(q.Dialect).Select().From(entsql.Table("crm_workflow_history")).WithContext(q.ctx)

@@ -66,15 +66,16 @@ type Step struct {
 	At         time.Time `json:"at"`
 }
 
-// RecordStep records a step; run it through the transition's own transaction so it commits with it.
+// RecordStep records a step; run it through the transition's own transaction so it commits with it
+// (written behind in it if ctx has a database.WriteBehind).
 func RecordStep(ctx context.Context, ex Execer, d string, s Step) error {
 	var user any
 	if s.UserID != nil {
 		user = *s.UserID
 	}
-	q := database.Rebind(d, `INSERT INTO crm_workflow_history (workflow, entity, record_id, from_state, to_state, transition, user_id, username, comment, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if _, err := ex.ExecContext(ctx, q, s.Workflow, s.Entity, s.RecordID, s.From, s.To, s.Transition, user, s.Username,
-		s.Comment, s.At.UTC()); err != nil {
+	if err := database.Insert(ctx, ex, d, database.Row{Table: "crm_workflow_history",
+		Columns: []string{"workflow", "entity", "record_id", "from_state", "to_state", "transition", "user_id", "username", "comment", "at"},
+		Values:  []any{s.Workflow, s.Entity, s.RecordID, s.From, s.To, s.Transition, user, s.Username, s.Comment, s.At.UTC()}}); err != nil {
 		return fmt.Errorf("workflow: record step %q of %s %d: %w", s.Transition, s.Entity, s.RecordID, err)
 	}
 	return nil
@@ -82,6 +83,9 @@ func RecordStep(ctx context.Context, ex Execer, d string, s Step) error {
 
 // History returns the steps of one record, oldest first.
 func History(ctx context.Context, q Querier, d, entity string, id int) ([]Step, error) {
+	if err := database.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("workflow: read history: %w", err)
+	}
 	rows, err := q.QueryContext(ctx, database.Rebind(d, `SELECT id, workflow, entity, record_id, from_state, to_state, transition, user_id, username, comment, at FROM crm_workflow_history WHERE entity = ? AND record_id = ? ORDER BY id`), entity, id)
 	if err != nil {
 		return nil, fmt.Errorf("workflow: read history: %w", err)
