@@ -65,8 +65,8 @@ type rowGroup struct {
 
 type writeBehindKey struct{}
 
-// WithWriteBehind returns a context whose Inserts are held by the returned WriteBehind until its Flush.
-// The caller owns the transaction: it calls Flush before COMMIT, and Discard when rolling back.
+// WithWriteBehind returns a context whose Inserts are held by the returned WriteBehind until it is
+// flushed. The caller owns the transaction: it calls Commit before COMMIT, and Discard when rolling back.
 func WithWriteBehind(ctx context.Context) (context.Context, *WriteBehind) {
 	w := &WriteBehind{}
 	return context.WithValue(ctx, writeBehindKey{}, w), w
@@ -168,25 +168,21 @@ func (w *WriteBehind) flushLocked(ctx context.Context) error {
 		return nil
 	}
 	// Data-modifying WITH queries all run, whether or not anything reads their results.
-	var b strings.Builder
 	var args []any
 	tables := make([]string, len(groups))
+	with := make([]string, len(groups)-1)
 	for i, g := range groups {
 		tables[i] = g.table
 		args = append(args, g.args()...)
-		if i == len(groups)-1 {
-			break
+		if i < len(with) {
+			with[i] = fmt.Sprintf("crm_w%d AS (%s)", i+1, g.sql())
 		}
-		if i == 0 {
-			b.WriteString("WITH ")
-		} else {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "crm_w%d AS (%s)", i+1, g.sql())
-		b.WriteString(" ")
 	}
-	b.WriteString(groups[len(groups)-1].sql())
-	if _, err := w.ex.ExecContext(ctx, Rebind(dialect.Postgres, b.String()), args...); err != nil {
+	q := groups[len(groups)-1].sql()
+	if len(with) > 0 {
+		q = "WITH " + strings.Join(with, ", ") + " " + q
+	}
+	if _, err := w.ex.ExecContext(ctx, Rebind(dialect.Postgres, q), args...); err != nil {
 		return fmt.Errorf("insert into %s: %w", strings.Join(tables, ", "), err)
 	}
 	return nil
